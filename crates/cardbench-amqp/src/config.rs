@@ -1,0 +1,461 @@
+//! Where and how to connect. [`ServiceBusSettings`] is what the config file holds (never a key);
+//! [`ServiceBusConfig`] is the settings plus the secret, ready to connect.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+
+pub const AMQPS_PORT: u16 = 5671;
+pub const AMQP_PORT: u16 = 5672;
+pub const DEFAULT_CREDIT: u32 = 32;
+/// Service Bus addresses a queue's dead-letter sub-queue as `<queue>/$DeadLetterQueue`.
+pub const SERVICE_BUS_DLQ_SUFFIX: &str = "/$DeadLetterQueue";
+
+/// A secret (SAS key or password). Never printed: `Debug` and `Display` show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The only way to the text, so every use of the secret is greppable.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// Service Bus: SASL ANONYMOUS, then a SAS token put on `$cbs` for each queue (renewed).
+    SasCbs { rule: String, key: Secret },
+    /// SASL PLAIN: Service Bus accepts rule name / key; plain brokers take user / password.
+    SaslPlain { user: String, password: Secret },
+    Anonymous,
+}
+
+/// How to authenticate, as stored in the config file (the secret is in the OS keyring).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthKind {
+    #[default]
+    SasCbs,
+    SaslPlain,
+    Anonymous,
+}
+
+/// What the config file holds. No secret: see [`crate::secrets`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceBusSettings {
+    /// Namespace host, e.g. `ngoc-prod.servicebus.windows.net`.
+    pub host: String,
+    /// Default: 5671 with TLS, 5672 without.
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default = "yes")]
+    pub tls: bool,
+    #[serde(default)]
+    pub auth: AuthKind,
+    /// SAS rule name (SasCbs, SaslPlain on Service Bus) or user name (SaslPlain on a plain broker).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Queue NGOC sends to (we listen).
+    pub inbound_queue: String,
+    /// Queue we send to (NGOC listens).
+    pub outbound_queue: String,
+    /// Put before a queue name to make its AMQP address: "" for Service Bus, "/amq/queue/" for
+    /// RabbitMQ (whose `/queue/x` would auto-create a transient queue instead).
+    #[serde(default)]
+    pub address_prefix: String,
+    /// Put after a queue name to make its dead-letter queue's name.
+    #[serde(default = "dlq_suffix")]
+    pub dead_letter_suffix: String,
+    /// Receiver credit: how many messages the broker may push (and lock) ahead of us.
+    #[serde(default = "default_credit")]
+    pub credit: u32,
+    /// See [`ServiceBusConfig::count_first_acquirer`].
+    #[serde(default)]
+    pub count_first_acquirer: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+fn dlq_suffix() -> String {
+    SERVICE_BUS_DLQ_SUFFIX.to_owned()
+}
+fn default_credit() -> u32 {
+    DEFAULT_CREDIT
+}
+
+/// Settings plus secret, checked: ready for [`crate::AmqpConnector::new`] and
+/// [`crate::check_connection`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceBusConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    pub auth: Auth,
+    pub inbound_queue: String,
+    pub outbound_queue: String,
+    pub address_prefix: String,
+    pub dead_letter_suffix: String,
+    pub credit: u32,
+    /// DNS + TCP + TLS + AMQP open must finish within this.
+    pub connect_timeout: Duration,
+    /// Lifetime of each SAS token; renewed at 80 %.
+    pub token_lifetime: Duration,
+    /// Count a delivery with first-acquirer=false as redelivered (RabbitMQ leaves
+    /// delivery-count at 0). Off for Service Bus, which counts properly.
+    pub count_first_acquirer: bool,
+}
+
+impl ServiceBusConfig {
+    /// A Service Bus namespace over amqps:5671 with CBS SAS auth and default addressing.
+    pub fn service_bus(host: &str, rule: &str, key: Secret, inbound: &str, outbound: &str) -> Result<Self, ConfigError> {
+        Self {
+            host: host.to_owned(),
+            port: AMQPS_PORT,
+            tls: true,
+            auth: Auth::SasCbs { rule: rule.to_owned(), key },
+            inbound_queue: inbound.to_owned(),
+            outbound_queue: outbound.to_owned(),
+            address_prefix: String::new(),
+            dead_letter_suffix: dlq_suffix(),
+            credit: DEFAULT_CREDIT,
+            connect_timeout: Duration::from_secs(20),
+            token_lifetime: Duration::from_secs(3600),
+            count_first_acquirer: false,
+        }
+        .validated()
+    }
+
+    /// From a URL like `amqp://guest:guest@127.0.0.1:5672` (the test broker; `amqps://` for TLS).
+    /// User and password give SASL PLAIN, none gives ANONYMOUS. Addressing is RabbitMQ's
+    /// (`/amq/queue/<name>`, dead letters in `<name>.dlq`).
+    pub fn from_amqp_url(url: &str, inbound: &str, outbound: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::BadUrl(redact_url(url));
+        let (tls, rest) = if let Some(r) = url.strip_prefix("amqps://") {
+            (true, r)
+        } else if let Some(r) = url.strip_prefix("amqp://") {
+            (false, r)
+        } else {
+            return Err(bad());
+        };
+        let rest = rest.trim_end_matches('/');
+        let (userinfo, hostport) = match rest.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, rest),
+        };
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) if !h.is_empty() => (h.trim_matches(['[', ']']), p.parse::<u16>().map_err(|_| bad())?),
+            None if !hostport.is_empty() => (hostport, if tls { AMQPS_PORT } else { AMQP_PORT }),
+            _ => return Err(bad()),
+        };
+        let auth = match userinfo {
+            None => Auth::Anonymous,
+            Some(ui) => {
+                let (u, p) = ui.split_once(':').unwrap_or((ui, ""));
+                Auth::SaslPlain { user: percent_decode(u), password: Secret::new(percent_decode(p)) }
+            }
+        };
+        Self {
+            host: host.to_owned(),
+            port,
+            tls,
+            auth,
+            inbound_queue: inbound.to_owned(),
+            outbound_queue: outbound.to_owned(),
+            address_prefix: "/amq/queue/".to_owned(),
+            dead_letter_suffix: ".dlq".to_owned(),
+            credit: DEFAULT_CREDIT,
+            connect_timeout: Duration::from_secs(20),
+            token_lifetime: Duration::from_secs(3600),
+            count_first_acquirer: true,
+        }
+        .validated()
+    }
+
+    /// Checks what can be checked without connecting.
+    pub fn validated(self) -> Result<Self, ConfigError> {
+        if self.host.trim().is_empty() {
+            return Err(ConfigError::EmptyHost);
+        }
+        if self.inbound_queue.trim().is_empty() {
+            return Err(ConfigError::EmptyQueue("inbound"));
+        }
+        if self.outbound_queue.trim().is_empty() {
+            return Err(ConfigError::EmptyQueue("outbound"));
+        }
+        // Keys and tokens would cross the network in clear: only on this machine.
+        if !self.tls && !is_loopback(&self.host) {
+            return Err(ConfigError::PlainToRemoteHost(self.host.clone()));
+        }
+        match &self.auth {
+            Auth::SasCbs { rule, key } => {
+                if rule.is_empty() {
+                    return Err(ConfigError::EmptyCredential("SAS rule name"));
+                }
+                if key.expose().is_empty() {
+                    return Err(ConfigError::EmptyCredential("SAS key"));
+                }
+            }
+            Auth::SaslPlain { user, .. } if user.is_empty() => return Err(ConfigError::EmptyCredential("user name")),
+            _ => {}
+        }
+        if !(1..=10_000).contains(&self.credit) {
+            return Err(ConfigError::BadCredit(self.credit));
+        }
+        Ok(self)
+    }
+
+    /// The AMQP address of a queue.
+    pub fn address(&self, queue: &str) -> String {
+        format!("{}{}", self.address_prefix, queue)
+    }
+
+    /// The AMQP address of a queue's dead-letter queue.
+    pub fn dead_letter_address(&self, queue: &str) -> String {
+        format!("{}{}{}", self.address_prefix, queue, self.dead_letter_suffix)
+    }
+
+    /// The CBS audience of a queue: `sb://<host>/<address>`.
+    pub fn audience(&self, address: &str) -> String {
+        format!("sb://{}/{}", self.host, address.trim_start_matches('/'))
+    }
+
+    /// For logs: where, how, never the secret.
+    pub fn describe(&self) -> String {
+        let scheme = if self.tls { "amqps" } else { "amqp" };
+        let auth = match &self.auth {
+            Auth::SasCbs { rule, .. } => format!("SAS rule {rule} via CBS"),
+            Auth::SaslPlain { user, .. } => format!("SASL PLAIN as {user}"),
+            Auth::Anonymous => "anonymous".to_owned(),
+        };
+        format!("{scheme}://{}:{} ({auth})", self.host, self.port)
+    }
+
+    /// The settings to store in the config file (the secret goes to the keyring).
+    pub fn settings(&self) -> ServiceBusSettings {
+        let (auth, user) = match &self.auth {
+            Auth::SasCbs { rule, .. } => (AuthKind::SasCbs, Some(rule.clone())),
+            Auth::SaslPlain { user, .. } => (AuthKind::SaslPlain, Some(user.clone())),
+            Auth::Anonymous => (AuthKind::Anonymous, None),
+        };
+        ServiceBusSettings {
+            host: self.host.clone(),
+            port: Some(self.port),
+            tls: self.tls,
+            auth,
+            user,
+            inbound_queue: self.inbound_queue.clone(),
+            outbound_queue: self.outbound_queue.clone(),
+            address_prefix: self.address_prefix.clone(),
+            dead_letter_suffix: self.dead_letter_suffix.clone(),
+            credit: self.credit,
+            count_first_acquirer: self.count_first_acquirer,
+        }
+    }
+}
+
+impl ServiceBusSettings {
+    /// Reads the key/password from the OS keyring (filed under host and rule/user by
+    /// [`crate::secrets::store_secret`]) and joins it: what the CLI and the app call at start.
+    pub fn load_config(self) -> Result<ServiceBusConfig, ConfigError> {
+        let secret = match self.auth {
+            AuthKind::Anonymous => None,
+            AuthKind::SasCbs | AuthKind::SaslPlain => {
+                let user = self.user.clone().unwrap_or_default();
+                crate::secrets::load_secret(&self.host, &user).map_err(|e| ConfigError::Keyring(e.to_string()))?
+            }
+        };
+        self.into_config(secret)
+    }
+
+    /// Joins the settings with the secret (from [`crate::secrets::load_secret`]; `None` for
+    /// anonymous).
+    pub fn into_config(self, secret: Option<Secret>) -> Result<ServiceBusConfig, ConfigError> {
+        let user = self.user.clone().unwrap_or_default();
+        let need_secret = || secret.clone().ok_or_else(|| ConfigError::KeyNotStored(format!("{} ({})", self.host, user)));
+        let auth = match self.auth {
+            AuthKind::SasCbs => Auth::SasCbs { rule: user.clone(), key: need_secret()? },
+            AuthKind::SaslPlain => Auth::SaslPlain { user: user.clone(), password: need_secret()? },
+            AuthKind::Anonymous => Auth::Anonymous,
+        };
+        ServiceBusConfig {
+            port: self.port.unwrap_or(if self.tls { AMQPS_PORT } else { AMQP_PORT }),
+            host: self.host,
+            tls: self.tls,
+            auth,
+            inbound_queue: self.inbound_queue,
+            outbound_queue: self.outbound_queue,
+            address_prefix: self.address_prefix,
+            dead_letter_suffix: self.dead_letter_suffix,
+            credit: self.credit,
+            connect_timeout: Duration::from_secs(20),
+            token_lifetime: Duration::from_secs(3600),
+            count_first_acquirer: self.count_first_acquirer,
+        }
+        .validated()
+    }
+}
+
+/// A pasted `Endpoint=sb://HOST/;SharedAccessKeyName=...;SharedAccessKey=...[;EntityPath=...]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionString {
+    pub host: String,
+    pub rule: String,
+    pub key: Secret,
+    /// Present when the string was issued for one queue (a queue-level rule).
+    pub entity_path: Option<String>,
+}
+
+impl ConnectionString {
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(ConfigError::EmptyConnectionString);
+        }
+        let (mut endpoint, mut rule, mut key, mut entity) = (None, None, None, None);
+        for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            // The key is base64 and may end in '=': split at the first '=' only.
+            let Some((name, value)) = part.split_once('=') else {
+                // Never echo what may be the key.
+                let shown = if part.len() > 24 { format!("{}…", &part[..part.char_indices().nth(12).map_or(part.len(), |(i, _)| i)]) } else { part.to_owned() };
+                return Err(ConfigError::MalformedPart(shown));
+            };
+            let slot = match name.trim().to_ascii_lowercase().as_str() {
+                "endpoint" => (&mut endpoint, "Endpoint"),
+                "sharedaccesskeyname" => (&mut rule, "SharedAccessKeyName"),
+                "sharedaccesskey" => (&mut key, "SharedAccessKey"),
+                "entitypath" => (&mut entity, "EntityPath"),
+                // Other parts (e.g. UseDevelopmentEmulator) do not concern us.
+                _ => continue,
+            };
+            if slot.0.is_some() {
+                return Err(ConfigError::DuplicatePart(slot.1));
+            }
+            let value = value.trim();
+            if value.is_empty() {
+                return Err(ConfigError::EmptyPart(slot.1));
+            }
+            *slot.0 = Some(value.to_owned());
+        }
+        let endpoint = endpoint.ok_or(ConfigError::MissingPart("Endpoint"))?;
+        let rule = rule.ok_or(ConfigError::MissingPart("SharedAccessKeyName"))?;
+        let key = key.ok_or(ConfigError::MissingPart("SharedAccessKey"))?;
+        let host = endpoint
+            .strip_prefix("sb://")
+            .or_else(|| endpoint.strip_prefix("amqps://"))
+            .map(|h| h.trim_end_matches('/'))
+            .filter(|h| !h.is_empty() && !h.contains(['/', '@', ' ', ':']))
+            .ok_or_else(|| ConfigError::BadEndpoint(endpoint.clone()))?;
+        Ok(ConnectionString { host: host.to_owned(), rule, key: Secret::new(key), entity_path: entity })
+    }
+}
+
+pub fn is_loopback(host: &str) -> bool {
+    let h = host.trim_matches(['[', ']']);
+    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// The URL with any password replaced, for error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "Endpoint=sb://ngoc-test.servicebus.windows.net/;SharedAccessKeyName=bureau;SharedAccessKey=abc+/def==;EntityPath=to-bureau";
+
+    #[test]
+    fn parses_a_pasted_connection_string() {
+        let cs = ConnectionString::parse(GOOD).expect("parses");
+        assert_eq!(cs.host, "ngoc-test.servicebus.windows.net");
+        assert_eq!(cs.rule, "bureau");
+        assert_eq!(cs.key.expose(), "abc+/def==");
+        assert_eq!(cs.entity_path.as_deref(), Some("to-bureau"));
+        assert!(!format!("{cs:?}").contains("abc+"), "the key must not be in Debug output");
+        let no_entity = ConnectionString::parse("endpoint=sb://h.example/ ; sharedaccesskeyname=r;sharedaccesskey=k;").expect("parses");
+        assert_eq!((no_entity.host.as_str(), no_entity.entity_path), ("h.example", None));
+    }
+
+    #[test]
+    fn names_what_is_wrong_with_a_connection_string() {
+        use ConfigError::*;
+        let cases: [(&str, ConfigError); 8] = [
+            ("", EmptyConnectionString),
+            ("SharedAccessKeyName=r;SharedAccessKey=k", MissingPart("Endpoint")),
+            ("Endpoint=sb://h/;SharedAccessKey=k", MissingPart("SharedAccessKeyName")),
+            ("Endpoint=sb://h/;SharedAccessKeyName=r", MissingPart("SharedAccessKey")),
+            ("Endpoint=sb://h/;SharedAccessKeyName=;SharedAccessKey=k", EmptyPart("SharedAccessKeyName")),
+            ("Endpoint=https://h/;SharedAccessKeyName=r;SharedAccessKey=k", BadEndpoint("https://h/".into())),
+            ("Endpoint=sb://h/;Endpoint=sb://g/;SharedAccessKeyName=r;SharedAccessKey=k", DuplicatePart("Endpoint")),
+            ("Endpoint=sb://h/;garbage;SharedAccessKey=k", MalformedPart("garbage".into())),
+        ];
+        for (input, want) in cases {
+            assert_eq!(ConnectionString::parse(input), Err(want), "input: {input}");
+        }
+    }
+
+    #[test]
+    fn plain_amqp_only_to_loopback() {
+        assert!(ServiceBusConfig::from_amqp_url("amqp://u:p@127.0.0.1:5672", "in", "out").is_ok());
+        assert!(ServiceBusConfig::from_amqp_url("amqp://u:p@localhost:5672", "in", "out").is_ok());
+        assert!(ServiceBusConfig::from_amqp_url("amqp://u:p@[::1]:5672", "in", "out").is_ok());
+        assert_eq!(
+            ServiceBusConfig::from_amqp_url("amqp://u:p@10.0.0.5:5672", "in", "out"),
+            Err(ConfigError::PlainToRemoteHost("10.0.0.5".into()))
+        );
+        assert!(ServiceBusConfig::from_amqp_url("amqps://u:p@10.0.0.5", "in", "out").is_ok_and(|c| c.port == 5671 && c.tls));
+    }
+
+    #[test]
+    fn url_parsing_and_redaction() {
+        let c = ServiceBusConfig::from_amqp_url("amqp://guest:se%40cret@127.0.0.1:33093", "in", "out").expect("ok");
+        assert_eq!(c.auth, Auth::SaslPlain { user: "guest".into(), password: Secret::new("se@cret") });
+        assert_eq!(c.address("in"), "/amq/queue/in");
+        assert_eq!(c.dead_letter_address("in"), "/amq/queue/in.dlq");
+        assert!(!c.describe().contains("cret"));
+        let anon = ServiceBusConfig::from_amqp_url("amqp://127.0.0.1:1", "in", "out").expect("ok");
+        assert_eq!(anon.auth, Auth::Anonymous);
+        match ServiceBusConfig::from_amqp_url("http://u:secret@h", "in", "out") {
+            Err(ConfigError::BadUrl(shown)) => assert!(!shown.contains("secret"), "{shown}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn service_bus_addressing_and_settings_round_trip() {
+        let c = ServiceBusConfig::service_bus("ns.servicebus.windows.net", "rule", Secret::new("k"), "to-bureau", "to-ngoc").expect("ok");
+        assert_eq!(c.address("to-bureau"), "to-bureau");
+        assert_eq!(c.dead_letter_address("to-bureau"), "to-bureau/$DeadLetterQueue");
+        assert_eq!(c.audience("to-bureau"), "sb://ns.servicebus.windows.net/to-bureau");
+        let settings = c.settings();
+        assert_eq!(settings.clone().into_config(Some(Secret::new("k"))), Ok(c));
+        assert!(matches!(settings.into_config(None), Err(ConfigError::KeyNotStored(_))));
+    }
+}

@@ -1,0 +1,30 @@
+//! Azure Service Bus transport over AMQP 1.0 (fe2o3-amqp), tested against RabbitMQ 3.10's AMQP
+//! 1.0 plugin on loopback. Implements `cardbench_transport::Connector`.
+//!
+//! - [`ServiceBusConfig`]: host, TLS, auth (SAS via CBS, SASL PLAIN, anonymous), queues and how
+//!   queue names become addresses; [`ConnectionString`] parses what NGOC pastes.
+//! - [`AmqpConnector`]: receivers (peek-lock, small credit) and senders (pipelined, durable).
+//! - [`check_connection`]: which step failed (DNS, TCP, TLS, AMQP, auth, queue, permission).
+//! - [`DeadLetterBrowser`]: list / show / import dead letters.
+//! - [`secrets`]: the key in the OS keyring. [`sas`]: SAS tokens.
+
+mod cbs;
+mod check;
+pub mod config;
+mod connect;
+mod connector;
+mod deadletter;
+mod error;
+mod link;
+mod mapping;
+pub mod sas;
+pub mod secrets;
+
+pub use cbs::put_token_request;
+pub use check::{CheckReport, StepResult, check_connection};
+pub use config::{Auth, AuthKind, ConnectionString, Secret, ServiceBusConfig, ServiceBusSettings};
+pub use connect::{Step, StepError};
+pub use connector::AmqpConnector;
+pub use deadletter::{DeadLetter, DeadLetterBrowser};
+pub use error::{ConfigError, SecretError};
+pub use link::{AmqpReceiver, AmqpSender};

@@ -1,0 +1,135 @@
+//! Shared by the broker tests: where the broker is, declaring queues, a private broker.
+//!
+//! The broker comes from `tests/broker/start-rabbitmq.sh`: CARDBENCH_TEST_AMQP_URL, or the file
+//! it writes (`$CARDBENCH_BROKER_DIR/amqp-url`, default `<repo>/target/test-broker/amqp-url`).
+//! Without either the tests FAIL, unless CARDBENCH_SKIP_BROKER_TESTS=1 (so CI cannot skip them
+//! by accident).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use cardbench_amqp::ServiceBusConfig;
+use cardbench_transport::OutboundMessage;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn broker_dir() -> PathBuf {
+    std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"))
+}
+
+pub fn skip_requested() -> bool {
+    std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1")
+}
+
+/// The broker URL, or `None` when skipping was asked for. Panics (fails the test) otherwise.
+pub fn broker_url() -> Option<String> {
+    if let Ok(u) = std::env::var("CARDBENCH_TEST_AMQP_URL")
+        && !u.trim().is_empty()
+    {
+        return Some(u.trim().to_owned());
+    }
+    let file = broker_dir().join("amqp-url");
+    if let Ok(u) = std::fs::read_to_string(&file)
+        && !u.trim().is_empty()
+    {
+        return Some(u.trim().to_owned());
+    }
+    if skip_requested() {
+        eprintln!("CARDBENCH_SKIP_BROKER_TESTS=1: broker test skipped");
+        return None;
+    }
+    panic!(
+        "no test broker: CARDBENCH_TEST_AMQP_URL is unset and {} does not exist.\n\
+         Start one with `eval \"$(tests/broker/start-rabbitmq.sh)\"` (after tests/broker/install.sh), \
+         or set CARDBENCH_SKIP_BROKER_TESTS=1 to skip these tests on purpose.",
+        file.display()
+    );
+}
+
+/// Declares durable queues (and their `.dlq`) on the broker of `dir` via the start script,
+/// which on a running node only declares.
+pub fn declare_in(dir: &std::path::Path, queues: &[&str]) {
+    let out = Command::new(repo_root().join("tests/broker/start-rabbitmq.sh"))
+        .args(queues)
+        .env("CARDBENCH_BROKER_DIR", dir)
+        .output()
+        .expect("run tests/broker/start-rabbitmq.sh");
+    assert!(out.status.success(), "declaring {queues:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+pub fn declare(queues: &[&str]) {
+    declare_in(&broker_dir(), queues);
+}
+
+/// A queue name no earlier run used.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+/// Config for the test broker with these queues declared. `None` = skip.
+pub fn setup(inbound: &str, outbound: &str) -> Option<ServiceBusConfig> {
+    let url = broker_url()?;
+    declare(&[inbound, outbound]);
+    Some(ServiceBusConfig::from_amqp_url(&url, inbound, outbound).expect("test broker URL"))
+}
+
+pub fn msg(id: &str, subject: &str, body: &[u8]) -> OutboundMessage {
+    OutboundMessage {
+        message_id: id.to_owned(),
+        subject: subject.to_owned(),
+        correlation_id: None,
+        content_type: "application/json".to_owned(),
+        body: body.to_vec(),
+    }
+}
+
+/// A broker of its own (own dir, ports, epmd), for tests that stop and restart it. Stopped and
+/// removed on drop, also when the test panics.
+pub struct PrivateBroker {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+}
+
+impl PrivateBroker {
+    pub fn start(queues: &[&str]) -> PrivateBroker {
+        let dir = tempfile::Builder::new().prefix("cardbench-broker-").tempdir().expect("temp dir");
+        let url = Self::run_start(dir.path(), queues);
+        PrivateBroker { dir, url }
+    }
+
+    fn run_start(dir: &std::path::Path, queues: &[&str]) -> String {
+        let out = Command::new(repo_root().join("tests/broker/start-rabbitmq.sh"))
+            .args(queues)
+            .env("CARDBENCH_BROKER_DIR", dir)
+            .output()
+            .expect("run start-rabbitmq.sh");
+        assert!(out.status.success(), "private broker failed to start: {}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read_to_string(dir.join("amqp-url")).expect("amqp-url written").trim().to_owned()
+    }
+
+    /// Stops the node (data kept) so it can be started again on the same port.
+    pub fn stop(&self) {
+        let out = Command::new(repo_root().join("tests/broker/stop-rabbitmq.sh"))
+            .env("CARDBENCH_BROKER_DIR", self.dir.path())
+            .output()
+            .expect("run stop-rabbitmq.sh");
+        assert!(out.status.success(), "stop failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    pub fn restart(&self) {
+        let url = Self::run_start(self.dir.path(), &[]);
+        assert_eq!(url, self.url, "a restarted broker must come back on the same port");
+    }
+}
+
+impl Drop for PrivateBroker {
+    fn drop(&mut self) {
+        let _ = Command::new(repo_root().join("tests/broker/stop-rabbitmq.sh"))
+            .arg("--clean")
+            .env("CARDBENCH_BROKER_DIR", self.dir.path())
+            .output();
+    }
+}

@@ -1,0 +1,311 @@
+//! The command tree.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cardbench", version, about = "Cardbench: the production partner's workstation for NGOC card production")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More log output on stderr (RUST_LOG overrides).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Data directory (store and embedded queues). Default: the platform data directory.
+    #[arg(long, global = true, env = "CARDBENCH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file. Default: the platform config directory's config.toml.
+    #[arg(long, global = true, env = "CARDBENCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Operator name every change is audited under.
+    #[arg(long, global = true, env = "CARDBENCH_OPERATOR")]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: receive requests, send notifications (and, on the embedded transport, run
+    /// the NGOC simulator) until Ctrl-C.
+    Run(RunArgs),
+    /// Counts by status, link state, outbox depth.
+    Status,
+    /// The worklist.
+    #[command(subcommand)]
+    Cards(CardsCommand),
+    /// Save readouts for a card (FIELD=VALUE ...), optionally producing it.
+    Capture(CaptureArgs),
+    /// Produce a card: save any readouts given and send CARD_PRODUCED.
+    Produce(CaptureArgs),
+    /// A card must be made again (misprint, bad chip): clears its readouts.
+    Spoil {
+        card_id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Shipments and their gating state.
+    #[command(subcommand)]
+    Shipments(ShipmentsCommand),
+    /// Send one parcel of a shipment (SHIPPED).
+    Ship(ShipArgs),
+    /// Received messages.
+    Inbox(InboxArgs),
+    /// Messages to send and sent.
+    Outbox(OutboxArgs),
+    /// Put an outbox message back in line (same messageId).
+    Resend { outbox_id: i64 },
+    /// Requests that reused a cardId with different content.
+    #[command(subcommand)]
+    Conflicts(ConflictsCommand),
+    /// The NGOC simulator.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Measure throughput and latency against baselines measured in the same run.
+    Bench(BenchArgs),
+    /// Show or write the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Packing slip(s) as PDF: a parcel id, or a shipmentId for all its parcels.
+    Slip {
+        target: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Also send it to the configured printer (CUPS `lp`).
+        #[arg(long)]
+        print: bool,
+    },
+    /// Parcels shipped in [from, to) as PDF and CSV.
+    Manifest(PeriodArgs),
+    /// One billing CSV per organisation for [from, to) (COSTCENTRE, INVOICENUMBER, ARTICLENUMBER, QUANTITY, ORDERDATE).
+    Billing(PeriodArgs),
+    /// Per operator and shift: received, produced, spoiled, REPORT_OK, errors, shipped (PDF + CSV).
+    ShiftReport(PeriodArgs),
+    /// Connect to the configured Service Bus and say precisely what fails: DNS, TCP, TLS, auth,
+    /// queue not found, no permission.
+    CheckConnection,
+    /// Messages in the inbound queue's dead-letter queue (Service Bus / AMQP only).
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCommand),
+}
+
+/// A period in RFC 3339 (`2026-11-01T00:00:00Z`) or a date (`2026-11-01`), and where to write.
+#[derive(Debug, Args)]
+pub struct PeriodArgs {
+    #[arg(long)]
+    pub from: String,
+    #[arg(long)]
+    pub to: String,
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeadLettersCommand {
+    List {
+        #[arg(long, default_value_t = 50)]
+        max: usize,
+    },
+    /// One dead letter with its raw body.
+    Show { message_id: String },
+    /// Send a dead letter back into the inbound queue, to go through the normal flow.
+    Import { message_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Do not run the embedded NGOC simulator even on the embedded transport.
+    #[arg(long)]
+    pub no_sim: bool,
+    /// Stop after this many seconds (for scripts and tests).
+    #[arg(long)]
+    pub for_seconds: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CardsCommand {
+    /// List cards, oldest first.
+    List(ListCardsArgs),
+    /// One card with its readouts, timeline and next step.
+    Show { card_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ListCardsArgs {
+    /// Only these statuses (received, readouts_captured, produced, report_ok, report_error,
+    /// shipped, shipped_ok, ship_error); repeatable.
+    #[arg(long = "status")]
+    pub statuses: Vec<String>,
+    #[arg(long)]
+    pub organisation: Option<String>,
+    #[arg(long)]
+    pub shipment: Option<String>,
+    /// Prefix of a cardId, shipmentId or holder name.
+    #[arg(long)]
+    pub search: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    pub card_id: String,
+    /// Readouts as FIELD=VALUE, e.g. MIFARE_UID=04:A2:2B:1C.
+    pub readouts: Vec<String>,
+    /// Where the values came from, for the audit trail.
+    #[arg(long, default_value = "typed")]
+    pub source: String,
+    /// (capture only) produce the card once the readouts are saved.
+    #[arg(long)]
+    pub produce: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShipmentsCommand {
+    List {
+        /// Only shipments with cards still to ship.
+        #[arg(long)]
+        open: bool,
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+    Show { shipment_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    pub shipment_id: String,
+    /// A card in this parcel; repeatable. Omit with --all-ready to take every ready card.
+    #[arg(long = "card")]
+    pub cards: Vec<String>,
+    /// Every card of the shipment that is ready (REPORT_OK).
+    #[arg(long)]
+    pub all_ready: bool,
+    /// An accessory as ARTICLE:ACCESSORY:QUANTITY; repeatable.
+    #[arg(long = "accessory")]
+    pub accessories: Vec<String>,
+    /// Every accessory still to ship, in full.
+    #[arg(long)]
+    pub all_accessories: bool,
+    #[arg(long)]
+    pub carrier: Option<String>,
+    #[arg(long)]
+    pub tracking: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InboxArgs {
+    /// Show one message with its raw body.
+    pub id: Option<i64>,
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// accepted, duplicate, rejected, ignored
+    #[arg(long)]
+    pub outcome: Option<String>,
+    #[arg(long)]
+    pub card: Option<String>,
+    #[arg(long)]
+    pub shipment: Option<String>,
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// With an id: print only the raw body bytes.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxArgs {
+    /// Show one message with its body.
+    pub id: Option<i64>,
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only messages not yet sent.
+    #[arg(long)]
+    pub pending: bool,
+    #[arg(long)]
+    pub card: Option<String>,
+    #[arg(long)]
+    pub shipment: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConflictsCommand {
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    Resolve {
+        id: i64,
+        #[arg(long)]
+        resolution: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Put N requests (in shipments) on the inbound queue now.
+    Generate {
+        #[arg(default_value_t = 10)]
+        requests: u32,
+        /// Cards per shipment at most.
+        #[arg(long, default_value_t = 5)]
+        max_shipment: u32,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Run the simulator alone (answers our notifications) until Ctrl-C.
+    Run {
+        #[arg(long)]
+        for_seconds: Option<u64>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Messages in the ingest benchmark.
+    #[arg(long, default_value_t = 20_000)]
+    pub messages: u32,
+    /// Cards in the worklist query benchmark.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub cards: u32,
+    /// Only these benchmarks (ingest, worklist); default all.
+    #[arg(long = "only")]
+    pub only: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the configuration in effect and where it comes from.
+    Show,
+    /// Set the operator name in the config file.
+    SetOperator { name: String },
+    /// Use Azure Service Bus: split and check a connection string, keep the key in the OS keyring,
+    /// write the rest to the config file.
+    SetServicebus {
+        /// `Endpoint=sb://HOST/;SharedAccessKeyName=RULE;SharedAccessKey=KEY`
+        #[arg(long, env = "CARDBENCH_SERVICEBUS_CONNECTION_STRING", hide_env_values = true)]
+        connection_string: String,
+        /// Queue NGOC sends requests to (we listen).
+        #[arg(long)]
+        inbound: String,
+        /// Queue we send notifications to (NGOC listens).
+        #[arg(long)]
+        outbound: String,
+    },
+    /// Go back to the embedded transport with the simulator.
+    UseSimulator,
+}

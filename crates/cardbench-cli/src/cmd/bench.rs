@@ -1,0 +1,280 @@
+//! `cardbench bench`: throughput and latency, each printed beside a baseline measured in the same
+//! run on the same machine, as a ratio. Goals are stated beside the figures; nothing here fails a
+//! build: speed is watched, not asserted in tests.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use cardbench_protocol::{ExternalProductionData, Subject};
+use cardbench_runtime::{Runtime, RuntimeConfig};
+use cardbench_store::cards::{self, CardStatus, WorklistCursor, WorklistFilter};
+use cardbench_store::inbox::{self, Envelope, NewInboxRow, Outcome};
+use cardbench_store::{Store, shipments};
+use cardbench_transport::embedded::EmbeddedQueues;
+use cardbench_transport::{Connector, OutboundMessage};
+use cardbench_workflow::Workflow;
+
+use crate::cli::BenchArgs;
+use crate::context::Context;
+
+pub fn bench(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
+    let wants = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
+    let scratch = tempfile::Builder::new().prefix("cardbench-bench-").tempdir_in(bench_dir(ctx)?)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    crate::say!("cardbench bench (scratch data in {})", scratch.path().display());
+    if wants("ingest") {
+        runtime.block_on(ingest(scratch.path(), args.messages))?;
+    }
+    if wants("worklist") {
+        worklist(scratch.path(), args.cards)?;
+    }
+    Ok(())
+}
+
+/// Benchmarks write to the data directory's disk (same fsync cost as production), in a scratch
+/// folder removed afterwards.
+fn bench_dir(ctx: &Context) -> anyhow::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(&ctx.data_dir).with_context(|| format!("cannot create {}", ctx.data_dir.display()))?;
+    Ok(ctx.data_dir.clone())
+}
+
+/// Realistic request bodies, as the simulator would send them.
+fn request_bodies(n: u32) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| {
+            let body = serde_json::json!({
+                // Four cards per shipment, one organisation per shipment.
+                "organisationId": format!("ORG-{}", (i / 4) % 7),
+                "shipmentId": format!("S-{:07}", i / 4),
+                "ordered": "2026-11-20T08:30:00+01:00",
+                "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
+                            "countryCode": "SE", "recipient": "Åsa Öberg", "recipientPhone": "+46 8 123 456"},
+                "card": {"articleId": "ART-STAFF", "cardId": format!("C-{i:08}"),
+                         "cardElements": {"NAME": format!("Åsa Öberg {i}"), "EMPLOYEE_NO": i.to_string(), "VALID_TO": "2029-12"},
+                         "expectedReportDataFields": ["MIFARE_UID"]},
+                "accessories": [{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 1}]
+            });
+            serde_json::to_vec(&body).unwrap_or_default()
+        })
+        .collect()
+}
+
+async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
+    crate::say!("\n== ingest: {n} requests from the embedded queue to the durable worklist, settled");
+    let bodies = request_bodies(n);
+
+    // (a) The physical limit: the same rows, inserted in batches of the same size, same durability,
+    // no queue, no parsing, no validation.
+    let parsed: Vec<ExternalProductionData> =
+        bodies.iter().map(|b| serde_json::from_slice(b)).collect::<Result<_, _>>()?;
+    let raw_store = Store::open_in(&dir.join("raw"))?;
+    let start = Instant::now();
+    for (chunk_bodies, chunk) in bodies.chunks(256).zip(parsed.chunks(256)) {
+        raw_store.write(|tx| {
+            for (body, request) in chunk_bodies.iter().zip(chunk) {
+                let envelope = Envelope { message_id: Some("m"), subject: Some("s"), body, ..Default::default() };
+                let id = inbox::insert(
+                    tx,
+                    &NewInboxRow { envelope: &envelope, received_at: "t", outcome: Outcome::Accepted, reason: None, card_id: None, shipment_id: None },
+                )?;
+                shipments::ensure(tx, &request.shipment_id, &request.organisation_id, "t")?;
+                cards::insert(tx, request, id, "t")?;
+            }
+            Ok::<_, cardbench_store::StoreError>(())
+        })?;
+    }
+    let raw_rate = f64::from(n) / start.elapsed().as_secs_f64();
+
+    // Ours: the daemon's receive loop through the embedded queue.
+    let ours_rate = daemon_rate(&dir.join("ours"), &bodies, RuntimeConfig::default()).await?;
+
+    // (b) A naive consumer: one message, one commit, one settle.
+    let naive_n = (n / 10).clamp(200, 2_000) as usize;
+    let naive_rate = naive_rate(&dir.join("naive"), &bodies[..naive_n]).await?;
+
+    crate::say!("  (a) raw batched SQLite insert      {raw_rate:>10.0} msg/s");
+    crate::say!("  (b) naive commit-then-settle each  {naive_rate:>10.0} msg/s  ({naive_n} messages)");
+    crate::say!("      cardbench daemon                {ours_rate:>10.0} msg/s");
+    crate::say!("  ratio to (a): {:.2}  (goal ≥ 0.80)", ours_rate / raw_rate);
+    crate::say!("  ratio to (b): {:.1}×  (goal ≥ 10×)", ours_rate / naive_rate);
+    Ok(())
+}
+
+async fn load_queue(queues: &EmbeddedQueues, queue: &str, bodies: &[Vec<u8>]) -> anyhow::Result<()> {
+    let mut sender = queues.sender(queue).await?;
+    for chunk in bodies.chunks(1000) {
+        let batch: Vec<OutboundMessage> = chunk
+            .iter()
+            .map(|body| OutboundMessage {
+                message_id: uuid::Uuid::new_v4().to_string(),
+                subject: Subject::RequestSent.as_str().into(),
+                correlation_id: None,
+                content_type: "application/json".into(),
+                body: body.clone(),
+            })
+            .collect();
+        for result in sender.send(&batch).await {
+            result?;
+        }
+    }
+    Ok(())
+}
+
+async fn daemon_rate(dir: &Path, bodies: &[Vec<u8>], config: RuntimeConfig) -> anyhow::Result<f64> {
+    std::fs::create_dir_all(dir)?;
+    let queues = Arc::new(EmbeddedQueues::open(dir)?);
+    load_queue(&queues, &config.inbound_queue, bodies).await?;
+    let store = Arc::new(Store::open_in(dir)?);
+    let workflow = Workflow::new(store.clone());
+    let mut runtime_config = config;
+    runtime_config.receive_wait = Duration::from_millis(50);
+    let start = Instant::now();
+    let runtime = Runtime::start(workflow, queues.clone(), runtime_config.clone());
+    let total = bodies.len();
+    loop {
+        // Done when every message is committed and gone from the queue (settled).
+        let committed: usize = store
+            .read(|c| inbox::count_by_outcome(c))?
+            .iter()
+            .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
+            .sum();
+        let left = queues.depth(&runtime_config.inbound_queue).await?;
+        if committed >= total && left == 0 {
+            break;
+        }
+        anyhow::ensure!(start.elapsed() < Duration::from_secs(600), "ingest did not finish: {committed} of {total} committed");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = start.elapsed();
+    runtime.shutdown().await;
+    let rejected = store.read(|c| inbox::count_by_outcome(c))?.iter().filter(|(o, _)| *o != Outcome::Accepted).map(|(_, n)| *n).sum::<i64>();
+    anyhow::ensure!(rejected == 0, "{rejected} benchmark messages were not accepted: the figures would not compare like with like");
+    Ok(total as f64 / elapsed.as_secs_f64())
+}
+
+async fn naive_rate(dir: &Path, bodies: &[Vec<u8>]) -> anyhow::Result<f64> {
+    std::fs::create_dir_all(dir)?;
+    let queues = EmbeddedQueues::open(dir)?;
+    load_queue(&queues, "naive", bodies).await?;
+    let workflow = Workflow::new(Arc::new(Store::open_in(dir)?));
+    let mut receiver = queues.receiver("naive").await?;
+    let start = Instant::now();
+    let mut done = 0;
+    while done < bodies.len() {
+        for d in receiver.receive(1, Duration::from_millis(100)).await? {
+            let wf = workflow.clone();
+            let d2 = d.clone();
+            tokio::task::spawn_blocking(move || {
+                let envelope = Envelope {
+                    message_id: d2.message_id.as_deref(),
+                    subject: d2.subject.as_deref(),
+                    body: &d2.body,
+                    ..Default::default()
+                };
+                wf.ingest(&[envelope])
+            })
+            .await??;
+            receiver.accept(&[d.tag]).await?;
+            done += 1;
+        }
+    }
+    Ok(bodies.len() as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Worklist queries on a large store: p95 of filtered pages, searches and deep pages.
+fn worklist(dir: &Path, n: u32) -> anyhow::Result<()> {
+    crate::say!("\n== worklist: {n} cards");
+    let store = Store::open_in(&dir.join("worklist"))?;
+    let bodies = request_bodies(n.min(50_000));
+    let parsed: Vec<ExternalProductionData> = bodies.iter().map(|b| serde_json::from_slice(b)).collect::<Result<_, _>>()?;
+    let start = Instant::now();
+    let statuses = CardStatus::ALL;
+    // Every card points at the request that created it; one stand-in request row serves them all.
+    let inbox_id = store.write(|tx| {
+        let envelope = Envelope { body: b"{}", ..Default::default() };
+        inbox::insert(
+            tx,
+            &NewInboxRow { envelope: &envelope, received_at: "t", outcome: Outcome::Accepted, reason: None, card_id: None, shipment_id: None },
+        )
+    })?;
+    let mut i: u32 = 0;
+    while i < n {
+        store.write(|tx| {
+            for _ in 0..10_000 {
+                if i >= n {
+                    break;
+                }
+                let mut request = parsed[(i as usize) % parsed.len()].clone();
+                request.card.card_id = format!("C-{i:08}");
+                request.shipment_id = format!("S-{:07}", i / 4);
+                request.organisation_id = format!("ORG-{}", (i / 4) % 7);
+                shipments::ensure(tx, &request.shipment_id, &request.organisation_id, "2026-11-01T00:00:00.000Z")?;
+                let received = cardbench_store::time::format(
+                    chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(1_790_000_000 + i64::from(i)),
+                );
+                cards::insert(tx, &request, inbox_id, &received)?;
+                let status = statuses[(i as usize * 7919) % statuses.len()];
+                if status != CardStatus::Received {
+                    cards::set_status(tx, &request.card.card_id, status, &Default::default(), &received)?;
+                }
+                i += 1;
+            }
+            Ok::<_, cardbench_store::StoreError>(())
+        })?;
+    }
+    // Fill-in time is set-up, not a figure.
+    crate::say!("  (store filled in {:.1} s)", start.elapsed().as_secs_f64());
+    store.write(|tx| tx.execute_batch("ANALYZE").map_err(cardbench_store::StoreError::from))?;
+
+    let report = |name: &str, make: &dyn Fn(u32) -> WorklistFilter| -> anyhow::Result<()> {
+        let mut times = Vec::with_capacity(200);
+        for k in 0..200u32 {
+            let filter = make(k);
+            let t = Instant::now();
+            let page = store.read(|c| cards::worklist(c, &filter))?;
+            times.push(t.elapsed());
+            std::hint::black_box(page);
+        }
+        times.sort();
+        let p50 = times[times.len() / 2];
+        let p95 = times[times.len() * 95 / 100];
+        crate::say!("  {name:<34} p50 {:>7.2} ms   p95 {:>7.2} ms  (goal p95 ≤ 20 ms)", ms(p50), ms(p95));
+        Ok(())
+    };
+    report("first page, no filter", &|_| WorklistFilter { limit: Some(100), ..Default::default() })?;
+    report("deep page (keyset)", &|k| WorklistFilter {
+        after: Some(WorklistCursor {
+            received_at: cardbench_store::time::format(
+                chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(1_790_000_000 + i64::from(k * 4_999 % n.max(1))),
+            ),
+            card_id: String::new(),
+        }),
+        limit: Some(100),
+        ..Default::default()
+    })?;
+    report("status filter", &|k| WorklistFilter {
+        statuses: vec![statuses[k as usize % statuses.len()]],
+        limit: Some(100),
+        ..Default::default()
+    })?;
+    report("organisation + status", &|k| WorklistFilter {
+        statuses: vec![CardStatus::ReportOk],
+        organisation_id: Some(format!("ORG-{}", k % 7)),
+        limit: Some(100),
+        ..Default::default()
+    })?;
+    report("shipment", &|k| WorklistFilter { shipment_id: Some(format!("S-{:07}", (k * 977) % (n / 4).max(1))), ..Default::default() })?;
+    report("search cardId prefix", &|k| WorklistFilter {
+        search: Some(format!("C-{:06}", (k * 3_331) % (n / 100).max(1))),
+        limit: Some(100),
+        ..Default::default()
+    })?;
+    report("search holder prefix", &|k| WorklistFilter { search: Some(format!("Åsa Öberg {}", k * 37)), limit: Some(100), ..Default::default() })?;
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,87 @@
+//! `cardbench cards list|show`.
+
+use anyhow::Context as _;
+use cardbench_store::cards::{self, CardStatus, WorklistFilter};
+
+use crate::cli::CardsCommand;
+use crate::context::Context;
+use crate::output;
+
+pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
+    match command {
+        CardsCommand::List(args) => {
+            let statuses = args
+                .statuses
+                .iter()
+                .map(|s| CardStatus::parse(s).with_context(|| format!("unknown status {s:?}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let filter = WorklistFilter {
+                statuses,
+                organisation_id: args.organisation,
+                shipment_id: args.shipment,
+                search: args.search,
+                limit: Some(args.limit),
+                ..Default::default()
+            };
+            let store = ctx.store()?;
+            let page = store.read(|c| cards::worklist(c, &filter))?;
+            if ctx.json {
+                return output::json(&page);
+            }
+            let rows: Vec<Vec<String>> = page
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.card_id.clone(),
+                        r.status.to_string(),
+                        r.shipment_id.clone(),
+                        r.organisation_id.clone(),
+                        r.article_id.clone(),
+                        output::or_dash(r.holder.as_deref()),
+                        r.received_at.clone(),
+                    ]
+                })
+                .collect();
+            output::table(&["CARD", "STATUS", "SHIPMENT", "ORGANISATION", "ARTICLE", "HOLDER", "RECEIVED"], &rows);
+            if page.next.is_some() {
+                crate::say!("(more: raise --limit or filter)");
+            }
+            Ok(())
+        }
+        CardsCommand::Show { card_id } => {
+            let detail = ctx.workflow()?.card_detail(&card_id)?;
+            if ctx.json {
+                return output::json(&detail);
+            }
+            let c = &detail.card;
+            crate::say!("card        {}", c.card_id);
+            crate::say!("status      {}", c.status);
+            crate::say!("next step   {}", detail.next_step);
+            crate::say!("shipment    {}  (organisation {})", c.shipment_id, c.organisation_id);
+            crate::say!("article     {}", c.article_id);
+            crate::say!("holder      {}", output::or_dash(c.holder.as_deref()));
+            crate::say!("elements");
+            for (name, value) in &c.request.card.card_elements {
+                crate::say!("  {name:<16} {value}");
+            }
+            crate::say!("readouts");
+            for f in &detail.expected {
+                let value = f.value.as_deref().unwrap_or("(missing)");
+                let orders = match (&f.msb_first, &f.lsb_first) {
+                    (Some(m), Some(l)) => format!("  MSB {m}  LSB {l}"),
+                    _ => String::new(),
+                };
+                crate::say!("  {:<16} {value}{orders}", f.field);
+            }
+            if let Some(code) = &c.last_error_code {
+                crate::say!("last error  {code}: {}", output::or_dash(c.last_error_details.as_deref()));
+            }
+            crate::say!("timeline");
+            for t in &detail.timeline {
+                crate::say!("  {}  {:<16} {}", t.at, t.what, output::or_dash(t.detail.as_deref()));
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! `cardbench config show|set-operator`.
+
+use cardbench_runtime::config::{Config, TransportKind};
+
+use crate::cli::ConfigCommand;
+use crate::context::Context;
+use crate::output;
+
+pub fn config(ctx: &Context, command: ConfigCommand) -> anyhow::Result<()> {
+    match command {
+        ConfigCommand::Show => {
+            if ctx.json {
+                return output::json(&serde_json::json!({
+                    "configFile": ctx.config_path, "dataDir": ctx.data_dir, "config": ctx.config,
+                }));
+            }
+            crate::say!("# config file: {}", ctx.config_path.display());
+            crate::say!("# data dir:    {}", ctx.data_dir.display());
+            crate::say!("{}", toml::to_string_pretty(&ctx.config)?);
+            Ok(())
+        }
+        ConfigCommand::SetServicebus { connection_string, inbound, outbound } => {
+            super::servicebus::set_servicebus(ctx, &connection_string, &inbound, &outbound)
+        }
+        ConfigCommand::UseSimulator => {
+            let mut config = Config::load_file(&ctx.config_path)?;
+            config.transport = TransportKind::Embedded;
+            config.save(&ctx.config_path)?;
+            crate::say!("transport: embedded queues with the NGOC simulator ({})", ctx.config_path.display());
+            Ok(())
+        }
+        ConfigCommand::SetOperator { name } => {
+            let mut config = Config::load_file(&ctx.config_path)?;
+            config.operator = Some(name.trim().to_owned());
+            config.save(&ctx.config_path)?;
+            crate::say!("operator set to {:?} in {}", name.trim(), ctx.config_path.display());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `cardbench slip|manifest|billing|shift-report`: documents from the store.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use cardbench_documents::api::{self, SlipTarget};
+
+use crate::cli::PeriodArgs;
+use crate::context::Context;
+
+/// `2026-11-01` → start of that day UTC; RFC 3339 is kept as given (normalised to UTC).
+fn instant(text: &str) -> anyhow::Result<String> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let start = day.and_hms_opt(0, 0, 0).context("midnight")?.and_utc();
+        return Ok(cardbench_store::time::format(start));
+    }
+    let at = chrono::DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("{text:?} is neither a date (2026-11-01) nor an RFC 3339 time"))?;
+    Ok(cardbench_store::time::format(at.to_utc()))
+}
+
+fn period(p: &PeriodArgs) -> anyhow::Result<(String, String)> {
+    let (from, to) = (instant(&p.from)?, instant(&p.to)?);
+    anyhow::ensure!(from < to, "--from must be before --to");
+    Ok((from, to))
+}
+
+fn written(paths: &[impl AsRef<Path>]) {
+    for p in paths {
+        crate::say!("wrote {}", p.as_ref().display());
+    }
+}
+
+pub fn slip(ctx: &Context, target: &str, out: &Path, print: bool) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let target = SlipTarget::parse(&store, target)?;
+    let files = api::slip(&store, &target, &ctx.config.documents.slip, out)?;
+    written(&files);
+    if print {
+        let printer = ctx.config.documents.print.printer.as_deref().context("no printer configured ([documents.print] printer)")?;
+        for f in &files {
+            cardbench_documents::print::send_to_printer(printer, f)?;
+            crate::say!("sent {} to {printer}", f.display());
+        }
+    }
+    Ok(())
+}
+
+pub fn manifest(ctx: &Context, p: &PeriodArgs) -> anyhow::Result<()> {
+    let (from, to) = period(p)?;
+    std::fs::create_dir_all(&p.out)?;
+    let files = api::manifest(&*ctx.store()?, &from, &to, &ctx.config.documents.slip.sender_name, &p.out)?;
+    written(&files);
+    Ok(())
+}
+
+pub fn billing(ctx: &Context, p: &PeriodArgs) -> anyhow::Result<()> {
+    let (from, to) = period(p)?;
+    std::fs::create_dir_all(&p.out)?;
+    let files = api::billing(&*ctx.store()?, &from, &to, &ctx.config.documents.billing, &p.out)?;
+    for f in &files {
+        crate::say!(
+            "wrote {} ({}, cost centre {}, invoice {}, {} line(s))",
+            f.path.display(),
+            f.organisation_id,
+            f.cost_centre,
+            f.invoice_number,
+            f.lines.len()
+        );
+    }
+    Ok(())
+}
+
+pub fn shift_report(ctx: &Context, p: &PeriodArgs) -> anyhow::Result<()> {
+    let (from, to) = period(p)?;
+    let files = api::shift_report(&*ctx.store()?, &from, &to, &ctx.config.documents.shift, &ctx.config.documents.slip.sender_name, &p.out)?;
+    written(&files);
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! `cardbench inbox|outbox|resend|conflicts`: queue inspection for support engineers. Works with
+//! the link down: it only reads the store.
+
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use cardbench_store::inbox::{self, InboxFilter, Outcome};
+use cardbench_store::outbox::{self, OutboxFilter};
+use cardbench_store::conflicts;
+
+use crate::cli::{ConflictsCommand, InboxArgs, OutboxArgs};
+use crate::context::Context;
+use crate::exit::NotFound;
+use crate::output;
+
+pub fn inbox(ctx: &Context, args: &InboxArgs) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    if let Some(id) = args.id {
+        let row = store.read(|c| inbox::get(c, id))?.ok_or_else(|| NotFound(format!("no inbox message #{id}")))?;
+        if args.raw {
+            std::io::stdout().write_all(&row.body)?;
+            return Ok(());
+        }
+        if ctx.json {
+            let mut value = serde_json::to_value(&row)?;
+            value["body"] = serde_json::Value::String(String::from_utf8_lossy(&row.body).into_owned());
+            return output::json(&value);
+        }
+        crate::say!("inbox #{}  {}", row.id, row.received_at);
+        crate::say!("subject        {}", output::or_dash(row.subject.as_deref()));
+        crate::say!("messageId      {}", output::or_dash(row.message_id.as_deref()));
+        crate::say!("correlationId  {}", output::or_dash(row.correlation_id.as_deref()));
+        crate::say!("outcome        {}{}", row.outcome.as_str(), row.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default());
+        crate::say!("card/shipment  {} / {}", output::or_dash(row.card_id.as_deref()), output::or_dash(row.shipment_id.as_deref()));
+        crate::say!("{}", output::body_text(&row.body));
+        return Ok(());
+    }
+    let outcome = args
+        .outcome
+        .as_deref()
+        .map(|o| Outcome::parse(o).with_context(|| format!("unknown outcome {o:?} (accepted, duplicate, rejected, ignored)")))
+        .transpose()?;
+    let filter = InboxFilter {
+        subject: args.subject.clone(),
+        outcome,
+        card_id: args.card.clone(),
+        shipment_id: args.shipment.clone(),
+        since: args.since.clone(),
+        limit: Some(args.limit),
+        ..Default::default()
+    };
+    let rows = store.read(|c| inbox::list(c, &filter))?;
+    if ctx.json {
+        let summary: Vec<_> = rows
+            .iter()
+            .map(|r| serde_json::json!({
+                "id": r.id, "receivedAt": r.received_at, "subject": r.subject, "messageId": r.message_id,
+                "outcome": r.outcome, "reason": r.reason, "cardId": r.card_id, "shipmentId": r.shipment_id,
+            }))
+            .collect();
+        return output::json(&summary);
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.received_at.clone(),
+                short_subject(r.subject.as_deref()),
+                r.outcome.as_str().to_owned(),
+                output::or_dash(r.card_id.as_deref()),
+                output::or_dash(r.shipment_id.as_deref()),
+                r.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output::table(&["ID", "RECEIVED", "SUBJECT", "OUTCOME", "CARD", "SHIPMENT", "REASON"], &table);
+    Ok(())
+}
+
+pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    if let Some(id) = args.id {
+        let row = store.read(|c| outbox::get(c, id))?.ok_or_else(|| NotFound(format!("no outbox message #{id}")))?;
+        if args.raw {
+            crate::say!("{}", row.body);
+            return Ok(());
+        }
+        if ctx.json {
+            return output::json(&row);
+        }
+        crate::say!("outbox #{}  created {}", row.id, row.created_at);
+        crate::say!("subject        {}", row.subject);
+        crate::say!("messageId      {}", row.message_id);
+        crate::say!("correlationId  {}", output::or_dash(row.correlation_id.as_deref()));
+        crate::say!("sent           {}", output::or_dash(row.sent_at.as_deref()));
+        crate::say!("attempts       {}{}", row.attempts, row.last_error.as_deref().map(|e| format!(" (last error: {e})")).unwrap_or_default());
+        crate::say!("{}", output::body_text(row.body.as_bytes()));
+        return Ok(());
+    }
+    let filter = OutboxFilter {
+        subject: args.subject.clone(),
+        sent: args.pending.then_some(false),
+        card_id: args.card.clone(),
+        shipment_id: args.shipment.clone(),
+        limit: Some(args.limit),
+        ..Default::default()
+    };
+    let rows = store.read(|c| outbox::list(c, &filter))?;
+    if ctx.json {
+        return output::json(&rows);
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.created_at.clone(),
+                short_subject(Some(&r.subject)),
+                r.sent_at.clone().unwrap_or_else(|| "waiting".into()),
+                r.attempts.to_string(),
+                output::or_dash(r.card_id.as_deref()),
+                output::or_dash(r.shipment_id.as_deref()),
+                r.last_error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output::table(&["ID", "CREATED", "SUBJECT", "SENT", "TRIES", "CARD", "SHIPMENT", "LAST ERROR"], &table);
+    Ok(())
+}
+
+pub fn resend(ctx: &Context, outbox_id: i64) -> anyhow::Result<()> {
+    ctx.workflow()?.resend(ctx.operator()?, outbox_id)?;
+    if ctx.json {
+        return output::json(&serde_json::json!({ "outboxId": outbox_id, "queued": true }));
+    }
+    crate::say!("outbox #{outbox_id} queued again (same messageId: the broker drops a copy it already has)");
+    Ok(())
+}
+
+pub fn conflicts(ctx: &Context, command: ConflictsCommand) -> anyhow::Result<()> {
+    match command {
+        ConflictsCommand::List { all } => {
+            let rows = ctx.store()?.read(|c| conflicts::list(c, !all))?;
+            if ctx.json {
+                return output::json(&rows);
+            }
+            let table: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.id.to_string(),
+                        r.card_id.clone(),
+                        format!("inbox #{}", r.inbox_id),
+                        r.received_at.clone(),
+                        r.status.clone(),
+                        r.resolution.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            output::table(&["ID", "CARD", "REQUEST", "RECEIVED", "STATUS", "RESOLUTION"], &table);
+            Ok(())
+        }
+        ConflictsCommand::Resolve { id, resolution } => {
+            ctx.workflow()?.resolve_conflict(ctx.operator()?, id, &resolution)?;
+            if !ctx.json {
+                crate::say!("conflict #{id} resolved");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `EXTERNAL_PRODUCTION_CARD_PRODUCED` → `CARD_PRODUCED`: the prefix is the same on every row.
+fn short_subject(subject: Option<&str>) -> String {
+    match subject {
+        Some(s) => s.strip_prefix("EXTERNAL_PRODUCTION_").unwrap_or(s).to_owned(),
+        None => "(none)".to_owned(),
+    }
+}

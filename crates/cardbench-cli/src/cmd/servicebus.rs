@@ -1,0 +1,117 @@
+//! `cardbench check-connection`, `cardbench dead-letters …`, `cardbench config set-servicebus`.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use cardbench_amqp::{AmqpConnector, AuthKind, ConnectionString, ServiceBusSettings, check_connection as check, secrets};
+use cardbench_runtime::config::{Config, TransportKind};
+
+use crate::cli::DeadLettersCommand;
+use crate::context::Context;
+use crate::exit::NotFound;
+use crate::output;
+
+fn amqp_config(ctx: &Context) -> anyhow::Result<cardbench_amqp::ServiceBusConfig> {
+    ctx.config.amqp()?.context(
+        "no Service Bus is configured (the embedded simulator is in use): run `cardbench config set-servicebus`",
+    )
+}
+
+pub fn check_connection(ctx: &Context) -> anyhow::Result<()> {
+    let config = amqp_config(ctx)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime.block_on(check(&config));
+    if ctx.json {
+        output::json(&report)?;
+    } else {
+        crate::say!("checking {}", report.target);
+        for step in &report.steps {
+            crate::say!("  {:<40} {}", step.what, if step.ok { "ok".to_owned() } else { format!("FAILED: {}", step.detail) });
+        }
+    }
+    match &report.failed {
+        None => {
+            if !ctx.json {
+                crate::say!("connection ok");
+            }
+            Ok(())
+        }
+        Some((step, message)) => anyhow::bail!("{step:?} failed: {message} (see docs/servicebus/troubleshooting.md)"),
+    }
+}
+
+pub fn dead_letters(ctx: &Context, command: DeadLettersCommand) -> anyhow::Result<()> {
+    let config = amqp_config(ctx)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let connector = AmqpConnector::new(config.clone());
+        let mut browser = connector.dead_letters(&config.inbound_queue).await?;
+        let wait = Duration::from_secs(2);
+        let result = match command {
+            DeadLettersCommand::List { max } => {
+                let letters = browser.list(max, wait).await?;
+                let rows: Vec<Vec<String>> = letters
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            output::or_dash(d.delivery.message_id.as_deref()),
+                            output::or_dash(d.delivery.subject.as_deref()),
+                            d.delivery.body.len().to_string(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["MESSAGE ID", "SUBJECT", "BYTES"], &rows);
+                Ok(())
+            }
+            DeadLettersCommand::Show { message_id } => match browser.show(&message_id, 1000, wait).await? {
+                Some(d) => {
+                    crate::say!("subject {}", output::or_dash(d.delivery.subject.as_deref()));
+                    crate::say!("{}", output::body_text(&d.delivery.body));
+                    Ok(())
+                }
+                None => Err(NotFound(format!("no dead letter {message_id}")).into()),
+            },
+            DeadLettersCommand::Import { message_id } => {
+                if browser.import(&message_id, 1000, wait).await? {
+                    crate::say!("{message_id} sent back to {}", config.inbound_queue);
+                    Ok(())
+                } else {
+                    Err(NotFound(format!("no dead letter {message_id}")).into())
+                }
+            }
+        };
+        browser.close().await;
+        result
+    })
+}
+
+pub fn set_servicebus(ctx: &Context, connection_string: &str, inbound: &str, outbound: &str) -> anyhow::Result<()> {
+    let parsed = ConnectionString::parse(connection_string)?;
+    secrets::store_secret(&parsed.host, &parsed.rule, &parsed.key)
+        .context("cannot keep the key in the OS keyring; Cardbench never writes it to a file")?;
+    let mut config = Config::load_file(&ctx.config_path)?;
+    config.servicebus = Some(ServiceBusSettings {
+        host: parsed.host.clone(),
+        port: None,
+        tls: true,
+        auth: AuthKind::SasCbs,
+        user: Some(parsed.rule.clone()),
+        inbound_queue: inbound.to_owned(),
+        outbound_queue: outbound.to_owned(),
+        address_prefix: String::new(),
+        dead_letter_suffix: "/$DeadLetterQueue".to_owned(),
+        credit: 32,
+        count_first_acquirer: false,
+    });
+    config.queues.inbound = inbound.to_owned();
+    config.queues.outbound = outbound.to_owned();
+    config.transport = TransportKind::ServiceBus;
+    config.save(&ctx.config_path)?;
+    crate::say!(
+        "Service Bus {} (rule {}) saved to {}; the key is in the OS keyring. Run `cardbench check-connection`.",
+        parsed.host,
+        parsed.rule,
+        ctx.config_path.display()
+    );
+    Ok(())
+}

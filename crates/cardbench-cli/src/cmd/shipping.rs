@@ -1,0 +1,117 @@
+//! `cardbench shipments list|show` and `cardbench ship`.
+
+use anyhow::Context as _;
+use cardbench_protocol::Accessory;
+use cardbench_store::shipments::{self, ShipmentFilter};
+use cardbench_workflow::ParcelRequest;
+
+use crate::cli::{ShipArgs, ShipmentsCommand};
+use crate::context::Context;
+use crate::output;
+
+pub fn shipments(ctx: &Context, command: ShipmentsCommand) -> anyhow::Result<()> {
+    match command {
+        ShipmentsCommand::List { open, organisation } => {
+            let filter = ShipmentFilter { organisation_id: organisation, open_only: open, limit: None };
+            let list = ctx.store()?.read(|c| shipments::list(c, &filter))?;
+            if ctx.json {
+                return output::json(&list);
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.shipment_id.clone(),
+                        s.organisation_id.clone(),
+                        s.cards.to_string(),
+                        s.ready.to_string(),
+                        s.awaiting_report.to_string(),
+                        s.shipped.to_string(),
+                        s.parcels.to_string(),
+                    ]
+                })
+                .collect();
+            output::table(&["SHIPMENT", "ORGANISATION", "CARDS", "READY", "AWAITING", "SHIPPED", "PARCELS"], &rows);
+            Ok(())
+        }
+        ShipmentsCommand::Show { shipment_id } => {
+            let d = ctx.workflow()?.shipment_detail(&shipment_id)?;
+            if ctx.json {
+                return output::json(&d);
+            }
+            crate::say!("shipment {}  (organisation {})", d.shipment.shipment_id, d.shipment.organisation_id);
+            crate::say!("gate     {}", d.gate.summary);
+            crate::say!("cards");
+            for c in &d.cards {
+                crate::say!("  {:<20} {}", c.card_id, c.status);
+            }
+            crate::say!("accessories");
+            for a in &d.accessories {
+                crate::say!("  {}:{}  requested {}  shipped {}", a.article_id, a.accessory_id, a.requested, a.shipped);
+            }
+            crate::say!("parcels");
+            for p in &d.parcels {
+                crate::say!(
+                    "  #{} {:?} {} card(s) carrier {} tracking {} {}",
+                    p.id,
+                    p.status,
+                    p.cards.len(),
+                    output::or_dash(p.carrier.as_deref()),
+                    output::or_dash(p.tracking_id.as_deref()),
+                    p.error_code.as_deref().map(|e| format!("error {e}")).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn parse_accessory(text: &str) -> anyhow::Result<Accessory> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let [article_id, accessory_id, quantity] = parts.as_slice() else {
+        anyhow::bail!("accessory {text:?} is not ARTICLE:ACCESSORY:QUANTITY");
+    };
+    let quantity: u32 = quantity.parse().with_context(|| format!("quantity in {text:?} is not a whole number"))?;
+    anyhow::ensure!(quantity > 0, "quantity in {text:?} must be at least 1");
+    Ok(Accessory { article_id: (*article_id).to_owned(), accessory_id: (*accessory_id).to_owned(), quantity })
+}
+
+pub fn ship(ctx: &Context, args: &ShipArgs) -> anyhow::Result<()> {
+    let operator = ctx.operator()?;
+    let wf = ctx.workflow()?;
+    let mut cards = args.cards.clone();
+    let mut accessories = args.accessories.iter().map(|a| parse_accessory(a)).collect::<anyhow::Result<Vec<_>>>()?;
+    if args.all_ready || args.all_accessories {
+        let detail = wf.shipment_detail(&args.shipment_id)?;
+        if args.all_ready {
+            cards.extend(detail.gate.ready.iter().cloned());
+        }
+        if args.all_accessories {
+            accessories.extend(detail.accessories.iter().filter(|a| a.requested > a.shipped).map(|a| Accessory {
+                article_id: a.article_id.clone(),
+                accessory_id: a.accessory_id.clone(),
+                quantity: a.requested - a.shipped,
+            }));
+        }
+    }
+    let request = ParcelRequest {
+        shipment_id: args.shipment_id.clone(),
+        cards,
+        accessories,
+        carrier: args.carrier.clone(),
+        tracking_id: args.tracking.clone(),
+    };
+    let parcel = wf.ship(operator, &request)?;
+    if ctx.json {
+        return output::json(&parcel);
+    }
+    crate::say!(
+        "parcel #{} of shipment {}: SHIPPED {} queued with {} card(s), {} accessory line(s)",
+        parcel.id,
+        parcel.shipment_id,
+        parcel.message_id,
+        parcel.cards.len(),
+        parcel.accessories.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! What every command needs: the configuration in effect and the store.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use cardbench_runtime::config::{self, Config};
+use cardbench_store::Store;
+use cardbench_workflow::Workflow;
+
+use crate::cli::Global;
+
+pub struct Context {
+    pub config: Config,
+    pub config_path: PathBuf,
+    pub data_dir: PathBuf,
+    pub json: bool,
+    operator: Option<String>,
+}
+
+impl Context {
+    pub fn new(global: &Global, json: bool) -> anyhow::Result<Context> {
+        let config_path = match &global.config {
+            Some(p) => p.clone(),
+            None => config::default_config_path()?,
+        };
+        let mut config = Config::load(&config_path)?;
+        if let Some(dir) = &global.data_dir {
+            config.data_dir = Some(dir.clone());
+        }
+        let data_dir = config.data_dir()?;
+        let operator = global.operator.clone().or_else(|| config.operator.clone());
+        Ok(Context { config, config_path, data_dir, json, operator })
+    }
+
+    pub fn store(&self) -> anyhow::Result<Arc<Store>> {
+        let store = Store::open_in(&self.data_dir)
+            .with_context(|| format!("cannot open the store in {}", self.data_dir.display()))?;
+        Ok(Arc::new(store))
+    }
+
+    pub fn workflow(&self) -> anyhow::Result<Workflow> {
+        Ok(Workflow::new(self.store()?))
+    }
+
+    /// The operator for a change; every change is audited under a name.
+    pub fn operator(&self) -> anyhow::Result<&str> {
+        self.operator.as_deref().filter(|o| !o.trim().is_empty()).context(
+            "no operator name: pass --operator NAME, set CARDBENCH_OPERATOR, or set `operator` in the config file",
+        )
+    }
+}

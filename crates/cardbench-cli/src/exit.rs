@@ -1,0 +1,44 @@
+//! Exit codes scripts can rely on.
+//!
+//! 0 ok · 1 failure (I/O, database, link) · 2 usage (clap) · 3 refused by a workflow rule ·
+//! 4 not found · 5 configuration invalid.
+
+use cardbench_workflow::WorkflowError;
+
+pub const FAILURE: u8 = 1;
+pub const REFUSED: u8 = 3;
+pub const NOT_FOUND: u8 = 4;
+pub const CONFIG: u8 = 5;
+
+/// Marks an error as "not found" when no typed error says so.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotFound(pub String);
+
+pub fn code_for(error: &anyhow::Error) -> u8 {
+    if let Some(e) = error.downcast_ref::<WorkflowError>() {
+        return match e {
+            WorkflowError::UnknownCard(_) | WorkflowError::UnknownShipment(_) => NOT_FOUND,
+            WorkflowError::Store(_) | WorkflowError::Encode { .. } => FAILURE,
+            _ => REFUSED,
+        };
+    }
+    if error.downcast_ref::<NotFound>().is_some() {
+        return NOT_FOUND;
+    }
+    if error.downcast_ref::<cardbench_runtime::config::ConfigError>().is_some() {
+        return CONFIG;
+    }
+    FAILURE
+}
+
+pub fn name_for(error: &anyhow::Error) -> &'static str {
+    if let Some(e) = error.downcast_ref::<WorkflowError>() {
+        return e.code();
+    }
+    match code_for(error) {
+        NOT_FOUND => "not_found",
+        CONFIG => "config",
+        _ => "failure",
+    }
+}

@@ -1,0 +1,92 @@
+//! The `cardbench` binary from the outside: output, JSON, exit codes, clear errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cardbench(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cardbench"))
+        .args(args)
+        .env("CARDBENCH_DATA_DIR", dir)
+        .env("CARDBENCH_CONFIG", dir.join("config.toml"))
+        .env_remove("CARDBENCH_OPERATOR")
+        .output()
+        .expect("run cardbench")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Requests from the simulator, taken in by a short daemon run.
+fn with_cards(dir: &Path, n: &str) {
+    let out = cardbench(dir, &["sim", "generate", n, "--seed", "3", "--max-shipment", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cardbench(dir, &["run", "--no-sim", "--for-seconds", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_operator_flow_works_from_the_command_line_with_stable_exit_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    with_cards(dir.path(), "4");
+    let list = cardbench(dir.path(), &["--json", "cards", "list"]);
+    assert!(list.status.success());
+    let page: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON worklist");
+    let rows = page["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 4);
+    let card = rows[0]["card_id"].as_str().expect("card id").to_owned();
+
+    let no_operator = cardbench(dir.path(), &["produce", &card, "MIFARE_UID=04A22B1C"]);
+    assert_eq!(no_operator.status.code(), Some(1), "a change without an operator name fails");
+    assert!(text(&no_operator.stderr).contains("no operator name"), "{}", text(&no_operator.stderr));
+
+    let bad = cardbench(dir.path(), &["--operator", "alice", "produce", &card, "MIFARE_UID=04A2"]);
+    assert_eq!(bad.status.code(), Some(3), "a readout refused by a rule exits 3");
+    assert!(text(&bad.stderr).contains("MIFARE_UID"), "{}", text(&bad.stderr));
+
+    let malformed = cardbench(dir.path(), &["--operator", "alice", "produce", &card, "MIFARE_UID"]);
+    assert!(text(&malformed.stderr).contains("FIELD=VALUE"), "{}", text(&malformed.stderr));
+
+    let unknown = cardbench(dir.path(), &["cards", "show", "NO-SUCH-CARD"]);
+    assert_eq!(unknown.status.code(), Some(4), "an unknown card exits 4");
+
+    let json_error = cardbench(dir.path(), &["--json", "cards", "show", "NO-SUCH-CARD"]);
+    let err: serde_json::Value = serde_json::from_slice(&json_error.stderr).expect("JSON error on stderr");
+    assert_eq!(err["error"]["code"], "unknown_card");
+
+    let shown = cardbench(dir.path(), &["cards", "show", &card]);
+    assert!(text(&shown.stdout).contains("capture the readouts"), "{}", text(&shown.stdout));
+
+    let inbox = cardbench(dir.path(), &["--json", "inbox"]);
+    let rows: serde_json::Value = serde_json::from_slice(&inbox.stdout).expect("JSON inbox");
+    assert_eq!(rows.as_array().map(Vec::len), Some(4));
+    let raw = cardbench(dir.path(), &["inbox", &rows[0]["id"].to_string(), "--raw"]);
+    let body: serde_json::Value = serde_json::from_slice(&raw.stdout).expect("the raw body is the JSON received");
+    assert!(body["card"]["cardId"].is_string());
+}
+
+#[test]
+fn an_invalid_config_file_is_refused_with_exit_code_5() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("config.toml"), "colour = 1\n").expect("write");
+    let out = cardbench(dir.path(), &["status"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(text(&out.stderr).contains("colour"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_pipe_closed_early_is_not_a_crash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    with_cards(dir.path(), "30");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cardbench"))
+        .args(["cards", "list", "--limit", "1000"])
+        .env("CARDBENCH_DATA_DIR", dir.path())
+        .env("CARDBENCH_CONFIG", dir.path().join("config.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+}

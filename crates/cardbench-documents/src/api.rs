@@ -1,0 +1,108 @@
+//! The entry points for `cardbench slip|manifest|billing|shift-report` and the app: each reads the
+//! store, renders, and writes files, returning what it wrote.
+
+use std::path::{Path, PathBuf};
+
+use cardbench_store::{Store, parcels};
+
+use crate::config::{BillingConfig, ShiftConfig, SlipConfig};
+use crate::error::{DocumentError, Result};
+use crate::slip::{PackingSlipData, render_packing_slip};
+use crate::billing::BillingFile;
+use crate::manifest as manifest_doc;
+use crate::shift as shift_doc;
+
+/// What `cardbench slip` was given: a parcel id (a number) or a shipmentId (all its parcels).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlipTarget {
+    Parcel(i64),
+    Shipment(String),
+}
+
+impl SlipTarget {
+    /// A number that names a parcel is a parcel; anything else is a shipmentId.
+    pub fn parse(store: &Store, text: &str) -> Result<SlipTarget> {
+        let text = text.trim();
+        if let Ok(id) = text.parse::<i64>()
+            && store.read(|c| parcels::get(c, id))?.is_some()
+        {
+            return Ok(SlipTarget::Parcel(id));
+        }
+        Ok(SlipTarget::Shipment(text.to_owned()))
+    }
+}
+
+/// Packing slip(s) as PDF. `out` is a file for one parcel; for a shipment with several parcels
+/// it is a directory receiving `slip_<shipment>_<parcel>.pdf` (a file path gets `_<parcel>`
+/// added before `.pdf`). Returns the files written.
+pub fn slip(store: &Store, target: &SlipTarget, config: &SlipConfig, out: &Path) -> Result<Vec<PathBuf>> {
+    let slips = match target {
+        SlipTarget::Parcel(id) => vec![store.read(|c| PackingSlipData::load(c, *id))?],
+        SlipTarget::Shipment(id) => store.read(|c| PackingSlipData::load_shipment(c, id))?,
+    };
+    if slips.is_empty() {
+        return Err(DocumentError::NotFound { what: "parcels of shipment", id: format!("{target:?}") });
+    }
+    let mut written = Vec::new();
+    let single = slips.len() == 1;
+    for data in &slips {
+        let pdf = render_packing_slip(data, config)?;
+        let path = if out.is_dir() {
+            out.join(format!("slip_{}_{}.pdf", safe(&data.shipment_id), data.parcel_id))
+        } else if single {
+            out.to_owned()
+        } else {
+            let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "slip".into());
+            out.with_file_name(format!("{stem}_{}.pdf", data.parcel_id))
+        };
+        write(&path, &pdf)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The manifest of parcels created in [from, to) as `manifest_<from>_<to>.pdf` and `.csv` in
+/// `out_dir`.
+pub fn manifest(store: &Store, from: &str, to: &str, sender_name: &str, out_dir: &Path) -> Result<Vec<PathBuf>> {
+    let rows = store.read(|c| manifest_doc::load(c, from, to))?;
+    std::fs::create_dir_all(out_dir).map_err(DocumentError::io(out_dir))?;
+    let base = format!("manifest_{}_{}", safe(day(from)), safe(day(to)));
+    let pdf_path = out_dir.join(format!("{base}.pdf"));
+    write(&pdf_path, &manifest_doc::render_pdf(&rows, from, to, sender_name)?)?;
+    let csv_path = out_dir.join(format!("{base}.csv"));
+    let mut csv = Vec::new();
+    manifest_doc::write_csv(&rows, &mut csv)?;
+    write(&csv_path, &csv)?;
+    Ok(vec![pdf_path, csv_path])
+}
+
+/// Billing for [from, to): one CSV per organisation in `out_dir` (see [`crate::billing`]).
+pub fn billing(store: &Store, from: &str, to: &str, config: &BillingConfig, out_dir: &Path) -> Result<Vec<BillingFile>> {
+    crate::billing::run(store, from, to, config, out_dir)
+}
+
+/// The shift report for [from, to): `out` is the PDF; the CSV goes beside it (`.csv`).
+pub fn shift_report(store: &Store, from: &str, to: &str, config: &ShiftConfig, sender_name: &str, out: &Path) -> Result<Vec<PathBuf>> {
+    let report = store.read(|c| shift_doc::load(c, from, to, config))?;
+    write(out, &shift_doc::render_pdf(&report, sender_name)?)?;
+    let csv_path = out.with_extension("csv");
+    let mut csv = Vec::new();
+    shift_doc::write_csv(&report, &mut csv)?;
+    write(&csv_path, &csv)?;
+    Ok(vec![out.to_owned(), csv_path])
+}
+
+fn day(t: &str) -> &str {
+    t.get(..10).unwrap_or(t)
+}
+
+fn safe(text: &str) -> String {
+    text.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(DocumentError::io(dir))?;
+    }
+    std::fs::write(path, bytes).map_err(DocumentError::io(path))
+}

@@ -1,0 +1,184 @@
+//! Billing: for a period, one CSV per organisation in NGOC's invoice report shape
+//! (COSTCENTRE, INVOICENUMBER, ARTICLENUMBER, QUANTITY, ORDERDATE).
+//!
+//! What is billed:
+//! - a card when NGOC accepted it (REPORT_OK) within the period: `cards.report_ok_at`. A card
+//!   produced but rejected and redone is billed once; a spoiled card is the bureau's loss, not
+//!   the customer's (spoiling clears `report_ok_at`);
+//! - accessories when they left in a parcel created within the period that NGOC has not
+//!   rejected.
+//!
+//! Lines are grouped by article and order date (the date the card request was ordered; for
+//! accessories the shipment's earliest order). Each organisation gets one invoice number per run
+//! from the persistent counter in `invoice_counter`; the numbers, the issued invoices and the
+//! files are one transaction, so a failed run leaves no gap and no half-written set.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use cardbench_store::Store;
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+
+use crate::config::BillingConfig;
+use crate::error::{DocumentError, Result};
+
+pub const CSV_HEADER: [&str; 5] = ["COSTCENTRE", "INVOICENUMBER", "ARTICLENUMBER", "QUANTITY", "ORDERDATE"];
+
+/// The counter's row in `invoice_counter`.
+const COUNTER: &str = "invoice";
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BillingLine {
+    pub article_id: String,
+    /// YYYY-MM-DD (UTC).
+    pub order_date: String,
+    pub quantity: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillingFile {
+    pub organisation_id: String,
+    pub cost_centre: String,
+    pub invoice_number: String,
+    pub path: PathBuf,
+    pub lines: Vec<BillingLine>,
+}
+
+/// What is billable in [from, to), per organisation, lines sorted by article then date.
+pub fn billable(conn: &Connection, from: &str, to: &str) -> Result<BTreeMap<String, Vec<BillingLine>>> {
+    let mut by_org: BTreeMap<String, BTreeMap<(String, String), u64>> = BTreeMap::new();
+    let mut add = |org: String, article: String, date: String, n: i64| {
+        *by_org.entry(org).or_default().entry((article, date)).or_default() += n.max(0) as u64;
+    };
+    let mut cards = conn.prepare_cached(
+        "SELECT organisation_id, article_id, substr(ordered_at, 1, 10), COUNT(*)
+         FROM cards WHERE report_ok_at >= ?1 AND report_ok_at < ?2
+         GROUP BY 1, 2, 3",
+    )?;
+    let rows = cards.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    for row in rows {
+        let (org, article, date, n) = row?;
+        add(org, article, date, n);
+    }
+    let mut accessories = conn.prepare_cached(
+        "SELECT s.organisation_id, pa.article_id,
+                COALESCE((SELECT substr(MIN(c.ordered_at), 1, 10) FROM cards c WHERE c.shipment_id = p.shipment_id),
+                         substr(s.first_received_at, 1, 10)),
+                SUM(pa.quantity)
+         FROM parcel_accessories pa
+         JOIN parcels p ON p.id = pa.parcel_id
+         JOIN shipments s ON s.shipment_id = p.shipment_id
+         WHERE p.created_at >= ?1 AND p.created_at < ?2 AND p.status <> 'error'
+         GROUP BY 1, 2, 3",
+    )?;
+    let rows = accessories.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    for row in rows {
+        let (org, article, date, n) = row?;
+        add(org, article, date, n);
+    }
+    Ok(by_org
+        .into_iter()
+        .map(|(org, lines)| {
+            let lines = lines
+                .into_iter()
+                .map(|((article_id, order_date), quantity)| BillingLine { article_id, order_date, quantity })
+                .collect();
+            (org, lines)
+        })
+        .collect())
+}
+
+fn cost_centre<'c>(config: &'c BillingConfig, org: &str) -> Option<&'c str> {
+    config.cost_centres.get(org).or(config.default_cost_centre.as_ref()).map(String::as_str)
+}
+
+/// A file name from an organisationId: anything but letters, digits, '-' and '_' becomes '_'
+/// (an id is outside input and must not climb out of the output directory).
+fn file_safe(text: &str) -> String {
+    text.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+fn next_invoice_number(conn: &Connection, config: &BillingConfig) -> Result<String> {
+    conn.execute(
+        "INSERT INTO invoice_counter (name, last) VALUES (?1, 1)
+         ON CONFLICT (name) DO UPDATE SET last = last + 1",
+        [COUNTER],
+    )?;
+    let n: i64 = conn.query_row("SELECT last FROM invoice_counter WHERE name = ?1", [COUNTER], |r| r.get(0))?;
+    Ok(format!("{}{n:06}", config.invoice_prefix))
+}
+
+fn csv_bytes(cost_centre: &str, invoice: &str, lines: &[BillingLine]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_HEADER)?;
+    for l in lines {
+        w.write_record([cost_centre, invoice, &l.article_id, &l.quantity.to_string(), &l.order_date])?;
+    }
+    w.into_inner().map_err(|e| DocumentError::Csv(e.into_error().into()))
+}
+
+/// Runs billing for [from, to): checks every organisation has a cost centre, takes one invoice
+/// number per organisation, writes `billing_<org>_<from>_<to>.csv` files into `out_dir`, and
+/// records the invoices. Organisations with nothing to bill get no file and no number.
+pub fn run(store: &Store, from: &str, to: &str, config: &BillingConfig, out_dir: &Path) -> Result<Vec<BillingFile>> {
+    if from >= to {
+        return Err(DocumentError::InvalidInput(format!("billing period {from} – {to} is empty")));
+    }
+    std::fs::create_dir_all(out_dir).map_err(DocumentError::io(out_dir))?;
+    store.write(|tx| {
+        let billable = billable(tx, from, to)?;
+        let missing: Vec<&str> =
+            billable.keys().filter(|org| cost_centre(config, org).is_none()).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return Err(DocumentError::Config(format!(
+                "no cost centre for organisation(s) {}: add them to billing.cost_centres",
+                missing.join(", ")
+            )));
+        }
+        let (from_day, to_day) = (from.get(..10).unwrap_or(from), to.get(..10).unwrap_or(to));
+        let now = cardbench_store::time::now();
+        let mut files = Vec::new();
+        let mut written: Vec<PathBuf> = Vec::new();
+        let result = (|| -> Result<()> {
+            for (org, lines) in billable {
+                let centre = cost_centre(config, &org).unwrap_or_default().to_owned();
+                let invoice = next_invoice_number(tx, config)?;
+                tx.execute(
+                    "INSERT INTO invoices (invoice_number, organisation_id, cost_centre, period_from, period_to, created_at, lines)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![invoice, org, centre, from, to, now, lines.len() as i64],
+                )?;
+                let path = out_dir.join(format!("billing_{}_{}_{}.csv", file_safe(&org), file_safe(from_day), file_safe(to_day)));
+                if written.contains(&path) {
+                    return Err(DocumentError::InvalidInput(format!(
+                        "two organisations map to the same file name {}",
+                        path.display()
+                    )));
+                }
+                std::fs::write(&path, csv_bytes(&centre, &invoice, &lines)?).map_err(DocumentError::io(&path))?;
+                written.push(path.clone());
+                files.push(BillingFile { organisation_id: org, cost_centre: centre, invoice_number: invoice, path, lines });
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            // The transaction rolls back the numbers; take the files with it.
+            for p in &written {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
+        Ok(files)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organisation_ids_cannot_leave_the_output_directory() {
+        assert_eq!(file_safe("../../etc/Malmö"), "______etc_Malmö");
+    }
+}

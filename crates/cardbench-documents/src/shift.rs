@@ -1,0 +1,333 @@
+//! The shift report: per shift and operator, how many cards were received, produced,
+//! spoiled (to be redone), accepted by NGOC (REPORT_OK), answered with an error, and shipped,
+//! with a chart of cards produced per hour.
+//!
+//! Where the figures come from:
+//! - produced, spoiled: the audit log (actions [`actions::PRODUCED`], [`actions::SPOILED`], as
+//!   the workflow writes them), by the operator who did it;
+//! - shipped: the parcels (their operator and card count) — the same event as the
+//!   [`actions::SHIPPED`] audit row, but counted from the parcel contents rather than JSON;
+//! - REPORT_OK and errors: accepted inbox messages, credited to the operator who last produced
+//!   the card (or, for an error on a parcel, who shipped the shipment's latest parcel before it);
+//! - received: card requests by `cards.received_at`; nobody's action, so only in the shift total.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, Timelike, Utc};
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+
+use crate::config::ShiftConfig;
+use crate::error::{DocumentError, Result};
+use crate::layout::{Column, Flow, MARGIN_L, MARGIN_R, PAGE_W, Page, Table};
+
+/// Audit action names this report reads; the workflow writes the same strings
+/// (`cardbench_workflow::production::actions`).
+pub mod actions {
+    pub const READOUTS_SAVED: &str = "readouts_saved";
+    pub const PRODUCED: &str = "produced";
+    pub const SPOILED: &str = "spoiled";
+    pub const SHIPPED: &str = "shipped";
+}
+
+/// The operator name of a shift's total row.
+pub const ALL: &str = "(all)";
+/// Errors that no operator's action can be traced to.
+pub const UNATTRIBUTED: &str = "(unattributed)";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Only in the (all) row: requests arrive, nobody does them.
+    pub received: Option<u64>,
+    pub produced: u64,
+    pub spoiled: u64,
+    pub report_ok: u64,
+    pub errors: u64,
+    pub shipped: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShiftRow {
+    /// Local date the shift started.
+    pub shift_date: NaiveDate,
+    pub shift: String,
+    pub operator: String,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShiftReport {
+    pub from: String,
+    pub to: String,
+    pub rows: Vec<ShiftRow>,
+    /// Cards produced per local hour: (label, count).
+    pub per_hour: Vec<(String, u64)>,
+}
+
+struct Shifts {
+    /// (minute of day, name), sorted.
+    starts: Vec<(u32, String)>,
+    offset: FixedOffset,
+}
+
+impl Shifts {
+    fn new(config: &ShiftConfig) -> Result<Shifts> {
+        let offset = FixedOffset::east_opt(config.utc_offset_minutes.saturating_mul(60))
+            .ok_or_else(|| DocumentError::Config(format!("utc_offset_minutes {} is out of range", config.utc_offset_minutes)))?;
+        let mut starts = Vec::new();
+        for s in &config.shifts {
+            let t = NaiveTime::parse_from_str(s.start.trim(), "%H:%M")
+                .map_err(|_| DocumentError::Config(format!("shift {:?} start {:?} is not HH:MM", s.name, s.start)))?;
+            starts.push((t.hour() * 60 + t.minute(), s.name.clone()));
+        }
+        if starts.is_empty() {
+            return Err(DocumentError::Config("no shifts configured".into()));
+        }
+        starts.sort();
+        Ok(Shifts { starts, offset })
+    }
+
+    /// The shift an instant falls in: (local start date, index). Before the first start of a day
+    /// it is still the previous day's last shift (the night shift runs past midnight).
+    fn of(&self, at: DateTime<Utc>) -> (NaiveDate, usize) {
+        let local = at.with_timezone(&self.offset);
+        let minute = local.hour() * 60 + local.minute();
+        match self.starts.iter().rposition(|(start, _)| *start <= minute) {
+            Some(i) => (local.date_naive(), i),
+            None => (local.date_naive() - Duration::days(1), self.starts.len() - 1),
+        }
+    }
+}
+
+fn parse(at: &str) -> Option<DateTime<Utc>> {
+    cardbench_store::time::parse(at)
+}
+
+/// Gathers the report for [from, to) (RFC 3339 UTC).
+pub fn load(conn: &Connection, from: &str, to: &str, config: &ShiftConfig) -> Result<ShiftReport> {
+    let shifts = Shifts::new(config)?;
+    let (Some(from_t), Some(to_t)) = (parse(from), parse(to)) else {
+        return Err(DocumentError::InvalidInput(format!("period {from} – {to} is not two RFC 3339 times")));
+    };
+    if from_t >= to_t {
+        return Err(DocumentError::InvalidInput(format!("period {from} – {to} is empty")));
+    }
+    let mut table: BTreeMap<((NaiveDate, usize), String), Counts> = BTreeMap::new();
+    let mut bump = |at: &str, operator: &str, f: &dyn Fn(&mut Counts)| {
+        if let Some(t) = parse(at) {
+            f(table.entry((shifts.of(t), operator.to_owned())).or_default());
+        }
+    };
+    let mut produced_at: Vec<DateTime<Utc>> = Vec::new();
+
+    let mut stmt = conn.prepare_cached(
+        "SELECT at, operator, action FROM audit WHERE at >= ?1 AND at < ?2 AND action IN (?3, ?4)",
+    )?;
+    let rows = stmt.query_map(params![from, to, actions::PRODUCED, actions::SPOILED], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+    })?;
+    for row in rows {
+        let (at, operator, action) = row?;
+        if action == actions::PRODUCED {
+            bump(&at, &operator, &|c| c.produced += 1);
+            if let Some(t) = parse(&at) {
+                produced_at.push(t);
+            }
+        } else {
+            bump(&at, &operator, &|c| c.spoiled += 1);
+        }
+    }
+
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.created_at, p.operator, (SELECT COUNT(*) FROM parcel_cards pc WHERE pc.parcel_id = p.id)
+         FROM parcels p WHERE p.created_at >= ?1 AND p.created_at < ?2",
+    )?;
+    let rows = stmt.query_map(params![from, to], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+    for row in rows {
+        let (at, operator, n) = row?;
+        bump(&at, &operator, &|c| c.shipped += n.max(0) as u64);
+    }
+
+    // Answers from NGOC, credited to whoever made what they answer.
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.received_at, i.subject,
+                (SELECT a.operator FROM audit a WHERE a.card_id = i.card_id AND a.action = ?3 AND a.at <= i.received_at
+                 ORDER BY a.at DESC, a.id DESC LIMIT 1),
+                (SELECT p.operator FROM parcels p WHERE p.shipment_id = i.shipment_id AND p.created_at <= i.received_at
+                 ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
+         FROM inbox i
+         WHERE i.received_at >= ?1 AND i.received_at < ?2 AND i.outcome = 'accepted'
+           AND i.subject IN ('EXTERNAL_PRODUCTION_REPORT_OK', 'EXTERNAL_PRODUCTION_ERROR')",
+    )?;
+    let rows = stmt.query_map(params![from, to, actions::PRODUCED], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?))
+    })?;
+    for row in rows {
+        let (at, subject, producer, shipper) = row?;
+        if subject == "EXTERNAL_PRODUCTION_REPORT_OK" {
+            bump(&at, producer.as_deref().unwrap_or(UNATTRIBUTED), &|c| c.report_ok += 1);
+        } else {
+            let who = producer.or(shipper);
+            bump(&at, who.as_deref().unwrap_or(UNATTRIBUTED), &|c| c.errors += 1);
+        }
+    }
+
+    let mut stmt = conn.prepare_cached("SELECT received_at FROM cards WHERE received_at >= ?1 AND received_at < ?2")?;
+    let mut received: BTreeMap<(NaiveDate, usize), u64> = BTreeMap::new();
+    for at in stmt.query_map(params![from, to], |r| r.get::<_, String>(0))? {
+        if let Some(t) = parse(&at?) {
+            *received.entry(shifts.of(t)).or_default() += 1;
+        }
+    }
+
+    // Per shift: the operators, then the total.
+    let mut keys: Vec<(NaiveDate, usize)> = table.keys().map(|(k, _)| *k).chain(received.keys().copied()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut rows = Vec::new();
+    for key in keys {
+        let name = shifts.starts[key.1].1.clone();
+        let mut total = Counts { received: Some(received.get(&key).copied().unwrap_or(0)), ..Counts::default() };
+        for ((_, operator), c) in table.range((key, String::new())..).take_while(|((k, _), _)| *k == key) {
+            total.produced += c.produced;
+            total.spoiled += c.spoiled;
+            total.report_ok += c.report_ok;
+            total.errors += c.errors;
+            total.shipped += c.shipped;
+            rows.push(ShiftRow { shift_date: key.0, shift: name.clone(), operator: operator.clone(), counts: c.clone() });
+        }
+        rows.push(ShiftRow { shift_date: key.0, shift: name, operator: ALL.into(), counts: total });
+    }
+
+    Ok(ShiftReport { from: from.to_owned(), to: to.to_owned(), rows, per_hour: per_hour(&produced_at, from_t, to_t, shifts.offset) })
+}
+
+/// Cards produced per hour: one bar per hour for up to two days, else per hour of the day summed
+/// over the period (a week of hourly bars is unreadable on A4).
+fn per_hour(times: &[DateTime<Utc>], from: DateTime<Utc>, to: DateTime<Utc>, offset: FixedOffset) -> Vec<(String, u64)> {
+    let hours = (to - from).num_hours().max(1);
+    if hours <= 48 {
+        let start = from.with_timezone(&offset);
+        let start = start - Duration::minutes(i64::from(start.minute())) - Duration::seconds(i64::from(start.second()));
+        // Hours that overlap the period: a period ending on the hour gets no empty extra bar.
+        let n = usize::try_from(((to.with_timezone(&offset) - start).num_minutes() + 59).div_euclid(60)).unwrap_or(1).clamp(1, 49);
+        let mut bars: Vec<(String, u64)> = (0..n)
+            .map(|i| ((start + Duration::hours(i as i64)).format("%H").to_string(), 0))
+            .collect();
+        for t in times {
+            let i = (t.with_timezone(&offset) - start).num_minutes().div_euclid(60);
+            if let Some(bar) = usize::try_from(i).ok().and_then(|i| bars.get_mut(i)) {
+                bar.1 += 1;
+            }
+        }
+        bars
+    } else {
+        let mut bars: Vec<(String, u64)> = (0..24).map(|h| (format!("{h:02}"), 0)).collect();
+        for t in times {
+            bars[t.with_timezone(&offset).hour() as usize].1 += 1;
+        }
+        bars
+    }
+}
+
+pub const CSV_HEADER: [&str; 9] =
+    ["SHIFTDATE", "SHIFT", "OPERATOR", "RECEIVED", "PRODUCED", "SPOILED", "REPORT_OK", "ERRORS", "SHIPPED"];
+
+fn cells(r: &ShiftRow) -> Vec<String> {
+    let c = &r.counts;
+    vec![
+        r.shift_date.to_string(),
+        r.shift.clone(),
+        r.operator.clone(),
+        c.received.map(|n| n.to_string()).unwrap_or_default(),
+        c.produced.to_string(),
+        c.spoiled.to_string(),
+        c.report_ok.to_string(),
+        c.errors.to_string(),
+        c.shipped.to_string(),
+    ]
+}
+
+pub fn write_csv(report: &ShiftReport, out: impl Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(CSV_HEADER)?;
+    for r in &report.rows {
+        w.write_record(cells(r))?;
+    }
+    w.flush().map_err(|e| DocumentError::Csv(e.into()))?;
+    Ok(())
+}
+
+const CHART_TOP: f32 = 42.0;
+const CHART_H: f32 = 55.0;
+
+pub fn render_pdf(report: &ShiftReport, sender_name: &str) -> Result<Vec<u8>> {
+    let table = Table {
+        title: "Per shift and operator".into(),
+        columns: vec![
+            Column::left("Date", 21.0),
+            Column::left("Shift", 18.0),
+            Column::left("Operator", 30.0),
+            Column::right("Received", 17.0),
+            Column::right("Produced", 17.0),
+            Column::right("Spoiled", 16.0),
+            Column::right("REPORT_OK", 23.0),
+            Column::right("Errors", 15.0),
+            Column::right("Shipped", 18.0),
+        ],
+        rows: report.rows.iter().map(cells).collect(),
+        total: None,
+    };
+    let (from, to) = (report.from.as_str(), report.to.as_str());
+    Flow { first_top: CHART_TOP + CHART_H + 22.0, next_top: 30.0 }.render(
+        "Shift report",
+        &format!("Shift report {from} – {to}"),
+        &[table],
+        |page, n, _| {
+            if n == 1 {
+                page.text(MARGIN_L, 22.0, 18.0, "Shift report");
+                page.text_right(PAGE_W - MARGIN_R, 22.0, 11.0, sender_name);
+                page.text(MARGIN_L, 29.0, 9.0, &format!("{from} – {to}"));
+                page.hline(31.0, 0.5);
+                chart(page, &report.per_hour);
+            } else {
+                page.text(MARGIN_L, 15.0, 10.0, &format!("Shift report {from} – {to}"));
+                page.hline(18.0, 0.5);
+            }
+        },
+    )
+}
+
+/// Bar chart of cards produced per hour, drawn with rectangles and lines.
+fn chart(page: &mut Page<'_>, bars: &[(String, u64)]) {
+    page.text(MARGIN_L, CHART_TOP - 3.0, 11.0, "Cards produced per hour (local time)");
+    let x0 = MARGIN_L + 10.0;
+    let width = PAGE_W - MARGIN_R - x0;
+    let base = CHART_TOP + CHART_H;
+    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    page.line(x0, CHART_TOP + 2.0, x0, base, 0.5);
+    page.line(x0, base, x0 + width, base, 0.5);
+    page.text_right(x0 - 1.5, CHART_TOP + 4.0, 7.0, &max.to_string());
+    page.text_right(x0 - 1.5, base, 7.0, "0");
+    if bars.is_empty() {
+        return;
+    }
+    let slot = width / bars.len() as f32;
+    let label_every = (bars.len() as f32 / 24.0).ceil().max(1.0) as usize;
+    for (i, (label, n)) in bars.iter().enumerate() {
+        let h = (CHART_H - 4.0) * (*n as f32) / (max as f32);
+        let x = x0 + i as f32 * slot + slot * 0.15;
+        if *n > 0 {
+            page.fill_rect(x, base - h, slot * 0.7, h, 0.45);
+            if slot > 5.0 {
+                let w = page.width(&n.to_string(), 6.5);
+                page.text(x + (slot * 0.7 - w) / 2.0, base - h - 1.0, 6.5, &n.to_string());
+            }
+        }
+        if i % label_every == 0 {
+            let w = page.width(label, 6.5);
+            page.text(x + (slot * 0.7 - w) / 2.0, base + 4.0, 6.5, label);
+        }
+    }
+}

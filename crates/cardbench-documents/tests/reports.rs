@@ -1,0 +1,221 @@
+mod common;
+
+use std::collections::BTreeMap;
+
+use cardbench_documents::{BillingConfig, ShiftConfig, ShiftDef, billing, manifest, shift_report};
+use cardbench_protocol::Accessory;
+use cardbench_store::{Store, StoreError};
+use common::*;
+
+const DAY: &str = "2026-11-23T00:00:00.000Z";
+
+/// Two organisations, two operators, two shifts; a spoil, a REPORT_OK, an error, parcels.
+fn seed(store: &Store) -> Vec<String> {
+    store
+        .write(|tx| {
+            let mut all = Vec::new();
+            // ORG-Malmö: 4 cards of ART-A ordered 11-20, 2 of ART-B ordered 11-21.
+            for (i, (article, ordered)) in [
+                ("ART-A", "2026-11-20T09:00:00+01:00"),
+                ("ART-A", "2026-11-20T09:00:00+01:00"),
+                ("ART-A", "2026-11-20T09:00:00+01:00"),
+                ("ART-A", "2026-11-20T09:00:00+01:00"),
+                ("ART-B", "2026-11-21T12:00:00+01:00"),
+                ("ART-B", "2026-11-21T12:00:00+01:00"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let id = format!("M-{i}");
+                let mut req = request("ORG-Malmö", "SHP-M", &id, article, NAMES[i % NAMES.len()], ordered);
+                if i == 0 {
+                    req.accessories = vec![Accessory { article_id: "ACC-LANYARD".into(), accessory_id: "LY".into(), quantity: 5 }];
+                }
+                receive(tx, &req, &t(DAY, 6 * 60 + 10)); // 06:10, early shift
+                all.push(id);
+            }
+            // ORG-Łódź: 3 cards of ART-A.
+            for i in 0..3 {
+                let id = format!("L-{i}");
+                receive(tx, &request("ORG-Łódź", "SHP-L", &id, "ART-A", "Łucja Żak", "2026-11-22T08:00:00Z"), &t(DAY, 14 * 60 + 5));
+                all.push(id);
+            }
+            // Early shift (06:00–14:00): anna produces M-0..M-5 at 07:xx, spoils M-5 and redoes it at 09:xx.
+            for i in 0..6 {
+                produce(tx, "anna", &format!("M-{i}"), "SHP-M", &t(DAY, 7 * 60 + i));
+            }
+            spoil(tx, "anna", "M-5", "SHP-M", &t(DAY, 8 * 60));
+            produce(tx, "anna", "M-5", "SHP-M", &t(DAY, 9 * 60));
+            for i in 0..6 {
+                report_ok(tx, &format!("M-{i}"), "SHP-M", &t(DAY, 10 * 60 + i));
+            }
+            let m: Vec<String> = (0..6).map(|i| format!("M-{i}")).collect();
+            ship(tx, "björn", "SHP-M", &m[..4], &[Accessory { article_id: "ACC-LANYARD".into(), accessory_id: "LY".into(), quantity: 5 }], Some("DHL"), Some("JJD-1"), &t(DAY, 11 * 60));
+            ship(tx, "björn", "SHP-M", &m[4..], &[], Some("UPS"), None, &t(DAY, 11 * 60 + 30));
+            // Late shift (14:00–22:00): björn produces the Łódź cards at 15:xx; one gets an ERROR.
+            for i in 0..3 {
+                produce(tx, "björn", &format!("L-{i}"), "SHP-L", &t(DAY, 15 * 60 + i));
+            }
+            report_ok(tx, "L-0", "SHP-L", &t(DAY, 16 * 60));
+            report_ok(tx, "L-1", "SHP-L", &t(DAY, 16 * 60 + 1));
+            report_error(tx, "L-2", "SHP-L", &t(DAY, 16 * 60 + 2));
+            // Next day, outside every period below: must not count.
+            receive(tx, &request("ORG-Łódź", "SHP-L", "L-9", "ART-A", "X", "2026-11-22T08:00:00Z"), "2026-11-24T07:00:00.000Z");
+            produce(tx, "anna", "L-9", "SHP-L", "2026-11-24T07:05:00.000Z");
+            report_ok(tx, "L-9", "SHP-L", "2026-11-24T07:06:00.000Z");
+            Ok::<_, StoreError>(all)
+        })
+        .expect("seed")
+}
+
+fn read_csv(path: &std::path::Path) -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new().has_headers(false).from_path(path).expect("csv");
+    r.records().map(|rec| rec.expect("record").iter().map(str::to_owned).collect()).collect()
+}
+
+#[test]
+fn billing_writes_one_csv_per_organisation_matching_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir.path().join("data"));
+    seed(&store);
+    let config = BillingConfig {
+        cost_centres: BTreeMap::from([("ORG-Malmö".into(), "CC-100".into()), ("ORG-Łódź".into(), "CC-200".into())]),
+        default_cost_centre: None,
+        invoice_prefix: "CB-".into(),
+    };
+    let out = dir.path().join("billing");
+    let files = billing(&store, "2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z", &config, &out).expect("billing");
+    assert_eq!(files.len(), 2, "one file per organisation");
+
+    let by_org: BTreeMap<&str, &cardbench_documents::billing::BillingFile> = files.iter().map(|f| (f.organisation_id.as_str(), f)).collect();
+    let malmo = read_csv(&by_org["ORG-Malmö"].path);
+    let lodz = read_csv(&by_org["ORG-Łódź"].path);
+    for rows in [&malmo, &lodz] {
+        assert_eq!(rows[0], ["COSTCENTRE", "INVOICENUMBER", "ARTICLENUMBER", "QUANTITY", "ORDERDATE"]);
+    }
+    let inv_m = by_org["ORG-Malmö"].invoice_number.clone();
+    let inv_l = by_org["ORG-Łódź"].invoice_number.clone();
+    assert_ne!(inv_m, inv_l, "one invoice number per organisation");
+    let row = |cc: &str, inv: &str, art: &str, q: &str, d: &str| vec![cc.to_owned(), inv.to_owned(), art.to_owned(), q.to_owned(), d.to_owned()];
+    // Malmö: accessories shipped (5 lanyards, shipment ordered 11-20), 4 × ART-A (11-20), 2 × ART-B (11-21).
+    // M-5 was spoiled and redone: billed once.
+    assert_eq!(
+        malmo[1..],
+        [
+            row("CC-100", &inv_m, "ACC-LANYARD", "5", "2026-11-20"),
+            row("CC-100", &inv_m, "ART-A", "4", "2026-11-20"),
+            row("CC-100", &inv_m, "ART-B", "2", "2026-11-21"),
+        ]
+    );
+    // Łódź: L-0, L-1 accepted; L-2 got an ERROR (not billed); L-9 is next day's.
+    assert_eq!(lodz[1..], [row("CC-200", &inv_l, "ART-A", "2", "2026-11-22")]);
+
+    // Cross-check against the store row by row: each card line is the count of REPORT_OK'd cards.
+    store
+        .read(|c| {
+            for line in &malmo[1..] {
+                if line[2].starts_with("ART") {
+                    let n: i64 = c.query_row(
+                        "SELECT COUNT(*) FROM cards WHERE organisation_id = 'ORG-Malmö' AND article_id = ?1
+                         AND report_ok_at >= '2026-11-23' AND report_ok_at < '2026-11-24' AND substr(ordered_at,1,10) = ?2",
+                        [&line[2], &line[4]],
+                        |r| r.get(0),
+                    )?;
+                    assert_eq!(n.to_string(), line[3], "{line:?}");
+                }
+            }
+            let shipped: i64 = c.query_row("SELECT SUM(quantity) FROM parcel_accessories WHERE article_id = 'ACC-LANYARD'", [], |r| r.get(0))?;
+            assert_eq!(shipped.to_string(), malmo[1][3]);
+            Ok::<_, StoreError>(())
+        })
+        .expect("cross-check");
+
+    // The counter persists: a second run gets new numbers, never the same.
+    let again = billing(&store, "2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z", &config, &dir.path().join("b2")).expect("again");
+    let mut numbers: Vec<String> = files.iter().chain(&again).map(|f| f.invoice_number.clone()).collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 4, "{numbers:?}");
+    drop(store);
+    let reopened = open(&dir.path().join("data"));
+    let third = billing(&reopened, "2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z", &config, &dir.path().join("b3")).expect("third");
+    assert!(third.iter().all(|f| !numbers.contains(&f.invoice_number)), "numbers survive a restart");
+    assert!(third.iter().any(|f| f.invoice_number == "CB-000005"), "{third:?}");
+}
+
+#[test]
+fn billing_refuses_an_organisation_without_cost_centre_and_takes_no_number() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    seed(&store);
+    let config = BillingConfig {
+        cost_centres: BTreeMap::from([("ORG-Malmö".into(), "CC-100".into())]),
+        default_cost_centre: None,
+        invoice_prefix: String::new(),
+    };
+    let err = billing(&store, "2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z", &config, &dir.path().join("b")).expect_err("Łódź unmapped");
+    assert!(err.to_string().contains("ORG-Łódź"), "{err}");
+    let issued: i64 = store.read(|c| c.query_row("SELECT COUNT(*) FROM invoices", [], |r| r.get(0)).map_err(StoreError::from)).expect("count");
+    assert_eq!(issued, 0);
+}
+
+#[test]
+fn manifest_lists_every_parcel_of_the_period_in_pdf_and_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    seed(&store);
+    let out = dir.path().join("manifest");
+    let files = manifest(&store, "2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z", "Kartenbüro Nord", &out).expect("manifest");
+    let rows = read_csv(&files[1]);
+    assert_eq!(rows[0], ["PARCEL", "CREATED", "CARRIER", "TRACKINGID", "SHIPMENTID", "ORGANISATION", "CARDS", "ACCESSORIES", "STATUS"]);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1][2..8], ["DHL", "JJD-1", "SHP-M", "ORG-Malmö", "4", "5"]);
+    assert_eq!(rows[2][2..8], ["UPS", "", "SHP-M", "ORG-Malmö", "2", "0"]);
+    assert_eq!(pdf_pages(&files[0]), 1);
+    let text = pdf_text(&files[0]);
+    for s in ["JJD-1", "SHP-M", "ORG-Malmö", "UPS", "2 parcels", "page 1 of 1"] {
+        assert!(text.contains(s), "{s} missing:\n{text}");
+    }
+}
+
+#[test]
+fn shift_report_counts_per_operator_and_shift() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    seed(&store);
+    let config = ShiftConfig {
+        shifts: vec![ShiftDef { name: "early".into(), start: "06:00".into() }, ShiftDef { name: "late".into(), start: "14:00".into() }],
+        utc_offset_minutes: 0,
+    };
+    let out = dir.path().join("shift.pdf");
+    let files = shift_report(&store, "2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z", &config, "Kartenbüro Nord", &out).expect("report");
+    let rows = read_csv(&files[1]);
+    assert_eq!(rows[0], ["SHIFTDATE", "SHIFT", "OPERATOR", "RECEIVED", "PRODUCED", "SPOILED", "REPORT_OK", "ERRORS", "SHIPPED"]);
+    let r = |d: &str, s: &str, o: &str, c: [&str; 6]| {
+        let mut v = vec![d.to_owned(), s.to_owned(), o.to_owned()];
+        v.extend(c.iter().map(|x| (*x).to_owned()));
+        v
+    };
+    assert_eq!(
+        rows[1..],
+        [
+            r("2026-11-23", "early", "anna", ["", "7", "1", "6", "0", "0"]),
+            r("2026-11-23", "early", "björn", ["", "0", "0", "0", "0", "6"]),
+            r("2026-11-23", "early", "(all)", ["6", "7", "1", "6", "0", "6"]),
+            r("2026-11-23", "late", "björn", ["", "3", "0", "2", "1", "0"]),
+            r("2026-11-23", "late", "(all)", ["3", "3", "0", "2", "1", "0"]),
+        ]
+    );
+    let text = pdf_text(&files[0]);
+    for s in ["Shift report", "Cards produced per hour", "anna", "björn", "REPORT_OK", "page 1 of 1"] {
+        assert!(text.contains(s), "{s} missing:\n{text}");
+    }
+    let png = dir.path().join("shift");
+    run("pdftoppm", &["-png", "-r", "80", "-f", "1", "-l", "1", out.to_str().expect("p"), png.to_str().expect("p")]);
+    assert!(dir.path().join("shift-1.png").exists());
+    if let Ok(keep) = std::env::var("CARDBENCH_KEEP_DOCS") {
+        let _ = std::fs::create_dir_all(&keep);
+        let _ = std::fs::copy(dir.path().join("shift-1.png"), std::path::Path::new(&keep).join("shift-1.png"));
+        let _ = std::fs::copy(&files[0], std::path::Path::new(&keep).join("manifest-or-shift.pdf"));
+    }
+}

@@ -1,0 +1,85 @@
+//! Decoding a received body: JSON → checked against its subject's rules → typed message.
+//!
+//! Every problem is reported with its field path, not just the first, so an ERROR answer tells the
+//! other side everything to fix at once.
+
+use serde::de::DeserializeOwned;
+
+use crate::messages::{CardProduced, ErrorMessage, ExternalProductionData, ReportOk, Shipped, ShippedOk};
+use crate::problem::Problem;
+use crate::subject::Subject;
+
+/// Any of the six messages, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound {
+    Request(ExternalProductionData),
+    CardProduced(CardProduced),
+    ReportOk(ReportOk),
+    Shipped(Shipped),
+    ShippedOk(ShippedOk),
+    Error(ErrorMessage),
+}
+
+impl Inbound {
+    pub fn subject(&self) -> Subject {
+        match self {
+            Inbound::Request(_) => Subject::RequestSent,
+            Inbound::CardProduced(_) => Subject::CardProduced,
+            Inbound::ReportOk(_) => Subject::ReportOk,
+            Inbound::Shipped(_) => Subject::Shipped,
+            Inbound::ShippedOk(_) => Subject::ShippedOk,
+            Inbound::Error(_) => Subject::Error,
+        }
+    }
+}
+
+/// Decodes `body` as the message named by `subject`, or returns every problem found.
+pub fn decode_inbound(subject: Subject, body: &[u8]) -> Result<Inbound, Vec<Problem>> {
+    // Checked apart from JSON so the sender learns which of the two is wrong: the contract says a
+    // body is UTF-8 JSON, and a Latin-1 "Öberg" is a different fix from a truncated document.
+    let text = std::str::from_utf8(body).map_err(|e| {
+        vec![Problem::new("", format!("body is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))]
+    })?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| vec![Problem::new("", format!("body is not valid JSON: {e}"))])?;
+    let mut problems = crate::validate_schema::check(subject, &value);
+    problems.extend(semantic_problems(subject, &value));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(match subject {
+        Subject::RequestSent => Inbound::Request(typed(value)?),
+        Subject::CardProduced => Inbound::CardProduced(typed(value)?),
+        Subject::ReportOk => Inbound::ReportOk(typed(value)?),
+        Subject::Shipped => Inbound::Shipped(typed(value)?),
+        Subject::ShippedOk => Inbound::ShippedOk(typed(value)?),
+        Subject::Error => Inbound::Error(typed(value)?),
+    })
+}
+
+fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Vec<Problem>> {
+    // The schema check ran first, so this only fails where schema and types disagree: report it
+    // rather than panic, and let the contract tests catch the disagreement.
+    serde_json::from_value(value).map_err(|e| vec![Problem::new("", e.to_string())])
+}
+
+/// Rules a JSON Schema cannot state well.
+fn semantic_problems(subject: Subject, value: &serde_json::Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if subject == Subject::RequestSent {
+        if let Some(fields) = value.pointer("/card/expectedReportDataFields").and_then(|v| v.as_array()) {
+            let mut seen = std::collections::HashSet::new();
+            for (i, f) in fields.iter().enumerate() {
+                if let Some(name) = f.as_str() {
+                    if !seen.insert(name) {
+                        problems.push(Problem::new(
+                            format!("card.expectedReportDataFields[{i}]"),
+                            format!("{name} is listed twice"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}

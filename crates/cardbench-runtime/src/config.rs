@@ -1,0 +1,225 @@
+//! Configuration: defaults, then the config file, then environment variables, then flags (the
+//! caller applies flags last). Shared by the CLI and the desktop app so both read the same file.
+//!
+//! Secrets never live here: a Service Bus key goes to the OS keyring.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config file {path} is invalid: {source}")]
+    Parse { path: String, source: toml::de::Error },
+    #[error("cannot write config file {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("cannot encode the configuration: {0}")]
+    Encode(#[from] toml::ser::Error),
+    #[error("no home directory: set CARDBENCH_DATA_DIR and CARDBENCH_CONFIG")]
+    NoHome,
+    #[error("invalid setting {setting}: {reason}")]
+    Invalid { setting: &'static str, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the store and the embedded queues live. Empty: the platform data directory.
+    pub data_dir: Option<PathBuf>,
+    /// The operator every change is audited under, unless given per command.
+    pub operator: Option<String>,
+    pub queues: QueueNames,
+    pub transport: TransportKind,
+    /// Run the embedded NGOC simulator inside the daemon (default with the embedded transport).
+    pub simulator: bool,
+    /// Requests the in-process simulator generates per minute (0: only on demand).
+    pub simulator_requests_per_minute: u32,
+    /// Azure Service Bus namespace and queues (no key: that is in the OS keyring). Used when
+    /// `transport = "service_bus"`.
+    pub servicebus: Option<cardbench_amqp::ServiceBusSettings>,
+    /// A plain AMQP 1.0 broker (`amqp://user:pass@127.0.0.1:5672`) for rehearsals and tests; takes
+    /// the place of `servicebus`. Also `CARDBENCH_AMQP_URL`.
+    pub amqp_url: Option<String>,
+    /// Packing slips, billing, shift reports: sender, masking, cost centres, printer.
+    pub documents: cardbench_documents::DocumentsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueNames {
+    /// NGOC → us.
+    pub inbound: String,
+    /// Us → NGOC.
+    pub outbound: String,
+}
+
+impl Default for QueueNames {
+    fn default() -> Self {
+        QueueNames { inbound: "ngoc-requests".into(), outbound: "ngoc-notifications".into() }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    /// Durable local queues in the data directory, with the NGOC simulator on the other end.
+    #[default]
+    Embedded,
+    /// Azure Service Bus (or an AMQP 1.0 broker) over AMQP.
+    ServiceBus,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: None,
+            operator: None,
+            queues: QueueNames::default(),
+            transport: TransportKind::Embedded,
+            simulator: true,
+            simulator_requests_per_minute: 6,
+            servicebus: None,
+            amqp_url: None,
+            documents: cardbench_documents::DocumentsConfig::default(),
+        }
+    }
+}
+
+fn project_dirs() -> Result<directories::ProjectDirs, ConfigError> {
+    directories::ProjectDirs::from("", "", "cardbench").ok_or(ConfigError::NoHome)
+}
+
+/// The config file: `CARDBENCH_CONFIG`, else `<platform config dir>/config.toml`.
+pub fn default_config_path() -> Result<PathBuf, ConfigError> {
+    if let Some(path) = std::env::var_os("CARDBENCH_CONFIG") {
+        return Ok(PathBuf::from(path));
+    }
+    Ok(project_dirs()?.config_dir().join("config.toml"))
+}
+
+impl Config {
+    /// The file alone, without environment overrides: what a settings change edits and saves.
+    pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.display().to_string(), source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Read { path: path.display().to_string(), source }),
+        }
+    }
+
+    /// Loads `path` if it exists (a missing file means defaults), then applies the environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let mut config = Config::load_file(path)?;
+        if let Some(dir) = std::env::var_os("CARDBENCH_DATA_DIR") {
+            config.data_dir = Some(PathBuf::from(dir));
+        }
+        if let Ok(operator) = std::env::var("CARDBENCH_OPERATOR") {
+            config.operator = Some(operator);
+        }
+        if let Ok(url) = std::env::var("CARDBENCH_AMQP_URL") {
+            if !url.trim().is_empty() {
+                config.amqp_url = Some(url.trim().to_owned());
+                config.transport = TransportKind::ServiceBus;
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        self.validate()?;
+        let text = toml::to_string_pretty(self)?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| ConfigError::Write { path: path.display().to_string(), source })?;
+        }
+        // Write then rename, so a crash never leaves half a config file.
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text).map_err(|source| ConfigError::Write { path: tmp.display().to_string(), source })?;
+        std::fs::rename(&tmp, path).map_err(|source| ConfigError::Write { path: path.display().to_string(), source })
+    }
+
+    /// Refuses settings that cannot work, with the reason.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (setting, name) in [("queues.inbound", &self.queues.inbound), ("queues.outbound", &self.queues.outbound)] {
+            if name.trim().is_empty() {
+                return Err(ConfigError::Invalid { setting, reason: "a queue name is required".into() });
+            }
+        }
+        if self.queues.inbound == self.queues.outbound {
+            return Err(ConfigError::Invalid {
+                setting: "queues",
+                reason: "inbound and outbound must be different queues".into(),
+            });
+        }
+        if self.transport == TransportKind::ServiceBus && self.servicebus.is_none() && self.amqp_url.is_none() {
+            return Err(ConfigError::Invalid {
+                setting: "transport",
+                reason: "service_bus needs a [servicebus] section (or amqp_url): run `cardbench config set-servicebus`".into(),
+            });
+        }
+        if self.operator.as_deref().is_some_and(|o| o.trim().is_empty()) {
+            return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
+        }
+        Ok(())
+    }
+
+    /// The AMQP settings in effect with the key from the keyring, or `None` on the embedded transport.
+    pub fn amqp(&self) -> Result<Option<cardbench_amqp::ServiceBusConfig>, ConfigError> {
+        if self.transport != TransportKind::ServiceBus {
+            return Ok(None);
+        }
+        let invalid = |e: cardbench_amqp::ConfigError| ConfigError::Invalid { setting: "servicebus", reason: e.to_string() };
+        if let Some(url) = &self.amqp_url {
+            let config = cardbench_amqp::ServiceBusConfig::from_amqp_url(url, &self.queues.inbound, &self.queues.outbound)
+                .map_err(invalid)?;
+            return Ok(Some(config));
+        }
+        match &self.servicebus {
+            Some(settings) => Ok(Some(settings.clone().load_config().map_err(invalid)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The data directory in effect.
+    pub fn data_dir(&self) -> Result<PathBuf, ConfigError> {
+        match &self.data_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => Ok(project_dirs()?.data_dir().to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_means_defaults_and_a_saved_file_loads_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let loaded = Config::load(&path).expect("defaults");
+        assert_eq!(loaded.queues, QueueNames::default());
+        let mut config = Config::default();
+        config.operator = Some("Åsa".into());
+        config.queues.inbound = "in".into();
+        config.save(&path).expect("save");
+        let again = Config::load(&path).expect("load");
+        assert_eq!(again.operator.as_deref(), std::env::var("CARDBENCH_OPERATOR").ok().as_deref().or(Some("Åsa")));
+        assert_eq!(again.queues.inbound, "in");
+    }
+
+    #[test]
+    fn invalid_settings_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[queues]\ninbound = \"q\"\noutbound = \"q\"\n").expect("write");
+        let err = Config::load(&path).expect_err("same queue twice");
+        assert!(err.to_string().contains("different queues"), "{err}");
+        std::fs::write(&path, "colour = \"blue\"\n").expect("write");
+        let err = Config::load(&path).expect_err("unknown key");
+        assert!(err.to_string().contains("colour"), "a typo in the file must be named: {err}");
+    }
+}

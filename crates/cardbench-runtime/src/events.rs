@@ -1,0 +1,18 @@
+//! What the daemon tells live screens.
+
+use cardbench_workflow::WorkflowEvent;
+use serde::{Deserialize, Serialize};
+
+use crate::link::LinkState;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RuntimeEvent {
+    /// Something the workflow did, after its commit.
+    Workflow { event: WorkflowEvent },
+    Link { state: LinkState },
+    /// Unsent outbox rows after a send round.
+    OutboxDepth { pending: i64 },
+    /// Messages received and settled in one batch.
+    Ingested { accepted: usize, duplicate: usize, rejected: usize, ignored: usize, released: usize },
+}

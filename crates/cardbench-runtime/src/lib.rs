@@ -1,0 +1,155 @@
+//! The Cardbench daemon: moves messages between the transport and the workflow.
+//!
+//! Owns two long-running tasks and their shared state:
+//! - [`receiver`]: takes batches from the inbound queue, has the workflow apply them in one
+//!   transaction, and only after the commit settles each message (accept, or release to retry).
+//! - [`sender`]: drains the outbox in order, marking a row sent only when the queue took it;
+//!   a resend keeps the messageId so the broker's duplicate detection drops a copy.
+//!
+//! Both reconnect with exponential backoff and jitter and report their [`link::LinkState`], which
+//! is also written to the store so another process (CLI, app) can show it. Events go out on a
+//! broadcast channel only after the transaction that caused them committed.
+
+pub mod backoff;
+pub mod config;
+mod error;
+pub mod events;
+pub mod link;
+pub mod node;
+mod receiver;
+mod sender;
+mod supervise;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cardbench_transport::Connector;
+use cardbench_workflow::Workflow;
+use tokio::sync::{Notify, broadcast, watch};
+use tokio::task::JoinHandle;
+
+pub use error::RuntimeError;
+pub use events::RuntimeEvent;
+pub use link::{LinkSide, LinkState};
+
+/// What the daemon needs to know beyond the connector.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Where NGOC's messages arrive (we receive).
+    pub inbound_queue: String,
+    /// Where our notifications go (we send).
+    pub outbound_queue: String,
+    /// Messages taken and committed together (one fsync per batch).
+    pub receive_batch: usize,
+    /// How long one receive call waits for a first message.
+    pub receive_wait: Duration,
+    /// Outbox rows sent per round.
+    pub send_batch: u32,
+    pub backoff: backoff::Backoff,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            inbound_queue: "ngoc-requests".into(),
+            outbound_queue: "ngoc-notifications".into(),
+            receive_batch: 256,
+            receive_wait: Duration::from_millis(500),
+            send_batch: 200,
+            backoff: backoff::Backoff::default(),
+        }
+    }
+}
+
+/// A running daemon. Dropping it does not stop it: call [`Runtime::shutdown`].
+pub struct Runtime {
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    events: broadcast::Sender<RuntimeEvent>,
+    link: watch::Receiver<LinkState>,
+    outbox_wake: Arc<Notify>,
+}
+
+impl Runtime {
+    /// Starts the receiver and the sender on the current tokio runtime. Work persisted before
+    /// (unsent outbox rows) is picked up at once.
+    pub fn start(workflow: Workflow, connector: Arc<dyn Connector>, config: RuntimeConfig) -> Runtime {
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (events, _) = broadcast::channel(1024);
+        let (link_tx, link) = watch::channel(LinkState::default());
+        let link_tx = Arc::new(link_tx);
+        let outbox_wake = Arc::new(Notify::new());
+        let shared = Shared {
+            workflow,
+            connector,
+            config: Arc::new(config),
+            events: events.clone(),
+            link: link_tx,
+            outbox_wake: outbox_wake.clone(),
+        };
+        let tasks = vec![
+            tokio::spawn(receiver::run(shared.clone(), shutdown_rx.clone())),
+            tokio::spawn(sender::run(shared, shutdown_rx)),
+        ];
+        Runtime { shutdown, tasks, events, link, outbox_wake }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<RuntimeEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn link_state(&self) -> watch::Receiver<LinkState> {
+        self.link.clone()
+    }
+
+    /// Tells the sender new outbox rows exist (operator actions write them outside the daemon).
+    pub fn wake_sender(&self) {
+        self.outbox_wake.notify_one();
+    }
+
+    /// Stops both tasks after their current step and waits for them.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "runtime task ended abnormally");
+            }
+        }
+    }
+}
+
+/// What both tasks share.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub workflow: Workflow,
+    pub connector: Arc<dyn Connector>,
+    pub config: Arc<RuntimeConfig>,
+    pub events: broadcast::Sender<RuntimeEvent>,
+    pub link: Arc<watch::Sender<LinkState>>,
+    pub outbox_wake: Arc<Notify>,
+}
+
+impl Shared {
+    pub fn publish(&self, event: RuntimeEvent) {
+        // No subscriber is fine: the app may not be open.
+        let _ = self.events.send(event);
+    }
+
+    /// Runs store work off the async threads.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Workflow) -> T + Send + 'static,
+    ) -> Result<T, RuntimeError> {
+        let workflow = self.workflow.clone();
+        tokio::task::spawn_blocking(move || work(&workflow)).await.map_err(|e| RuntimeError::Task(e.to_string()))
+    }
+}
+
+/// Resolves when shutdown is asked for.
+pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        if shutdown.changed().await.is_err() {
+            return;
+        }
+    }
+}

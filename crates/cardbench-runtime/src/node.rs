@@ -1,0 +1,106 @@
+//! A whole Cardbench node as configured: store, workflow, transport, daemon and — on the embedded
+//! transport — the NGOC simulator on the other end. The CLI's `run` and the desktop app both start
+//! exactly this, so they behave the same.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cardbench_sim::{SimConfig, Simulator};
+use cardbench_store::Store;
+use cardbench_transport::Connector;
+use cardbench_transport::embedded::EmbeddedQueues;
+use cardbench_workflow::Workflow;
+use thiserror::Error;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, ConfigError, TransportKind};
+use crate::{Runtime, RuntimeConfig};
+
+#[derive(Debug, Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] cardbench_store::StoreError),
+    #[error("cannot open the embedded queues: {0}")]
+    Queues(#[from] cardbench_transport::TransportError),
+    #[error("cannot start the simulator: {0}")]
+    Simulator(String),
+    #[error("Service Bus settings: {0}")]
+    ServiceBus(String),
+}
+
+/// The connector the configuration asks for, and whether it is the embedded one (which has the
+/// simulator on its other end).
+pub fn connector(config: &Config, data_dir: &std::path::Path) -> Result<(Arc<dyn Connector>, bool), NodeError> {
+    match config.transport {
+        TransportKind::Embedded => Ok((Arc::new(EmbeddedQueues::open(data_dir)?), true)),
+        TransportKind::ServiceBus => {
+            let amqp = config.amqp()?.ok_or_else(|| NodeError::ServiceBus("no [servicebus] settings".into()))?;
+            Ok((Arc::new(cardbench_amqp::AmqpConnector::new(amqp)), false))
+        }
+    }
+}
+
+pub struct Node {
+    pub workflow: Workflow,
+    pub runtime: Runtime,
+    pub data_dir: PathBuf,
+    /// Present when the embedded simulator runs in this process.
+    simulator: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+}
+
+/// Options the caller sets beyond the config file.
+#[derive(Debug, Clone, Default)]
+pub struct NodeOptions {
+    /// Never run the in-process simulator.
+    pub no_simulator: bool,
+}
+
+impl Node {
+    pub async fn start(config: &Config, options: &NodeOptions) -> Result<Node, NodeError> {
+        let data_dir = config.data_dir()?;
+        let store = Arc::new(Store::open_in(&data_dir)?);
+        let workflow = Workflow::new(store);
+        let runtime_config = RuntimeConfig {
+            inbound_queue: config.queues.inbound.clone(),
+            outbound_queue: config.queues.outbound.clone(),
+            ..RuntimeConfig::default()
+        };
+        let (connector, embedded) = connector(config, &data_dir)?;
+        let simulator = if embedded && config.simulator && !options.no_simulator {
+            let sim_config = SimConfig {
+                requests_queue: config.queues.inbound.clone(),
+                notifications_queue: config.queues.outbound.clone(),
+                requests_per_minute: config.simulator_requests_per_minute,
+                ..SimConfig::default()
+            };
+            let sim = Simulator::open(&data_dir, sim_config, connector.clone())
+                .map_err(|e| NodeError::Simulator(e.to_string()))?;
+            let (stop, stop_rx) = watch::channel(false);
+            let task = tokio::spawn(async move {
+                if let Err(e) = sim.run(stop_rx).await {
+                    tracing::error!(error = %e, "the simulator stopped");
+                }
+            });
+            Some((stop, task))
+        } else {
+            None
+        };
+        let runtime = Runtime::start(workflow.clone(), connector, runtime_config);
+        Ok(Node { workflow, runtime, data_dir, simulator })
+    }
+
+    pub fn simulator_running(&self) -> bool {
+        self.simulator.is_some()
+    }
+
+    pub async fn shutdown(self) {
+        if let Some((stop, task)) = self.simulator {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
+        self.runtime.shutdown().await;
+    }
+}

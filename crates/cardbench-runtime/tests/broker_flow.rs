@@ -1,0 +1,172 @@
+//! The flow through a real AMQP 1.0 broker (RabbitMQ on loopback, started by scripts/test.sh):
+//! the daemon and the simulator each with their own AMQP connections, requests → CARD_PRODUCED →
+//! REPORT_OK → SHIPPED → SHIPPED_OK, then the broker's queues drained. Also: the outbox keeps
+//! working while the broker is unreachable and drains once it is back.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
+use cardbench_runtime::{Runtime, RuntimeConfig};
+use cardbench_sim::{SimConfig, Simulator};
+use cardbench_store::cards::{self, CardStatus};
+use cardbench_store::Store;
+use cardbench_transport::Connector;
+use cardbench_workflow::{ParcelRequest, ReadoutInput, Workflow};
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The test broker's URL. Missing → the test fails (CI must not skip it silently), unless
+/// CARDBENCH_SKIP_BROKER_TESTS=1.
+fn broker_url() -> Option<String> {
+    if let Ok(url) = std::env::var("CARDBENCH_TEST_AMQP_URL") {
+        if !url.trim().is_empty() {
+            return Some(url.trim().to_owned());
+        }
+    }
+    let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
+    if let Ok(url) = std::fs::read_to_string(dir.join("amqp-url")) {
+        if !url.trim().is_empty() {
+            return Some(url.trim().to_owned());
+        }
+    }
+    if std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1") {
+        return None;
+    }
+    panic!("no test broker: run `eval \"$(tests/broker/start-rabbitmq.sh)\"` or set CARDBENCH_SKIP_BROKER_TESTS=1");
+}
+
+/// Fresh durable queues for this test, so parallel tests never share a queue.
+fn declare(queues: &[&str]) {
+    let out = std::process::Command::new("bash")
+        .arg(repo_root().join("tests/broker/start-rabbitmq.sh"))
+        .args(queues)
+        .output()
+        .expect("run the broker script");
+    assert!(out.status.success(), "declaring {queues:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn count(store: &Store, status: CardStatus) -> i64 {
+    store.read(|c| cards::count_by_status(c)).expect("count").into_iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| n)
+}
+
+async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_flow_runs_through_a_real_broker() {
+    let Some(url) = broker_url() else { return };
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let (inbound, outbound) = (format!("flow-in-{tag}"), format!("flow-out-{tag}"));
+    declare(&[&inbound, &outbound]);
+    let amqp = ServiceBusConfig::from_amqp_url(&url, &inbound, &outbound).expect("broker url");
+    let connector: Arc<dyn Connector> = Arc::new(AmqpConnector::new(amqp.clone()));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open_in(dir.path()).expect("store"));
+    let wf = Workflow::new(store.clone());
+    let sim_config = SimConfig {
+        requests_queue: inbound.clone(),
+        notifications_queue: outbound.clone(),
+        seed: Some(11),
+        receive_wait_ms: 100,
+        ..SimConfig::default()
+    };
+    let sim = Arc::new(Simulator::open(dir.path(), sim_config, Arc::new(AmqpConnector::new(amqp.clone()))).expect("sim"));
+    let generated = sim.generate(20).await.expect("generate");
+    let runtime_config = RuntimeConfig {
+        inbound_queue: inbound.clone(),
+        outbound_queue: outbound.clone(),
+        receive_batch: 16,
+        receive_wait: Duration::from_millis(200),
+        ..RuntimeConfig::default()
+    };
+    let runtime = Runtime::start(wf.clone(), connector, runtime_config);
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let sim_task = {
+        let sim = sim.clone();
+        tokio::spawn(async move { sim.run(stop_rx).await })
+    };
+
+    wait_until("20 requests arrive through the broker", Duration::from_secs(60), || count(&store, CardStatus::Received) == 20).await;
+    for (i, card_id) in generated.card_ids.iter().enumerate() {
+        let fields = wf.card_detail(card_id).expect("detail").card.request.card.expected_report_data_fields;
+        let values: Vec<ReadoutInput> = fields
+            .iter()
+            .map(|f| ReadoutInput { field: f.clone(), value: if f == "MIFARE_UID" { format!("04{:012X}", i + 1) } else { format!("V{i}") } })
+            .collect();
+        wf.produce("operator", card_id, &values, "test").expect("produce");
+    }
+    runtime.wake_sender();
+    wait_until("REPORT_OK for every card", Duration::from_secs(60), || count(&store, CardStatus::ReportOk) == 20).await;
+    for shipment_id in &generated.shipment_ids {
+        let detail = wf.shipment_detail(shipment_id).expect("detail");
+        let accessories = detail
+            .accessories
+            .iter()
+            .map(|a| cardbench_protocol::Accessory { article_id: a.article_id.clone(), accessory_id: a.accessory_id.clone(), quantity: a.requested })
+            .collect();
+        wf.ship("shipper", &ParcelRequest { shipment_id: shipment_id.clone(), cards: detail.gate.ready.clone(), accessories, ..Default::default() })
+            .expect("ship");
+    }
+    runtime.wake_sender();
+    wait_until("SHIPPED_OK for every card", Duration::from_secs(60), || count(&store, CardStatus::ShippedOk) == 20).await;
+
+    // What went over the wire: NGOC received each of our notifications once, with our messageIds.
+    let received = sim.received().await.expect("sim received");
+    let outbox = store
+        .read(|c| cardbench_store::outbox::list(c, &cardbench_store::outbox::OutboxFilter { limit: Some(1000), ..Default::default() }))
+        .expect("outbox");
+    assert_eq!(received.len(), outbox.len(), "every outbox row arrived, and nothing else");
+    for row in &outbox {
+        assert!(row.sent_at.is_some(), "outbox #{} is marked sent", row.id);
+        assert!(received.iter().any(|r| r.message_id.as_deref() == Some(row.message_id.as_str())), "{} arrived", row.message_id);
+    }
+    let _ = stop.send(true);
+    sim_task.await.expect("sim task").expect("sim");
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_wait_while_the_broker_is_unreachable_and_the_link_state_says_so() {
+    // A port where nothing listens stands in for a broker that is down: the worklist keeps
+    // working, the outbox keeps the notification, and the link state shows the retries.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let amqp = ServiceBusConfig::from_amqp_url(&format!("amqp://guest:guest@127.0.0.1:{port}"), "in", "out").expect("url");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open_in(dir.path()).expect("store"));
+    let wf = Workflow::new(store.clone());
+    let runtime = Runtime::start(wf.clone(), Arc::new(AmqpConnector::new(amqp)), RuntimeConfig::default());
+    let mut link = runtime.link_state();
+    let start = Instant::now();
+    loop {
+        let state = link.borrow_and_update().clone();
+        if state.outbound.phase == cardbench_runtime::link::LinkPhase::Retrying && state.outbound.next_retry_at.is_some() {
+            assert!(state.outbound.last_error.is_some(), "the reason is shown");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "link never reported retrying: {state:?}");
+        let _ = tokio::time::timeout(Duration::from_millis(200), link.changed()).await;
+    }
+    // The store copy follows the live state (written right after it is published).
+    let start = Instant::now();
+    loop {
+        let rows = store.read(|c| cardbench_store::link_status::all(c)).expect("link rows");
+        if rows.iter().any(|r| r.link == "outbound" && r.state == "retrying" && r.detail.is_some()) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "another process must be able to read the link state: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    runtime.shutdown().await;
+}

@@ -1,0 +1,372 @@
+//! `cards`: the worklist. One row per requested card with its state in the workflow.
+
+use cardbench_protocol::ExternalProductionData;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StoreError};
+
+/// Where a card stands. The workflow owns the transitions; this is only the vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardStatus {
+    Received,
+    ReadoutsCaptured,
+    /// CARD_PRODUCED queued; awaiting REPORT_OK.
+    Produced,
+    ReportOk,
+    /// NGOC answered CARD_PRODUCED with ERROR: fix the readouts and produce again.
+    ReportError,
+    /// In a parcel; SHIPPED queued, awaiting SHIPPED_OK.
+    Shipped,
+    ShippedOk,
+    /// NGOC answered the parcel's SHIPPED with ERROR.
+    ShipError,
+}
+
+impl CardStatus {
+    pub const ALL: [CardStatus; 8] = [
+        CardStatus::Received,
+        CardStatus::ReadoutsCaptured,
+        CardStatus::Produced,
+        CardStatus::ReportOk,
+        CardStatus::ReportError,
+        CardStatus::Shipped,
+        CardStatus::ShippedOk,
+        CardStatus::ShipError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardStatus::Received => "received",
+            CardStatus::ReadoutsCaptured => "readouts_captured",
+            CardStatus::Produced => "produced",
+            CardStatus::ReportOk => "report_ok",
+            CardStatus::ReportError => "report_error",
+            CardStatus::Shipped => "shipped",
+            CardStatus::ShippedOk => "shipped_ok",
+            CardStatus::ShipError => "ship_error",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CardStatus> {
+        CardStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for CardStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A card with everything the workflow needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardRow {
+    pub card_id: String,
+    pub organisation_id: String,
+    pub shipment_id: String,
+    pub article_id: String,
+    pub holder: Option<String>,
+    pub ordered_at: String,
+    pub received_at: String,
+    pub request_inbox_id: i64,
+    pub request: ExternalProductionData,
+    pub status: CardStatus,
+    pub produced_message_id: Option<String>,
+    pub produced_at: Option<String>,
+    pub report_ok_at: Option<String>,
+    pub parcel_id: Option<i64>,
+    pub shipped_ok_at: Option<String>,
+    pub last_error_code: Option<String>,
+    pub last_error_details: Option<String>,
+    pub spoil_count: u32,
+    pub updated_at: String,
+}
+
+pub fn insert(conn: &Connection, request: &ExternalProductionData, inbox_id: i64, received_at: &str) -> Result<()> {
+    let request_json = serde_json::to_string(request).map_err(|source| StoreError::Json { what: "card request", source })?;
+    conn.prepare_cached(
+        "INSERT INTO cards (card_id, organisation_id, shipment_id, article_id, holder, ordered_at, received_at,
+                            request_inbox_id, request_json, status, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'received', ?7)",
+    )?
+    .execute(params![
+        request.card.card_id,
+        request.organisation_id,
+        request.shipment_id,
+        request.card.article_id,
+        request.holder_name(),
+        crate::time::format(request.ordered.to_utc()),
+        received_at,
+        inbox_id,
+        request_json,
+    ])?;
+    let mut acc = conn.prepare_cached(
+        "INSERT INTO card_accessories (card_id, article_id, accessory_id, quantity) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for a in &request.accessories {
+        acc.execute(params![request.card.card_id, a.article_id, a.accessory_id, a.quantity])?;
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "card_id, organisation_id, shipment_id, article_id, holder, ordered_at, received_at, \
+     request_inbox_id, request_json, status, produced_message_id, produced_at, report_ok_at, parcel_id, \
+     shipped_ok_at, last_error_code, last_error_details, spoil_count, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<CardRow> {
+    let request_json: String = r.get(8)?;
+    let request = serde_json::from_str(&request_json)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, Box::new(e)))?;
+    let status: String = r.get(9)?;
+    let status = CardStatus::parse(&status).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, format!("unknown status {status}").into())
+    })?;
+    Ok(CardRow {
+        card_id: r.get(0)?,
+        organisation_id: r.get(1)?,
+        shipment_id: r.get(2)?,
+        article_id: r.get(3)?,
+        holder: r.get(4)?,
+        ordered_at: r.get(5)?,
+        received_at: r.get(6)?,
+        request_inbox_id: r.get(7)?,
+        request,
+        status,
+        produced_message_id: r.get(10)?,
+        produced_at: r.get(11)?,
+        report_ok_at: r.get(12)?,
+        parcel_id: r.get(13)?,
+        shipped_ok_at: r.get(14)?,
+        last_error_code: r.get(15)?,
+        last_error_details: r.get(16)?,
+        spoil_count: r.get(17)?,
+        updated_at: r.get(18)?,
+    })
+}
+
+pub fn get(conn: &Connection, card_id: &str) -> Result<Option<CardRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM cards WHERE card_id = ?1"))?
+        .query_row([card_id], from_row)
+        .optional()?)
+}
+
+pub fn by_produced_message_id(conn: &Connection, message_id: &str) -> Result<Option<CardRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM cards WHERE produced_message_id = ?1"))?
+        .query_row([message_id], from_row)
+        .optional()?)
+}
+
+pub fn in_shipment(conn: &Connection, shipment_id: &str) -> Result<Vec<CardRow>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM cards WHERE shipment_id = ?1 ORDER BY received_at, card_id"))?;
+    let rows = stmt.query_map([shipment_id], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The state-changing columns the workflow sets together.
+#[derive(Debug, Clone, Default)]
+pub struct StatusChange<'a> {
+    pub produced_message_id: Option<Option<&'a str>>,
+    pub produced_at: Option<Option<&'a str>>,
+    pub report_ok_at: Option<Option<&'a str>>,
+    pub parcel_id: Option<Option<i64>>,
+    pub shipped_ok_at: Option<Option<&'a str>>,
+    /// (code, details); Some(None) clears.
+    pub last_error: Option<Option<(&'a str, &'a str)>>,
+    pub spoiled: bool,
+}
+
+/// Sets `status` and the given columns (`None` = leave as is, `Some(None)` = clear).
+pub fn set_status(conn: &Connection, card_id: &str, status: CardStatus, change: &StatusChange<'_>, at: &str) -> Result<()> {
+    let (set_error, code, details) = match change.last_error {
+        None => (false, None, None),
+        Some(None) => (true, None, None),
+        Some(Some((c, d))) => (true, Some(c), Some(d)),
+    };
+    conn.prepare_cached(
+        "UPDATE cards SET status = ?2, updated_at = ?3,
+             produced_message_id = CASE WHEN ?4 THEN ?5 ELSE produced_message_id END,
+             produced_at = CASE WHEN ?6 THEN ?7 ELSE produced_at END,
+             report_ok_at = CASE WHEN ?8 THEN ?9 ELSE report_ok_at END,
+             parcel_id = CASE WHEN ?10 THEN ?11 ELSE parcel_id END,
+             shipped_ok_at = CASE WHEN ?12 THEN ?13 ELSE shipped_ok_at END,
+             last_error_code = CASE WHEN ?14 THEN ?15 ELSE last_error_code END,
+             last_error_details = CASE WHEN ?14 THEN ?16 ELSE last_error_details END,
+             spoil_count = spoil_count + ?17
+         WHERE card_id = ?1",
+    )?
+    .execute(params![
+        card_id,
+        status.as_str(),
+        at,
+        change.produced_message_id.is_some(),
+        change.produced_message_id.flatten(),
+        change.produced_at.is_some(),
+        change.produced_at.flatten(),
+        change.report_ok_at.is_some(),
+        change.report_ok_at.flatten(),
+        change.parcel_id.is_some(),
+        change.parcel_id.flatten(),
+        change.shipped_ok_at.is_some(),
+        change.shipped_ok_at.flatten(),
+        set_error,
+        code,
+        details,
+        i64::from(change.spoiled),
+    ])?;
+    Ok(())
+}
+
+/// A worklist line: what the list shows, without the full request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorklistRow {
+    pub card_id: String,
+    pub organisation_id: String,
+    pub shipment_id: String,
+    pub article_id: String,
+    pub holder: Option<String>,
+    pub status: CardStatus,
+    pub received_at: String,
+    pub updated_at: String,
+}
+
+/// Where the next page starts: the last row of the previous one (keyset paging, so page 10,000
+/// costs what page 1 costs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorklistCursor {
+    pub received_at: String,
+    pub card_id: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WorklistFilter {
+    /// Empty: any status.
+    #[serde(default)]
+    pub statuses: Vec<CardStatus>,
+    pub organisation_id: Option<String>,
+    pub shipment_id: Option<String>,
+    /// Prefix of a cardId, shipmentId or holder name, case-insensitive.
+    pub search: Option<String>,
+    pub received_from: Option<String>,
+    pub received_to: Option<String>,
+    pub after: Option<WorklistCursor>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorklistPage {
+    pub rows: Vec<WorklistRow>,
+    /// Present when more rows follow.
+    pub next: Option<WorklistCursor>,
+}
+
+/// Escapes LIKE wildcards so a search for `A_1` finds `A_1`, not `AB1`.
+fn like_prefix(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
+    use rusqlite::types::Value;
+    let limit = f.limit.unwrap_or(100).clamp(1, 1000);
+    // Only the filters given become SQL, so SQLite can pick the index that fits them (a static
+    // `?1 IS NULL OR ...` query hides every index behind the ORs).
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    let mut arg = |v: Value| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if !f.statuses.is_empty() {
+        let marks: Vec<String> = f.statuses.iter().map(|s| arg(Value::Text(s.as_str().into()))).collect();
+        clauses.push(format!("status IN ({})", marks.join(", ")));
+    }
+    if let Some(org) = &f.organisation_id {
+        clauses.push(format!("organisation_id = {}", arg(Value::Text(org.clone()))));
+    }
+    if let Some(shipment) = &f.shipment_id {
+        clauses.push(format!("shipment_id = {}", arg(Value::Text(shipment.clone()))));
+    }
+    if let Some(search) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        // Identifiers: an exact-case range on their own index. Names: a case-insensitive prefix on
+        // the NOCASE index (LIKE uses it because the pattern has no leading wildcard).
+        let low = arg(Value::Text(search.to_owned()));
+        let high = arg(Value::Text(format!("{search}\u{10FFFF}")));
+        let like = arg(Value::Text(like_prefix(search)));
+        clauses.push(format!(
+            "(card_id BETWEEN {low} AND {high} OR shipment_id BETWEEN {low} AND {high} OR holder LIKE {like} ESCAPE '\\')"
+        ));
+    }
+    if let Some(from) = &f.received_from {
+        clauses.push(format!("received_at >= {}", arg(Value::Text(from.clone()))));
+    }
+    if let Some(to) = &f.received_to {
+        clauses.push(format!("received_at < {}", arg(Value::Text(to.clone()))));
+    }
+    if let Some(c) = &f.after {
+        let at = arg(Value::Text(c.received_at.clone()));
+        let id = arg(Value::Text(c.card_id.clone()));
+        clauses.push(format!("(received_at, card_id) > ({at}, {id})"));
+    }
+    let limit_mark = arg(Value::Integer(i64::from(limit) + 1));
+    let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let sql = format!(
+        "SELECT card_id, organisation_id, shipment_id, article_id, holder, status, received_at, updated_at
+         FROM cards {where_sql}
+         ORDER BY received_at, card_id
+         LIMIT {limit_mark}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+        let status: String = r.get(5)?;
+        Ok(WorklistRow {
+            card_id: r.get(0)?,
+            organisation_id: r.get(1)?,
+            shipment_id: r.get(2)?,
+            article_id: r.get(3)?,
+            holder: r.get(4)?,
+            status: CardStatus::parse(&status).unwrap_or(CardStatus::Received),
+            received_at: r.get(6)?,
+            updated_at: r.get(7)?,
+        })
+    })?;
+    let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| WorklistCursor { received_at: r.received_at.clone(), card_id: r.card_id.clone() })
+    } else {
+        None
+    };
+    Ok(WorklistPage { rows, next })
+}
+
+/// Cards per status, for the dashboard and the CLI summary.
+pub fn count_by_status(conn: &Connection) -> Result<Vec<(CardStatus, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM cards GROUP BY status")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (status, n) = row?;
+        if let Some(s) = CardStatus::parse(&status) {
+            out.push((s, n));
+        }
+    }
+    Ok(out)
+}
+
+/// Points a card at the inbox row of the request that created it.
+pub fn link_request(conn: &Connection, card_id: &str, inbox_id: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE cards SET request_inbox_id = ?2 WHERE card_id = ?1")?.execute(params![card_id, inbox_id])?;
+    Ok(())
+}

@@ -1,0 +1,31 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the database at {path} was written by a newer Cardbench (schema version {found}; this build knows up to {known}); \
+         upgrade Cardbench or use another --data-dir"
+    )]
+    NewerSchema { path: String, found: u32, known: u32 },
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration { version: u32, name: &'static str, source: rusqlite::Error },
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("stored JSON in {what} is unreadable: {source}")]
+    Json { what: &'static str, source: serde_json::Error },
+}
+
+impl StoreError {
+    /// Worth trying again later (the database was busy or locked by another process)?
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,191 @@
+//! `inbox`: every message received, valid or not, with its raw bytes and what became of it.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Valid and applied.
+    Accepted,
+    /// A messageId already received: settled, no new effect.
+    Duplicate,
+    /// Invalid or not applicable: answered with ERROR.
+    Rejected,
+    /// Valid but no longer relevant (e.g. a REPORT_OK for a CARD_PRODUCED since superseded).
+    Ignored,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Rejected => "rejected",
+            Outcome::Ignored => "ignored",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Outcome> {
+        [Outcome::Accepted, Outcome::Duplicate, Outcome::Rejected, Outcome::Ignored]
+            .into_iter()
+            .find(|o| o.as_str() == text)
+    }
+}
+
+/// A message as the transport handed it over.
+#[derive(Debug, Clone, Default)]
+pub struct Envelope<'a> {
+    pub message_id: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub correlation_id: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+    pub delivery_count: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInboxRow<'a> {
+    pub envelope: &'a Envelope<'a>,
+    pub received_at: &'a str,
+    pub outcome: Outcome,
+    pub reason: Option<&'a str>,
+    pub card_id: Option<&'a str>,
+    pub shipment_id: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxRow {
+    pub id: i64,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    pub correlation_id: Option<String>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    pub delivery_count: u32,
+    pub received_at: String,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub card_id: Option<String>,
+    pub shipment_id: Option<String>,
+}
+
+pub fn insert(conn: &Connection, row: &NewInboxRow<'_>) -> Result<i64> {
+    let e = row.envelope;
+    conn.prepare_cached(
+        "INSERT INTO inbox (message_id, subject, correlation_id, content_type, body, delivery_count,
+                            received_at, outcome, reason, card_id, shipment_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        e.message_id,
+        e.subject,
+        e.correlation_id,
+        e.content_type,
+        e.body,
+        e.delivery_count,
+        row.received_at,
+        row.outcome.as_str(),
+        row.reason,
+        row.card_id,
+        row.shipment_id,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The first row received with this messageId, if any: the one a redelivery duplicates.
+pub fn first_with_message_id(conn: &Connection, message_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM inbox WHERE message_id = ?1 ORDER BY id LIMIT 1")?
+        .query_row([message_id], |r| r.get(0))
+        .optional()?)
+}
+
+const COLUMNS: &str = "id, message_id, subject, correlation_id, content_type, body, delivery_count, \
+                       received_at, outcome, reason, card_id, shipment_id";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<InboxRow> {
+    let outcome: String = r.get(8)?;
+    Ok(InboxRow {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        subject: r.get(2)?,
+        correlation_id: r.get(3)?,
+        content_type: r.get(4)?,
+        body: r.get(5)?,
+        delivery_count: r.get(6)?,
+        received_at: r.get(7)?,
+        outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Rejected),
+        reason: r.get(9)?,
+        card_id: r.get(10)?,
+        shipment_id: r.get(11)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<InboxRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM inbox WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// Filters for the queue inspector; every field optional. Newest first, paged by id.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct InboxFilter {
+    pub subject: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub card_id: Option<String>,
+    pub shipment_id: Option<String>,
+    pub message_id: Option<String>,
+    /// Inclusive lower bound on received_at (RFC 3339).
+    pub since: Option<String>,
+    /// Exclusive upper bound on received_at.
+    pub until: Option<String>,
+    /// Only rows with id below this (the previous page's last id).
+    pub before_id: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+pub fn list(conn: &Connection, f: &InboxFilter) -> Result<Vec<InboxRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM inbox
+         WHERE (?1 IS NULL OR subject = ?1) AND (?2 IS NULL OR outcome = ?2)
+           AND (?3 IS NULL OR card_id = ?3) AND (?4 IS NULL OR shipment_id = ?4)
+           AND (?5 IS NULL OR message_id = ?5)
+           AND (?6 IS NULL OR received_at >= ?6) AND (?7 IS NULL OR received_at < ?7)
+           AND (?8 IS NULL OR id < ?8)
+         ORDER BY id DESC LIMIT ?9"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            f.subject,
+            f.outcome.map(Outcome::as_str),
+            f.card_id,
+            f.shipment_id,
+            f.message_id,
+            f.since,
+            f.until,
+            f.before_id,
+            f.limit.unwrap_or(100),
+        ],
+        from_row,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// How many rows per outcome, for the dashboard.
+pub fn count_by_outcome(conn: &Connection) -> Result<Vec<(Outcome, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT outcome, COUNT(*) FROM inbox GROUP BY outcome")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (outcome, n) = row?;
+        if let Some(o) = Outcome::parse(&outcome) {
+            out.push((o, n));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,28 @@
+//! The Cardbench store: one SQLite file holding the inbox, the worklist, shipments and parcels, the
+//! outbox and the audit log.
+//!
+//! Owns the schema (`migrations/*.sql`, embedded, applied in order, each in its own transaction),
+//! the connection settings, and one module per table with its row type and queries. It knows no
+//! workflow rules: `cardbench-workflow` decides, this crate records.
+//!
+//! To change the schema, add a migration file and list it in [`migrate::MIGRATIONS`]; never edit a
+//! shipped one.
+
+pub mod audit;
+pub mod cards;
+pub mod conflicts;
+mod error;
+pub mod inbox;
+pub mod link_status;
+mod migrate;
+pub mod outbox;
+pub mod parcels;
+pub mod readouts;
+pub mod shipments;
+mod store;
+pub mod time;
+
+pub use error::{Result, StoreError};
+pub use migrate::SCHEMA_VERSION;
+pub use rusqlite::{Connection, Transaction};
+pub use store::Store;

@@ -1,0 +1,121 @@
+//! Versioned migrations. Each is applied in its own transaction together with its tracking row,
+//! so a failed migration leaves the database as it was.
+
+use rusqlite::{Connection, params};
+
+use crate::error::{Result, StoreError};
+
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql") },
+    Migration { version: 2, name: "documents", sql: include_str!("../migrations/0002_documents.sql") },
+    Migration {
+        version: 3,
+        name: "worklist_cursor_index",
+        sql: include_str!("../migrations/0003_worklist_cursor_index.sql"),
+    },
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = 3;
+
+pub fn current_version(conn: &Connection) -> Result<u32> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             name       TEXT NOT NULL,
+             applied_at TEXT NOT NULL
+         );",
+    )?;
+    Ok(conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?)
+}
+
+pub fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
+    run(conn, path, MIGRATIONS)
+}
+
+pub(crate) fn run(conn: &mut Connection, path: &str, migrations: &[Migration]) -> Result<()> {
+    let found = current_version(conn)?;
+    let known = migrations.last().map_or(0, |m| m.version);
+    if found > known {
+        return Err(StoreError::NewerSchema { path: path.to_owned(), found, known });
+    }
+    for m in migrations.iter().filter(|m| m.version > found) {
+        let apply = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute_batch(m.sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                params![m.version, m.name, crate::time::now()],
+            )?;
+            tx.commit()
+        };
+        apply(conn).map_err(|source| StoreError::Migration { version: m.version, name: m.name, source })?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_migration_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut conn = Connection::open(dir.path().join("t.sqlite")).expect("open");
+        let bad = [
+            Migration { version: 1, name: "ok", sql: "CREATE TABLE a (x INTEGER);" },
+            Migration { version: 2, name: "broken", sql: "CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);" },
+        ];
+        let err = run(&mut conn, "t", &bad).expect_err("migration 2 must fail");
+        assert!(matches!(err, StoreError::Migration { version: 2, .. }), "{err}");
+        assert_eq!(current_version(&conn).expect("version"), 1, "migration 1 stays applied");
+        let b_exists: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'b'", [], |r| r.get(0))
+            .expect("query");
+        assert_eq!(b_exists, 0, "a failed migration must not leave half its tables");
+    }
+
+    #[test]
+    fn a_first_version_database_with_rows_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cardbench.sqlite");
+        {
+            let mut conn = Connection::open(&path).expect("open");
+            run(&mut conn, "t", &MIGRATIONS[..1]).expect("version 1");
+            conn.execute_batch(
+                "INSERT INTO inbox (id, body, received_at, outcome) VALUES (1, x'7b7d', '2026-01-01T00:00:00.000Z', 'rejected');
+                 INSERT INTO outbox (message_id, subject, body, created_at) VALUES ('m-1', 'EXTERNAL_PRODUCTION_ERROR', '{}', '2026-01-01T00:00:00.000Z');",
+            )
+            .expect("rows of version 1");
+        }
+        let store = crate::Store::open(&path).expect("upgrade on open");
+        let (version, inbox_rows, outbox_rows): (u32, i64, i64) = store
+            .read(|c| {
+                Ok::<_, StoreError>((
+                    current_version(c)?,
+                    c.query_row("SELECT COUNT(*) FROM inbox", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM outbox WHERE message_id = 'm-1'", [], |r| r.get(0))?,
+                ))
+            })
+            .expect("read");
+        assert_eq!(version, SCHEMA_VERSION, "opening upgrades to the current schema");
+        assert_eq!((inbox_rows, outbox_rows), (1, 1), "an upgrade keeps every inbox and outbox row");
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut conn = Connection::open(dir.path().join("t.sqlite")).expect("open");
+        migrate(&mut conn, "t").expect("migrate");
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', 'x')", []).expect("insert");
+        let err = migrate(&mut conn, "t").expect_err("newer schema must be refused");
+        assert!(err.to_string().contains("newer Cardbench"), "{err}");
+    }
+}

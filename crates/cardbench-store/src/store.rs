@@ -1,0 +1,85 @@
+//! Opening the database and running work against it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::{Result, StoreError};
+
+/// The file name inside the data directory.
+pub const DATABASE_FILE: &str = "cardbench.sqlite";
+
+/// A handle on the store. Cheap to share behind an `Arc`.
+///
+/// Two connections: one for writes, one for reads, so a long worklist query does not wait for an
+/// ingest transaction (WAL lets readers run beside the writer). `std::sync::Mutex`, not tokio's:
+/// no await happens while one is held; async callers use `spawn_blocking`.
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`, upgrading an older schema in place.
+    pub fn open_in(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
+        Store::open(&data_dir.join(DATABASE_FILE))
+    }
+
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut writer = connect(path)?;
+        crate::migrate::migrate(&mut writer, &path.display().to_string())?;
+        let reader = connect(path)?;
+        Ok(Store { path: path.to_owned(), writer: Mutex::new(writer), reader: Mutex::new(reader) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` in one IMMEDIATE transaction (the write lock is taken at the start, so two
+    /// processes never deadlock upgrading a read lock) and commits if it returns Ok.
+    pub fn write<T, E>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let value = work(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
+    /// Runs `work` on the read connection (a consistent snapshot per statement).
+    pub fn read<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let conn = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        work(&conn)
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // The daemon, the CLI and the app may all have the file open: wait for the lock, don't fail.
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // FULL, not NORMAL: our inbox rows are the only record of messages already settled on the
+    // broker, so a commit must survive power loss before we settle.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(conn)
+}

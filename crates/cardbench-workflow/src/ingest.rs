@@ -1,0 +1,498 @@
+//! Receiving: every message is validated, applied and recorded in the inbox, with any ERROR
+//! answer, inside the caller's batch transaction. Nothing is dropped: a message that cannot be
+//! applied is recorded as rejected and answered.
+//!
+//! A batch shares one transaction (one fsync for many messages); each message runs in its own
+//! savepoint so an internal failure of one (e.g. a store error) undoes only that message, which the
+//! caller then releases to come back later.
+
+use cardbench_protocol::{
+    Direction, ErrorCode, ErrorMessage, ExternalProductionData, Inbound, Problem, ReportOk, ShippedOk, Subject,
+    decode_inbound, problem::summarise,
+};
+use cardbench_store::cards::{self, CardStatus, StatusChange};
+use cardbench_store::inbox::{self, Envelope, NewInboxRow, Outcome};
+use cardbench_store::parcels::{self, ParcelStatus};
+use cardbench_store::{Connection, StoreError, conflicts, outbox, shipments};
+use serde::{Deserialize, Serialize};
+
+use crate::answer::{ErrorAnswer, queue_error};
+use crate::error::{Result, WorkflowError};
+use crate::events::WorkflowEvent;
+use crate::Workflow;
+
+/// After this many failed deliveries a message that keeps failing for an internal reason is
+/// recorded as rejected and answered, instead of coming back forever.
+pub const POISON_DELIVERY_COUNT: u32 = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum IngestOutcome {
+    Accepted { inbox_id: i64 },
+    Duplicate { inbox_id: i64 },
+    Rejected { inbox_id: i64, code: String, reason: String },
+    Ignored { inbox_id: i64, reason: String },
+    /// Not recorded: release it so it comes back. Carries the internal error.
+    Retry { error: String },
+}
+
+impl IngestOutcome {
+    /// Settle (accept) on the transport? Everything recorded is settled; only Retry is released.
+    pub fn settle(&self) -> bool {
+        !matches!(self, IngestOutcome::Retry { .. })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct IngestReport {
+    /// One per input, in input order.
+    pub outcomes: Vec<IngestOutcome>,
+    /// To publish after the commit.
+    pub events: Vec<WorkflowEvent>,
+}
+
+/// What applying one message decided, before it is recorded.
+struct Decision {
+    outcome: Outcome,
+    reason: Option<String>,
+    code: Option<ErrorCode>,
+    /// Answer with ERROR (for rejections).
+    answer: Option<AnswerPlan>,
+    card_id: Option<String>,
+    shipment_id: Option<String>,
+    events: Vec<WorkflowEvent>,
+    /// Work that needs the inbox row's id.
+    follow_up: Option<FollowUp>,
+}
+
+enum FollowUp {
+    /// Point the new card at the request that created it.
+    LinkRequest(String),
+    /// Keep the conflicting request for a person to resolve.
+    Conflict(String),
+    /// Tell the screens NGOC reported an error.
+    NgocError(String),
+}
+
+struct AnswerPlan {
+    code: ErrorCode,
+    details: String,
+    problems: Vec<Problem>,
+}
+
+impl Decision {
+    fn accepted(card_id: Option<String>, shipment_id: Option<String>, events: Vec<WorkflowEvent>) -> Self {
+        Decision { outcome: Outcome::Accepted, reason: None, code: None, answer: None, card_id, shipment_id, events, follow_up: None }
+    }
+
+    fn ignored(reason: String, card_id: Option<String>, shipment_id: Option<String>) -> Self {
+        Decision { outcome: Outcome::Ignored, reason: Some(reason), code: None, answer: None, card_id, shipment_id, events: vec![], follow_up: None }
+    }
+
+    fn duplicate(reason: String, card_id: Option<String>, shipment_id: Option<String>) -> Self {
+        Decision { outcome: Outcome::Duplicate, reason: Some(reason), code: None, answer: None, card_id, shipment_id, events: vec![], follow_up: None }
+    }
+
+    /// Rejected and answered with ERROR.
+    fn rejected(code: ErrorCode, details: String, problems: Vec<Problem>) -> Self {
+        Decision {
+            outcome: Outcome::Rejected,
+            reason: Some(details.clone()),
+            code: Some(code.clone()),
+            answer: Some(AnswerPlan { code, details, problems }),
+            card_id: None,
+            shipment_id: None,
+            events: vec![],
+            follow_up: None,
+        }
+    }
+
+    /// Rejected but not answered (answering would start an ERROR ping-pong).
+    fn rejected_silently(code: ErrorCode, details: String) -> Self {
+        Decision {
+            outcome: Outcome::Rejected,
+            reason: Some(details),
+            code: Some(code),
+            answer: None,
+            card_id: None,
+            shipment_id: None,
+            events: vec![],
+            follow_up: None,
+        }
+    }
+
+    fn naming(mut self, card_id: Option<&str>, shipment_id: Option<&str>) -> Self {
+        self.card_id = self.card_id.or(card_id.map(str::to_owned));
+        self.shipment_id = self.shipment_id.or(shipment_id.map(str::to_owned));
+        self
+    }
+}
+
+impl Workflow {
+    /// Applies a batch of received messages in one transaction. Returns once it is committed:
+    /// then, and only then, the caller settles each message as its outcome says.
+    pub fn ingest(&self, batch: &[Envelope<'_>]) -> Result<IngestReport> {
+        self.store().write(|tx| {
+            let mut report = IngestReport::default();
+            for envelope in batch {
+                let outcome = ingest_one(tx, envelope, &mut report.events)?;
+                report.outcomes.push(outcome);
+            }
+            Ok::<_, WorkflowError>(report)
+        })
+    }
+}
+
+/// One message inside its own savepoint.
+fn ingest_one(conn: &Connection, envelope: &Envelope<'_>, events: &mut Vec<WorkflowEvent>) -> Result<IngestOutcome> {
+    conn.execute_batch("SAVEPOINT ingest_one").map_err(StoreError::from)?;
+    let now = cardbench_store::time::now();
+    match record(conn, envelope, &now) {
+        Ok((outcome, mut new_events)) => {
+            conn.execute_batch("RELEASE ingest_one").map_err(StoreError::from)?;
+            events.append(&mut new_events);
+            Ok(outcome)
+        }
+        Err(error) => {
+            conn.execute_batch("ROLLBACK TO ingest_one; RELEASE ingest_one").map_err(StoreError::from)?;
+            if envelope.delivery_count + 1 < POISON_DELIVERY_COUNT {
+                tracing::warn!(%error, delivery_count = envelope.delivery_count, "message failed; it will be released");
+                return Ok(IngestOutcome::Retry { error: error.to_string() });
+            }
+            // Poison: it failed again and again. Record it with its raw body and answer, so it
+            // stops coming back and a person can see it.
+            tracing::error!(%error, "message failed {} times: recorded as rejected", envelope.delivery_count + 1);
+            let details = format!("failed {} times in Cardbench: {error}", envelope.delivery_count + 1);
+            let decision = Decision::rejected(ErrorCode::InternalError, details, vec![]);
+            let (outcome, new_events) = write_decision(conn, envelope, decision, &now)?;
+            events.extend(new_events);
+            Ok(outcome)
+        }
+    }
+}
+
+fn record(conn: &Connection, envelope: &Envelope<'_>, now: &str) -> Result<(IngestOutcome, Vec<WorkflowEvent>)> {
+    let decision = decide(conn, envelope, now)?;
+    write_decision(conn, envelope, decision, now)
+}
+
+fn write_decision(
+    conn: &Connection,
+    envelope: &Envelope<'_>,
+    decision: Decision,
+    now: &str,
+) -> Result<(IngestOutcome, Vec<WorkflowEvent>)> {
+    let (peek_card, peek_shipment) = peek_ids(envelope.body);
+    let card_id = decision.card_id.clone().or(peek_card);
+    let shipment_id = decision.shipment_id.clone().or(peek_shipment);
+    let inbox_id = inbox::insert(
+        conn,
+        &NewInboxRow {
+            envelope,
+            received_at: now,
+            outcome: decision.outcome,
+            reason: decision.reason.as_deref(),
+            card_id: card_id.as_deref(),
+            shipment_id: shipment_id.as_deref(),
+        },
+    )?;
+    let mut events = decision.events;
+    match decision.follow_up {
+        Some(FollowUp::LinkRequest(card_id)) => cards::link_request(conn, &card_id, inbox_id)?,
+        Some(FollowUp::Conflict(card_id)) => {
+            conflicts::insert(conn, &card_id, inbox_id, now)?;
+        }
+        Some(FollowUp::NgocError(error_code)) => events.push(WorkflowEvent::NgocError { inbox_id, error_code }),
+        None => {}
+    }
+    if let Some(answer) = decision.answer {
+        queue_error(
+            conn,
+            ErrorAnswer {
+                correlation_id: envelope.message_id,
+                code: answer.code,
+                details: answer.details,
+                problems: answer.problems,
+                card_id: card_id.as_deref(),
+                shipment_id: shipment_id.as_deref(),
+            },
+            now,
+        )?;
+        events.push(WorkflowEvent::OutboxGrew);
+    }
+    let reason = decision.reason.unwrap_or_default();
+    let outcome = match decision.outcome {
+        Outcome::Accepted => IngestOutcome::Accepted { inbox_id },
+        Outcome::Duplicate => IngestOutcome::Duplicate { inbox_id },
+        Outcome::Ignored => IngestOutcome::Ignored { inbox_id, reason },
+        Outcome::Rejected => {
+            events.push(WorkflowEvent::MessageRejected { inbox_id, reason: reason.clone() });
+            IngestOutcome::Rejected { inbox_id, code: decision.code.map(|c| c.to_string()).unwrap_or_default(), reason }
+        }
+    };
+    Ok((outcome, events))
+}
+
+/// Decides what a message means and applies its effect on cards/parcels (not the inbox row).
+fn decide(conn: &Connection, envelope: &Envelope<'_>, now: &str) -> Result<Decision> {
+    let Some(message_id) = envelope.message_id.filter(|id| !id.trim().is_empty()) else {
+        return Ok(Decision::rejected(
+            ErrorCode::MissingMessageId,
+            "the message has no messageId; it cannot be deduplicated".into(),
+            vec![],
+        ));
+    };
+    if let Some(first) = inbox::first_with_message_id(conn, message_id)? {
+        return Ok(Decision::duplicate(format!("messageId already received (inbox #{first})"), None, None));
+    }
+    let Some(subject) = envelope.subject.and_then(Subject::parse) else {
+        let shown = envelope.subject.map_or("no subject".to_owned(), |s| format!("subject {s:?}"));
+        return Ok(Decision::rejected(
+            ErrorCode::UnknownSubject,
+            format!("{shown} is not an External Production message type"),
+            vec![],
+        ));
+    };
+    if subject.direction() == Direction::ToNgoc {
+        return Ok(Decision::rejected(
+            ErrorCode::UnknownSubject,
+            format!("{subject} is sent by the production partner, not to it"),
+            vec![],
+        ));
+    }
+    let message = match decode_inbound(subject, envelope.body) {
+        Ok(message) => message,
+        Err(problems) => {
+            let details = format!("invalid {subject}: {}", summarise(&problems));
+            if subject == Subject::Error {
+                // Answering a broken ERROR with an ERROR could bounce forever between the sides.
+                return Ok(Decision::rejected_silently(ErrorCode::InvalidMessage, details));
+            }
+            return Ok(Decision::rejected(ErrorCode::InvalidMessage, details, problems));
+        }
+    };
+    match message {
+        Inbound::Request(request) => apply_request(conn, request, now),
+        Inbound::ReportOk(ok) => apply_report_ok(conn, ok, now),
+        Inbound::ShippedOk(ok) => apply_shipped_ok(conn, ok, now),
+        Inbound::Error(error) => apply_error(conn, error, now),
+        // Excluded by the direction check above.
+        Inbound::CardProduced(_) | Inbound::Shipped(_) => Ok(Decision::rejected(
+            ErrorCode::UnknownSubject,
+            format!("{subject} is sent by the production partner, not to it"),
+            vec![],
+        )),
+    }
+}
+
+fn apply_request(conn: &Connection, request: ExternalProductionData, now: &str) -> Result<Decision> {
+    let card_id = request.card.card_id.clone();
+    let shipment_id = request.shipment_id.clone();
+    if let Some(existing) = cards::get(conn, &card_id)? {
+        if existing.request.same_content(&request) {
+            return Ok(Decision::duplicate(
+                "the same card was requested again with identical content".into(),
+                Some(card_id),
+                Some(shipment_id),
+            ));
+        }
+        let details = format!(
+            "card {card_id} was already requested with different content; kept for a person to resolve"
+        );
+        let mut decision = Decision::rejected(ErrorCode::CardConflict, details, vec![]);
+        decision.card_id = Some(card_id.clone());
+        decision.shipment_id = Some(shipment_id);
+        decision.events.push(WorkflowEvent::Conflict { card_id });
+        decision.follow_up = Some(FollowUp::Conflict(card_id_for_conflict(&decision)));
+        return Ok(decision);
+    }
+    if let Some(shipment) = shipments::get(conn, &shipment_id)? {
+        if shipment.organisation_id != request.organisation_id {
+            let problems = vec![Problem::new(
+                "shipmentId",
+                format!("shipment {shipment_id} belongs to another organisation"),
+            )];
+            return Ok(Decision::rejected(ErrorCode::InvalidMessage, summarise(&problems), problems)
+                .naming(Some(&card_id), Some(&shipment_id)));
+        }
+    }
+    shipments::ensure(conn, &shipment_id, &request.organisation_id, now)?;
+    // The card row points at its inbox row, which is written after this decision: insert it with
+    // id 0 and link it in the follow-up, inside the same savepoint.
+    cards::insert(conn, &request, 0, now)?;
+    let events = vec![WorkflowEvent::CardReceived { card_id: card_id.clone(), shipment_id: shipment_id.clone() }];
+    let mut decision = Decision::accepted(Some(card_id.clone()), Some(shipment_id), events);
+    decision.follow_up = Some(FollowUp::LinkRequest(card_id));
+    Ok(decision)
+}
+
+fn apply_report_ok(conn: &Connection, ok: ReportOk, now: &str) -> Result<Decision> {
+    let Some(card) = cards::get(conn, &ok.card_id)? else {
+        return Ok(Decision::rejected(ErrorCode::UnknownCard, format!("REPORT_OK names unknown card {}", ok.card_id), vec![])
+            .naming(Some(&ok.card_id), None));
+    };
+    let name = |d: Decision| d.naming(Some(&card.card_id), Some(&card.shipment_id));
+    if card.produced_message_id.as_deref() == Some(ok.correlation_id.as_str()) {
+        return Ok(match card.status {
+            CardStatus::Produced | CardStatus::ReportError => {
+                cards::set_status(
+                    conn,
+                    &card.card_id,
+                    CardStatus::ReportOk,
+                    &StatusChange { report_ok_at: Some(Some(now)), last_error: Some(None), ..Default::default() },
+                    now,
+                )?;
+                name(Decision::accepted(None, None, vec![WorkflowEvent::ReportOk { card_id: card.card_id.clone() }]))
+            }
+            other => name(Decision::ignored(format!("card is already {other}"), None, None)),
+        });
+    }
+    if answers_older_production(conn, &ok.correlation_id, &card.card_id)? {
+        return Ok(name(Decision::ignored(
+            "answers a CARD_PRODUCED superseded by a redo of this card".into(),
+            None,
+            None,
+        )));
+    }
+    Ok(name(Decision::rejected(
+        ErrorCode::UnknownCorrelation,
+        format!("REPORT_OK correlationId {} is not a CARD_PRODUCED we sent for card {}", ok.correlation_id, card.card_id),
+        vec![],
+    )))
+}
+
+fn answers_older_production(conn: &Connection, correlation_id: &str, card_id: &str) -> Result<bool> {
+    Ok(outbox::by_message_id(conn, correlation_id)?
+        .is_some_and(|row| row.subject == Subject::CardProduced.as_str() && row.card_id.as_deref() == Some(card_id)))
+}
+
+fn apply_shipped_ok(conn: &Connection, ok: ShippedOk, now: &str) -> Result<Decision> {
+    if shipments::get(conn, &ok.shipment_id)?.is_none() {
+        return Ok(Decision::rejected(
+            ErrorCode::UnknownShipment,
+            format!("SHIPPED_OK names unknown shipment {}", ok.shipment_id),
+            vec![],
+        )
+        .naming(None, Some(&ok.shipment_id)));
+    }
+    let parcel = parcels::by_message_id(conn, &ok.correlation_id)?.filter(|p| p.shipment_id == ok.shipment_id);
+    let Some(parcel) = parcel else {
+        return Ok(Decision::rejected(
+            ErrorCode::UnknownCorrelation,
+            format!("SHIPPED_OK correlationId {} is not a SHIPPED we sent for shipment {}", ok.correlation_id, ok.shipment_id),
+            vec![],
+        )
+        .naming(None, Some(&ok.shipment_id)));
+    };
+    if parcel.status == ParcelStatus::ShippedOk {
+        return Ok(Decision::ignored("parcel already has SHIPPED_OK".into(), None, Some(ok.shipment_id)));
+    }
+    parcels::set_answer(conn, parcel.id, ParcelStatus::ShippedOk, now, None)?;
+    for card_id in &parcel.cards {
+        cards::set_status(
+            conn,
+            card_id,
+            CardStatus::ShippedOk,
+            &StatusChange { shipped_ok_at: Some(Some(now)), last_error: Some(None), ..Default::default() },
+            now,
+        )?;
+    }
+    Ok(Decision::accepted(
+        None,
+        Some(ok.shipment_id.clone()),
+        vec![WorkflowEvent::ShippedOk { parcel_id: parcel.id, shipment_id: ok.shipment_id }],
+    ))
+}
+
+fn apply_error(conn: &Connection, error: ErrorMessage, now: &str) -> Result<Decision> {
+    let code = error.error_code.to_string();
+    let Some(correlation_id) = error.correlation_id.as_deref() else {
+        // NGOC reports a problem it cannot tie to one of our messages: keep it for a person.
+        return Ok(Decision::accepted(error.card_id.clone(), error.shipment_id.clone(), vec![]).with_ngoc_error(code));
+    };
+    let Some(answered) = outbox::by_message_id(conn, correlation_id)? else {
+        let mut decision = Decision::rejected(
+            ErrorCode::UnknownCorrelation,
+            format!("ERROR correlationId {correlation_id} is not a message we sent"),
+            vec![],
+        );
+        decision.card_id = error.card_id.clone();
+        decision.shipment_id = error.shipment_id.clone();
+        return Ok(decision);
+    };
+    let details = error.details.clone();
+    match Subject::parse(&answered.subject) {
+        Some(Subject::CardProduced) => {
+            let card_id = answered.card_id.clone().unwrap_or_default();
+            let Some(card) = cards::get(conn, &card_id)? else {
+                return Ok(Decision::accepted(answered.card_id, answered.shipment_id, vec![]).with_ngoc_error(code));
+            };
+            if card.produced_message_id.as_deref() != Some(correlation_id) {
+                return Ok(Decision::ignored(
+                    "answers a CARD_PRODUCED superseded by a redo of this card".into(),
+                    Some(card.card_id),
+                    Some(card.shipment_id),
+                ));
+            }
+            if matches!(card.status, CardStatus::Produced | CardStatus::ReportOk) {
+                cards::set_status(
+                    conn,
+                    &card.card_id,
+                    CardStatus::ReportError,
+                    &StatusChange { last_error: Some(Some((&code, &details))), ..Default::default() },
+                    now,
+                )?;
+            }
+            let events = vec![WorkflowEvent::ReportError { card_id: card.card_id.clone(), error_code: code.clone() }];
+            Ok(Decision::accepted(Some(card.card_id), Some(card.shipment_id), events).with_ngoc_error(code))
+        }
+        Some(Subject::Shipped) => {
+            let Some(parcel) = parcels::by_message_id(conn, correlation_id)? else {
+                return Ok(Decision::accepted(None, answered.shipment_id, vec![]).with_ngoc_error(code));
+            };
+            if parcel.status == ParcelStatus::AwaitingOk {
+                parcels::set_answer(conn, parcel.id, ParcelStatus::Error, now, Some((&code, &details)))?;
+                for card_id in &parcel.cards {
+                    cards::set_status(
+                        conn,
+                        card_id,
+                        CardStatus::ShipError,
+                        &StatusChange { last_error: Some(Some((&code, &details))), ..Default::default() },
+                        now,
+                    )?;
+                }
+            }
+            let events = vec![WorkflowEvent::ShipError {
+                parcel_id: parcel.id,
+                shipment_id: parcel.shipment_id.clone(),
+                error_code: code.clone(),
+            }];
+            Ok(Decision::accepted(None, Some(parcel.shipment_id), events).with_ngoc_error(code))
+        }
+        // NGOC rejects one of our ERROR answers: record it, never answer (no ping-pong).
+        _ => Ok(Decision::accepted(answered.card_id, answered.shipment_id, vec![]).with_ngoc_error(code)),
+    }
+}
+
+impl Decision {
+    fn with_ngoc_error(mut self, code: String) -> Self {
+        self.reason = Some(format!("NGOC reports {code}"));
+        self.code = Some(ErrorCode::parse(&code));
+        self.follow_up = Some(FollowUp::NgocError(code));
+        self
+    }
+}
+
+/// The cardId and shipmentId a body names, read leniently so even a rejected message can be found
+/// by them in the queue inspector.
+fn peek_ids(body: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return (None, None);
+    };
+    let text = |pointer: &str| value.pointer(pointer).and_then(|v| v.as_str()).map(str::to_owned);
+    (text("/card/cardId").or_else(|| text("/cardId")), text("/shipmentId"))
+}
+
+fn card_id_for_conflict(decision: &Decision) -> String {
+    decision.card_id.clone().unwrap_or_default()
+}

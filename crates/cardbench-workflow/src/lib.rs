@@ -1,0 +1,56 @@
+//! The production workflow: what happens to a card from request to SHIPPED_OK.
+//!
+//! Owns the rules, not the storage (`cardbench-store`) or the carrier (`cardbench-transport`):
+//! - [`ingest`]: a received message is validated and applied, its inbox row and any answer are
+//!   written in the same transaction, and only then may the caller settle it on the transport.
+//! - [`production`]: readouts are captured and checked, CARD_PRODUCED is queued, spoiled cards redone.
+//! - [`shipping`]: parcels are composed under REPORT_OK gating and SHIPPED is queued.
+//! - [`views`]: what a screen or the CLI shows about a card or a shipment.
+//!
+//! Every operator action takes the operator's name and writes an audit row in the same
+//! transaction as the change and the outbox row it causes.
+
+mod admin;
+mod answer;
+mod error;
+pub mod events;
+pub mod ingest;
+pub mod production;
+pub mod shipping;
+pub mod views;
+
+use std::sync::Arc;
+
+use cardbench_store::Store;
+
+pub use error::{Result, WorkflowError};
+pub use events::WorkflowEvent;
+pub use ingest::{IngestOutcome, IngestReport};
+pub use production::{ProduceResult, ReadoutInput};
+pub use shipping::{ParcelRequest, ShipProblem};
+pub use views::{CardDetail, ExpectedField, ShipmentDetail, ShipmentGate, TimelineEntry};
+
+/// The workflow over one store. Cheap to clone.
+#[derive(Clone)]
+pub struct Workflow {
+    store: Arc<Store>,
+}
+
+impl Workflow {
+    pub fn new(store: Arc<Store>) -> Self {
+        Workflow { store }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+}
+
+/// The name every person-made change is audited under. Must not be blank.
+pub(crate) fn check_operator(operator: &str) -> Result<&str> {
+    let name = operator.trim();
+    if name.is_empty() {
+        return Err(WorkflowError::NoOperator);
+    }
+    Ok(name)
+}

@@ -1,0 +1,241 @@
+//! Production: capturing readouts, queuing CARD_PRODUCED, spoiling and redoing a card.
+
+use cardbench_protocol::readout::is_known_field;
+use cardbench_protocol::{CardProduced, ReadoutError, Subject, normalise_readout};
+use cardbench_store::audit::{self, NewAudit};
+use cardbench_store::cards::{self, CardRow, CardStatus, StatusChange};
+use cardbench_store::outbox::{self, NewOutboxRow};
+use cardbench_store::{Connection, readouts};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ReadoutProblem, Result, WorkflowError};
+use crate::{Workflow, check_operator};
+
+/// A readout as captured: the field, the raw value, and where it came from (typed, scan, reader,
+/// hotfolder) for the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadoutInput {
+    pub field: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProduceResult {
+    pub card_id: String,
+    /// messageId of the queued CARD_PRODUCED; REPORT_OK will correlate to it.
+    pub message_id: String,
+    pub report_data: IndexMap<String, String>,
+}
+
+/// Statuses from which readouts may be (re)captured and the card produced.
+fn may_produce(status: CardStatus) -> bool {
+    matches!(status, CardStatus::Received | CardStatus::ReadoutsCaptured | CardStatus::ReportError)
+}
+
+impl Workflow {
+    /// Checks and stores readouts for a card without producing it (e.g. one field scanned, the
+    /// next still to come). Returns the card's status afterwards.
+    pub fn save_readouts(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<CardStatus> {
+        let operator = check_operator(operator)?;
+        self.store().write(|tx| {
+            let card = load_card(tx, card_id)?;
+            let now = cardbench_store::time::now();
+            let status = store_readouts(tx, &card, values, source, &now)?;
+            audit::record(
+                tx,
+                &NewAudit {
+                    at: &now,
+                    operator,
+                    action: actions::READOUTS_SAVED,
+                    card_id: Some(card_id),
+                    shipment_id: Some(&card.shipment_id),
+                    details: Some(&serde_json::json!({ "fields": values.iter().map(|v| &v.field).collect::<Vec<_>>(), "source": source })),
+                },
+            )?;
+            Ok(status)
+        })
+    }
+
+    /// Stores `values` (may be empty if all were captured before), checks that every expected
+    /// field is present, and queues CARD_PRODUCED — all in one transaction.
+    pub fn produce(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ProduceResult> {
+        let operator = check_operator(operator)?;
+        self.store().write(|tx| {
+            let card = load_card(tx, card_id)?;
+            let now = cardbench_store::time::now();
+            store_readouts(tx, &card, values, source, &now)?;
+            let stored: IndexMap<String, String> =
+                readouts::for_card(tx, card_id)?.into_iter().map(|r| (r.field, r.value)).collect();
+            let expected = &card.request.card.expected_report_data_fields;
+            let missing: Vec<String> = expected.iter().filter(|f| !stored.contains_key(*f)).cloned().collect();
+            if !missing.is_empty() {
+                return Err(WorkflowError::MissingReadouts { card_id: card_id.to_owned(), missing });
+            }
+            // Exactly the expected fields, in the request's order.
+            let report_data: IndexMap<String, String> =
+                expected.iter().map(|f| (f.clone(), stored.get(f).cloned().unwrap_or_default())).collect();
+            let body = CardProduced {
+                organisation_id: card.organisation_id.clone(),
+                shipment_id: card.shipment_id.clone(),
+                card_id: card.card_id.clone(),
+                produced: chrono::Utc::now(),
+                report_data: report_data.clone(),
+            };
+            let json = serde_json::to_string(&body).map_err(|source| WorkflowError::Encode { what: "CARD_PRODUCED", source })?;
+            let queued = outbox::insert(
+                tx,
+                &NewOutboxRow {
+                    subject: Subject::CardProduced.as_str(),
+                    correlation_id: None,
+                    body: &json,
+                    card_id: Some(card_id),
+                    shipment_id: Some(&card.shipment_id),
+                    created_at: &now,
+                },
+            )?;
+            cards::set_status(
+                tx,
+                card_id,
+                CardStatus::Produced,
+                &StatusChange {
+                    produced_message_id: Some(Some(&queued.message_id)),
+                    produced_at: Some(Some(&now)),
+                    report_ok_at: Some(None),
+                    last_error: Some(None),
+                    ..Default::default()
+                },
+                &now,
+            )?;
+            audit::record(
+                tx,
+                &NewAudit {
+                    at: &now,
+                    operator,
+                    action: actions::PRODUCED,
+                    card_id: Some(card_id),
+                    shipment_id: Some(&card.shipment_id),
+                    details: Some(&serde_json::json!({ "messageId": queued.message_id, "source": source })),
+                },
+            )?;
+            Ok(ProduceResult { card_id: card_id.to_owned(), message_id: queued.message_id, report_data })
+        })
+    }
+
+    /// A misprint or a bad chip: the card is made again. Its readouts are cleared and it goes back
+    /// to `received`; a REPORT_OK for the old production is then ignored. Refused once shipped.
+    pub fn spoil(&self, operator: &str, card_id: &str, reason: &str) -> Result<()> {
+        let operator = check_operator(operator)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(WorkflowError::InvalidRequest("say why the card is spoiled".into()));
+        }
+        self.store().write(|tx| {
+            let card = load_card(tx, card_id)?;
+            if matches!(card.status, CardStatus::Shipped | CardStatus::ShippedOk) {
+                return Err(WorkflowError::NotAllowed { card_id: card_id.to_owned(), status: card.status, action: "spoil" });
+            }
+            let now = cardbench_store::time::now();
+            readouts::clear(tx, card_id)?;
+            cards::set_status(
+                tx,
+                card_id,
+                CardStatus::Received,
+                &StatusChange {
+                    produced_message_id: Some(None),
+                    produced_at: Some(None),
+                    report_ok_at: Some(None),
+                    parcel_id: Some(None),
+                    last_error: Some(None),
+                    spoiled: true,
+                    ..Default::default()
+                },
+                &now,
+            )?;
+            audit::record(
+                tx,
+                &NewAudit {
+                    at: &now,
+                    operator,
+                    action: actions::SPOILED,
+                    card_id: Some(card_id),
+                    shipment_id: Some(&card.shipment_id),
+                    details: Some(&serde_json::json!({ "reason": reason, "previousStatus": card.status })),
+                },
+            )?;
+            Ok(())
+        })
+    }
+}
+
+/// Audit action names, shared with reports that read the audit log.
+pub mod actions {
+    pub const READOUTS_SAVED: &str = "readouts_saved";
+    pub const PRODUCED: &str = "produced";
+    pub const SPOILED: &str = "spoiled";
+    pub const SHIPPED: &str = "shipped";
+    pub const RESENT: &str = "resent";
+    pub const CONFLICT_RESOLVED: &str = "conflict_resolved";
+}
+
+pub(crate) fn load_card(conn: &Connection, card_id: &str) -> Result<CardRow> {
+    cards::get(conn, card_id)?.ok_or_else(|| WorkflowError::UnknownCard(card_id.to_owned()))
+}
+
+/// Validates every value (all problems at once), refuses a value already reported for another
+/// card, stores them, and moves the card to `readouts_captured` once all expected fields are there.
+fn store_readouts(conn: &Connection, card: &CardRow, values: &[ReadoutInput], source: &str, now: &str) -> Result<CardStatus> {
+    if !may_produce(card.status) {
+        return Err(WorkflowError::NotAllowed {
+            card_id: card.card_id.clone(),
+            status: card.status,
+            action: "change readouts (spoil the card to redo it)",
+        });
+    }
+    let expected = &card.request.card.expected_report_data_fields;
+    let mut problems = Vec::new();
+    let mut normalised = Vec::with_capacity(values.len());
+    for input in values {
+        if !expected.iter().any(|f| f == &input.field) {
+            problems.push(ReadoutProblem {
+                field: input.field.clone(),
+                message: format!("not expected for this card (expected: {})", expected.join(", ")),
+            });
+            continue;
+        }
+        match normalise_readout(&input.field, &input.value) {
+            Ok(n) => normalised.push((input.field.as_str(), n.value)),
+            Err(e) => problems.push(ReadoutProblem { field: input.field.clone(), message: describe(&e) }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(WorkflowError::InvalidReadouts(problems));
+    }
+    for (field, value) in &normalised {
+        // Chip identities are unique per card; a second card with the same UID is a mixed-up
+        // card. Free-form fields (print serials...) carry no such rule.
+        if let Some(other) = is_known_field(field)
+            .then(|| readouts::other_card_with(conn, field, value, &card.card_id))
+            .transpose()?
+            .flatten()
+        {
+            return Err(WorkflowError::DuplicateReadout {
+                field: (*field).to_owned(),
+                value: value.clone(),
+                other_card: other,
+            });
+        }
+        readouts::upsert(conn, &card.card_id, field, value, source, now)?;
+    }
+    let stored = readouts::for_card(conn, &card.card_id)?;
+    let complete = expected.iter().all(|f| stored.iter().any(|r| &r.field == f));
+    let status = if complete && card.status == CardStatus::Received { CardStatus::ReadoutsCaptured } else { card.status };
+    if status != card.status || !normalised.is_empty() {
+        cards::set_status(conn, &card.card_id, status, &StatusChange::default(), now)?;
+    }
+    Ok(status)
+}
+
+fn describe(e: &ReadoutError) -> String {
+    e.to_string()
+}

@@ -1,0 +1,238 @@
+//! Shipping: a parcel is composed from cards that have REPORT_OK, and SHIPPED is queued for it.
+//!
+//! REPORT_OK gating: while any produced card of the shipment still awaits its REPORT_OK, no
+//! parcel of that shipment may go out (NGOC would not know whether the card is good). Partial
+//! deliveries are allowed: each parcel lists exactly its own cards and accessories, and nothing
+//! is shipped twice.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cardbench_protocol::{Accessory, Shipped, Subject};
+use cardbench_store::audit::{self, NewAudit};
+use cardbench_store::cards::{self, CardRow, CardStatus, StatusChange};
+use cardbench_store::outbox::{self, NewOutboxRow};
+use cardbench_store::parcels::{self, NewParcel, ParcelRow};
+use cardbench_store::{Connection, shipments};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, WorkflowError};
+use crate::production::actions;
+use crate::{Workflow, check_operator};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParcelRequest {
+    pub shipment_id: String,
+    #[serde(default)]
+    pub cards: Vec<String>,
+    #[serde(default)]
+    pub accessories: Vec<Accessory>,
+    #[serde(default)]
+    pub carrier: Option<String>,
+    #[serde(default)]
+    pub tracking_id: Option<String>,
+}
+
+/// Why a parcel cannot go out, one reason per problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum ShipProblem {
+    /// Produced cards of this shipment still await REPORT_OK: nothing ships until they have it.
+    AwaitingReportOk { cards: Vec<String> },
+    EmptyParcel,
+    UnknownCard { card_id: String },
+    NotInShipment { card_id: String, shipment_id: String },
+    NotReported { card_id: String, status: CardStatus },
+    AlreadyShipped { card_id: String, parcel_id: Option<i64> },
+    ListedTwice { card_id: String },
+    UnknownAccessory { accessory_id: String },
+    TooManyAccessories { accessory_id: String, asked: u32, remaining: u32 },
+}
+
+impl std::fmt::Display for ShipProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShipProblem::AwaitingReportOk { cards } => {
+                write!(f, "blocked: {} card(s) await REPORT_OK: {}", cards.len(), cards.join(", "))
+            }
+            ShipProblem::EmptyParcel => write!(f, "the parcel holds no cards and no accessories"),
+            ShipProblem::UnknownCard { card_id } => write!(f, "card {card_id} is unknown"),
+            ShipProblem::NotInShipment { card_id, shipment_id } => {
+                write!(f, "card {card_id} belongs to shipment {shipment_id}")
+            }
+            ShipProblem::NotReported { card_id, status } => write!(f, "card {card_id} has no REPORT_OK (it is {status})"),
+            ShipProblem::AlreadyShipped { card_id, parcel_id } => match parcel_id {
+                Some(p) => write!(f, "card {card_id} is already shipped in parcel {p}"),
+                None => write!(f, "card {card_id} is already shipped"),
+            },
+            ShipProblem::ListedTwice { card_id } => write!(f, "card {card_id} is listed twice"),
+            ShipProblem::UnknownAccessory { accessory_id } => {
+                write!(f, "accessory {accessory_id} was not requested for this shipment")
+            }
+            ShipProblem::TooManyAccessories { accessory_id, asked, remaining } => {
+                write!(f, "accessory {accessory_id}: {asked} asked, only {remaining} left to ship")
+            }
+        }
+    }
+}
+
+/// Why one card may not go into a parcel of `shipment_id` right now, if any (for refusing a
+/// scan on the spot).
+pub fn card_problem(card: Option<&CardRow>, card_id: &str, shipment_id: &str) -> Option<ShipProblem> {
+    let Some(card) = card else {
+        return Some(ShipProblem::UnknownCard { card_id: card_id.to_owned() });
+    };
+    if card.shipment_id != shipment_id {
+        return Some(ShipProblem::NotInShipment { card_id: card_id.to_owned(), shipment_id: card.shipment_id.clone() });
+    }
+    match card.status {
+        // ShipError: NGOC rejected the parcel it was in, so it may go out again.
+        CardStatus::ReportOk | CardStatus::ShipError => None,
+        CardStatus::Shipped | CardStatus::ShippedOk => {
+            Some(ShipProblem::AlreadyShipped { card_id: card_id.to_owned(), parcel_id: card.parcel_id })
+        }
+        status => Some(ShipProblem::NotReported { card_id: card_id.to_owned(), status }),
+    }
+}
+
+/// The cards of a shipment whose CARD_PRODUCED still awaits REPORT_OK.
+pub fn awaiting_report(cards_of_shipment: &[CardRow]) -> Vec<String> {
+    cards_of_shipment.iter().filter(|c| c.status == CardStatus::Produced).map(|c| c.card_id.clone()).collect()
+}
+
+impl Workflow {
+    /// Checks one scanned card against a shipment without changing anything.
+    pub fn check_parcel_card(&self, shipment_id: &str, card_id: &str) -> Result<Option<ShipProblem>> {
+        self.store().read(|conn| {
+            let card = cards::get(conn, card_id)?;
+            Ok::<_, WorkflowError>(card_problem(card.as_ref(), card_id, shipment_id))
+        })
+    }
+
+    /// Queues SHIPPED for one parcel, or refuses with every problem found.
+    pub fn ship(&self, operator: &str, request: &ParcelRequest) -> Result<ParcelRow> {
+        let operator = check_operator(operator)?;
+        self.store().write(|tx| {
+            if shipments::get(tx, &request.shipment_id)?.is_none() {
+                return Err(WorkflowError::UnknownShipment(request.shipment_id.clone()));
+            }
+            let problems = parcel_problems(tx, request)?;
+            if !problems.is_empty() {
+                return Err(WorkflowError::ShipRefused(problems));
+            }
+            let now = cardbench_store::time::now();
+            let organisation_id = shipments::get(tx, &request.shipment_id)?
+                .map(|s| s.organisation_id)
+                .unwrap_or_default();
+            let carrier = request.carrier.as_deref().map(str::trim).filter(|c| !c.is_empty());
+            let tracking_id = request.tracking_id.as_deref().map(str::trim).filter(|c| !c.is_empty());
+            let body = Shipped {
+                organisation_id,
+                shipment_id: request.shipment_id.clone(),
+                shipped: chrono::Utc::now(),
+                cards: request.cards.clone(),
+                accessories: request.accessories.clone(),
+                carrier: carrier.map(str::to_owned),
+                tracking_id: tracking_id.map(str::to_owned),
+            };
+            let json = serde_json::to_string(&body).map_err(|source| WorkflowError::Encode { what: "SHIPPED", source })?;
+            let queued = outbox::insert(
+                tx,
+                &NewOutboxRow {
+                    subject: Subject::Shipped.as_str(),
+                    correlation_id: None,
+                    body: &json,
+                    card_id: None,
+                    shipment_id: Some(&request.shipment_id),
+                    created_at: &now,
+                },
+            )?;
+            let parcel_id = parcels::insert(
+                tx,
+                &NewParcel {
+                    shipment_id: &request.shipment_id,
+                    outbox_id: queued.id,
+                    message_id: &queued.message_id,
+                    carrier,
+                    tracking_id,
+                    created_at: &now,
+                    operator,
+                    cards: &request.cards,
+                    accessories: &request.accessories,
+                },
+            )?;
+            for card_id in &request.cards {
+                cards::set_status(
+                    tx,
+                    card_id,
+                    CardStatus::Shipped,
+                    &StatusChange { parcel_id: Some(Some(parcel_id)), last_error: Some(None), ..Default::default() },
+                    &now,
+                )?;
+            }
+            audit::record(
+                tx,
+                &NewAudit {
+                    at: &now,
+                    operator,
+                    action: actions::SHIPPED,
+                    card_id: None,
+                    shipment_id: Some(&request.shipment_id),
+                    details: Some(&serde_json::json!({
+                        "parcelId": parcel_id, "messageId": queued.message_id,
+                        "cards": request.cards, "accessories": request.accessories,
+                        "carrier": carrier, "trackingId": tracking_id,
+                    })),
+                },
+            )?;
+            parcels::get(tx, parcel_id)?.ok_or_else(|| WorkflowError::InvalidRequest("parcel vanished".into()))
+        })
+    }
+}
+
+fn parcel_problems(conn: &Connection, request: &ParcelRequest) -> Result<Vec<ShipProblem>> {
+    let mut problems = Vec::new();
+    let shipment_cards = cards::in_shipment(conn, &request.shipment_id)?;
+    let waiting = awaiting_report(&shipment_cards);
+    if !waiting.is_empty() {
+        problems.push(ShipProblem::AwaitingReportOk { cards: waiting });
+    }
+    if request.cards.is_empty() && request.accessories.iter().all(|a| a.quantity == 0) {
+        problems.push(ShipProblem::EmptyParcel);
+    }
+    let by_id: HashMap<&str, &CardRow> = shipment_cards.iter().map(|c| (c.card_id.as_str(), c)).collect();
+    let mut seen = BTreeSet::new();
+    for card_id in &request.cards {
+        if !seen.insert(card_id.as_str()) {
+            problems.push(ShipProblem::ListedTwice { card_id: card_id.clone() });
+            continue;
+        }
+        let card = match by_id.get(card_id.as_str()) {
+            Some(c) => Some((*c).clone()),
+            None => cards::get(conn, card_id)?,
+        };
+        if let Some(problem) = card_problem(card.as_ref(), card_id, &request.shipment_id) {
+            problems.push(problem);
+        }
+    }
+    let balance = shipments::accessory_balance(conn, &request.shipment_id)?;
+    let mut asked: Vec<(&str, &str, u32)> = Vec::new();
+    for a in &request.accessories {
+        match asked.iter_mut().find(|(art, acc, _)| *art == a.article_id && *acc == a.accessory_id) {
+            Some(entry) => entry.2 += a.quantity,
+            None => asked.push((&a.article_id, &a.accessory_id, a.quantity)),
+        }
+    }
+    for (article_id, accessory_id, quantity) in asked {
+        match balance.iter().find(|b| b.article_id == article_id && b.accessory_id == accessory_id) {
+            None => problems.push(ShipProblem::UnknownAccessory { accessory_id: accessory_id.to_owned() }),
+            Some(b) => {
+                let remaining = b.requested.saturating_sub(b.shipped);
+                if quantity > remaining {
+                    problems.push(ShipProblem::TooManyAccessories { accessory_id: accessory_id.to_owned(), asked: quantity, remaining });
+                }
+            }
+        }
+    }
+    Ok(problems)
+}

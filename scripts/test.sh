@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests (real SQLite files, a real AMQP 1.0 broker on
+# 127.0.0.1 started here), the crash-safety test, the front-end unit tests and the end-to-end tests
+# of the desktop app in a real webview under Xvfb. Prints one closing line: "N passed, N failed".
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh || { echo "setup failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
+
+logdir="$(mktemp -d)"
+passed=0
+failed=0
+status=0
+
+# A private RabbitMQ for the AMQP tests, on a free loopback port; stopped on exit. The queues the
+# tests use are listed in tests/broker/queues.txt.
+if [ -f tests/broker/start-rabbitmq.sh ]; then
+  queues=$(sed 's/#.*//' tests/broker/queues.txt 2>/dev/null | xargs)
+  if exports=$(bash tests/broker/start-rabbitmq.sh $queues 2>"$logdir/broker.log"); then
+    eval "$exports"
+    trap 'bash tests/broker/stop-rabbitmq.sh --clean >/dev/null 2>&1 || true' EXIT
+  else
+    echo "could not start the test broker:"; tail -20 "$logdir/broker.log"
+    failed=$((failed + 1)); status=1
+  fi
+fi
+
+count_cargo() {
+  # Sums "test result: ok. N passed; M failed" lines of a cargo test log.
+  local p f
+  p=$(grep -Eo '[0-9]+ passed' "$1" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '[0-9]+ failed' "$1" | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+# The desktop app embeds ui/dist at compile time: build the front-end first.
+if [ -f ui/package.json ]; then
+  echo "== building ui/"
+  (cd ui && npm run build --silent) || { status=1; failed=$((failed + 1)); }
+fi
+
+echo "== cargo test --workspace"
+cargo test --workspace --no-fail-fast 2>&1 | tee "$logdir/cargo.log"
+rc=${PIPESTATUS[0]}
+count_cargo "$logdir/cargo.log"
+if [ "$rc" -ne 0 ]; then
+  status=1
+  # A build failure runs no test: count it so the closing line cannot read as green.
+  grep -q "test result:" "$logdir/cargo.log" || failed=$((failed + 1))
+fi
+
+if [ -f ui/package.json ] && grep -q '"test"' ui/package.json; then
+  echo "== front-end unit tests"
+  (cd ui && npm test --silent) 2>&1 | tee "$logdir/ui.log"
+  rc=${PIPESTATUS[0]}
+  p=$(grep -Eo 'Tests +[0-9]+ passed' "$logdir/ui.log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + p))
+  if [ "$rc" -ne 0 ]; then status=1; failed=$((failed + 1)); fi
+fi
+
+if [ -x tests/e2e/run.sh ] || [ -f tests/e2e/run.sh ]; then
+  echo "== end-to-end tests (desktop app under Xvfb)"
+  bash tests/e2e/run.sh 2>&1 | tee "$logdir/e2e.log"
+  rc=${PIPESTATUS[0]}
+  # Each e2e script ends with "N passed, M failed".
+  p=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$logdir/e2e.log" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$logdir/e2e.log" | awk '{s+=$3} END {print s+0}')
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$rc" -ne 0 ]; then status=1; [ "$f" -gt 0 ] || failed=$((failed + 1)); fi
+fi
+
+echo "tests: $passed passed, $failed failed"
+exit $status

@@ -1,0 +1,30 @@
+// The one list of the commands the webview may call. `build.rs` includes this file to generate a
+// permission per command (the capability grants exactly these), `lib.rs` to register the handlers,
+// and a test checks the capability file and the UI's typed client against it.
+macro_rules! with_commands {
+    ($m:ident) => {
+        $m![
+            app_info,
+            first_paint,
+            worklist,
+            card,
+            check_readout,
+            next_card,
+            save_readouts,
+            produce,
+            spoil,
+            shipments,
+            shipment,
+            scan_into_parcel,
+            ship,
+            inbox,
+            outbox,
+            resend,
+            queue_overview,
+            dashboard,
+            get_settings,
+            save_settings,
+            log_tail
+        ]
+    };
+}

@@ -1,0 +1,147 @@
+//! The Tauri commands: each one moves its arguments onto a blocking thread and calls the
+//! Tauri-free body in [`crate::core::Core`]. No rules live here.
+
+use std::sync::Arc;
+
+use tauri::State;
+
+use crate::core::Core;
+use crate::dto::*;
+use crate::error::AppError;
+
+type Shared<'a> = State<'a, Arc<Core>>;
+type Answer<T> = Result<T, CommandError>;
+
+async fn blocking<T: Send + 'static>(
+    core: &Shared<'_>,
+    work: impl FnOnce(&Core) -> Result<T, AppError> + Send + 'static,
+) -> Answer<T> {
+    let core = core.inner().clone();
+    match tauri::async_runtime::spawn_blocking(move || work(&core)).await {
+        Ok(result) => result.map_err(CommandError::from),
+        Err(e) => Err(CommandError { code: "task".into(), message: format!("the command failed: {e}"), problems: vec![] }),
+    }
+}
+
+#[tauri::command]
+pub fn app_info(core: Shared<'_>) -> AppInfo {
+    core.app_info()
+}
+
+/// The webview tells the shell when the worklist first painted (for `--bench`).
+#[tauri::command]
+pub fn first_paint(core: Shared<'_>, app: tauri::AppHandle, rows: u32) {
+    crate::bench::first_paint(&core, &app, rows);
+}
+
+#[tauri::command]
+pub async fn worklist(core: Shared<'_>, query: WorklistQuery) -> Answer<WorklistPage> {
+    blocking(&core, move |c| c.worklist(query)).await
+}
+
+#[tauri::command]
+pub async fn card(core: Shared<'_>, card_id: String) -> Answer<CardView> {
+    blocking(&core, move |c| c.card(&card_id)).await
+}
+
+#[tauri::command]
+pub fn check_readout(field: String, value: String) -> ReadoutCheck {
+    crate::core::check_readout(&field, &value)
+}
+
+#[tauri::command]
+pub async fn next_card(core: Shared<'_>, after: Option<Cursor>) -> Answer<Option<WorklistItem>> {
+    blocking(&core, move |c| c.next_card(after)).await
+}
+
+#[tauri::command]
+pub async fn save_readouts(core: Shared<'_>, card_id: String, values: Vec<ReadoutValue>, source: String) -> Answer<Status> {
+    blocking(&core, move |c| c.save_readouts(&card_id, values, &source)).await
+}
+
+#[tauri::command]
+pub async fn produce(
+    core: Shared<'_>,
+    events: State<'_, crate::events::Events>,
+    card_id: String,
+    values: Vec<ReadoutValue>,
+    source: String,
+) -> Answer<Produced> {
+    let done = blocking(&core, move |c| c.produce(&card_id, values, &source)).await;
+    events.wake_sender();
+    done
+}
+
+#[tauri::command]
+pub async fn spoil(core: Shared<'_>, card_id: String, reason: String) -> Answer<()> {
+    blocking(&core, move |c| c.spoil(&card_id, &reason)).await
+}
+
+#[tauri::command]
+pub async fn shipments(core: Shared<'_>, open_only: bool) -> Answer<Vec<ShipmentItem>> {
+    blocking(&core, move |c| c.shipments(open_only)).await
+}
+
+#[tauri::command]
+pub async fn shipment(core: Shared<'_>, shipment_id: String) -> Answer<ShipmentView> {
+    blocking(&core, move |c| c.shipment(&shipment_id)).await
+}
+
+#[tauri::command]
+pub async fn scan_into_parcel(
+    core: Shared<'_>,
+    shipment_id: String,
+    card_id: String,
+    already: Vec<String>,
+) -> Answer<ScanVerdict> {
+    blocking(&core, move |c| c.scan_into_parcel(&shipment_id, &card_id, &already)).await
+}
+
+#[tauri::command]
+pub async fn ship(core: Shared<'_>, events: State<'_, crate::events::Events>, draft: ParcelDraft) -> Answer<ParcelView> {
+    let done = blocking(&core, move |c| c.ship(draft)).await;
+    events.wake_sender();
+    done
+}
+
+#[tauri::command]
+pub async fn inbox(core: Shared<'_>, query: QueueQuery) -> Answer<Vec<QueueMessage>> {
+    blocking(&core, move |c| c.inbox(query)).await
+}
+
+#[tauri::command]
+pub async fn outbox(core: Shared<'_>, query: QueueQuery) -> Answer<Vec<QueueMessage>> {
+    blocking(&core, move |c| c.outbox(query)).await
+}
+
+#[tauri::command]
+pub async fn resend(core: Shared<'_>, events: State<'_, crate::events::Events>, outbox_id: i64) -> Answer<()> {
+    let done = blocking(&core, move |c| c.resend(outbox_id)).await;
+    events.wake_sender();
+    done
+}
+
+#[tauri::command]
+pub async fn queue_overview(core: Shared<'_>) -> Answer<QueueOverview> {
+    blocking(&core, |c| c.queue_overview()).await
+}
+
+#[tauri::command]
+pub async fn dashboard(core: Shared<'_>) -> Answer<Dashboard> {
+    blocking(&core, |c| c.dashboard()).await
+}
+
+#[tauri::command]
+pub fn get_settings(core: Shared<'_>) -> Settings {
+    core.settings()
+}
+
+#[tauri::command]
+pub async fn save_settings(core: Shared<'_>, settings: Settings) -> Answer<Settings> {
+    blocking(&core, move |c| c.save_settings(settings)).await
+}
+
+#[tauri::command]
+pub async fn log_tail(core: Shared<'_>, lines: u32) -> Answer<LogLines> {
+    blocking(&core, move |c| c.log_tail(lines as usize)).await
+}

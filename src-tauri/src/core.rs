@@ -1,0 +1,497 @@
+//! The command bodies, free of Tauri: each takes the shell's state and plain values and calls the
+//! core crates. The `commands` module only registers them with Tauri; tests and the bench call
+//! them directly.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use cardbench_protocol::readout::{is_known_field, normalise_readout};
+use cardbench_store::cards::{self, CardStatus, WorklistCursor, WorklistFilter};
+use cardbench_store::inbox::{self, InboxFilter, Outcome};
+use cardbench_store::outbox::{self, OutboxFilter};
+use cardbench_store::{Store, link_status, shipments};
+use cardbench_workflow::production::actions;
+use cardbench_workflow::{ParcelRequest, ReadoutInput, Workflow};
+
+use crate::dto::*;
+use crate::error::AppError;
+use crate::settings;
+
+/// What the shell holds for the life of the window.
+pub struct Core {
+    pub workflow: Workflow,
+    pub data_dir: PathBuf,
+    pub log_file: PathBuf,
+    pub settings: RwLock<Settings>,
+    pub daemon: bool,
+    pub started: Instant,
+}
+
+type Result<T> = std::result::Result<T, AppError>;
+
+fn day_start(day: &str) -> Result<String> {
+    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::Invalid(format!("{day}: a date is written YYYY-MM-DD")))?;
+    Ok(format!("{}T00:00:00.000Z", date.format("%Y-%m-%d")))
+}
+
+fn day_after(day: &str) -> Result<String> {
+    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::Invalid(format!("{day}: a date is written YYYY-MM-DD")))?;
+    let next = date.succ_opt().unwrap_or(date);
+    Ok(format!("{}T00:00:00.000Z", next.format("%Y-%m-%d")))
+}
+
+fn blank_to_none(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl Core {
+    pub fn new(store: Arc<Store>, data_dir: PathBuf, log_file: PathBuf, daemon: bool) -> Result<Core> {
+        let settings = settings::load(&data_dir)?;
+        Ok(Core {
+            workflow: Workflow::new(store),
+            data_dir,
+            log_file,
+            settings: RwLock::new(settings),
+            daemon,
+            started: Instant::now(),
+        })
+    }
+
+    /// Counts start-up from `at` (the process start) rather than from now.
+    pub fn started_at(mut self, at: Instant) -> Core {
+        self.started = at;
+        self
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        self.workflow.store()
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn operator(&self) -> String {
+        self.settings().operator
+    }
+
+    fn mask(&self) -> bool {
+        self.settings().mask_holder
+    }
+
+    pub fn app_info(&self) -> AppInfo {
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").into(),
+            data_dir: self.data_dir.display().to_string(),
+            log_file: self.log_file.display().to_string(),
+            database: self.store().path().display().to_string(),
+            daemon: self.daemon,
+            started_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+
+    // ---- worklist ---------------------------------------------------------------------------
+
+    pub fn worklist(&self, q: WorklistQuery) -> Result<WorklistPage> {
+        let filter = WorklistFilter {
+            statuses: q.statuses.into_iter().map(CardStatus::from).collect(),
+            organisation_id: blank_to_none(q.organisation_id),
+            shipment_id: blank_to_none(q.shipment_id),
+            search: blank_to_none(q.search),
+            received_from: blank_to_none(q.received_from).map(|d| day_start(&d)).transpose()?,
+            received_to: blank_to_none(q.received_to).map(|d| day_after(&d)).transpose()?,
+            after: q.after.map(|c| WorklistCursor { received_at: c.received_at, card_id: c.card_id }),
+            limit: q.limit,
+        };
+        let mask = self.mask();
+        let started = Instant::now();
+        let page = self.store().read(|conn| cards::worklist(conn, &filter))?;
+        let query_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(WorklistPage {
+            rows: page.rows.into_iter().map(|r| WorklistItem::from_row(r, mask)).collect(),
+            next: page.next.map(|c| Cursor { received_at: c.received_at, card_id: c.card_id }),
+            query_ms,
+        })
+    }
+
+    // ---- production -------------------------------------------------------------------------
+
+    pub fn card(&self, card_id: &str) -> Result<CardView> {
+        let d = self.workflow.card_detail(card_id.trim())?;
+        let mask = self.mask();
+        let req = &d.card.request;
+        let mut photo = None;
+        let mut elements = Vec::new();
+        for (name, value) in &req.card.card_elements {
+            let upper = name.to_ascii_uppercase();
+            if photo.is_none() && (upper.contains("PHOTO") || upper.contains("PORTRAIT")) {
+                if let Some(url) = photo_url(value) {
+                    photo = Some(url);
+                    continue;
+                }
+            }
+            elements.push(NameValue { name: name.clone(), value: value.clone() });
+        }
+        let a = &req.address;
+        let address = [
+            a.recipient.clone(),
+            a.company_name.clone(),
+            Some(a.address_one.clone()),
+            a.address_two.clone(),
+            Some(format!("{} {}", a.postal_code, a.city)),
+            Some(a.country_code.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+        let may_produce =
+            matches!(d.card.status, CardStatus::Received | CardStatus::ReadoutsCaptured | CardStatus::ReportError);
+        Ok(CardView {
+            summary: WorklistItem::from_card(&d.card, mask),
+            elements,
+            photo,
+            address,
+            accessories: req
+                .accessories
+                .iter()
+                .map(|x| AccessoryLine { article_id: x.article_id.clone(), accessory_id: x.accessory_id.clone(), quantity: x.quantity })
+                .collect(),
+            expected: d
+                .expected
+                .into_iter()
+                .map(|e| ExpectedFieldView {
+                    field: e.field,
+                    known_format: e.known_format,
+                    value: e.value,
+                    msb_first: e.msb_first,
+                    lsb_first: e.lsb_first,
+                    source: e.source,
+                })
+                .collect(),
+            timeline: d.timeline.into_iter().map(|t| TimelineItem { at: t.at, what: t.what, detail: t.detail }).collect(),
+            next_step: d.next_step,
+            last_error_code: d.card.last_error_code.clone(),
+            last_error_details: d.card.last_error_details.clone(),
+            spoil_count: d.card.spoil_count,
+            parcel_id: d.card.parcel_id,
+            may_produce,
+        })
+    }
+
+    pub fn check_readout(&self, field: &str, value: &str) -> ReadoutCheck {
+        check_readout(field, value)
+    }
+
+    /// The next card to produce: the oldest received, captured or refused card after `after`.
+    pub fn next_card(&self, after: Option<Cursor>) -> Result<Option<WorklistItem>> {
+        let page = self.worklist(WorklistQuery {
+            statuses: vec![Status::Received, Status::ReadoutsCaptured, Status::ReportError],
+            after,
+            limit: Some(1),
+            ..WorklistQuery::default()
+        })?;
+        Ok(page.rows.into_iter().next())
+    }
+
+    pub fn save_readouts(&self, card_id: &str, values: Vec<ReadoutValue>, source: &str) -> Result<Status> {
+        let values: Vec<ReadoutInput> = values.into_iter().map(|v| ReadoutInput { field: v.field, value: v.value }).collect();
+        Ok(self.workflow.save_readouts(&self.operator(), card_id, &values, source)?.into())
+    }
+
+    pub fn produce(&self, card_id: &str, values: Vec<ReadoutValue>, source: &str) -> Result<Produced> {
+        let values: Vec<ReadoutInput> = values.into_iter().map(|v| ReadoutInput { field: v.field, value: v.value }).collect();
+        let r = self.workflow.produce(&self.operator(), card_id, &values, source)?;
+        tracing::info!(card_id = %r.card_id, message_id = %r.message_id, "card produced");
+        Ok(Produced { card_id: r.card_id, message_id: r.message_id })
+    }
+
+    pub fn spoil(&self, card_id: &str, reason: &str) -> Result<()> {
+        if reason.trim().is_empty() {
+            return Err(AppError::Invalid("say why the card is spoiled".into()));
+        }
+        self.workflow.spoil(&self.operator(), card_id, reason.trim())?;
+        tracing::info!(card_id, "card spoiled");
+        Ok(())
+    }
+
+    // ---- shipping ---------------------------------------------------------------------------
+
+    pub fn shipments(&self, open_only: bool) -> Result<Vec<ShipmentItem>> {
+        let list = self.store().read(|conn| {
+            shipments::list(conn, &shipments::ShipmentFilter { organisation_id: None, open_only, limit: Some(500) })
+        })?;
+        Ok(list
+            .into_iter()
+            .map(|s| ShipmentItem {
+                shipment_id: s.shipment_id,
+                organisation_id: s.organisation_id,
+                first_received_at: s.first_received_at,
+                cards: s.cards,
+                ready: s.ready,
+                awaiting_report: s.awaiting_report,
+                shipped: s.shipped,
+                parcels: s.parcels,
+            })
+            .collect())
+    }
+
+    pub fn shipment(&self, shipment_id: &str) -> Result<ShipmentView> {
+        let d = self.workflow.shipment_detail(shipment_id.trim())?;
+        let mask = self.mask();
+        Ok(ShipmentView {
+            shipment_id: d.shipment.shipment_id,
+            organisation_id: d.shipment.organisation_id,
+            first_received_at: d.shipment.first_received_at,
+            cards: d.cards.iter().map(|c| WorklistItem::from_card(c, mask)).collect(),
+            accessories: d
+                .accessories
+                .into_iter()
+                .map(|a| AccessoryBalanceLine {
+                    article_id: a.article_id,
+                    accessory_id: a.accessory_id,
+                    requested: a.requested,
+                    shipped: a.shipped,
+                })
+                .collect(),
+            parcels: d.parcels.into_iter().map(ParcelView::from).collect(),
+            gate: GateView {
+                blocked: !d.gate.awaiting_report.is_empty(),
+                ready: d.gate.ready,
+                awaiting_report: d.gate.awaiting_report,
+                not_produced: d.gate.not_produced,
+                shipped: d.gate.shipped,
+                summary: d.gate.summary,
+            },
+        })
+    }
+
+    /// Checks one scan against the parcel being composed; refuses on the spot with the reason.
+    pub fn scan_into_parcel(&self, shipment_id: &str, card_id: &str, already: &[String]) -> Result<ScanVerdict> {
+        let card_id = card_id.trim().to_owned();
+        if already.iter().any(|c| c == &card_id) {
+            return Ok(ScanVerdict { reason: Some(format!("card {card_id} is already in this parcel")), card_id, accepted: false });
+        }
+        let problem = self.workflow.check_parcel_card(shipment_id, &card_id)?;
+        Ok(ScanVerdict { accepted: problem.is_none(), reason: problem.map(|p| p.to_string()), card_id })
+    }
+
+    pub fn ship(&self, draft: ParcelDraft) -> Result<ParcelView> {
+        let request = ParcelRequest {
+            shipment_id: draft.shipment_id,
+            cards: draft.cards,
+            accessories: draft
+                .accessories
+                .into_iter()
+                .filter(|a| a.quantity > 0)
+                .map(|a| cardbench_protocol::Accessory { article_id: a.article_id, accessory_id: a.accessory_id, quantity: a.quantity })
+                .collect(),
+            carrier: blank_to_none(draft.carrier),
+            tracking_id: blank_to_none(draft.tracking_id),
+        };
+        let parcel = self.workflow.ship(&self.operator(), &request)?;
+        tracing::info!(parcel_id = parcel.id, shipment_id = %parcel.shipment_id, "parcel shipped");
+        Ok(parcel.into())
+    }
+
+    // ---- queues -----------------------------------------------------------------------------
+
+    pub fn inbox(&self, q: QueueQuery) -> Result<Vec<QueueMessage>> {
+        let f = InboxFilter {
+            subject: blank_to_none(q.subject),
+            outcome: q.outcome.map(Outcome::from),
+            card_id: blank_to_none(q.card_id),
+            shipment_id: blank_to_none(q.shipment_id),
+            message_id: None,
+            since: blank_to_none(q.since).map(|d| day_start(&d)).transpose()?,
+            until: blank_to_none(q.until).map(|d| day_after(&d)).transpose()?,
+            before_id: q.before_id,
+            limit: Some(q.limit.unwrap_or(200).min(1000)),
+        };
+        let rows = self.store().read(|conn| inbox::list(conn, &f))?;
+        Ok(rows.into_iter().map(QueueMessage::from).collect())
+    }
+
+    pub fn outbox(&self, q: QueueQuery) -> Result<Vec<QueueMessage>> {
+        let f = OutboxFilter {
+            subject: blank_to_none(q.subject),
+            sent: q.sent,
+            card_id: blank_to_none(q.card_id),
+            shipment_id: blank_to_none(q.shipment_id),
+            since: blank_to_none(q.since).map(|d| day_start(&d)).transpose()?,
+            until: blank_to_none(q.until).map(|d| day_after(&d)).transpose()?,
+            before_id: q.before_id,
+            limit: Some(q.limit.unwrap_or(200).min(1000)),
+        };
+        let rows = self.store().read(|conn| outbox::list(conn, &f))?;
+        Ok(rows.into_iter().map(QueueMessage::from).collect())
+    }
+
+    pub fn resend(&self, outbox_id: i64) -> Result<()> {
+        self.workflow.resend(&self.operator(), outbox_id)?;
+        tracing::info!(outbox_id, "outbox message put back in line");
+        Ok(())
+    }
+
+    pub fn queue_overview(&self) -> Result<QueueOverview> {
+        self.store()
+            .read(|conn| {
+                let links = link_status::all(conn)?;
+                let outbox_depth = outbox::pending_count(conn)?;
+                let last_error: Option<String> = conn
+                    .query_row(
+                        "SELECT last_error FROM outbox WHERE sent_at IS NULL AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                let last_error = last_error.or_else(|| links.iter().find(|l| l.state != "up").and_then(|l| l.detail.clone()));
+                Ok::<_, cardbench_store::StoreError>(QueueOverview {
+                    links: links
+                        .into_iter()
+                        .map(|l| LinkView { link: l.link, state: l.state, detail: l.detail, since: l.since, next_retry_at: l.next_retry_at })
+                        .collect(),
+                    outbox_depth,
+                    last_error,
+                })
+            })
+            .map_err(AppError::from)
+    }
+
+    // ---- dashboard --------------------------------------------------------------------------
+
+    pub fn dashboard(&self) -> Result<Dashboard> {
+        let since = chrono::Utc::now() - chrono::Duration::hours(11);
+        let since_hour = format!("{}:00:00.000Z", since.format("%Y-%m-%dT%H"));
+        self.store()
+            .read(|conn| {
+                let counts = cards::count_by_status(conn)?;
+                let total_cards = counts.iter().map(|(_, n)| n).sum();
+                let by_status = CardStatus::ALL
+                    .iter()
+                    .map(|s| StatusCount {
+                        status: (*s).into(),
+                        count: counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n),
+                    })
+                    .collect();
+                // Produced cards per hour, from the audit trail (indexed by time).
+                let mut stmt = conn.prepare_cached(
+                    "SELECT substr(at, 1, 13), COUNT(*) FROM audit WHERE at >= ?1 AND action = ?2 GROUP BY 1 ORDER BY 1",
+                )?;
+                let produced: Vec<(String, i64)> = stmt
+                    .query_map((since_hour.as_str(), actions::PRODUCED), |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<std::result::Result<_, _>>()?;
+                let per_hour = (0..12)
+                    .map(|i| {
+                        let h = since + chrono::Duration::hours(i);
+                        let key = h.format("%Y-%m-%dT%H").to_string();
+                        HourCount {
+                            produced: produced.iter().find(|(k, _)| *k == key).map_or(0, |(_, n)| *n),
+                            hour: format!("{key}:00:00Z"),
+                        }
+                    })
+                    .collect();
+                let mut stmt = conn.prepare_cached(
+                    "SELECT updated_at, status, card_id, COALESCE(last_error_code, '') || ': ' || COALESCE(last_error_details, '')
+                     FROM cards WHERE status IN ('report_error', 'ship_error') ORDER BY updated_at DESC LIMIT 8",
+                )?;
+                let mut recent_errors: Vec<ErrorLine> = stmt
+                    .query_map([], |r| Ok(ErrorLine { at: r.get(0)?, what: r.get(1)?, card_id: r.get(2)?, detail: r.get(3)? }))?
+                    .collect::<std::result::Result<_, _>>()?;
+                let rejected =
+                    inbox::list(conn, &InboxFilter { outcome: Some(Outcome::Rejected), limit: Some(8), ..InboxFilter::default() })?;
+                recent_errors.extend(rejected.into_iter().map(|r| ErrorLine {
+                    at: r.received_at,
+                    what: "message rejected".into(),
+                    card_id: r.card_id,
+                    detail: r.reason.unwrap_or_default(),
+                }));
+                recent_errors.sort_by(|a, b| b.at.cmp(&a.at));
+                recent_errors.truncate(10);
+                let rejected_messages = inbox::count_by_outcome(conn)?
+                    .into_iter()
+                    .find(|(o, _)| *o == Outcome::Rejected)
+                    .map_or(0, |(_, n)| n);
+                let outbox_depth = outbox::pending_count(conn)?;
+                Ok::<_, cardbench_store::StoreError>(Dashboard {
+                    total_cards,
+                    by_status,
+                    per_hour,
+                    recent_errors,
+                    rejected_messages,
+                    outbox_depth,
+                })
+            })
+            .map_err(AppError::from)
+    }
+
+    // ---- settings and logs ------------------------------------------------------------------
+
+    pub fn save_settings(&self, s: Settings) -> Result<Settings> {
+        let s = Settings { operator: s.operator.trim().to_owned(), hot_folder: s.hot_folder.trim().to_owned(), ..s };
+        settings::save(&self.data_dir, &s)?;
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = s.clone();
+        tracing::info!("settings saved");
+        Ok(s)
+    }
+
+    pub fn log_tail(&self, lines: usize) -> Result<LogLines> {
+        let dir = self.log_file.parent().map(PathBuf::from).unwrap_or_default();
+        // The rolling appender adds the date to the file name: read the newest one.
+        let newest = std::fs::read_dir(&dir)
+            .map_err(|e| AppError::Io(format!("cannot read {}: {e}", dir.display())))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("cardbench-app.log"))
+            .max_by_key(|e| e.file_name());
+        let Some(file) = newest else {
+            return Ok(LogLines { file: self.log_file.display().to_string(), lines: Vec::new() });
+        };
+        let text = std::fs::read_to_string(file.path()).map_err(|e| AppError::Io(format!("cannot read the log: {e}")))?;
+        let all: Vec<&str> = text.lines().collect();
+        let from = all.len().saturating_sub(lines.clamp(1, 5000));
+        Ok(LogLines { file: file.path().display().to_string(), lines: all[from..].iter().map(|l| (*l).to_owned()).collect() })
+    }
+}
+
+/// A photo element as a data URL, when it is base64 of a JPEG or PNG (anything else is shown as
+/// text, never fetched).
+fn photo_url(value: &str) -> Option<String> {
+    let v = value.trim();
+    if let Some(rest) = v.strip_prefix("data:image/") {
+        let ok = (rest.starts_with("jpeg;base64,") || rest.starts_with("png;base64,"))
+            && rest.split_once(',').is_some_and(|(_, b)| b.chars().all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c)));
+        return ok.then(|| v.to_owned());
+    }
+    let b64 = v.chars().all(|c| c.is_ascii_alphanumeric() || "+/=\n\r".contains(c));
+    if b64 && v.starts_with("/9j/") {
+        return Some(format!("data:image/jpeg;base64,{v}"));
+    }
+    if b64 && v.starts_with("iVBORw0KGgo") {
+        return Some(format!("data:image/png;base64,{v}"));
+    }
+    None
+}
+
+pub fn check_readout(field: &str, value: &str) -> ReadoutCheck {
+    match normalise_readout(field, value) {
+        Ok(n) => ReadoutCheck {
+            field: field.to_owned(),
+            ok: true,
+            message: None,
+            value: Some(n.value),
+            msb_first: n.msb_first,
+            lsb_first: n.lsb_first,
+        },
+        Err(e) => ReadoutCheck {
+            field: field.to_owned(),
+            ok: false,
+            message: Some(if is_known_field(field) { e.to_string() } else { format!("{field}: {e}") }),
+            value: None,
+            msb_first: None,
+            lsb_first: None,
+        },
+    }
+}

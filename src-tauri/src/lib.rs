@@ -1,0 +1,120 @@
+//! The Cardbench desktop shell: opens the store, holds the state, registers the commands and
+//! turns core changes into events for the webview. Every rule lives in the core crates.
+
+pub mod bench;
+mod commands;
+pub mod core;
+mod daemon;
+pub mod dto;
+mod error;
+pub mod events;
+mod logging;
+pub mod settings;
+
+include!("command_list.rs");
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+pub use error::AppError;
+
+/// How the app was started.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    /// Print start-up, memory and paging figures and quit.
+    pub bench: bool,
+    /// Do not run the daemon (receive loop, sender, simulator) in the app, e.g. when
+    /// `cardbench run` serves this data directory already.
+    pub no_daemon: bool,
+    pub started: Instant,
+}
+
+/// The platform data directory (`~/.local/share/cardbench` on Linux).
+pub fn default_data_dir() -> anyhow::Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "cardbench")
+        .map(|d| d.data_dir().to_owned())
+        .context("no home directory: pass --data-dir or set CARDBENCH_DATA_DIR")
+}
+
+macro_rules! names {
+    ($($c:ident),*) => { &[$(stringify!($c)),*] };
+}
+
+/// Every command the webview may call (the capability grants exactly these).
+pub const COMMANDS: &[&str] = with_commands!(names);
+
+macro_rules! handler {
+    ($($c:ident),*) => { tauri::generate_handler![$(commands::$c),*] };
+}
+
+/// Builds the one tokio runtime, hands it to Tauri, and runs the window until it closes.
+pub fn run(options: Options) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", options.data_dir.display()))?;
+    let (log_file, _log_guard) = logging::init(&options.data_dir)?;
+    tracing::info!(data_dir = %options.data_dir.display(), "Cardbench starting");
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("cardbench")
+        .build()
+        .context("cannot start the async runtime")?;
+    tauri::async_runtime::set(runtime.handle().clone());
+
+    let store = Arc::new(cardbench_store::Store::open_in(&options.data_dir).context("cannot open the store")?);
+    let node = if options.no_daemon {
+        None
+    } else {
+        match runtime.block_on(daemon::start(&options.data_dir)) {
+            Ok(node) => {
+                tracing::info!(simulator = node.simulator_running(), "daemon started in the app");
+                Some(node)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the daemon did not start; the app runs without it");
+                None
+            }
+        }
+    };
+    let core = Arc::new(
+        core::Core::new(store, options.data_dir.clone(), log_file, node.is_some())
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .started_at(options.started),
+    );
+    let events = events::Events::default();
+    let bench = options.bench;
+    let wake = events.sender_wake();
+    let held: daemon::Held = Arc::new(tokio::sync::Mutex::new(node));
+    let held_setup = held.clone();
+
+    let app = tauri::Builder::default()
+        .manage(core.clone())
+        .manage(events)
+        .manage(bench::BenchMode(bench))
+        .invoke_handler(with_commands!(handler))
+        .setup(move |app| {
+            events::spawn_watcher(app.handle().clone(), core.clone());
+            let held = held_setup.clone();
+            let guard = held.blocking_lock();
+            if let Some(node) = guard.as_ref() {
+                daemon::forward(app.handle().clone(), node, wake.clone(), held.clone());
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .context("cannot build the window")?;
+    app.run(move |_, event| {
+        if let tauri::RunEvent::Exit = event {
+            if let Some(node) = tauri::async_runtime::block_on(held.lock()).take() {
+                tauri::async_runtime::block_on(node.shutdown());
+            }
+            tracing::info!("Cardbench stopped");
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,33 @@
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+
+/// Cardbench: the card production workstation.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Where the store, settings and logs live (default: the platform data directory).
+    #[arg(long, env = "CARDBENCH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Measure start to first worklist paint, idle memory and worklist page latency, print them
+    /// and quit.
+    #[arg(long)]
+    bench: bool,
+    /// Do not run the daemon in the app (when `cardbench run` serves this data directory).
+    #[arg(long, env = "CARDBENCH_NO_DAEMON")]
+    no_daemon: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let started = Instant::now();
+    let args = Args::parse();
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => cardbench_app::default_data_dir()?,
+    };
+    cardbench_app::run(cardbench_app::Options { data_dir, bench: args.bench, no_daemon: args.no_daemon, started })
+}

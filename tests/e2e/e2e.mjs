@@ -1,0 +1,198 @@
+// End-to-end tests of the built app in its real webview (WebKitGTK), driven through
+// tauri-driver. Started by tests/e2e/run.sh, which builds the app, seeds a data directory and
+// starts Xvfb and the driver. Each screen is saved as a PNG in tests/artifacts/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KEY, Session, sleep, waitForDriver } from './webdriver.mjs';
+
+const DRIVER = process.env.E2E_DRIVER ?? 'http://127.0.0.1:4444';
+const APP = process.env.E2E_APP;
+const ARTIFACTS = process.env.E2E_ARTIFACTS ?? 'tests/artifacts';
+mkdirSync(ARTIFACTS, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+const only = process.env.E2E_ONLY;
+
+async function test(name, fn) {
+  if (only && !name.includes(only)) return;
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e.message}`);
+    await shot(`FAILED-${name.replace(/\W+/g, '-')}`).catch(() => {});
+  }
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+let s;
+async function shot(name) {
+  await sleep(400); // let the last DOM change paint
+  writeFileSync(join(ARTIFACTS, `${name}.png`), await s.screenshot());
+}
+
+async function go(screen) {
+  await s.click(await s.find(`button[data-screen="${screen}"]`));
+  await sleep(300);
+}
+
+async function choose(selectCss, value) {
+  await s.exec(
+    `const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('change', { bubbles: true }));`,
+    [selectCss, value],
+  );
+}
+
+async function field(testid, text, { enter = false, clear = true } = {}) {
+  const el = await s.find(`[data-testid="${testid}"]`);
+  if (clear) {
+    // WebDriver's clear fires no input event in WebKit: clear through the DOM so bindings see it.
+    await s.exec(`arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));`, [{ 'element-6066-11e4-a52e-4f735466cecf': el }]);
+  }
+  await s.type(el, text + (enter ? KEY.Enter : ''));
+  return el;
+}
+
+await waitForDriver(DRIVER);
+s = await Session.start(DRIVER, APP);
+try {
+  await test('the app starts on the seeded store and the worklist shows rows', async () => {
+    await s.waitFor('[data-card]', { timeoutMs: 30_000 });
+    const rows = await s.findAll('[data-card]');
+    assert(rows.length >= 18, `expected at least 18 rows, saw ${rows.length}`);
+    const count = await s.text(await s.find('[data-testid="worklist-count"]'));
+    assert(/\d+ cards/.test(count), count);
+    await shot('01-worklist');
+  });
+
+  await test('the worklist searches and moves with the keyboard', async () => {
+    await field('worklist-search', 'S-00001');
+    await sleep(600);
+    const ids = await s.exec(`return [...document.querySelectorAll('[data-card]')].map(e => e.dataset.card)`);
+    assert(ids.length === 6 && ids.every((id) => ['C-0000006', 'C-0000007', 'C-0000008', 'C-0000009', 'C-0000010', 'C-0000011'].includes(id)), `search S-00001 gave ${ids}`);
+    const search = await s.find('[data-testid="worklist-search"]');
+    await s.type(search, KEY.Down);
+    await s.exec(`document.querySelector('[data-testid="worklist-rows"]').focus()`);
+    await s.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'kb', actions: [{ type: 'keyDown', value: KEY.Down }, { type: 'keyUp', value: KEY.Down }] }] });
+    await sleep(200);
+    const sel = await s.exec(`return document.querySelector('.tr.sel')?.dataset.card`);
+    assert(sel === ids[1] || sel === ids[2], `arrow keys should move the selection, selected ${sel}`);
+    await field('worklist-search', '');
+    await s.type(await s.find('[data-testid="worklist-search"]'), KEY.Enter);
+    await sleep(500);
+  });
+
+  await test('card elements holding markup are shown as plain text', async () => {
+    await go('production');
+    await field('card-lookup', 'C-XSS-0001', { enter: true });
+    const el = await s.waitFor('[data-testid="card-elements"]', { text: '<img src=x onerror=alert(1)>' });
+    const text = await s.text(el);
+    assert(text.includes("<script>alert('x')</script>"), `script element text missing: ${text}`);
+    const injected = await s.exec(`return document.querySelectorAll('[data-testid="card-elements"] img, [data-testid="card-elements"] script, [data-testid="card-elements"] b').length`);
+    assert(injected === 0, `${injected} element(s) were created from card data`);
+    await shot('03-production-markup-as-text');
+  });
+
+  await test('the production station validates a readout live and produces on Enter', async () => {
+    await field('card-lookup', 'C-0000012', { enter: true });
+    await s.waitFor('[data-testid="card-id"]', { text: 'C-0000012' });
+    await field('readout-MIFARE_UID', '04:A2:ZZ');
+    await s.waitFor('[data-testid="invalid-MIFARE_UID"]');
+    await field('readout-MIFARE_UID', '04a22b7c');
+    const norm = await s.text(await s.waitFor('[data-testid="norm-MIFARE_UID"]'));
+    assert(/MSB first/.test(norm) && /LSB first/.test(norm), norm);
+    await shot('04-production-readout');
+    await s.type(await s.find('[data-testid="readout-MIFARE_UID"]'), KEY.Enter);
+    await s.waitFor('[data-testid="feedback"]', { text: 'Produced C-0000012' });
+    await s.waitFor('[data-testid="card-status"]', { text: 'Awaiting REPORT_OK' });
+    await shot('05-production-produced');
+  });
+
+  await test('a partial shipment is refused while a card awaits REPORT_OK, and scans are checked on the spot', async () => {
+    await go('shipments');
+    await s.jsClick(await s.waitFor('[data-testid="shipment-list"] tr', { text: 'S-00001' }));
+    await s.waitFor('[data-testid="gate"]', { text: /blocked: 2 card\(s\) await REPORT_OK: C-0000008, C-0000009/ });
+    await field('parcel-scan', 'C-0000000', { enter: true });
+    await s.waitFor('[data-testid="scan-refused"]', { text: 'belongs to shipment S-00000' });
+    await field('parcel-scan', 'C-0000010', { enter: true });
+    await s.waitFor('[data-testid="scan-refused"]', { text: 'no REPORT_OK' });
+    await field('parcel-scan', 'C-0000006', { enter: true });
+    await s.waitFor('[data-testid="parcel-cards"]', { text: 'C-0000006' });
+    await s.click(await s.find('[data-testid="send-shipped"]'));
+    await s.waitFor('[data-testid="ship-result"]', { text: 'await REPORT_OK' });
+    await shot('06-shipment-blocked');
+  });
+
+  await test('a ready shipment ships a parcel with carrier and tracking', async () => {
+    await s.jsClick(await s.waitFor('[data-testid="shipment-list"] tr', { text: 'S-00000' }));
+    await s.waitFor('[data-testid="gate"]', { text: 'ready' });
+    for (const id of ['C-0000000', 'C-0000001', 'C-0000002']) {
+      await field('parcel-scan', id, { enter: true });
+      await s.waitFor('[data-testid="parcel-cards"]', { text: id });
+    }
+    await field('carrier', 'PostNord');
+    await field('tracking', 'PN123456789SE');
+    await s.click(await s.find('[data-testid="send-shipped"]'));
+    await s.waitFor('[data-testid="ship-result"]', { text: 'SHIPPED queued with 3 card(s)' });
+    await s.waitFor('[data-testid="parcel-history"]', { text: 'PN123456789SE' });
+    await shot('07-shipment-parcel-sent');
+  });
+
+  await test('the queue inspector shows a rejected request with its reason', async () => {
+    await go('queues');
+    await choose('[data-testid="queue-state"]', 'rejected');
+    const row = await s.waitFor('[data-testid="queue-messages"] tr[data-state="rejected"]');
+    await s.jsClick(row);
+    const reason = await s.text(await s.waitFor('[data-testid="message-reason"]'));
+    assert(reason.startsWith('Reason:') && reason.length > 10, reason);
+    await shot('08-queues-rejected');
+  });
+
+  await test('the outbox lists what was queued, with resend', async () => {
+    await s.click(await s.find('[data-testid="tab-outbox"]'));
+    const row = await s.waitFor('[data-testid="queue-messages"] tr', { text: 'SHIPPED' });
+    await s.jsClick(row);
+    await s.waitFor('[data-testid="message-body"]', { text: '"shipmentId"' });
+    await s.waitFor('[data-testid="resend"]');
+    await shot('09-queues-outbox');
+  });
+
+  await test('the dashboard counts cards by status', async () => {
+    await go('dashboard');
+    await s.waitFor('[data-testid="status-counts"]', { text: 'cards in all' });
+    await shot('10-dashboard');
+  });
+
+  await test('invalid settings are refused with the reason', async () => {
+    await go('settings');
+    await field('operator-name', ' ');
+    await s.click(await s.find('[data-testid="save-settings"]'));
+    await s.waitFor('[data-testid="settings-result"]', { text: 'operator name' });
+    await field('hot-folder', '/no/such/folder');
+    await field('operator-name', 'E2E Operator');
+    await s.click(await s.find('[data-testid="save-settings"]'));
+    await s.waitFor('[data-testid="settings-result"]', { text: 'hot folder' });
+    await shot('11-settings-refused');
+    await field('hot-folder', '');
+    await s.click(await s.find('[data-testid="save-settings"]'));
+    await s.waitFor('[data-testid="settings-result"]', { text: 'Settings saved' });
+  });
+
+  await test('the log is viewable in the app', async () => {
+    await go('logs');
+    await s.waitFor('[data-testid="log-lines"]', { text: 'Cardbench starting' });
+    await shot('12-logs');
+  });
+} finally {
+  await s.end();
+}
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# End-to-end tests of the desktop app in its real webview:
+#   builds ui/ and the app, seeds a fresh data directory, starts Xvfb and tauri-driver
+#   (which starts WebKitWebDriver and the app), runs tests/e2e/e2e.mjs, and stops everything.
+# Screens are saved as PNGs in tests/artifacts/. Needs: xvfb, webkit2gtk-driver, tauri-driver
+# (cargo install tauri-driver --locked), node. Every step has a time limit.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+
+for tool in Xvfb WebKitWebDriver tauri-driver node; do
+  command -v "$tool" >/dev/null || { echo "e2e: $tool is missing (bash scripts/setup.sh installs it)" >&2; exit 1; }
+done
+
+if [ "${E2E_SKIP_BUILD:-}" != 1 ]; then
+  (cd ui && timeout 300 npm run build --silent)
+  timeout 1500 cargo build -p cardbench-app --bins
+fi
+app="$CARGO_TARGET_DIR/debug/cardbench-app"
+seed="$CARGO_TARGET_DIR/debug/cardbench-seed"
+
+work="$(mktemp -d /tmp/cardbench-e2e.XXXXXX)"
+data="$work/data"
+mkdir -p "$data" tests/artifacts
+timeout 120 "$seed" --data-dir "$data" --demo
+printf '{ "operator": "E2E Operator", "maskHolder": false, "sound": false }\n' > "$data/settings.json"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ "${E2E_KEEP:-}" = 1 ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+display=":$(( 90 + RANDOM % 9 ))"
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+pids+=($!)
+export DISPLAY="$display"
+sleep 1
+
+# Phase 1: screens on a seeded store, without the daemon (deterministic states).
+port=$(( 4444 + RANDOM % 400 * 2 ))
+CARDBENCH_CONFIG="$work/none.toml" CARDBENCH_NO_DAEMON=true CARDBENCH_DATA_DIR="$data" \
+  tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver.log" 2>&1 &
+pids+=($!)
+status=0
+E2E_DRIVER="http://127.0.0.1:$port" E2E_APP="$app" E2E_ARTIFACTS="$root/tests/artifacts" \
+  timeout 600 node tests/e2e/e2e.mjs || status=1
+kill "${pids[-1]}" 2>/dev/null || true
+
+# Phase 2: the full operator flow with the daemon and the NGOC simulator in the app.
+flow="$work/flow"
+mkdir -p "$flow"
+printf 'simulator = true\nsimulator_requests_per_minute = 30\n' > "$work/flow.toml"
+printf '{ "operator": "E2E Operator", "maskHolder": true, "sound": false }\n' > "$flow/settings.json"
+port=$((port + 2))
+CARDBENCH_CONFIG="$work/flow.toml" CARDBENCH_DATA_DIR="$flow" \
+  tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver2.log" 2>&1 &
+pids+=($!)
+E2E_DRIVER="http://127.0.0.1:$port" E2E_APP="$app" E2E_ARTIFACTS="$root/tests/artifacts" \
+  timeout 600 node tests/e2e/flow.mjs || status=1
+exit "$status"

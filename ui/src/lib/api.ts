@@ -1,0 +1,88 @@
+// The typed client of the shell. Every command the UI may call is declared once here, with the
+// argument and result types generated from Rust (./bindings, by ts-rs). A Rust test checks that
+// this list matches the shell's command list, so the UI cannot call a command that does not exist.
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { AppEvent } from './bindings/AppEvent';
+import type { AppInfo } from './bindings/AppInfo';
+import type { CardView } from './bindings/CardView';
+import type { CommandError } from './bindings/CommandError';
+import type { Cursor } from './bindings/Cursor';
+import type { Dashboard } from './bindings/Dashboard';
+import type { LogLines } from './bindings/LogLines';
+import type { ParcelDraft } from './bindings/ParcelDraft';
+import type { ParcelView } from './bindings/ParcelView';
+import type { Produced } from './bindings/Produced';
+import type { QueueMessage } from './bindings/QueueMessage';
+import type { QueueOverview } from './bindings/QueueOverview';
+import type { QueueQuery } from './bindings/QueueQuery';
+import type { ReadoutCheck } from './bindings/ReadoutCheck';
+import type { ReadoutValue } from './bindings/ReadoutValue';
+import type { ScanVerdict } from './bindings/ScanVerdict';
+import type { Settings } from './bindings/Settings';
+import type { ShipmentItem } from './bindings/ShipmentItem';
+import type { ShipmentView } from './bindings/ShipmentView';
+import type { Status } from './bindings/Status';
+import type { WorklistItem } from './bindings/WorklistItem';
+import type { WorklistPage } from './bindings/WorklistPage';
+import type { WorklistQuery } from './bindings/WorklistQuery';
+
+export interface Commands {
+  app_info: { args: Record<string, never>; result: AppInfo };
+  first_paint: { args: { rows: number }; result: null };
+  worklist: { args: { query: WorklistQuery }; result: WorklistPage };
+  card: { args: { cardId: string }; result: CardView };
+  check_readout: { args: { field: string; value: string }; result: ReadoutCheck };
+  next_card: { args: { after: Cursor | null }; result: WorklistItem | null };
+  save_readouts: { args: { cardId: string; values: ReadoutValue[]; source: string }; result: Status };
+  produce: { args: { cardId: string; values: ReadoutValue[]; source: string }; result: Produced };
+  spoil: { args: { cardId: string; reason: string }; result: null };
+  shipments: { args: { openOnly: boolean }; result: ShipmentItem[] };
+  shipment: { args: { shipmentId: string }; result: ShipmentView };
+  scan_into_parcel: { args: { shipmentId: string; cardId: string; already: string[] }; result: ScanVerdict };
+  ship: { args: { draft: ParcelDraft }; result: ParcelView };
+  inbox: { args: { query: QueueQuery }; result: QueueMessage[] };
+  outbox: { args: { query: QueueQuery }; result: QueueMessage[] };
+  resend: { args: { outboxId: number }; result: null };
+  queue_overview: { args: Record<string, never>; result: QueueOverview };
+  dashboard: { args: Record<string, never>; result: Dashboard };
+  get_settings: { args: Record<string, never>; result: Settings };
+  save_settings: { args: { settings: Settings }; result: Settings };
+  log_tail: { args: { lines: number }; result: LogLines };
+}
+
+/** A refusal from the shell, with the reason in words. */
+export class ApiError extends Error {
+  code: string;
+  problems: string[];
+  constructor(e: CommandError) {
+    super(e.message);
+    this.code = e.code;
+    this.problems = e.problems;
+  }
+}
+
+export function isCommandError(e: unknown): e is CommandError {
+  return typeof e === 'object' && e !== null && 'code' in e && 'message' in e;
+}
+
+export async function call<K extends keyof Commands>(cmd: K, args: Commands[K]['args']): Promise<Commands[K]['result']> {
+  try {
+    return (await invoke(cmd, args as Record<string, unknown>)) as Commands[K]['result'];
+  } catch (e) {
+    if (isCommandError(e)) throw new ApiError(e);
+    throw new ApiError({ code: 'ipc', message: String(e), problems: [] });
+  }
+}
+
+export const EVENT_CHANNEL = 'cardbench://event';
+
+export function onEvent(handler: (e: AppEvent) => void): Promise<UnlistenFn> {
+  return listen<AppEvent>(EVENT_CHANNEL, (msg) => handler(msg.payload));
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.problems.length > 1 ? `${e.message}` : e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

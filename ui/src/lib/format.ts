@@ -1,0 +1,80 @@
+import type { Status } from './bindings/Status';
+
+export const STATUS_LABEL: Record<Status, string> = {
+  received: 'Received',
+  readouts_captured: 'Readouts captured',
+  produced: 'Awaiting REPORT_OK',
+  report_ok: 'REPORT_OK',
+  report_error: 'Report refused',
+  shipped: 'Awaiting SHIPPED_OK',
+  shipped_ok: 'SHIPPED_OK',
+  ship_error: 'Shipment refused',
+};
+
+export const ALL_STATUSES: Status[] = [
+  'received',
+  'readouts_captured',
+  'produced',
+  'report_ok',
+  'report_error',
+  'shipped',
+  'shipped_ok',
+  'ship_error',
+];
+
+/** Tone of a status badge: what the operator should feel at a glance. */
+export function statusTone(s: Status): 'todo' | 'wait' | 'ok' | 'bad' | 'done' {
+  switch (s) {
+    case 'received':
+    case 'readouts_captured':
+      return 'todo';
+    case 'produced':
+    case 'shipped':
+      return 'wait';
+    case 'report_ok':
+      return 'ok';
+    case 'shipped_ok':
+      return 'done';
+    default:
+      return 'bad';
+  }
+}
+
+/** "just now", "5 min", "3 h", "2 d" since an RFC 3339 time. */
+export function age(iso: string, now: number = Date.now()): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  const s = Math.max(0, Math.floor((now - t) / 1000));
+  if (s < 60) return 'just now';
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h`;
+  return `${Math.floor(h / 24)} d`;
+}
+
+/** "2026-11-23 09:40:12" in local time. */
+export function stamp(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+export const TIMELINE_LABEL: Record<string, string> = {
+  received: 'Request received',
+  readouts_saved: 'Readouts saved',
+  produced_queued: 'CARD_PRODUCED queued',
+  report_ok: 'REPORT_OK from NGOC',
+  error: 'ERROR from NGOC',
+  error_sent: 'ERROR sent to NGOC',
+  spoiled: 'Spoiled — to be redone',
+  shipped: 'Shipped in a parcel',
+  shipped_ok: 'SHIPPED_OK from NGOC',
+  resent: 'Resent',
+};
+
+export function timelineLabel(what: string): string {
+  return TIMELINE_LABEL[what] ?? what.replaceAll('_', ' ');
+}

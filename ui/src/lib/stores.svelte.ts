@@ -1,0 +1,28 @@
+// App-wide live state, fed by the shell's events.
+import type { Settings } from './bindings/Settings';
+
+export const live = $state({
+  outboxDepth: 0,
+  links: {} as Record<string, { state: string; detail: string | null }>,
+  changes: 0, // bumped on every store change: screens reload what they show
+  lastEvent: '' as string,
+});
+
+export const app = $state({
+  screen: 'worklist' as Screen,
+  cardId: '' as string, // the card opened at the production station
+  shipmentId: '' as string,
+  settings: null as Settings | null,
+});
+
+export type Screen = 'worklist' | 'production' | 'shipments' | 'queues' | 'dashboard' | 'settings' | 'logs';
+
+export function openCard(cardId: string) {
+  app.cardId = cardId;
+  app.screen = 'production';
+}
+
+export function openShipment(shipmentId: string) {
+  app.shipmentId = shipmentId;
+  app.screen = 'shipments';
+}
