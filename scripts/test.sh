@@ -39,14 +39,32 @@ if [ -f ui/package.json ]; then
   (cd ui && npm run build --silent) || { status=1; failed=$((failed + 1)); }
 fi
 
-echo "== cargo test --workspace"
-cargo test --workspace --no-fail-fast 2>&1 | tee "$logdir/cargo.log"
-rc=${PIPESTATUS[0]}
-count_cargo "$logdir/cargo.log"
-if [ "$rc" -ne 0 ]; then
-  status=1
-  # A build failure runs no test: count it so the closing line cannot read as green.
-  grep -q "test result:" "$logdir/cargo.log" || failed=$((failed + 1))
+# cargo-nextest when the machine has it: each test in its own process, and one that hangs is
+# killed after 6 minutes (.config/nextest.toml) and counted as failed. Plain `cargo test`
+# otherwise, under an overall limit. The build itself gets the first part of the time limit.
+if cargo nextest --version >/dev/null 2>&1; then
+  echo "== cargo nextest run --workspace"
+  timeout 3000 cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$logdir/cargo.log"
+  rc=${PIPESTATUS[0]}
+  summary=$(grep -E '^ *Summary \[' "$logdir/cargo.log" | tail -1)
+  p=$(echo "$summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || true)
+  f=$(echo "$summary" | grep -Eo '[0-9]+ (failed|timed out)' | grep -Eo '^[0-9]+' | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    # A build failure or a killed run has no summary: count it so the closing line cannot read
+    # as green.
+    [ -n "$summary" ] && [ "${f:-0}" -gt 0 ] || failed=$((failed + 1))
+  fi
+else
+  echo "== cargo test --workspace"
+  timeout 3000 cargo test --workspace --no-fail-fast 2>&1 | tee "$logdir/cargo.log"
+  rc=${PIPESTATUS[0]}
+  count_cargo "$logdir/cargo.log"
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    grep -q "test result:" "$logdir/cargo.log" || failed=$((failed + 1))
+  fi
 fi
 
 if [ -f ui/package.json ] && grep -q '"test"' ui/package.json; then

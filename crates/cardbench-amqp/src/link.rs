@@ -20,6 +20,29 @@ fn conn_err(msg: impl Into<String>) -> TransportError {
     TransportError::new(TransportErrorKind::Connection, msg)
 }
 
+/// How long one exchange with the broker (a credit grant, a disposition, a send outcome) may
+/// take. A broker that stops answering without closing the socket must turn into a link failure
+/// (and a reconnect), never a receive or send loop that waits forever.
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Closing is best effort: a peer that does not answer a detach or close is simply dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `fut`, or a Connection error naming `what` once [`EXCHANGE_TIMEOUT`] has passed.
+async fn bounded<T>(what: impl FnOnce() -> String, fut: impl std::future::Future<Output = Result<T, TransportError>>) -> Result<T, TransportError> {
+    match tokio::time::timeout(EXCHANGE_TIMEOUT, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(conn_err(format!("{}: no answer from the broker in {} s", what(), EXCHANGE_TIMEOUT.as_secs()))),
+    }
+}
+
+/// Detach, end the session and close the connection, each given [`CLOSE_TIMEOUT`].
+async fn close_quietly(detach: impl std::future::Future<Output = ()>, conn: Option<Link>) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, detach).await;
+    if let Some(c) = conn {
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT * 2, c.close()).await;
+    }
+}
+
 /// Peek-lock receiver on one address.
 pub struct AmqpReceiver {
     // Field order matters for drop: the link before the connection it runs on.
@@ -66,7 +89,9 @@ impl AmqpReceiver {
     /// broker can count it differently. Costs one flow frame per `credit` messages.
     async fn refill(&mut self) -> Result<(), TransportError> {
         if self.credit > 0 && self.link.credit() == 0 {
-            self.link.set_credit(self.credit).await.map_err(|e| conn_err(format!("granting credit on `{}`: {e}", self.address)))?;
+            let address = &self.address;
+            let grant = async { self.link.set_credit(self.credit).await.map_err(|e| conn_err(format!("granting credit on `{address}`: {e}"))) };
+            bounded(|| format!("granting credit on `{address}`"), grant).await?;
         }
         Ok(())
     }
@@ -139,8 +164,13 @@ impl AmqpReceiver {
             }
         }
         if !infos.is_empty() {
-            let r = if accept { self.link.accept_all(infos).await } else { self.link.release_all(infos).await };
-            r.map_err(|e| conn_err(format!("settling on `{}`: {e}", self.address)))?;
+            let address = &self.address;
+            let link = &mut self.link;
+            let disposition = async move {
+                let r = if accept { link.accept_all(infos).await } else { link.release_all(infos).await };
+                r.map_err(|e| conn_err(format!("settling on `{address}`: {e}")))
+            };
+            bounded(|| format!("settling on `{address}`"), disposition).await?;
         }
         if !unknown.is_empty() {
             return Err(TransportError::new(TransportErrorKind::LockLost, format!("delivery tags {unknown:?} are not held by this receiver")));
@@ -150,10 +180,8 @@ impl AmqpReceiver {
 
     /// Detaches and closes. (RabbitMQ answers a link *close* with an error: detach instead.)
     pub async fn close(mut self) {
-        let _ = self.link.detach().await;
-        if let Some(c) = self.conn.take() {
-            c.close().await;
-        }
+        let conn = self.conn.take();
+        close_quietly(async { let _ = self.link.detach().await; }, conn).await;
     }
 }
 
@@ -218,10 +246,8 @@ impl AmqpSender {
     }
 
     pub async fn close(mut self) {
-        let _ = self.link.detach().await;
-        if let Some(c) = self.conn.take() {
-            c.close().await;
-        }
+        let conn = self.conn.take();
+        close_quietly(async { let _ = self.link.detach().await; }, conn).await;
     }
 
     fn send_error(&self, e: SendError) -> TransportError {
@@ -250,7 +276,16 @@ impl QueueSender for AmqpSender {
                 pending.push(Err(e.clone()));
                 continue;
             }
-            match self.link.send_batchable(mapping::outbound_to_amqp(m)).await {
+            // Waits for link credit: a broker that grants none (flow control) must not hold the
+            // outbox forever.
+            let transfer = tokio::time::timeout(EXCHANGE_TIMEOUT, self.link.send_batchable(mapping::outbound_to_amqp(m))).await;
+            let Ok(transfer) = transfer else {
+                let e = conn_err(format!("`{}` granted no credit for {} s", self.address, EXCHANGE_TIMEOUT.as_secs()));
+                failed = Some(e.clone());
+                pending.push(Err(e));
+                continue;
+            };
+            match transfer {
                 Ok(fut) => pending.push(Ok(fut)),
                 Err(e) => {
                     let e = self.send_error(e);
@@ -263,7 +298,14 @@ impl QueueSender for AmqpSender {
         for (p, m) in pending.into_iter().zip(messages) {
             let r = match p {
                 Err(e) => Err(e),
-                Ok(fut) => match fut.await {
+                Ok(fut) => match tokio::time::timeout(EXCHANGE_TIMEOUT, fut).await {
+                    Err(_) => Err(conn_err(format!(
+                        "`{}` gave no outcome for message {} in {} s",
+                        self.address,
+                        m.message_id,
+                        EXCHANGE_TIMEOUT.as_secs()
+                    ))),
+                    Ok(outcome) => match outcome {
                     Ok(Outcome::Accepted(_)) => Ok(()),
                     Ok(Outcome::Rejected(r)) => Err(TransportError::new(
                         TransportErrorKind::Rejected,
@@ -277,6 +319,7 @@ impl QueueSender for AmqpSender {
                     // Released/modified: the queue did not take it this time; try again later.
                     Ok(other) => Err(TransportError::new(TransportErrorKind::Other, format!("`{}` did not take message {}: {other:?}", self.address, m.message_id))),
                     Err(e) => Err(self.send_error(e)),
+                    },
                 },
             };
             results.push(r);

@@ -95,6 +95,14 @@ pub enum Command {
     /// Messages in the inbound queue's dead-letter queue (Service Bus / AMQP only).
     #[command(subcommand)]
     DeadLetters(DeadLettersCommand),
+    /// PC/SC card readers: list them, or read cards as they are put on.
+    #[command(subcommand)]
+    Reader(crate::cmd::devices::ReaderCommand),
+    /// The encoder hot folder: take the personalization machine's result files.
+    #[command(subcommand)]
+    Hotfolder(crate::cmd::devices::HotfolderCommand),
+    /// Write a production job file (CSV) for the personalization machine.
+    ExportJob(crate::cmd::devices::ExportJobArgs),
 }
 
 /// A period in RFC 3339 (`2026-11-01T00:00:00Z`) or a date (`2026-11-01`), and where to write.
@@ -104,6 +112,7 @@ pub struct PeriodArgs {
     pub from: String,
     #[arg(long)]
     pub to: String,
+    /// Folder the files are written into (created if missing), named by the period.
     #[arg(long)]
     pub out: std::path::PathBuf,
 }
@@ -282,7 +291,7 @@ pub struct BenchArgs {
     /// Cards in the worklist query benchmark.
     #[arg(long, default_value_t = 1_000_000)]
     pub cards: u32,
-    /// Only these benchmarks (ingest, worklist); default all.
+    /// Only these benchmarks (ingest, worklist, slip); default all.
     #[arg(long = "only")]
     pub only: Vec<String>,
 }

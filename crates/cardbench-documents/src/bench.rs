@@ -41,6 +41,18 @@ pub fn sample_parcel(cards: usize) -> PackingSlipData {
     }
 }
 
+/// Time to render `parcel`'s slip to PDF bytes, after a warm-up render of the same (the one-time
+/// font parse is not counted: a running app has done it already).
+pub fn render_time(parcel: &PackingSlipData) -> Result<Duration> {
+    let config = SlipConfig::default();
+    render_packing_slip(parcel, &config)?;
+    let start = Instant::now();
+    let pdf = render_packing_slip(parcel, &config)?;
+    let elapsed = start.elapsed();
+    std::hint::black_box(pdf);
+    Ok(elapsed)
+}
+
 /// Time to render a 1,000-card slip to PDF bytes (after one warm-up render, so the one-time font
 /// parse is not counted: a running app has done it already).
 pub fn bench_packing_slip_1000() -> Result<Duration> {

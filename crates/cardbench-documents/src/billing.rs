@@ -2,9 +2,11 @@
 //! (COSTCENTRE, INVOICENUMBER, ARTICLENUMBER, QUANTITY, ORDERDATE).
 //!
 //! What is billed:
-//! - a card when NGOC accepted it (REPORT_OK) within the period: `cards.report_ok_at`. A card
-//!   produced but rejected and redone is billed once; a spoiled card is the bureau's loss, not
-//!   the customer's (spoiling clears `report_ok_at`);
+//! - a card in the period in which NGOC first accepted it (the first accepted REPORT_OK in the
+//!   inbox). A card is billed once in its life: one rejected and redone, or spoiled after its
+//!   REPORT_OK and made again (the bureau's loss, not the customer's), is not billed a second
+//!   time, whichever periods the two acceptances fall in. (`cards.report_ok_at` cannot serve:
+//!   spoiling clears it and the redo sets it again.)
 //! - accessories when they left in a parcel created within the period that NGOC has not
 //!   rejected.
 //!
@@ -16,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use cardbench_protocol::Subject;
 use cardbench_store::Store;
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
@@ -52,11 +55,15 @@ pub fn billable(conn: &Connection, from: &str, to: &str) -> Result<BTreeMap<Stri
         *by_org.entry(org).or_default().entry((article, date)).or_default() += n.max(0) as u64;
     };
     let mut cards = conn.prepare_cached(
-        "SELECT organisation_id, article_id, substr(ordered_at, 1, 10), COUNT(*)
-         FROM cards WHERE report_ok_at >= ?1 AND report_ok_at < ?2
+        "SELECT c.organisation_id, c.article_id, substr(c.ordered_at, 1, 10), COUNT(*)
+         FROM cards c
+         JOIN (SELECT card_id, MIN(received_at) AS first_ok FROM inbox
+               WHERE subject = ?3 AND outcome = 'accepted' AND card_id IS NOT NULL
+               GROUP BY card_id) f ON f.card_id = c.card_id
+         WHERE f.first_ok >= ?1 AND f.first_ok < ?2
          GROUP BY 1, 2, 3",
     )?;
-    let rows = cards.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let rows = cards.query_map(params![from, to, Subject::ReportOk.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     for row in rows {
         let (org, article, date, n) = row?;
         add(org, article, date, n);

@@ -219,3 +219,30 @@ fn shift_report_counts_per_operator_and_shift() {
         let _ = std::fs::copy(&files[0], std::path::Path::new(&keep).join("manifest-or-shift.pdf"));
     }
 }
+
+#[test]
+fn a_card_spoiled_after_report_ok_and_made_again_is_billed_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir.path().join("data"));
+    const DAY2: &str = "2026-11-24T00:00:00.000Z";
+    store
+        .write(|tx| {
+            for id in ["R-0", "R-1"] {
+                receive(tx, &request("ORG-Umeå", "SHP-R", id, "ART-A", "Rökkvi Þór", "2026-11-22T08:00:00Z"), &t(DAY, 60));
+                produce(tx, "anna", id, "SHP-R", &t(DAY, 70));
+                report_ok(tx, id, "SHP-R", &t(DAY, 80));
+            }
+            // Next day R-0's chip dies before it ships: spoiled, made again, accepted again.
+            spoil(tx, "anna", "R-0", "SHP-R", &t(DAY2, 60));
+            produce(tx, "anna", "R-0", "SHP-R", &t(DAY2, 70));
+            report_ok(tx, "R-0", "SHP-R", &t(DAY2, 80));
+            Ok::<_, StoreError>(())
+        })
+        .expect("seed");
+    let config = BillingConfig { cost_centres: BTreeMap::new(), default_cost_centre: Some("CC-9".into()), invoice_prefix: "CB-".into() };
+    let day1 = billing(&store, DAY, DAY2, &config, &dir.path().join("d1")).expect("day 1");
+    assert_eq!(day1.len(), 1);
+    assert_eq!(read_csv(&day1[0].path)[1][3], "2", "both cards accepted on day 1");
+    let day2 = billing(&store, DAY2, "2026-11-25T00:00:00.000Z", &config, &dir.path().join("d2")).expect("day 2");
+    assert!(day2.is_empty(), "R-0's second acceptance is not billed again, and no number is taken: {day2:?}");
+}

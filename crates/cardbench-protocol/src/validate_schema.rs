@@ -78,7 +78,13 @@ fn validator(subject: Subject) -> &'static Validator {
 
 /// Every schema violation of `value` as the body of `subject`.
 pub fn check(subject: Subject, value: &serde_json::Value) -> Vec<Problem> {
-    validator(subject).iter_errors(value).map(|e| readable(&e)).collect()
+    let validator = validator(subject);
+    // Almost every body is valid: `is_valid` stops early and builds no errors, which is several
+    // times cheaper than walking `iter_errors` to its empty end.
+    if validator.is_valid(value) {
+        return Vec::new();
+    }
+    validator.iter_errors(value).map(|e| readable(&e)).collect()
 }
 
 /// Turns one jsonschema error into a [`Problem`] an operator or NGOC's support can act on.

@@ -20,13 +20,36 @@ pub(crate) async fn run(shared: Shared, shutdown: watch::Receiver<bool>) {
     supervise(&shared, Side::Inbound, shutdown, open, work).await;
 }
 
+/// A batch whose commit runs on the blocking pool while the next batch is received.
+type InFlight = tokio::task::JoinHandle<Result<(Vec<DeliveryTag>, Vec<DeliveryTag>), (Vec<DeliveryTag>, String)>>;
+
 /// Receives until shutdown (None) or a link failure (Some(error)).
+///
+/// Pipelined, one batch deep: while batch N commits, batch N+1 is taken from the queue, and N is
+/// settled while N+1 commits. Receiving, committing and settling touch different files (or the
+/// network), so they overlap instead of taking turns; each batch is still settled only after its
+/// own commit.
 async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &mut watch::Receiver<bool>) -> Option<String> {
+    let mut in_flight: Option<InFlight> = None;
     loop {
+        // With a commit in flight, take only what is there now: its settlement must not wait
+        // for new messages to arrive.
+        let wait = if in_flight.is_some() { std::time::Duration::ZERO } else { shared.config.receive_wait };
         let received = tokio::select! {
-            r = receiver.receive(shared.config.receive_batch, shared.config.receive_wait) => r,
-            _ = stopped(shutdown) => return None,
+            r = receiver.receive(shared.config.receive_batch, wait) => r,
+            _ = stopped(shutdown) => {
+                // Settle what is committed; anything else simply comes back after the restart.
+                if let Some(task) = in_flight.take() {
+                    return settle(receiver.as_mut(), task).await.err();
+                }
+                return None;
+            }
         };
+        if let Some(task) = in_flight.take() {
+            if let Err(e) = settle(receiver.as_mut(), task).await {
+                return Some(e);
+            }
+        }
         let deliveries = match received {
             Ok(d) => d,
             Err(e) => return Some(e.to_string()),
@@ -34,31 +57,33 @@ async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &
         if deliveries.is_empty() {
             continue;
         }
-        let (to_accept, to_release) = match commit(shared, deliveries).await {
-            Ok(split) => split,
-            Err((tags, error)) => {
-                // The commit failed: nothing of this batch is recorded, so all of it comes back.
-                tracing::error!(%error, count = tags.len(), "could not commit received messages; releasing them");
-                if let Err(e) = receiver.release(&tags).await {
-                    return Some(e.to_string());
-                }
-                // The store may be busy or the disk full: give it a moment.
-                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        if !to_accept.is_empty() {
-            if let Err(e) = receiver.accept(&to_accept).await {
-                // Committed but not settled: they will come back and be recorded as duplicates.
-                return Some(e.to_string());
-            }
-        }
-        if !to_release.is_empty() {
-            if let Err(e) = receiver.release(&to_release).await {
-                return Some(e.to_string());
-            }
-        }
+        let committing = shared.clone();
+        in_flight = Some(tokio::spawn(async move { commit(&committing, deliveries).await }));
     }
+}
+
+/// Waits for a batch's commit, then accepts or releases each message as its outcome says. A
+/// failed commit releases the whole batch (nothing of it is recorded, so all of it comes back).
+async fn settle(receiver: &mut dyn QueueReceiver, task: InFlight) -> Result<(), String> {
+    let outcome = task.await.map_err(|e| format!("commit task failed: {e}"))?;
+    let (to_accept, to_release) = match outcome {
+        Ok(split) => split,
+        Err((tags, error)) => {
+            tracing::error!(%error, count = tags.len(), "could not commit received messages; releasing them");
+            receiver.release(&tags).await.map_err(|e| e.to_string())?;
+            // The store may be busy or the disk full: give it a moment.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            return Ok(());
+        }
+    };
+    if !to_accept.is_empty() {
+        // Committed but not settled on failure: they come back and are recorded as duplicates.
+        receiver.accept(&to_accept).await.map_err(|e| e.to_string())?;
+    }
+    if !to_release.is_empty() {
+        receiver.release(&to_release).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Commits a batch; returns the tags to accept and to release, or on failure all tags.
