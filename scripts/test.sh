@@ -25,6 +25,17 @@ if [ -f tests/broker/start-rabbitmq.sh ]; then
   fi
 fi
 
+# A private CUPS scheduler for the printing tests: its test queue keeps each job's bytes.
+if [ -f tests/cups/start-cupsd.sh ]; then
+  if exports=$(bash tests/cups/start-cupsd.sh 2>"$logdir/cups.log"); then
+    eval "$exports"
+    trap 'bash tests/broker/stop-rabbitmq.sh --clean >/dev/null 2>&1 || true; bash tests/cups/stop-cupsd.sh >/dev/null 2>&1 || true' EXIT
+  else
+    echo "could not start the test CUPS scheduler:"; tail -20 "$logdir/cups.log"
+    failed=$((failed + 1)); status=1
+  fi
+fi
+
 count_cargo() {
   # Sums "test result: ok. N passed; M failed" lines of a cargo test log.
   local p f

@@ -123,3 +123,46 @@ fn printing_to_a_missing_queue_fails_clearly_and_keeps_the_file() {
     assert!(msg.contains("no-such-queue-cardbench"), "{msg}");
     assert!(path.exists(), "the file is kept for a reprint");
 }
+
+/// The print path end to end: a rendered slip goes through `lp` to a real CUPS scheduler
+/// (tests/cups/start-cupsd.sh: a private cupsd whose test queue keeps each job's bytes) and
+/// arrives unchanged.
+#[test]
+fn a_slip_printed_through_cups_arrives_byte_for_byte() {
+    if std::env::var("CARDBENCH_SKIP_CUPS_TESTS").as_deref() == Ok("1") {
+        eprintln!("CARDBENCH_SKIP_CUPS_TESTS=1: printing through CUPS not tested");
+        return;
+    }
+    let (Ok(printer), Ok(printed)) = (std::env::var("CARDBENCH_TEST_PRINTER"), std::env::var("CARDBENCH_TEST_PRINTED")) else {
+        panic!("no test CUPS: run tests/cups/start-cupsd.sh and export what it prints (or set CARDBENCH_SKIP_CUPS_TESTS=1)");
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir.path().join("data"));
+    let (parcel, _) = shipped_parcel(&store, 3);
+    let data = store.read(|c| PackingSlipData::load(c, parcel)).expect("load");
+    let pdf = render_packing_slip(&data, &config()).expect("render");
+    let before: std::collections::HashSet<_> = std::fs::read_dir(&printed).expect("printed dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
+
+    let path = dir.path().join("slip.pdf");
+    let result = cardbench_documents::print::print_or_save(&pdf, Some(&printer), &path).expect("queued");
+    let cardbench_documents::print::Printed::Queued { printer: queued_on, job } = result else { panic!("not queued: {result:?}") };
+    assert_eq!(queued_on, printer);
+    assert!(job.contains(&printer), "lp names the job: {job}");
+
+    // The scheduler runs the job asynchronously: wait for its output.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let arrived = loop {
+        let new: Vec<_> = std::fs::read_dir(&printed)
+            .expect("printed dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| !before.contains(p) && p.extension().is_none())
+            .collect();
+        if let Some(p) = new.first() {
+            break p.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "the job never reached the printer ({job})");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(std::fs::read(&arrived).expect("printed bytes"), pdf, "the printer got exactly the slip");
+    assert_eq!(std::fs::read(&path).expect("kept"), pdf, "and the file is kept for a reprint");
+}
