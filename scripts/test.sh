@@ -36,6 +36,18 @@ if [ -f tests/cups/start-cupsd.sh ]; then
   fi
 fi
 
+# A private pcscd with a virtual reader, and a virtual card the PC/SC tests put on and take off
+# (tests/pcsc/). The tests fail without it unless CARDBENCH_SKIP_PCSC_TESTS=1.
+if [ -f tests/pcsc/start-pcscd.sh ]; then
+  if exports=$(bash tests/pcsc/start-pcscd.sh 2>"$logdir/pcsc.log"); then
+    eval "$exports"
+    trap 'bash tests/broker/stop-rabbitmq.sh --clean >/dev/null 2>&1 || true; bash tests/cups/stop-cupsd.sh >/dev/null 2>&1 || true; bash tests/pcsc/stop-pcscd.sh >/dev/null 2>&1 || true' EXIT
+  else
+    echo "could not start the test pcscd:"; tail -20 "$logdir/pcsc.log"
+    failed=$((failed + 1)); status=1
+  fi
+fi
+
 count_cargo() {
   # Sums "test result: ok. N passed; M failed" lines of a cargo test log.
   local p f

@@ -45,6 +45,8 @@ pub struct Config {
     pub amqp_url: Option<String>,
     /// Packing slips, billing, shift reports: sender, masking, cost centres, printer.
     pub documents: cardbench_documents::DocumentsConfig,
+    /// PC/SC readers, the encoder hot folder, job export.
+    pub devices: cardbench_devices::DevicesConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +86,7 @@ impl Default for Config {
             servicebus: None,
             amqp_url: None,
             documents: cardbench_documents::DocumentsConfig::default(),
+            devices: cardbench_devices::DevicesConfig::default(),
         }
     }
 }
@@ -163,6 +166,7 @@ impl Config {
         if self.operator.as_deref().is_some_and(|o| o.trim().is_empty()) {
             return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
         }
+        self.devices.validate().map_err(|(setting, reason)| ConfigError::Invalid { setting, reason })?;
         Ok(())
     }
 
@@ -221,5 +225,26 @@ mod tests {
         std::fs::write(&path, "colour = \"blue\"\n").expect("write");
         let err = Config::load(&path).expect_err("unknown key");
         assert!(err.to_string().contains("colour"), "a typo in the file must be named: {err}");
+    }
+
+    #[test]
+    fn the_devices_section_is_read_checked_and_typos_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[devices.hotfolder]\nfolder = \"/srv/in\"\ncard_id_column = \"CardID\"\n[devices.hotfolder.columns]\nUID = \"MIFARE_UID\"\n\
+             [devices.export]\nfolder = \"/srv/jobs\"\nbom = true\n",
+        )
+        .expect("write");
+        let config = Config::load(&path).expect("valid devices section");
+        assert_eq!(config.devices.hotfolder.columns.get("UID").map(String::as_str), Some("MIFARE_UID"));
+        assert!(config.devices.export.bom);
+        std::fs::write(&path, "[devices.export]\nfolder = \"/x\"\n[devices.hotfolder]\nfolder = \"/x\"\n").expect("write");
+        let err = Config::load(&path).expect_err("same folder");
+        assert!(err.to_string().contains("devices.export.folder"), "{err}");
+        std::fs::write(&path, "[devices.hotfolder]\nfoldr = \"/x\"\n").expect("write");
+        let err = Config::load(&path).expect_err("typo");
+        assert!(err.to_string().contains("foldr"), "{err}");
     }
 }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod cards;
 pub mod conflicts;
 mod error;
+pub mod hotfolder_files;
 pub mod inbox;
 pub mod link_status;
 mod migrate;

@@ -19,10 +19,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "worklist_cursor_index",
         sql: include_str!("../migrations/0003_worklist_cursor_index.sql"),
     },
+    Migration { version: 4, name: "hotfolder_files", sql: include_str!("../migrations/0004_hotfolder_files.sql") },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(

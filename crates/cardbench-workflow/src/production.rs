@@ -61,67 +61,53 @@ impl Workflow {
     /// field is present, and queues CARD_PRODUCED — all in one transaction.
     pub fn produce(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ProduceResult> {
         let operator = check_operator(operator)?;
-        self.store().write(|tx| {
-            let card = load_card(tx, card_id)?;
-            let now = cardbench_store::time::now();
-            store_readouts(tx, &card, values, source, &now)?;
-            let stored: IndexMap<String, String> =
-                readouts::for_card(tx, card_id)?.into_iter().map(|r| (r.field, r.value)).collect();
-            let expected = &card.request.card.expected_report_data_fields;
-            let missing: Vec<String> = expected.iter().filter(|f| !stored.contains_key(*f)).cloned().collect();
-            if !missing.is_empty() {
-                return Err(WorkflowError::MissingReadouts { card_id: card_id.to_owned(), missing });
-            }
-            // Exactly the expected fields, in the request's order.
-            let report_data: IndexMap<String, String> =
-                expected.iter().map(|f| (f.clone(), stored.get(f).cloned().unwrap_or_default())).collect();
-            let body = CardProduced {
-                organisation_id: card.organisation_id.clone(),
-                shipment_id: card.shipment_id.clone(),
-                card_id: card.card_id.clone(),
-                produced: chrono::Utc::now(),
-                report_data: report_data.clone(),
-            };
-            let json = serde_json::to_string(&body).map_err(|source| WorkflowError::Encode { what: "CARD_PRODUCED", source })?;
-            let queued = outbox::insert(
-                tx,
-                &NewOutboxRow {
-                    subject: Subject::CardProduced.as_str(),
-                    correlation_id: None,
-                    body: &json,
-                    card_id: Some(card_id),
-                    shipment_id: Some(&card.shipment_id),
-                    created_at: &now,
-                },
-            )?;
-            cards::set_status(
-                tx,
-                card_id,
-                CardStatus::Produced,
-                &StatusChange {
-                    produced_message_id: Some(Some(&queued.message_id)),
-                    produced_at: Some(Some(&now)),
-                    report_ok_at: Some(None),
-                    last_error: Some(None),
-                    ..Default::default()
-                },
-                &now,
-            )?;
-            audit::record(
-                tx,
-                &NewAudit {
-                    at: &now,
-                    operator,
-                    action: actions::PRODUCED,
-                    card_id: Some(card_id),
-                    shipment_id: Some(&card.shipment_id),
-                    details: Some(&serde_json::json!({ "messageId": queued.message_id, "source": source })),
-                },
-            )?;
-            Ok(ProduceResult { card_id: card_id.to_owned(), message_id: queued.message_id, report_data })
-        })
+        self.store().write(|tx| produce_in(tx, operator, card_id, values, source, false))
     }
 
+    /// One physical action per card (a chip on a reader, a scan): stores `values` and, when every
+    /// expected field is then present, queues CARD_PRODUCED — in one transaction, so a refusal
+    /// leaves the card exactly as it was.
+    pub fn apply_readouts(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ApplyOutcome> {
+        let operator = check_operator(operator)?;
+        self.store().write(|tx| apply_readouts_in(tx, operator, card_id, values, source, false))
+    }
+
+    /// Applies many cards' readouts in ONE transaction (an encoder's result file: one fsync for
+    /// 10,000 rows instead of 10,000). Each row runs under its own savepoint, so a refused row
+    /// leaves nothing behind and the other rows still apply. `complete_only`: a row that would
+    /// leave expected fields missing is refused instead of saved. Values for fields the row's card
+    /// does not expect are left out (a result file has columns for many kinds of card). `also`
+    /// runs in the same transaction after the rows (e.g. to record that a file was taken).
+    pub fn apply_readout_batch<T>(
+        &self,
+        operator: &str,
+        rows: &[(String, Vec<ReadoutInput>)],
+        source: &str,
+        complete_only: bool,
+        also: impl FnOnce(&Connection, &[Result<ApplyOutcome>]) -> Result<T>,
+    ) -> Result<(Vec<Result<ApplyOutcome>>, T)> {
+        let operator = check_operator(operator)?;
+        self.store().write(|tx| {
+            let mut results = Vec::with_capacity(rows.len());
+            for (card_id, values) in rows {
+                tx.execute_batch("SAVEPOINT batch_row").map_err(cardbench_store::StoreError::from)?;
+                let result = if complete_only {
+                    produce_in(tx, operator, card_id, values, source, true).map(ApplyOutcome::Produced)
+                } else {
+                    apply_readouts_in(tx, operator, card_id, values, source, true)
+                };
+                let end = if result.is_ok() { "RELEASE batch_row" } else { "ROLLBACK TO batch_row; RELEASE batch_row" };
+                tx.execute_batch(end).map_err(cardbench_store::StoreError::from)?;
+                // A store failure is not a row problem: abandon the whole batch.
+                if let Err(WorkflowError::Store(e)) = result {
+                    return Err(WorkflowError::Store(e));
+                }
+                results.push(result);
+            }
+            let extra = also(tx, &results)?;
+            Ok((results, extra))
+        })
+    }
     /// A misprint or a bad chip: the card is made again. Its readouts are cleared and it goes back
     /// to `received`; a REPORT_OK for the old production is then ignored. Refused once shipped.
     pub fn spoil(&self, operator: &str, card_id: &str, reason: &str) -> Result<()> {
@@ -180,6 +166,131 @@ pub mod actions {
 
 pub(crate) fn load_card(conn: &Connection, card_id: &str) -> Result<CardRow> {
     cards::get(conn, card_id)?.ok_or_else(|| WorkflowError::UnknownCard(card_id.to_owned()))
+}
+
+/// What applying readouts did to a card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+pub enum ApplyOutcome {
+    /// Saved; the card still misses `missing` (or has them all and waits to be produced).
+    Saved { card_id: String, status: CardStatus, missing: Vec<String> },
+    /// All expected fields present: CARD_PRODUCED queued.
+    Produced(ProduceResult),
+}
+
+fn apply_readouts_in(
+    tx: &Connection,
+    operator: &str,
+    card_id: &str,
+    values: &[ReadoutInput],
+    source: &str,
+    only_expected: bool,
+) -> Result<ApplyOutcome> {
+    let card = load_card(tx, card_id)?;
+    let now = cardbench_store::time::now();
+    let values = expected_only(&card, values, only_expected);
+    store_readouts(tx, &card, &values, source, &now)?;
+    let stored = readouts::for_card(tx, card_id)?;
+    let missing: Vec<String> = card
+        .request
+        .card
+        .expected_report_data_fields
+        .iter()
+        .filter(|f| !stored.iter().any(|r| &r.field == *f))
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        // store_readouts is idempotent for the same values: the produce path re-checks them.
+        return produce_in(tx, operator, card_id, &[], source, false).map(ApplyOutcome::Produced);
+    }
+    audit::record(
+        tx,
+        &NewAudit {
+            at: &now,
+            operator,
+            action: actions::READOUTS_SAVED,
+            card_id: Some(card_id),
+            shipment_id: Some(&card.shipment_id),
+            details: Some(&serde_json::json!({ "fields": values.iter().map(|v| &v.field).collect::<Vec<_>>(), "source": source })),
+        },
+    )?;
+    let status = cards::get(tx, card_id)?.map_or(card.status, |c| c.status);
+    Ok(ApplyOutcome::Saved { card_id: card_id.to_owned(), status, missing })
+}
+
+fn produce_in(
+    tx: &Connection,
+    operator: &str,
+    card_id: &str,
+    values: &[ReadoutInput],
+    source: &str,
+    only_expected: bool,
+) -> Result<ProduceResult> {
+    let card = load_card(tx, card_id)?;
+    let now = cardbench_store::time::now();
+    let values = expected_only(&card, values, only_expected);
+    store_readouts(tx, &card, &values, source, &now)?;
+    let stored: IndexMap<String, String> = readouts::for_card(tx, card_id)?.into_iter().map(|r| (r.field, r.value)).collect();
+    let expected = &card.request.card.expected_report_data_fields;
+    let missing: Vec<String> = expected.iter().filter(|f| !stored.contains_key(*f)).cloned().collect();
+    if !missing.is_empty() {
+        return Err(WorkflowError::MissingReadouts { card_id: card_id.to_owned(), missing });
+    }
+    // Exactly the expected fields, in the request's order.
+    let report_data: IndexMap<String, String> =
+        expected.iter().map(|f| (f.clone(), stored.get(f).cloned().unwrap_or_default())).collect();
+    let body = CardProduced {
+        organisation_id: card.organisation_id.clone(),
+        shipment_id: card.shipment_id.clone(),
+        card_id: card.card_id.clone(),
+        produced: chrono::Utc::now(),
+        report_data: report_data.clone(),
+    };
+    let json = serde_json::to_string(&body).map_err(|source| WorkflowError::Encode { what: "CARD_PRODUCED", source })?;
+    let queued = outbox::insert(
+        tx,
+        &NewOutboxRow {
+            subject: Subject::CardProduced.as_str(),
+            correlation_id: None,
+            body: &json,
+            card_id: Some(card_id),
+            shipment_id: Some(&card.shipment_id),
+            created_at: &now,
+        },
+    )?;
+    cards::set_status(
+        tx,
+        card_id,
+        CardStatus::Produced,
+        &StatusChange {
+            produced_message_id: Some(Some(&queued.message_id)),
+            produced_at: Some(Some(&now)),
+            report_ok_at: Some(None),
+            last_error: Some(None),
+            ..Default::default()
+        },
+        &now,
+    )?;
+    audit::record(
+        tx,
+        &NewAudit {
+            at: &now,
+            operator,
+            action: actions::PRODUCED,
+            card_id: Some(card_id),
+            shipment_id: Some(&card.shipment_id),
+            details: Some(&serde_json::json!({ "messageId": queued.message_id, "source": source })),
+        },
+    )?;
+    Ok(ProduceResult { card_id: card_id.to_owned(), message_id: queued.message_id, report_data })
+}
+
+fn expected_only<'a>(card: &CardRow, values: &'a [ReadoutInput], only_expected: bool) -> std::borrow::Cow<'a, [ReadoutInput]> {
+    if !only_expected {
+        return std::borrow::Cow::Borrowed(values);
+    }
+    let expected = &card.request.card.expected_report_data_fields;
+    std::borrow::Cow::Owned(values.iter().filter(|v| expected.contains(&v.field)).cloned().collect())
 }
 
 /// Validates every value (all problems at once), refuses a value already reported for another

@@ -1,8 +1,10 @@
 //! One module per command group; `dispatch` routes the parsed command line.
 
 mod bench;
+mod bench_hotfolder;
 mod cards;
 mod config;
+pub(crate) mod devices;
 mod documents;
 mod production;
 mod queue;
@@ -39,5 +41,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::ShiftReport(p) => documents::shift_report(&ctx, &p),
         Command::CheckConnection => servicebus::check_connection(&ctx),
         Command::DeadLetters(c) => servicebus::dead_letters(&ctx, c),
+        Command::Reader(c) => devices::reader(&ctx, c),
+        Command::Hotfolder(c) => devices::hotfolder(&ctx, c),
+        Command::ExportJob(args) => devices::export_job(&ctx, &args),
     }
 }
