@@ -20,10 +20,15 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_worklist_cursor_index.sql"),
     },
     Migration { version: 4, name: "hotfolder_files", sql: include_str!("../migrations/0004_hotfolder_files.sql") },
+    Migration {
+        version: 5,
+        name: "inbox_child_indexes",
+        sql: include_str!("../migrations/0005_inbox_child_indexes.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(
