@@ -20,8 +20,15 @@ pub(crate) async fn run(shared: Shared, shutdown: watch::Receiver<bool>) {
     supervise(&shared, Side::Inbound, shutdown, open, work).await;
 }
 
+/// What a committed batch asks of the transport, and the event to publish once it is done.
+struct Committed {
+    accept: Vec<DeliveryTag>,
+    release: Vec<DeliveryTag>,
+    ingested: RuntimeEvent,
+}
+
 /// A batch whose commit runs on the blocking pool while the next batch is received.
-type InFlight = tokio::task::JoinHandle<Result<(Vec<DeliveryTag>, Vec<DeliveryTag>), (Vec<DeliveryTag>, String)>>;
+type InFlight = tokio::task::JoinHandle<Result<Committed, (Vec<DeliveryTag>, String)>>;
 
 /// Receives until shutdown (None) or a link failure (Some(error)).
 ///
@@ -40,13 +47,13 @@ async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &
             _ = stopped(shutdown) => {
                 // Settle what is committed; anything else simply comes back after the restart.
                 if let Some(task) = in_flight.take() {
-                    return settle(receiver.as_mut(), task).await.err();
+                    return settle(shared, receiver.as_mut(), task).await.err();
                 }
                 return None;
             }
         };
         if let Some(task) = in_flight.take() {
-            if let Err(e) = settle(receiver.as_mut(), task).await {
+            if let Err(e) = settle(shared, receiver.as_mut(), task).await {
                 return Some(e);
             }
         }
@@ -64,10 +71,12 @@ async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &
 
 /// Waits for a batch's commit, then accepts or releases each message as its outcome says. A
 /// failed commit releases the whole batch (nothing of it is recorded, so all of it comes back).
-async fn settle(receiver: &mut dyn QueueReceiver, task: InFlight) -> Result<(), String> {
+/// `Ingested` goes out only once the batch is settled, so "settled" in it is true: a watcher (the
+/// status line, `cardbench bench`) never counts a message the queue still holds.
+async fn settle(shared: &Shared, receiver: &mut dyn QueueReceiver, task: InFlight) -> Result<(), String> {
     let outcome = task.await.map_err(|e| format!("commit task failed: {e}"))?;
-    let (to_accept, to_release) = match outcome {
-        Ok(split) => split,
+    let Committed { accept: to_accept, release: to_release, ingested } = match outcome {
+        Ok(committed) => committed,
         Err((tags, error)) => {
             tracing::error!(%error, count = tags.len(), "could not commit received messages; releasing them");
             receiver.release(&tags).await.map_err(|e| e.to_string())?;
@@ -83,11 +92,12 @@ async fn settle(receiver: &mut dyn QueueReceiver, task: InFlight) -> Result<(), 
     if !to_release.is_empty() {
         receiver.release(&to_release).await.map_err(|e| e.to_string())?;
     }
+    shared.publish(ingested);
     Ok(())
 }
 
 /// Commits a batch; returns the tags to accept and to release, or on failure all tags.
-async fn commit(shared: &Shared, deliveries: Vec<Delivery>) -> Result<(Vec<DeliveryTag>, Vec<DeliveryTag>), (Vec<DeliveryTag>, String)> {
+async fn commit(shared: &Shared, deliveries: Vec<Delivery>) -> Result<Committed, (Vec<DeliveryTag>, String)> {
     let tags: Vec<DeliveryTag> = deliveries.iter().map(|d| d.tag).collect();
     let result = shared
         .blocking(move |wf| {
@@ -121,8 +131,8 @@ async fn commit(shared: &Shared, deliveries: Vec<Delivery>) -> Result<(Vec<Deliv
     if wake {
         shared.outbox_wake.notify_one();
     }
-    shared.publish(RuntimeEvent::Ingested { accepted, duplicate, rejected, ignored, released: release.len() });
-    Ok((accept, release))
+    let ingested = RuntimeEvent::Ingested { accepted, duplicate, rejected, ignored, released: release.len() };
+    Ok(Committed { accept, release, ingested })
 }
 
 fn envelope(d: &Delivery) -> Envelope<'_> {

@@ -36,6 +36,9 @@ pub fn bench(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
     if wants("slip") {
         slip()?;
     }
+    if wants("broker") {
+        runtime.block_on(super::bench_broker::broker(scratch.path(), ctx.config.amqp_url.as_deref(), args.messages))?;
+    }
     Ok(())
 }
 
@@ -66,7 +69,7 @@ fn bench_dir(ctx: &Context) -> anyhow::Result<std::path::PathBuf> {
 }
 
 /// Realistic request bodies, as the simulator would send them.
-fn request_bodies(n: u32) -> Vec<Vec<u8>> {
+pub(super) fn request_bodies(n: u32) -> Vec<Vec<u8>> {
     (0..n)
         .map(|i| {
             let body = serde_json::json!({
@@ -311,6 +314,6 @@ fn worklist(dir: &Path, n: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn ms(d: Duration) -> f64 {
+pub(super) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

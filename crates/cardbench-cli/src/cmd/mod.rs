@@ -1,6 +1,7 @@
 //! One module per command group; `dispatch` routes the parsed command line.
 
 mod bench;
+mod bench_broker;
 mod bench_hotfolder;
 mod cards;
 mod config;

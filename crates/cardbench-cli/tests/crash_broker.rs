@@ -1,0 +1,208 @@
+//! Crash safety over a real AMQP 1.0 broker (RabbitMQ on loopback, from
+//! tests/broker/start-rabbitmq.sh): the real `cardbench run` binary ingests requests from the
+//! broker and is killed with SIGKILL again and again — at random moments, and right after it
+//! committed a batch (the moment between commit and accept) — then restarted. Afterwards:
+//! - the inbound queue is empty, every request NGOC sent is in the store once as a card,
+//! - among accepted inbox rows every messageId is unique; a request that came back after a kill
+//!   is recorded as a duplicate, with no second effect,
+//! - and such redeliveries really happened (else the test proved nothing).
+//!
+//! Fails when no broker is reachable, unless CARDBENCH_SKIP_BROKER_TESTS=1.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
+use cardbench_sim::{SimConfig, Simulator};
+use cardbench_store::Store;
+use cardbench_store::cards;
+use cardbench_store::inbox::{self, InboxFilter, Outcome};
+use rand::{Rng, SeedableRng};
+
+/// Kill cycles at least; more (up to MAX_KILLS) while no kill has yet landed between a commit
+/// and its accept.
+const KILLS: usize = 24;
+const MAX_KILLS: usize = 60;
+/// Requests put on the queue before every daemon start, so each one finds work to be killed in.
+const WAVE: u32 = 40;
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The test broker's URL. Missing → the test fails (CI must not skip it silently), unless
+/// CARDBENCH_SKIP_BROKER_TESTS=1.
+fn broker_url() -> Option<String> {
+    if let Ok(url) = std::env::var("CARDBENCH_TEST_AMQP_URL")
+        && !url.trim().is_empty()
+    {
+        return Some(url.trim().to_owned());
+    }
+    let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
+    if let Ok(url) = std::fs::read_to_string(dir.join("amqp-url"))
+        && !url.trim().is_empty()
+    {
+        return Some(url.trim().to_owned());
+    }
+    if std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1") {
+        eprintln!("CARDBENCH_SKIP_BROKER_TESTS=1: broker test skipped");
+        return None;
+    }
+    panic!("no test broker: run `eval \"$(tests/broker/start-rabbitmq.sh)\"` or set CARDBENCH_SKIP_BROKER_TESTS=1");
+}
+
+/// Fresh durable queues for this test, so parallel tests never share a queue.
+fn declare(queues: &[&str]) {
+    let out = Command::new("bash")
+        .arg(repo_root().join("tests/broker/start-rabbitmq.sh"))
+        .args(queues)
+        .output()
+        .expect("run the broker script");
+    assert!(out.status.success(), "declaring {queues:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn daemon(dir: &Path, url: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_cardbench"))
+        .args(["run", "--no-sim"])
+        .env("CARDBENCH_DATA_DIR", dir)
+        .env("CARDBENCH_CONFIG", dir.join("config.toml"))
+        .env("CARDBENCH_AMQP_URL", url)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the daemon")
+}
+
+fn inbox_rows(store: &Store) -> Vec<inbox::InboxRow> {
+    store.read(|c| inbox::list(c, &InboxFilter { limit: Some(1_000_000), ..Default::default() })).expect("inbox")
+}
+
+fn inbox_count(store: &Store) -> i64 {
+    store.read(inbox::count_by_outcome).expect("count").iter().map(|(_, n)| n).sum()
+}
+
+fn duplicates(store: &Store) -> i64 {
+    store.read(inbox::count_by_outcome).expect("count").iter().filter(|(o, _)| *o == Outcome::Duplicate).map(|(_, n)| n).sum()
+}
+
+#[test]
+fn kill_9_between_commit_and_accept_brings_the_message_back_without_a_second_effect() {
+    let Some(url) = broker_url() else { return };
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let (inbound, outbound) = (format!("crash-in-{tag}"), format!("crash-out-{tag}"));
+    declare(&[&inbound, &outbound]);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The queues go in the config file; the broker comes from CARDBENCH_AMQP_URL, as in production.
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!("simulator = false\n[queues]\ninbound = \"{inbound}\"\noutbound = \"{outbound}\"\n"),
+    )
+    .expect("config");
+    // The store is created before any daemon, as `cardbench` would on first start.
+    let store = Store::open_in(dir.path()).expect("store");
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio");
+    let amqp = ServiceBusConfig::from_amqp_url(&url, &inbound, &outbound).expect("broker url");
+    let sim_config = SimConfig { requests_queue: inbound.clone(), notifications_queue: outbound.clone(), seed: Some(3), ..SimConfig::default() };
+    let sim = Simulator::open(&dir.path().join("ngoc"), sim_config, Arc::new(AmqpConnector::new(amqp.clone()))).expect("sim");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2027);
+    let mut card_ids: Vec<String> = Vec::new();
+
+    let mut kill = 0;
+    while kill < KILLS || (duplicates(&store) == 0 && kill < MAX_KILLS) {
+        card_ids.extend(rt.block_on(sim.generate(WAVE)).expect("generate").card_ids);
+        let mut child = daemon(dir.path(), &url);
+        let born = Instant::now();
+        if kill % 2 == 0 {
+            // Right after a commit: the moment the inbox grows, the batch is committed and its
+            // accept is at best on its way.
+            let before = inbox_count(&store);
+            while inbox_count(&store) == before && born.elapsed() < Duration::from_secs(2) {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        } else {
+            std::thread::sleep(Duration::from_millis(rng.random_range(20..600)));
+        }
+        child.kill().expect("SIGKILL the daemon");
+        child.wait().expect("reap");
+        kill += 1;
+    }
+    let redelivered = duplicates(&store);
+
+    // A last daemon runs until every request is in, then stops cleanly (SIGINT).
+    let mut child = daemon(dir.path(), &url);
+    let start = Instant::now();
+    let expected: HashSet<String> =
+        rt.block_on(sim.sent()).expect("sim sent").into_iter().map(|m| m.message_id).collect();
+    loop {
+        let accepted: HashSet<String> = inbox_rows(&store)
+            .into_iter()
+            .filter(|r| r.outcome == Outcome::Accepted)
+            .filter_map(|r| r.message_id)
+            .collect();
+        if expected.is_subset(&accepted) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "not drained: {} of {} requests in", accepted.len(), expected.len());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Give the last batch's accept time to reach the broker, then stop the way Ctrl-C does.
+    std::thread::sleep(Duration::from_millis(500));
+    let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill -INT");
+    assert!(interrupted.success());
+    let exited = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if exited.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("the daemon did not stop on SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // The inbound queue is empty: nothing is left locked or waiting once every link is gone.
+    let left = rt.block_on(async {
+        let mut receiver = AmqpConnector::new(amqp.clone()).open_receiver(&inbound).await.expect("receiver");
+        let got = cardbench_transport::QueueReceiver::receive(&mut receiver, 100, Duration::from_secs(2)).await.expect("receive");
+        receiver.close().await;
+        got.len()
+    });
+    assert_eq!(left, 0, "the inbound queue must be empty");
+
+    // Every request NGOC sent is recorded once as accepted; the copies a kill brought back are
+    // recorded as duplicates of it, never as a second request.
+    assert_eq!(expected.len(), card_ids.len(), "one request per generated card");
+    let rows = inbox_rows(&store);
+    let mut accepted_times: HashMap<&str, usize> = HashMap::new();
+    for row in &rows {
+        let id = row.message_id.as_deref().expect("every request has a messageId");
+        assert!(expected.contains(id), "inbox row #{} has a messageId NGOC never sent", row.id);
+        match row.outcome {
+            Outcome::Accepted => *accepted_times.entry(id).or_default() += 1,
+            Outcome::Duplicate => {}
+            other => panic!("inbox row #{} is {other:?}: a clean request must be accepted or a duplicate", row.id),
+        }
+    }
+    for id in &expected {
+        assert_eq!(accepted_times.get(id.as_str()), Some(&1), "request {id} must be accepted exactly once");
+    }
+    let duplicate_rows = rows.iter().filter(|r| r.outcome == Outcome::Duplicate).count();
+
+    // No card lost, none twice.
+    let all = store.read(|c| cards::worklist(c, &cards::WorklistFilter { limit: Some(100_000), ..Default::default() })).expect("cards");
+    assert_eq!(all.rows.len(), card_ids.len(), "one card per request");
+    let in_store: HashSet<&str> = all.rows.iter().map(|r| r.card_id.as_str()).collect();
+    for card_id in &card_ids {
+        assert!(in_store.contains(card_id.as_str()), "card {card_id} was lost");
+    }
+
+    eprintln!(
+        "{kill} kills, {} requests, {duplicate_rows} redelivered copies recorded as duplicates ({redelivered} during the kills)",
+        expected.len()
+    );
+    assert!(redelivered > 0, "no kill landed between a commit and its accept in {kill} tries: the test proved nothing");
+}
