@@ -381,7 +381,8 @@ impl HotFolder {
         let rows_total = parsed.rows.len() + problems.len();
         let batch: Vec<(String, Vec<ReadoutInput>)> = parsed.rows.iter().map(|r| (r.card_id.clone(), r.values.clone())).collect();
         let refused_before = problems.len();
-        let (results, ()) = self.workflow.apply_readout_batch(&self.operator, &batch, SOURCE, true, |tx, results| {
+        let started = Instant::now();
+        let (results, rows_done) = self.workflow.apply_readout_batch(&self.operator, &batch, SOURCE, true, |tx, results| {
             let refused = refused_before + results.iter().filter(|r| r.is_err()).count();
             let record = HotfolderFileRow {
                 sha256: sha256.clone(),
@@ -392,8 +393,9 @@ impl HotFolder {
                 rows_refused: i64::try_from(refused).unwrap_or(i64::MAX),
             };
             hotfolder_files::insert(tx, &record)?;
-            Ok(())
+            Ok(started.elapsed())
         })?;
+        let committed = started.elapsed();
         let mut applied = 0;
         let mut produced = 0;
         for (row, result) in parsed.rows.iter().zip(results) {
@@ -422,7 +424,15 @@ impl HotFolder {
             (FileOutcome::Failed, FAILED_DIR, Some(text))
         };
         let moved_to = self.move_aside(path, dir, text.as_deref())?;
-        tracing::info!(file = %file_name, rows = rows_total, applied, refused = problems.len(), "result file taken");
+        tracing::info!(
+            file = %file_name,
+            rows = rows_total,
+            applied,
+            refused = problems.len(),
+            apply_ms = rows_done.as_millis(),
+            commit_ms = (committed - rows_done).as_millis(),
+            "result file taken"
+        );
         Ok(FileReport { file_name, sha256, outcome, rows_total, rows_applied: applied, produced, problems, file_problem: None, moved_to })
     }
 

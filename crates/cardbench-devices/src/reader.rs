@@ -354,3 +354,34 @@ fn service_lost(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcsc_errors_become_what_the_operator_must_do() {
+        assert!(matches!(read_error("R", pcsc::Error::ReaderUnavailable), DevicesError::ReaderUnplugged { .. }));
+        assert!(matches!(read_error("R", pcsc::Error::UnknownReader), DevicesError::ReaderUnplugged { .. }));
+        assert!(matches!(read_error("R", pcsc::Error::RemovedCard), DevicesError::CardRemovedEarly { .. }));
+        assert!(matches!(read_error("R", pcsc::Error::NoSmartcard), DevicesError::CardRemovedEarly { .. }));
+        assert!(matches!(read_error("R", pcsc::Error::UnresponsiveCard), DevicesError::CardMute { .. }));
+        assert!(matches!(read_error("R", pcsc::Error::NoService), DevicesError::NoService(_)));
+        let e = read_error("R", pcsc::Error::ReaderUnavailable);
+        assert!(e.to_string().contains("unplugged"), "{e}");
+    }
+
+    #[test]
+    fn a_chip_fills_only_the_fields_it_can_give() {
+        let chip = ChipRead { reader: "R".into(), uid: "04A22B1C".into(), atr: "3B00".into() };
+        let expected = vec!["PRINT_SERIAL".to_owned(), "ATR".to_owned(), "MIFARE_UID".to_owned()];
+        let got = chip_readouts(&chip, &expected);
+        assert_eq!(got, vec![
+            ReadoutInput { field: "ATR".into(), value: "3B00".into() },
+            ReadoutInput { field: "MIFARE_UID".into(), value: "04A22B1C".into() },
+        ]);
+        assert!(matches_filter("ACS ACR122U PICC Interface 00 00", Some("acr122")));
+        assert!(!matches_filter("Yubico YubiKey", Some("acr122")));
+        assert!(matches_filter("anything", None));
+    }
+}

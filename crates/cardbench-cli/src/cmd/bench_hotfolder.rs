@@ -25,7 +25,7 @@ pub fn hotfolder(dir: &Path, rows: usize) -> anyhow::Result<()> {
             .map(|id| {
                 let body = serde_json::json!({
                     "organisationId": "ORG-1", "shipmentId": format!("S-{}", &id[2..8]), "ordered": "2026-11-20T08:30:00+01:00",
-                    "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE"},
+                    "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": "Åsa Öberg"},
                     "card": {"articleId": "ART-STAFF", "cardId": id, "cardElements": {"NAME": "Åsa Öberg"},
                              "expectedReportDataFields": ["MIFARE_UID"]},
                     "accessories": []
@@ -37,7 +37,10 @@ pub fn hotfolder(dir: &Path, rows: usize) -> anyhow::Result<()> {
             .iter()
             .map(|(id, body)| Envelope { message_id: Some(id), subject: Some(Subject::RequestSent.as_str()), body, ..Default::default() })
             .collect();
-        workflow.ingest(&envelopes)?;
+        let report = workflow.ingest(&envelopes)?;
+        if let Some(refused) = report.outcomes.iter().find(|o| !matches!(o, cardbench_workflow::IngestOutcome::Accepted { .. })) {
+            anyhow::bail!("a bench request was not accepted: {refused:?}");
+        }
     }
     crate::say!("  ({rows} cards received in {:.1} s)", setup.elapsed().as_secs_f64());
 
