@@ -365,8 +365,3 @@ pub fn count_by_status(conn: &Connection) -> Result<Vec<(CardStatus, i64)>> {
     Ok(out)
 }
 
-/// Points a card at the inbox row of the request that created it.
-pub fn link_request(conn: &Connection, card_id: &str, inbox_id: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE cards SET request_inbox_id = ?2 WHERE card_id = ?1")?.execute(params![card_id, inbox_id])?;
-    Ok(())
-}

@@ -66,8 +66,11 @@ struct Decision {
 }
 
 enum FollowUp {
-    /// Point the new card at the request that created it.
-    LinkRequest(String),
+    /// Put the new card on the worklist, pointing at the request (inbox row) that created it.
+    /// Written after the inbox row rather than linked to it afterwards: a card pointing at a row
+    /// not yet written is a deferred foreign-key violation, and while one is outstanding SQLite
+    /// checks every inbox insert against the child tables.
+    InsertCard(Box<ExternalProductionData>),
     /// Keep the conflicting request for a person to resolve.
     Conflict(String),
     /// Tell the screens NGOC reported an error.
@@ -145,11 +148,12 @@ impl Workflow {
 
 /// One message inside its own savepoint.
 fn ingest_one(conn: &Connection, envelope: &Envelope<'_>, events: &mut Vec<WorkflowEvent>) -> Result<IngestOutcome> {
-    conn.execute_batch("SAVEPOINT ingest_one").map_err(StoreError::from)?;
+    // Cached statements: parsing the savepoint SQL again for every message is measurable.
+    conn.prepare_cached("SAVEPOINT ingest_one").and_then(|mut s| s.execute([])).map_err(StoreError::from)?;
     let now = cardbench_store::time::now();
     match record(conn, envelope, &now) {
         Ok((outcome, mut new_events)) => {
-            conn.execute_batch("RELEASE ingest_one").map_err(StoreError::from)?;
+            conn.prepare_cached("RELEASE ingest_one").and_then(|mut s| s.execute([])).map_err(StoreError::from)?;
             events.append(&mut new_events);
             Ok(outcome)
         }
@@ -198,7 +202,7 @@ fn write_decision(
     )?;
     let mut events = decision.events;
     match decision.follow_up {
-        Some(FollowUp::LinkRequest(card_id)) => cards::link_request(conn, &card_id, inbox_id)?,
+        Some(FollowUp::InsertCard(request)) => cards::insert(conn, &request, inbox_id, now)?,
         Some(FollowUp::Conflict(card_id)) => {
             conflicts::insert(conn, &card_id, inbox_id, now)?;
         }
@@ -317,12 +321,11 @@ fn apply_request(conn: &Connection, request: ExternalProductionData, now: &str) 
         }
     }
     shipments::ensure(conn, &shipment_id, &request.organisation_id, now)?;
-    // The card row points at its inbox row, which is written after this decision: insert it with
-    // id 0 and link it in the follow-up, inside the same savepoint.
-    cards::insert(conn, &request, 0, now)?;
+    // The card row points at its inbox row, which is written after this decision: the follow-up
+    // inserts it, inside the same savepoint.
     let events = vec![WorkflowEvent::CardReceived { card_id: card_id.clone(), shipment_id: shipment_id.clone() }];
-    let mut decision = Decision::accepted(Some(card_id.clone()), Some(shipment_id), events);
-    decision.follow_up = Some(FollowUp::LinkRequest(card_id));
+    let mut decision = Decision::accepted(Some(card_id), Some(shipment_id), events);
+    decision.follow_up = Some(FollowUp::InsertCard(Box::new(request)));
     Ok(decision)
 }
 
