@@ -142,10 +142,11 @@ fn a_file_written_slowly_is_taken_only_once_complete() {
     let card_ids = ids("C-", 50);
     b.cards(&card_ids, &["MIFARE_UID"]);
     let folder = b.dir.path().join("hot");
-    let hot = HotFolder::new(b.wf.clone(), OPERATOR, &folder, config(400)).expect("hot folder");
+    // A settle time well above the pauses below, so a slow CI machine cannot make a pause look final.
+    let hot = HotFolder::new(b.wf.clone(), OPERATOR, &folder, config(1000)).expect("hot folder");
     let (tx, rx) = mpsc::channel();
     let watch = hot.watch(tx).expect("watch");
-    // The encoder writes its file in pieces, 150 ms apart (less than the settle time), under its
+    // The encoder writes its file in pieces, 150 ms apart (far less than the settle time), under its
     // final name.
     let path = folder.join("slow.csv");
     let mut file = std::fs::File::create(&path).expect("create");
