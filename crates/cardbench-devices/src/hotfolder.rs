@@ -345,7 +345,8 @@ impl HotFolder {
                 "{file_name}: the same content was already taken at {} as {} ({} row(s) applied then); nothing was applied again.\n",
                 seen.taken_at, seen.file_name, seen.rows_applied
             );
-            let moved_to = self.move_aside(path, dir, (outcome == FileOutcome::AlreadyTaken).then_some(note.as_str()))?;
+            // A file that goes to failed/ always has its reason beside it.
+            let moved_to = self.move_aside(path, dir, (dir == FAILED_DIR).then_some(note.as_str()))?;
             tracing::info!(file = %file_name, outcome = ?outcome, "result file seen before");
             return Ok(FileReport {
                 file_name,

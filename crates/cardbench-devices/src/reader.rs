@@ -236,6 +236,9 @@ fn watch_loop(shared: &std::sync::Mutex<Option<Context>>, stop: &AtomicBool, fil
     // Reader name → last known state (PRESENT or not), to tell insert from remove.
     let mut known: BTreeMap<String, ReaderState> = BTreeMap::new();
     let mut pnp = ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE);
+    // Where the PnP pseudo-reader is unknown (macOS, some Windows setups) readers being plugged in
+    // can only be seen by listing again: then, and only then, wake every second.
+    let mut pnp_supported = true;
     let send = |e: ReaderEvent| events.send(e).is_ok();
     while !stop.load(Ordering::SeqCst) {
         let Some(ctx) = current_ctx(shared) else { return };
@@ -264,16 +267,26 @@ fn watch_loop(shared: &std::sync::Mutex<Option<Context>>, stop: &AtomicBool, fil
             }
         }
         let mut states: Vec<ReaderState> = Vec::with_capacity(known.len() + 1);
-        states.push(ReaderState::new(pcsc::PNP_NOTIFICATION(), pnp.current_state()));
+        if pnp_supported {
+            states.push(ReaderState::new(pcsc::PNP_NOTIFICATION(), pnp.current_state()));
+        }
         for s in known.values() {
             states.push(ReaderState::new(s.name().to_owned(), s.current_state()));
         }
-        match ctx.get_status_change(None, &mut states) {
+        let timeout = if pnp_supported { None } else { Some(Duration::from_secs(1)) };
+        match ctx.get_status_change(timeout, &mut states) {
             Ok(()) => {}
             Err(pcsc::Error::Cancelled) => continue, // stop requested (or spurious): loop re-checks
             Err(pcsc::Error::Timeout) => continue,
-            // A reader vanished between listing and waiting: list again.
-            Err(pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable) => continue,
+            // A reader vanished between listing and waiting: list again. If the reader list did
+            // not change, it is the PnP pseudo-reader that is unknown here.
+            Err(pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable) => {
+                if pnp_supported && reader_names(&ctx, filter).is_ok_and(|again| again == names) {
+                    tracing::info!("no PnP notification from the smart card service: listing readers every second");
+                    pnp_supported = false;
+                }
+                continue;
+            }
             Err(e) => {
                 if !service_lost(shared, stop, read_error("", e), events, &mut known) {
                     return;
@@ -282,7 +295,7 @@ fn watch_loop(shared: &std::sync::Mutex<Option<Context>>, stop: &AtomicBool, fil
             }
         }
         let mut iter = states.into_iter();
-        if let Some(mut p) = iter.next() {
+        if pnp_supported && let Some(mut p) = iter.next() {
             p.sync_current_state();
             pnp = p;
         }
