@@ -88,29 +88,17 @@ impl Workflow {
     ) -> Result<(Vec<Result<ApplyOutcome>>, T)> {
         let operator = check_operator(operator)?;
         self.store().write(|tx| {
-            let mut results = Vec::with_capacity(rows.len());
-            for (card_id, values) in rows {
-                // Prepared once (cached), not parsed per row: this loop runs 10,000 times a file.
-                savepoint(tx, "SAVEPOINT batch_row")?;
-                let result = if complete_only {
-                    produce_in(tx, operator, card_id, values, source, true).map(ApplyOutcome::Produced)
-                } else {
-                    apply_readouts_in(tx, operator, card_id, values, source, true)
-                };
-                if result.is_err() {
-                    savepoint(tx, "ROLLBACK TO batch_row")?;
-                }
-                savepoint(tx, "RELEASE batch_row")?;
-                // A store failure is not a row problem: abandon the whole batch.
-                if let Err(WorkflowError::Store(e)) = result {
-                    return Err(WorkflowError::Store(e));
-                }
-                results.push(result);
-            }
-            let extra = also(tx, &results)?;
-            Ok((results, extra))
+            // A file's cards, readouts, outbox and audit rows outgrow SQLite's default 2 MB page
+            // cache (measured: the rows apply about a quarter faster with 32 MB). Raised for the
+            // batch only; the connection gets its own setting back.
+            let cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0)).map_err(cardbench_store::StoreError::from)?;
+            tx.execute_batch("PRAGMA cache_size = -32000").map_err(cardbench_store::StoreError::from)?;
+            let outcome = apply_batch_in(tx, operator, rows, source, complete_only, also);
+            tx.execute_batch(&format!("PRAGMA cache_size = {cache}")).map_err(cardbench_store::StoreError::from)?;
+            outcome
         })
     }
+
     /// A misprint or a bad chip: the card is made again. Its readouts are cleared and it goes back
     /// to `received`; a REPORT_OK for the old production is then ignored. Refused once shipped.
     pub fn spoil(&self, operator: &str, card_id: &str, reason: &str) -> Result<()> {
@@ -169,6 +157,37 @@ pub mod actions {
 
 pub(crate) fn load_card(conn: &Connection, card_id: &str) -> Result<CardRow> {
     cards::get(conn, card_id)?.ok_or_else(|| WorkflowError::UnknownCard(card_id.to_owned()))
+}
+
+fn apply_batch_in<T>(
+    tx: &Connection,
+    operator: &str,
+    rows: &[(String, Vec<ReadoutInput>)],
+    source: &str,
+    complete_only: bool,
+    also: impl FnOnce(&Connection, &[Result<ApplyOutcome>]) -> Result<T>,
+) -> Result<(Vec<Result<ApplyOutcome>>, T)> {
+    let mut results = Vec::with_capacity(rows.len());
+    for (card_id, values) in rows {
+        // Prepared once (cached), not parsed per row: this loop runs 10,000 times a file.
+        savepoint(tx, "SAVEPOINT batch_row")?;
+        let result = if complete_only {
+            produce_in(tx, operator, card_id, values, source, true).map(ApplyOutcome::Produced)
+        } else {
+            apply_readouts_in(tx, operator, card_id, values, source, true)
+        };
+        if result.is_err() {
+            savepoint(tx, "ROLLBACK TO batch_row")?;
+        }
+        savepoint(tx, "RELEASE batch_row")?;
+        // A store failure is not a row problem: abandon the whole batch.
+        if let Err(WorkflowError::Store(e)) = result {
+            return Err(WorkflowError::Store(e));
+        }
+        results.push(result);
+    }
+    let extra = also(tx, &results)?;
+    Ok((results, extra))
 }
 
 fn savepoint(tx: &Connection, sql: &str) -> Result<()> {
