@@ -408,3 +408,53 @@ fn every_person_made_change_is_audited_under_the_operator() {
     let seen: Vec<(&str, &str)> = rows.iter().map(|r| (r.operator.as_str(), r.action.as_str())).collect();
     assert_eq!(seen, vec![("alice", "produced"), ("carol", "spoiled")]);
 }
+
+#[test]
+fn a_message_that_fails_is_released_without_touching_the_rest_of_its_batch_and_recorded_once_it_is_poison() {
+    let b = bench();
+    // A failure that is not a decision: the store refuses this one card (as a full disk or a
+    // broken index would), every time.
+    b.wf.store()
+        .write(|tx| {
+            tx.execute_batch(
+                "CREATE TRIGGER fail_one BEFORE INSERT ON cards WHEN NEW.card_id = 'C-FAIL'
+                 BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END;",
+            )
+            .map_err(cardbench_store::StoreError::from)
+        })
+        .expect("trigger");
+    let bodies: Vec<Vec<u8>> =
+        ["C-1", "C-FAIL", "C-2"].iter().map(|c| serde_json::to_vec(&request(c, "S-1")).expect("json")).collect();
+    let ids = [uuid(), uuid(), uuid()];
+    let batch = |delivery_count: u32| -> Vec<Envelope<'_>> {
+        bodies
+            .iter()
+            .zip(&ids)
+            .map(|(body, id)| Envelope {
+                message_id: Some(id),
+                subject: Some(Subject::RequestSent.as_str()),
+                body,
+                delivery_count,
+                ..Default::default()
+            })
+            .collect()
+    };
+
+    let first = b.wf.ingest(&batch(0)).expect("the batch commits");
+    assert!(accepted(&first.outcomes[0]) && accepted(&first.outcomes[2]), "{:?}", first.outcomes);
+    assert!(matches!(&first.outcomes[1], IngestOutcome::Retry { error } if error.contains("simulated storage failure")), "{:?}", first.outcomes);
+    assert!(!first.outcomes[1].settle(), "a failed message is released, to come back");
+    b.card("C-1");
+    b.card("C-2");
+    let inbox_rows = b.wf.store().read(|c| inbox::list(c, &InboxFilter { limit: Some(100), ..Default::default() })).expect("inbox");
+    assert_eq!(inbox_rows.len(), 2, "nothing recorded for the failed message");
+
+    // Redelivered until the poison count: then recorded as rejected, answered, and settled.
+    let last = b.wf.ingest(&batch(4)).expect("the batch commits");
+    assert!(matches!(last.outcomes[0], IngestOutcome::Duplicate { .. }) && matches!(last.outcomes[2], IngestOutcome::Duplicate { .. }), "{:?}", last.outcomes);
+    assert!(matches!(&last.outcomes[1], IngestOutcome::Rejected { code, .. } if code == "INTERNAL_ERROR"), "{:?}", last.outcomes);
+    assert!(last.outcomes[1].settle());
+    let errors = b.outbox(Subject::Error);
+    assert_eq!(errors.len(), 1, "the poison message is answered once");
+    assert_eq!(errors[0].correlation_id.as_deref(), Some(ids[1].as_str()));
+}
