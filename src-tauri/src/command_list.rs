@@ -16,6 +16,7 @@ macro_rules! with_commands {
             shipments,
             shipment,
             scan_into_parcel,
+            interpret_scan,
             ship,
             inbox,
             outbox,

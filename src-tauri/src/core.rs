@@ -197,6 +197,14 @@ impl Core {
         Ok(page.rows.into_iter().next())
     }
 
+    /// What a barcode scan means: a card, a shipment, or a readout of the card in hand (the core
+    /// decides; the webview acts on the answer).
+    pub fn interpret_scan(&self, raw: &str, card_in_hand: Option<&str>) -> Result<ScanMeaningView> {
+        let hand = card_in_hand.map(str::trim).filter(|c| !c.is_empty());
+        let meaning = self.store().read(|conn| cardbench_devices::interpret_scan(conn, raw, hand))?;
+        Ok(meaning.into())
+    }
+
     pub fn save_readouts(&self, card_id: &str, values: Vec<ReadoutValue>, source: &str) -> Result<Status> {
         let values: Vec<ReadoutInput> = values.into_iter().map(|v| ReadoutInput { field: v.field, value: v.value }).collect();
         Ok(self.workflow.save_readouts(&self.operator(), card_id, &values, source)?.into())

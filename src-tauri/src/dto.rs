@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use cardbench_devices::ScanMeaning;
 use cardbench_store::cards::{CardRow, CardStatus, WorklistRow};
 use cardbench_store::inbox::{InboxRow, Outcome};
 use cardbench_store::outbox::OutboxRow;
@@ -360,6 +361,42 @@ pub struct ScanVerdict {
     pub reason: Option<String>,
 }
 
+/// What a barcode scan means at the station (mirrors `cardbench_devices::ScanMeaning`): the
+/// webview acts on it — select the card, open the shipment, fill the field — or shows the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum ScanMeaningView {
+    /// Select this card.
+    Card { card_id: String },
+    /// Open this shipment.
+    Shipment { shipment_id: String },
+    /// Fill `field` of the card in hand: `value` as it will be reported, and for byte strings
+    /// the bytes in both orders.
+    Readout { card_id: String, field: String, value: String, msb_first: Option<String>, lsb_first: Option<String> },
+    /// Meant as a readout of the card in hand but not in the field's format.
+    BadReadout { card_id: String, field: String, reason: String },
+    /// Nothing we know, and why.
+    Unknown { reason: String },
+}
+
+impl From<ScanMeaning> for ScanMeaningView {
+    fn from(m: ScanMeaning) -> Self {
+        match m {
+            ScanMeaning::Card { card_id } => ScanMeaningView::Card { card_id },
+            ScanMeaning::Shipment { shipment_id } => ScanMeaningView::Shipment { shipment_id },
+            ScanMeaning::Readout { card_id, field, readout } => ScanMeaningView::Readout {
+                card_id,
+                field,
+                value: readout.value,
+                msb_first: readout.msb_first,
+                lsb_first: readout.lsb_first,
+            },
+            ScanMeaning::BadReadout { card_id, field, reason } => ScanMeaningView::BadReadout { card_id, field, reason },
+            ScanMeaning::Unknown { reason } => ScanMeaningView::Unknown { reason },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum InboxOutcome {
@@ -639,6 +676,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
         Status, CommandError, Cursor, WorklistQuery, WorklistItem, WorklistPage, NameValue, AccessoryLine,
         ExpectedFieldView, TimelineItem, CardView, ReadoutCheck, ReadoutValue, Produced, ShipmentItem,
         AccessoryBalanceLine, ParcelState, ParcelView, GateView, ShipmentView, ParcelDraft, ScanVerdict,
+        ScanMeaningView,
         InboxOutcome, QueueQuery, QueueMessage, LinkView, QueueOverview, StatusCount, HourCount, ErrorLine,
         Dashboard, ConnectionKind, Settings, AppInfo, LogLines, AppEvent,
     );

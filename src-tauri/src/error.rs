@@ -9,6 +9,8 @@ pub enum AppError {
     Workflow(#[from] WorkflowError),
     #[error(transparent)]
     Store(#[from] cardbench_store::StoreError),
+    #[error(transparent)]
+    Devices(#[from] cardbench_devices::DevicesError),
     #[error("settings refused: {0}")]
     Settings(String),
     #[error("{0}")]
@@ -29,6 +31,7 @@ impl From<AppError> for CommandError {
                 (w.code().to_owned(), problems)
             }
             AppError::Store(_) => ("store".to_owned(), Vec::new()),
+            AppError::Devices(d) => (d.code().to_owned(), Vec::new()),
             AppError::Settings(_) => ("settings".to_owned(), Vec::new()),
             AppError::Invalid(_) => ("invalid".to_owned(), Vec::new()),
             AppError::Io(_) => ("io".to_owned(), Vec::new()),

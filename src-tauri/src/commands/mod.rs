@@ -54,6 +54,12 @@ pub async fn next_card(core: Shared<'_>, after: Option<Cursor>) -> Answer<Option
     blocking(&core, move |c| c.next_card(after)).await
 }
 
+/// A barcode scan at the station: what it means, for the webview to act on.
+#[tauri::command]
+pub async fn interpret_scan(core: Shared<'_>, raw: String, card_in_hand: Option<String>) -> Answer<ScanMeaningView> {
+    blocking(&core, move |c| c.interpret_scan(&raw, card_in_hand.as_deref())).await
+}
+
 #[tauri::command]
 pub async fn save_readouts(core: Shared<'_>, card_id: String, values: Vec<ReadoutValue>, source: String) -> Answer<Status> {
     blocking(&core, move |c| c.save_readouts(&card_id, values, &source)).await

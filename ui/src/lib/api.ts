@@ -18,6 +18,7 @@ import type { QueueOverview } from './bindings/QueueOverview';
 import type { QueueQuery } from './bindings/QueueQuery';
 import type { ReadoutCheck } from './bindings/ReadoutCheck';
 import type { ReadoutValue } from './bindings/ReadoutValue';
+import type { ScanMeaningView } from './bindings/ScanMeaningView';
 import type { ScanVerdict } from './bindings/ScanVerdict';
 import type { Settings } from './bindings/Settings';
 import type { ShipmentItem } from './bindings/ShipmentItem';
@@ -40,6 +41,7 @@ export interface Commands {
   shipments: { args: { openOnly: boolean }; result: ShipmentItem[] };
   shipment: { args: { shipmentId: string }; result: ShipmentView };
   scan_into_parcel: { args: { shipmentId: string; cardId: string; already: string[] }; result: ScanVerdict };
+  interpret_scan: { args: { raw: string; cardInHand: string | null }; result: ScanMeaningView };
   ship: { args: { draft: ParcelDraft }; result: ParcelView };
   inbox: { args: { query: QueueQuery }; result: QueueMessage[] };
   outbox: { args: { query: QueueQuery }; result: QueueMessage[] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanScan, looksScanned, splitFieldScan } from './scanner';
+import { cleanScan, KeyBuffer, looksScanned } from './scanner';
 
 describe('scanner', () => {
   it('cleans what a scanner typed', () => {
@@ -12,9 +12,19 @@ describe('scanner', () => {
     expect(looksScanned([0, 120, 240, 390, 500])).toBe(false);
     expect(looksScanned([0, 5])).toBe(false);
   });
-  it('splits FIELD=VALUE scans only for expected fields', () => {
-    expect(splitFieldScan('MIFARE_UID=04A22B1C', ['MIFARE_UID'])).toEqual({ field: 'MIFARE_UID', value: '04A22B1C' });
-    expect(splitFieldScan('OTHER=1', ['MIFARE_UID'])).toBeNull();
-    expect(splitFieldScan('04A22B1C', ['MIFARE_UID'])).toBeNull();
+  it('collects keys typed outside an input into one scan ended by Enter', () => {
+    const b = new KeyBuffer(1000);
+    let t = 0;
+    for (const k of 'C-0000012') expect(b.key(k, (t += 10))).toBeNull();
+    expect(b.key('Shift', (t += 5))).toBeNull();
+    expect(b.key('Enter', (t += 10))).toBe('C-0000012');
+    expect(b.key('Enter', (t += 10))).toBeNull();
+  });
+  it('forgets stray keys after a pause', () => {
+    const b = new KeyBuffer(1000);
+    b.key('x', 0);
+    b.key('S', 5000);
+    b.key('1', 5010);
+    expect(b.key('Enter', 5020)).toBe('S1');
   });
 });

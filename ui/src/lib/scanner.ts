@@ -17,11 +17,27 @@ export function looksScanned(keyTimes: number[], maxGapMs = 35): boolean {
   return true;
 }
 
-/** Splits "FIELD=VALUE" scans (some label printers encode the field name) into parts. */
-export function splitFieldScan(code: string, fields: string[]): { field: string; value: string } | null {
-  const i = code.indexOf('=');
-  if (i <= 0) return null;
-  const field = code.slice(0, i).trim().toUpperCase();
-  if (!fields.includes(field)) return null;
-  return { field, value: code.slice(i + 1).trim() };
+/**
+ * Collects what a keyboard-wedge scanner types while no input has focus, so a scan works
+ * wherever the operator's focus happens to be. Feed it every keydown outside an input; it answers
+ * the scanned text on Enter. A pause longer than `maxGapMs` starts afresh (stray key presses do
+ * not pile up in front of the next scan).
+ */
+export class KeyBuffer {
+  private text = '';
+  private last = -Infinity;
+  constructor(private readonly maxGapMs = 1000) {}
+
+  /** One keydown (`KeyboardEvent.key`, time in ms); the finished scan on Enter, else null. */
+  key(key: string, at: number): string | null {
+    if (at - this.last > this.maxGapMs) this.text = '';
+    this.last = at;
+    if (key === 'Enter') {
+      const done = cleanScan(this.text);
+      this.text = '';
+      return done || null;
+    }
+    if (key.length === 1) this.text += key;
+    return null;
+  }
 }
