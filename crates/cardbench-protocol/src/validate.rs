@@ -10,6 +10,9 @@ use crate::problem::Problem;
 use crate::subject::Subject;
 
 /// Any of the six messages, typed.
+// A request is much larger than the answers, but an `Inbound` lives only while one received
+// message is applied: boxing it would cost an allocation per message for no memory saved.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inbound {
     Request(ExternalProductionData),
@@ -66,18 +69,15 @@ fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Vec<Problem
 /// Rules a JSON Schema cannot state well.
 fn semantic_problems(subject: Subject, value: &serde_json::Value) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if subject == Subject::RequestSent {
-        if let Some(fields) = value.pointer("/card/expectedReportDataFields").and_then(|v| v.as_array()) {
-            let mut seen = std::collections::HashSet::new();
-            for (i, f) in fields.iter().enumerate() {
-                if let Some(name) = f.as_str() {
-                    if !seen.insert(name) {
-                        problems.push(Problem::new(
-                            format!("card.expectedReportDataFields[{i}]"),
-                            format!("{name} is listed twice"),
-                        ));
-                    }
-                }
+    if subject == Subject::RequestSent
+        && let Some(fields) = value.pointer("/card/expectedReportDataFields").and_then(|v| v.as_array())
+    {
+        let mut seen = std::collections::HashSet::new();
+        for (i, f) in fields.iter().enumerate() {
+            if let Some(name) = f.as_str()
+                && !seen.insert(name)
+            {
+                problems.push(Problem::new(format!("card.expectedReportDataFields[{i}]"), format!("{name} is listed twice")));
             }
         }
     }

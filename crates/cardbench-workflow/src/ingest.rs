@@ -337,15 +337,12 @@ fn apply_request(conn: &Connection, request: ExternalProductionData, now: &str) 
         decision.follow_up = Some(FollowUp::Conflict(card_id_for_conflict(&decision)));
         return Ok(decision);
     }
-    if let Some(shipment) = shipments::get(conn, &shipment_id)? {
-        if shipment.organisation_id != request.organisation_id {
-            let problems = vec![Problem::new(
-                "shipmentId",
-                format!("shipment {shipment_id} belongs to another organisation"),
-            )];
-            return Ok(Decision::rejected(ErrorCode::InvalidMessage, summarise(&problems), problems)
-                .naming(Some(&card_id), Some(&shipment_id)));
-        }
+    if let Some(shipment) = shipments::get(conn, &shipment_id)?
+        && shipment.organisation_id != request.organisation_id
+    {
+        let problems = vec![Problem::new("shipmentId", format!("shipment {shipment_id} belongs to another organisation"))];
+        return Ok(Decision::rejected(ErrorCode::InvalidMessage, summarise(&problems), problems)
+            .naming(Some(&card_id), Some(&shipment_id)));
     }
     shipments::ensure(conn, &shipment_id, &request.organisation_id, now)?;
     // The card row points at its inbox row, which is written after this decision: the follow-up

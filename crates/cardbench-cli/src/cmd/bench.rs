@@ -157,21 +157,23 @@ async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
 async fn load_queue(queues: &EmbeddedQueues, queue: &str, bodies: &[Vec<u8>]) -> anyhow::Result<()> {
     let mut sender = queues.sender(queue).await?;
     for chunk in bodies.chunks(1000) {
-        let batch: Vec<OutboundMessage> = chunk
-            .iter()
-            .map(|body| OutboundMessage {
-                message_id: uuid::Uuid::new_v4().to_string(),
-                subject: Subject::RequestSent.as_str().into(),
-                correlation_id: None,
-                content_type: "application/json".into(),
-                body: body.clone(),
-            })
-            .collect();
+        let batch: Vec<OutboundMessage> = chunk.iter().map(|body| request_message(body)).collect();
         for result in sender.send(&batch).await {
             result?;
         }
     }
     Ok(())
+}
+
+/// A request as NGOC puts it on the queue: fresh messageId, the subject, JSON.
+pub(crate) fn request_message(body: &[u8]) -> OutboundMessage {
+    OutboundMessage {
+        message_id: uuid::Uuid::new_v4().to_string(),
+        subject: Subject::RequestSent.as_str().into(),
+        correlation_id: None,
+        content_type: "application/json".into(),
+        body: body.to_vec(),
+    }
 }
 
 async fn daemon_rate(dir: &Path, bodies: &[Vec<u8>], config: RuntimeConfig) -> anyhow::Result<f64> {
@@ -203,7 +205,7 @@ async fn daemon_rate(dir: &Path, bodies: &[Vec<u8>], config: RuntimeConfig) -> a
             Ok(Ok(_)) => {}
             Ok(Err(_)) | Err(_) => {
                 settled = store
-                    .read(|c| inbox::count_by_outcome(c))?
+                    .read(inbox::count_by_outcome)?
                     .iter()
                     .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
                     .sum();
@@ -212,7 +214,7 @@ async fn daemon_rate(dir: &Path, bodies: &[Vec<u8>], config: RuntimeConfig) -> a
     }
     let elapsed = start.elapsed();
     runtime.shutdown().await;
-    let rejected = store.read(|c| inbox::count_by_outcome(c))?.iter().filter(|(o, _)| *o != Outcome::Accepted).map(|(_, n)| *n).sum::<i64>();
+    let rejected = store.read(inbox::count_by_outcome)?.iter().filter(|(o, _)| *o != Outcome::Accepted).map(|(_, n)| *n).sum::<i64>();
     anyhow::ensure!(rejected == 0, "{rejected} benchmark messages were not accepted: the figures would not compare like with like");
     Ok(total as f64 / elapsed.as_secs_f64())
 }

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
-use cardbench_protocol::Subject;
 use cardbench_runtime::{Runtime, RuntimeConfig, RuntimeEvent};
 use cardbench_store::Store;
 use cardbench_store::inbox::{self, Envelope, Outcome};
@@ -101,16 +100,7 @@ async fn purge(connector: &AmqpConnector, queue: &str) -> anyhow::Result<usize> 
 async fn load(connector: &AmqpConnector, queue: &str, bodies: &[Vec<u8>]) -> anyhow::Result<()> {
     let mut sender = connector.open_sender(queue).await?;
     for chunk in bodies.chunks(500) {
-        let batch: Vec<OutboundMessage> = chunk
-            .iter()
-            .map(|body| OutboundMessage {
-                message_id: uuid::Uuid::new_v4().to_string(),
-                subject: Subject::RequestSent.as_str().into(),
-                correlation_id: None,
-                content_type: "application/json".into(),
-                body: body.clone(),
-            })
-            .collect();
+        let batch: Vec<OutboundMessage> = chunk.iter().map(|body| super::bench::request_message(body)).collect();
         for result in sender.send(&batch).await {
             result.with_context(|| format!("loading {queue}"))?;
         }
