@@ -115,6 +115,51 @@ try {
     await shot('05-production-produced');
   });
 
+  // Scans at the station go through the core's interpret_scan: card, readout, shipment, or why not.
+  async function scanWithNoInputFocused(text) {
+    await s.exec(`document.activeElement?.blur()`);
+    const keys = [...text, KEY.Enter].flatMap((k) => [{ type: 'keyDown', value: k }, { type: 'keyUp', value: k }]);
+    await s.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'scanner', actions: keys }] });
+  }
+
+  await test('a cardId scan selects that card at the production station', async () => {
+    await field('card-lookup', 'C-0000013', { enter: true });
+    await s.waitFor('[data-testid="card-id"]', { text: 'C-0000013' });
+    await s.waitFor('[data-testid="card-status"]', { text: 'Received' });
+  });
+
+  await test('a readout scan fills the field of the card in hand and produces it', async () => {
+    await field('card-lookup', '04:a2:2b:7d', { enter: true });
+    await s.waitFor('[data-testid="feedback"]', { text: 'Produced C-0000013' });
+    await s.waitFor('[data-testid="card-status"]', { text: 'Awaiting REPORT_OK' });
+    const uid = await s.exec(`return document.querySelector('[data-testid="readout-MIFARE_UID"]').value`);
+    assert(uid === '04A22B7D', `the field holds ${uid}`);
+  });
+
+  await test('a card scanned with no input focused is selected', async () => {
+    await scanWithNoInputFocused('C-0000014');
+    await s.waitFor('[data-testid="card-id"]', { text: 'C-0000014' });
+  });
+
+  await test('an unknown code is refused with the reason', async () => {
+    await field('card-lookup', 'ZZ-NOT-A-CARD', { enter: true });
+    const banner = await s.waitFor('[data-testid="feedback"]', { text: 'ZZ-NOT-A-CARD' });
+    const text = await s.text(banner);
+    // With a card in hand the core also tried it as that card's MIFARE_UID: it says why not.
+    assert(/ZZ-NOT-A-CARD" is no card or shipment, and no valid MIFARE_UID for C-0000014: not hexadecimal/.test(text), text);
+    const bad = await s.exec(`return document.querySelector('[data-testid="feedback"]').classList.contains('bad')`);
+    assert(bad, 'the refusal shows in the failure colour');
+    await shot('05b-production-scan-unknown');
+    await s.waitFor('[data-testid="card-id"]', { text: 'C-0000014' }); // the card in hand stays
+  });
+
+  await test('a shipment scan opens the shipment batching screen on it', async () => {
+    await field('card-lookup', 's-00002', { enter: true });
+    await s.waitFor('[data-testid="gate"]');
+    await s.waitFor('h1.mono', { text: 'S-00002' });
+    await s.waitFor('button[data-screen="shipments"].active');
+  });
+
   await test('a partial shipment is refused while a card awaits REPORT_OK, and scans are checked on the spot', async () => {
     await go('shipments');
     await s.jsClick(await s.waitFor('[data-testid="shipment-list"] tr', { text: 'S-00001' }));

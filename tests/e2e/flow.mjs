@@ -41,6 +41,16 @@ try {
     await shot('20-flow-worklist-live');
   });
 
+  await test('an unknown code scanned with no card in hand is refused with the reason', async () => {
+    await go('production');
+    await s.type(await s.find('[data-testid="card-lookup"]'), 'ZZ-NOT-A-CARD' + KEY.Enter);
+    const banner = await s.waitFor('[data-testid="feedback"]', { text: 'not understood' });
+    const text = await s.text(banner);
+    if (!text.includes('"ZZ-NOT-A-CARD" not understood: no such card or shipment, and no card is selected')) throw new Error(text);
+    const bad = await s.exec(`return document.querySelector('[data-testid="feedback"]').classList.contains('bad')`);
+    if (!bad) throw new Error('the refusal does not show in the failure colour');
+  });
+
   await test('sequence mode presents the next card and produces it from scanned readouts', async () => {
     await go('production');
     await s.click(await s.find('[data-testid="sequence-toggle"]'));
