@@ -94,7 +94,8 @@ if [ -f ui/package.json ] && grep -q '"test"' ui/package.json; then
   echo "== front-end unit tests"
   (cd ui && npm test --silent) 2>&1 | tee "$logdir/ui.log"
   rc=${PIPESTATUS[0]}
-  p=$(grep -Eo 'Tests +[0-9]+ passed' "$logdir/ui.log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+  # Vitest colours its summary even into a pipe: strip the colour codes before counting.
+  p=$(sed 's/\x1b\[[0-9;]*m//g' "$logdir/ui.log" | grep -Eo 'Tests +[0-9]+ passed' | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
   passed=$((passed + p))
   if [ "$rc" -ne 0 ]; then status=1; failed=$((failed + 1)); fi
 fi
