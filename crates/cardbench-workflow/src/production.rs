@@ -42,17 +42,7 @@ impl Workflow {
             let card = load_card(tx, card_id)?;
             let now = cardbench_store::time::now();
             let (status, _) = store_readouts(tx, &card, values, source, &now, true)?;
-            audit::record(
-                tx,
-                &NewAudit {
-                    at: &now,
-                    operator,
-                    action: actions::READOUTS_SAVED,
-                    card_id: Some(card_id),
-                    shipment_id: Some(&card.shipment_id),
-                    details: Some(&serde_json::json!({ "fields": values.iter().map(|v| &v.field).collect::<Vec<_>>(), "source": source })),
-                },
-            )?;
+            audit_readouts_saved(tx, operator, &card, values, source, &now)?;
             Ok(status)
         })
     }
@@ -216,32 +206,33 @@ fn apply_readouts_in(
     let card = load_card(tx, card_id)?;
     let now = cardbench_store::time::now();
     let values = expected_only(&card, values, only_expected);
-    let (_, stored) = store_readouts(tx, &card, &values, source, &now, true)?;
-    let missing: Vec<String> = card
-        .request
-        .card
-        .expected_report_data_fields
-        .iter()
-        .filter(|f| !stored.iter().any(|r| &r.field == *f))
-        .cloned()
-        .collect();
+    let (status, stored) = store_readouts(tx, &card, &values, source, &now, true)?;
+    let missing = missing_fields(&card, &stored);
     if missing.is_empty() {
-        // store_readouts is idempotent for the same values: the produce path re-checks them.
-        return produce_in(tx, operator, card_id, &[], source, false).map(ApplyOutcome::Produced);
+        return queue_card_produced(tx, operator, &card, stored, source, &now).map(ApplyOutcome::Produced);
     }
+    audit_readouts_saved(tx, operator, &card, &values, source, &now)?;
+    Ok(ApplyOutcome::Saved { card_id: card_id.to_owned(), status, missing })
+}
+
+/// The expected fields of `card` that `stored` does not hold, in the request's order.
+fn missing_fields(card: &CardRow, stored: &[readouts::ReadoutRow]) -> Vec<String> {
+    card.request.card.expected_report_data_fields.iter().filter(|f| !stored.iter().any(|r| &r.field == *f)).cloned().collect()
+}
+
+fn audit_readouts_saved(tx: &Connection, operator: &str, card: &CardRow, values: &[ReadoutInput], source: &str, now: &str) -> Result<()> {
     audit::record(
         tx,
         &NewAudit {
-            at: &now,
+            at: now,
             operator,
             action: actions::READOUTS_SAVED,
-            card_id: Some(card_id),
+            card_id: Some(&card.card_id),
             shipment_id: Some(&card.shipment_id),
             details: Some(&serde_json::json!({ "fields": values.iter().map(|v| &v.field).collect::<Vec<_>>(), "source": source })),
         },
     )?;
-    let status = cards::get(tx, card_id)?.map_or(card.status, |c| c.status);
-    Ok(ApplyOutcome::Saved { card_id: card_id.to_owned(), status, missing })
+    Ok(())
 }
 
 fn produce_in(
@@ -257,12 +248,26 @@ fn produce_in(
     let values = expected_only(&card, values, only_expected);
     // The status is set to `produced` below, in the same transaction: no intermediate update.
     let (_, stored) = store_readouts(tx, &card, &values, source, &now, false)?;
-    let stored: IndexMap<String, String> = stored.into_iter().map(|r| (r.field, r.value)).collect();
-    let expected = &card.request.card.expected_report_data_fields;
-    let missing: Vec<String> = expected.iter().filter(|f| !stored.contains_key(*f)).cloned().collect();
+    queue_card_produced(tx, operator, &card, stored, source, &now)
+}
+
+/// With every expected field in `stored`: queues CARD_PRODUCED carrying exactly those fields and
+/// marks the card produced; otherwise refuses, naming what is missing.
+fn queue_card_produced(
+    tx: &Connection,
+    operator: &str,
+    card: &CardRow,
+    stored: Vec<readouts::ReadoutRow>,
+    source: &str,
+    now: &str,
+) -> Result<ProduceResult> {
+    let card_id = card.card_id.as_str();
+    let missing = missing_fields(card, &stored);
     if !missing.is_empty() {
         return Err(WorkflowError::MissingReadouts { card_id: card_id.to_owned(), missing });
     }
+    let stored: IndexMap<String, String> = stored.into_iter().map(|r| (r.field, r.value)).collect();
+    let expected = &card.request.card.expected_report_data_fields;
     // Exactly the expected fields, in the request's order.
     let report_data: IndexMap<String, String> =
         expected.iter().map(|f| (f.clone(), stored.get(f).cloned().unwrap_or_default())).collect();
@@ -282,7 +287,7 @@ fn produce_in(
             body: &json,
             card_id: Some(card_id),
             shipment_id: Some(&card.shipment_id),
-            created_at: &now,
+            created_at: now,
         },
     )?;
     cards::set_status(
@@ -291,17 +296,17 @@ fn produce_in(
         CardStatus::Produced,
         &StatusChange {
             produced_message_id: Some(Some(&queued.message_id)),
-            produced_at: Some(Some(&now)),
+            produced_at: Some(Some(now)),
             report_ok_at: Some(None),
             last_error: Some(None),
             ..Default::default()
         },
-        &now,
+        now,
     )?;
     audit::record(
         tx,
         &NewAudit {
-            at: &now,
+            at: now,
             operator,
             action: actions::PRODUCED,
             card_id: Some(card_id),
