@@ -12,41 +12,31 @@ passed=0
 failed=0
 status=0
 
-# A private RabbitMQ for the AMQP tests, on a free loopback port; stopped on exit. The queues the
-# tests use are listed in tests/broker/queues.txt.
-if [ -f tests/broker/start-rabbitmq.sh ]; then
-  queues=$(sed 's/#.*//' tests/broker/queues.txt 2>/dev/null | xargs)
-  if exports=$(bash tests/broker/start-rabbitmq.sh $queues 2>"$logdir/broker.log"); then
+# Private services the tests need, each on loopback and stopped on exit. A start script prints
+# the `export …` lines its tests read; a service that cannot start counts as a failure.
+stops=()
+trap 'for stop in "${stops[@]}"; do bash $stop >/dev/null 2>&1 || true; done' EXIT
+start_service() {
+  local what="$1" start="$2" stop="$3"; shift 3
+  [ -f "$start" ] || return 0
+  local exports
+  if exports=$(bash "$start" "$@" 2>"$logdir/$what.log"); then
     eval "$exports"
-    trap 'bash tests/broker/stop-rabbitmq.sh --clean >/dev/null 2>&1 || true' EXIT
+    stops+=("$stop")
   else
-    echo "could not start the test broker:"; tail -20 "$logdir/broker.log"
+    echo "could not start the test $what:"; tail -20 "$logdir/$what.log"
     failed=$((failed + 1)); status=1
   fi
-fi
+}
 
-# A private CUPS scheduler for the printing tests: its test queue keeps each job's bytes.
-if [ -f tests/cups/start-cupsd.sh ]; then
-  if exports=$(bash tests/cups/start-cupsd.sh 2>"$logdir/cups.log"); then
-    eval "$exports"
-    trap 'bash tests/broker/stop-rabbitmq.sh --clean >/dev/null 2>&1 || true; bash tests/cups/stop-cupsd.sh >/dev/null 2>&1 || true' EXIT
-  else
-    echo "could not start the test CUPS scheduler:"; tail -20 "$logdir/cups.log"
-    failed=$((failed + 1)); status=1
-  fi
-fi
-
-# A private pcscd with a virtual reader, and a virtual card the PC/SC tests put on and take off
+# RabbitMQ with AMQP 1.0 for the AMQP tests; the queues they use are in tests/broker/queues.txt.
+start_service broker tests/broker/start-rabbitmq.sh "tests/broker/stop-rabbitmq.sh --clean" \
+  $(sed 's/#.*//' tests/broker/queues.txt 2>/dev/null | xargs)
+# CUPS for the printing tests: its test queue keeps each job's bytes.
+start_service cups tests/cups/start-cupsd.sh tests/cups/stop-cupsd.sh
+# pcscd with a virtual reader, and a virtual card the PC/SC tests put on and take off
 # (tests/pcsc/). The tests fail without it unless CARDBENCH_SKIP_PCSC_TESTS=1.
-if [ -f tests/pcsc/start-pcscd.sh ]; then
-  if exports=$(bash tests/pcsc/start-pcscd.sh 2>"$logdir/pcsc.log"); then
-    eval "$exports"
-    trap 'bash tests/broker/stop-rabbitmq.sh --clean >/dev/null 2>&1 || true; bash tests/cups/stop-cupsd.sh >/dev/null 2>&1 || true; bash tests/pcsc/stop-pcscd.sh >/dev/null 2>&1 || true' EXIT
-  else
-    echo "could not start the test pcscd:"; tail -20 "$logdir/pcsc.log"
-    failed=$((failed + 1)); status=1
-  fi
-fi
+start_service pcscd tests/pcsc/start-pcscd.sh tests/pcsc/stop-pcscd.sh
 
 count_cargo() {
   # Sums "test result: ok. N passed; M failed" lines of a cargo test log.

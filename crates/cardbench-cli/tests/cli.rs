@@ -1,20 +1,14 @@
 //! The `cardbench` binary from the outside: output, JSON, exit codes, clear errors.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+
+use common::text;
 
 fn cardbench(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cardbench"))
-        .args(args)
-        .env("CARDBENCH_DATA_DIR", dir)
-        .env("CARDBENCH_CONFIG", dir.join("config.toml"))
-        .env_remove("CARDBENCH_OPERATOR")
-        .output()
-        .expect("run cardbench")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    common::run(dir, None, args)
 }
 
 /// Requests from the simulator, taken in by a short daemon run.
@@ -78,10 +72,8 @@ fn an_invalid_config_file_is_refused_with_exit_code_5() {
 fn a_pipe_closed_early_is_not_a_crash() {
     let dir = tempfile::tempdir().expect("tempdir");
     with_cards(dir.path(), "30");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cardbench"))
+    let mut child = common::command(dir.path(), None)
         .args(["cards", "list", "--limit", "1000"])
-        .env("CARDBENCH_DATA_DIR", dir.path())
-        .env("CARDBENCH_CONFIG", dir.path().join("config.toml"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -2,21 +2,16 @@
 //! encoder's result file back in, every card produced; a bad row fails only itself.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+
+use common::text;
 
 fn cardbench(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cardbench"))
-        .args(args)
-        .env("CARDBENCH_DATA_DIR", dir)
-        .env("CARDBENCH_CONFIG", dir.join("config.toml"))
-        .env("CARDBENCH_OPERATOR", "Åsa Öberg")
-        .output()
-        .expect("run cardbench")
+    common::run(dir, Some("Åsa Öberg"), args)
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[test]
 fn a_job_goes_out_and_the_encoders_results_come_back_through_the_hot_folder() {

@@ -5,24 +5,18 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+
+use common::text;
+
 fn cardbench(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cardbench"))
-        .args(args)
-        .env("CARDBENCH_DATA_DIR", dir)
-        .env("CARDBENCH_CONFIG", dir.join("config.toml"))
-        .env("CARDBENCH_OPERATOR", "Åsa Öberg")
-        .output()
-        .expect("run cardbench")
+    common::run(dir, Some("Åsa Öberg"), args)
 }
 
 fn ok(dir: &Path, args: &[&str]) -> String {
     let out = cardbench(dir, args);
     assert!(out.status.success(), "cardbench {args:?}: {}{}", text(&out.stdout), text(&out.stderr));
     text(&out.stdout)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn pdftotext(pdf: &Path) -> String {

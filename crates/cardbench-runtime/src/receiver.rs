@@ -52,10 +52,10 @@ async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &
                 return None;
             }
         };
-        if let Some(task) = in_flight.take() {
-            if let Err(e) = settle(shared, receiver.as_mut(), task).await {
-                return Some(e);
-            }
+        if let Some(task) = in_flight.take()
+            && let Err(e) = settle(shared, receiver.as_mut(), task).await
+        {
+            return Some(e);
         }
         let deliveries = match received {
             Ok(d) => d,
