@@ -1,5 +1,6 @@
 //! What the daemon tells live screens.
 
+use cardbench_devices::hotfolder::FileReport;
 use cardbench_workflow::WorkflowEvent;
 use serde::{Deserialize, Serialize};
 
@@ -15,4 +16,8 @@ pub enum RuntimeEvent {
     OutboxDepth { pending: i64 },
     /// Messages received and settled in one batch.
     Ingested { accepted: usize, duplicate: usize, rejected: usize, ignored: usize, released: usize },
+    /// The encoder hot folder took a result file (applied, refused, or already taken).
+    HotFolderFile { report: FileReport },
+    /// The hot folder could not take a file now (it is tried again) or could not be watched.
+    HotFolderProblem { message: String },
 }

@@ -14,6 +14,7 @@ pub mod backoff;
 pub mod config;
 mod error;
 pub mod events;
+pub mod hotfolder;
 pub mod link;
 pub mod node;
 mod receiver;
@@ -100,6 +101,12 @@ impl Runtime {
 
     pub fn link_state(&self) -> watch::Receiver<LinkState> {
         self.link.clone()
+    }
+
+    /// Publishes an event of a service running beside the daemon (the hot folder) to the same
+    /// subscribers.
+    pub fn events(&self) -> broadcast::Sender<RuntimeEvent> {
+        self.events.clone()
     }
 
     /// Tells the sender new outbox rows exist (operator actions write them outside the daemon).

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, ConfigError, TransportKind};
+use crate::hotfolder::{HotFolderService, HotFolderStatus};
 use crate::{Runtime, RuntimeConfig};
 
 #[derive(Debug, Error)]
@@ -49,7 +50,13 @@ pub struct Node {
     pub data_dir: PathBuf,
     /// Present when the embedded simulator runs in this process.
     simulator: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    /// Present when `[devices.hotfolder] folder` is set.
+    hotfolder: Option<HotFolderService>,
 }
+
+/// The name hot-folder changes are audited under when no operator is configured: the files come
+/// from the personalization machine, not from a person at this workstation.
+pub const HOTFOLDER_OPERATOR: &str = "encoder hot folder";
 
 /// Options the caller sets beyond the config file.
 #[derive(Debug, Clone, Default)]
@@ -89,7 +96,16 @@ impl Node {
             None
         };
         let runtime = Runtime::start(workflow.clone(), connector, runtime_config);
-        Ok(Node { workflow, runtime, data_dir, simulator })
+        let hotfolder = config.devices.hotfolder.folder.clone().map(|folder| {
+            let operator = config.operator.as_deref().filter(|o| !o.trim().is_empty()).unwrap_or(HOTFOLDER_OPERATOR);
+            HotFolderService::start(workflow.clone(), operator, folder, config.devices.hotfolder.clone(), runtime.events())
+        });
+        Ok(Node { workflow, runtime, data_dir, simulator, hotfolder })
+    }
+
+    /// The hot folder's state, or `None` when none is configured.
+    pub fn hotfolder_status(&self) -> Option<HotFolderStatus> {
+        self.hotfolder.as_ref().map(HotFolderService::status)
     }
 
     pub fn simulator_running(&self) -> bool {
@@ -97,6 +113,10 @@ impl Node {
     }
 
     pub async fn shutdown(self) {
+        if let Some(hot) = self.hotfolder {
+            // Joins the watch thread, which may be finishing a file: off the async threads.
+            let _ = tokio::task::spawn_blocking(move || hot.stop()).await;
+        }
         if let Some((stop, task)) = self.simulator {
             let _ = stop.send(true);
             let _ = task.await;

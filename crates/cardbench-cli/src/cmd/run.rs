@@ -19,6 +19,12 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
             ctx.data_dir.display(),
             if node.simulator_running() { "embedded transport with the NGOC simulator" } else { "no simulator" }
         );
+        if let Some(hot) = node.hotfolder_status() {
+            match &hot.problem {
+                None => eprintln!("watching the hot folder {}", hot.folder.display()),
+                Some(problem) => eprintln!("the hot folder {} is NOT watched: {problem}", hot.folder.display()),
+            }
+        }
         let mut events = node.runtime.subscribe();
         let json = ctx.json;
         let printer = tokio::spawn(async move {
@@ -27,8 +33,18 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
                     if let Ok(line) = serde_json::to_string(&event) {
                         crate::say!("{line}");
                     }
-                } else if let RuntimeEvent::Ingested { accepted, duplicate, rejected, ignored, released } = event {
-                    crate::say!("received: {accepted} accepted, {duplicate} duplicate, {rejected} rejected, {ignored} ignored, {released} to retry");
+                } else {
+                    match event {
+                        RuntimeEvent::Ingested { accepted, duplicate, rejected, ignored, released } => {
+                            crate::say!("received: {accepted} accepted, {duplicate} duplicate, {rejected} rejected, {ignored} ignored, {released} to retry");
+                        }
+                        RuntimeEvent::HotFolderFile { report } => crate::say!(
+                            "hot folder: {} {:?}: {} of {} rows applied, {} produced",
+                            report.file_name, report.outcome, report.rows_applied, report.rows_total, report.produced
+                        ),
+                        RuntimeEvent::HotFolderProblem { message } => crate::say!("hot folder: {message}"),
+                        _ => {}
+                    }
                 }
             }
         });
