@@ -25,6 +25,8 @@ macro_rules! with_commands {
             dashboard,
             get_settings,
             save_settings,
+            devices_status,
+            apply_chip,
             log_tail
         ]
     };

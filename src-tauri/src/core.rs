@@ -17,13 +17,17 @@ use cardbench_workflow::{ParcelRequest, ReadoutInput, Workflow};
 use crate::dto::*;
 use crate::error::AppError;
 use crate::settings;
+use cardbench_runtime::config::Config;
 
 /// What the shell holds for the life of the window.
 pub struct Core {
     pub workflow: Workflow,
     pub data_dir: PathBuf,
     pub log_file: PathBuf,
-    pub settings: RwLock<Settings>,
+    /// The shared config file (`CARDBENCH_CONFIG` or the platform config dir).
+    pub config_path: PathBuf,
+    /// The config in effect: the file, then environment overrides.
+    config: RwLock<Config>,
     pub daemon: bool,
     pub started: Instant,
 }
@@ -48,13 +52,14 @@ fn blank_to_none(s: Option<String>) -> Option<String> {
 }
 
 impl Core {
-    pub fn new(store: Arc<Store>, data_dir: PathBuf, log_file: PathBuf, daemon: bool) -> Result<Core> {
-        let settings = settings::load(&data_dir)?;
+    pub fn new(store: Arc<Store>, data_dir: PathBuf, log_file: PathBuf, daemon: bool, config_path: PathBuf) -> Result<Core> {
+        let config = Config::load(&config_path).map_err(|e| AppError::Settings(e.to_string()))?;
         Ok(Core {
             workflow: Workflow::new(store),
             data_dir,
             log_file,
-            settings: RwLock::new(settings),
+            config_path,
+            config: RwLock::new(config),
             daemon,
             started: Instant::now(),
         })
@@ -70,16 +75,26 @@ impl Core {
         self.workflow.store()
     }
 
-    pub fn settings(&self) -> Settings {
-        self.settings.read().unwrap_or_else(|p| p.into_inner()).clone()
+    /// The config in effect (file and environment), with the app's data directory.
+    pub fn config(&self) -> Config {
+        let mut config = self.config.read().unwrap_or_else(|p| p.into_inner()).clone();
+        config.data_dir = Some(self.data_dir.clone());
+        config
+    }
+
+    /// The settings screen: the file as written (an environment override is not the operator's
+    /// to save into it).
+    pub fn settings(&self) -> Result<Settings> {
+        let file = Config::load_file(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
+        Ok(settings::view(&file))
     }
 
     fn operator(&self) -> String {
-        self.settings().operator
+        self.config.read().unwrap_or_else(|p| p.into_inner()).operator.clone().unwrap_or_default()
     }
 
     fn mask(&self) -> bool {
-        self.settings().mask_holder
+        self.config.read().unwrap_or_else(|p| p.into_inner()).workstation.mask_holder
     }
 
     pub fn app_info(&self) -> AppInfo {
@@ -88,6 +103,7 @@ impl Core {
             data_dir: self.data_dir.display().to_string(),
             log_file: self.log_file.display().to_string(),
             database: self.store().path().display().to_string(),
+            config_file: self.config_path.display().to_string(),
             daemon: self.daemon,
             started_ms: self.started.elapsed().as_secs_f64() * 1000.0,
         }
@@ -224,6 +240,17 @@ impl Core {
         self.workflow.spoil(&self.operator(), card_id, reason.trim())?;
         tracing::info!(card_id, "card spoiled");
         Ok(())
+    }
+
+    /// Applies a chip read to `card_id` (else the next card of the production sequence): the
+    /// fields a chip gives are stored and CARD_PRODUCED is queued once none is missing.
+    pub fn apply_chip(&self, card_id: Option<&str>, chip: ChipView) -> Result<ChipApplied> {
+        let chip = cardbench_devices::ChipRead { reader: chip.reader, uid: chip.uid, atr: chip.atr };
+        let outcome = cardbench_devices::reader::apply_chip(&self.workflow, &self.operator(), card_id, &chip)?;
+        Ok(match outcome {
+            cardbench_workflow::ApplyOutcome::Produced(p) => ChipApplied { card_id: p.card_id, produced: true, missing: Vec::new() },
+            cardbench_workflow::ApplyOutcome::Saved { card_id, missing, .. } => ChipApplied { card_id, produced: false, missing },
+        })
     }
 
     // ---- shipping ---------------------------------------------------------------------------
@@ -438,12 +465,16 @@ impl Core {
 
     // ---- settings and logs ------------------------------------------------------------------
 
+    /// Checks and writes the screen into the config file; the caller restarts the daemon so the
+    /// connection and devices take effect.
     pub fn save_settings(&self, s: Settings) -> Result<Settings> {
-        let s = Settings { operator: s.operator.trim().to_owned(), hot_folder: s.hot_folder.trim().to_owned(), ..s };
-        settings::save(&self.data_dir, &s)?;
-        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = s.clone();
-        tracing::info!("settings saved");
-        Ok(s)
+        let mut file = Config::load_file(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
+        settings::apply(&mut file, &s)?;
+        file.save(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
+        let effective = Config::load(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = effective;
+        tracing::info!(file = %self.config_path.display(), "settings saved");
+        Ok(settings::view(&file))
     }
 
     pub fn log_tail(&self, lines: usize) -> Result<LogLines> {

@@ -1,30 +1,137 @@
-//! The daemon inside the app: the same `Node` the CLI's `cardbench run` starts (receive loop,
-//! outbox sender and — with no Service Bus configured — the embedded NGOC simulator), on the
-//! app's one tokio runtime. Its events become `cardbench://event` events for the webview.
+//! The services inside the app: the same `Node` the CLI's `cardbench run` starts (receive loop,
+//! outbox sender, hot folder and — with no Service Bus configured — the embedded NGOC simulator),
+//! and the PC/SC reader watch. Both are restarted when the settings change, so a new connection,
+//! hot folder or reader filter takes effect without restarting the app. Their events become
+//! `cardbench://event` events for the webview.
 
-use std::path::Path;
 use std::sync::Arc;
 
-use cardbench_runtime::config::{Config, default_config_path};
+use cardbench_devices::hotfolder::FileReport;
+use cardbench_runtime::RuntimeEvent;
+use cardbench_runtime::config::Config;
 use cardbench_runtime::link::{LinkPhase, LinkSide};
 use cardbench_runtime::node::{Node, NodeOptions};
-use cardbench_runtime::RuntimeEvent;
 use cardbench_workflow::WorkflowEvent;
 use tauri::AppHandle;
 use tokio::sync::{Mutex, Notify};
 
-use crate::dto::AppEvent;
+use crate::devices::Readers;
+use crate::dto::{AppEvent, DevicesView, HotFolderFileView, HotFolderView, ReadersView};
 use crate::events::emit;
 
-pub type Held = Arc<Mutex<Option<Node>>>;
+/// Held in Tauri state for the life of the window.
+pub struct Services {
+    /// False with `--no-daemon` (another process serves this data directory).
+    daemon_enabled: bool,
+    node: Mutex<Option<Node>>,
+    daemon_problem: std::sync::Mutex<Option<String>>,
+    readers: std::sync::Mutex<Option<Readers>>,
+}
 
-/// Starts the node for `data_dir` with the shared config file (`CARDBENCH_CONFIG` or the
-/// platform config dir). Errors are returned in words; the app then runs without a daemon.
-pub async fn start(data_dir: &Path) -> Result<Node, String> {
-    let path = default_config_path().map_err(|e| e.to_string())?;
-    let mut config = Config::load(&path).map_err(|e| e.to_string())?;
-    config.data_dir = Some(data_dir.to_owned());
-    Node::start(&config, &NodeOptions::default()).await.map_err(|e| e.to_string())
+fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Services {
+    pub fn new(daemon_enabled: bool) -> Services {
+        Services {
+            daemon_enabled,
+            node: Mutex::new(None),
+            daemon_problem: std::sync::Mutex::new(None),
+            readers: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Starts the node (unless disabled) and the reader watch for `config`. A node that cannot
+    /// start leaves the app running without it; the reason is kept for the status panel.
+    pub async fn start(&self, app: &AppHandle, config: &Config) {
+        if self.daemon_enabled {
+            let mut node = self.node.lock().await;
+            match Node::start(config, &NodeOptions::default()).await {
+                Ok(started) => {
+                    tracing::info!(simulator = started.simulator_running(), "daemon started in the app");
+                    forward(app.clone(), &started);
+                    *node = Some(started);
+                    *locked(&self.daemon_problem) = None;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the daemon did not start; the app runs without it");
+                    *locked(&self.daemon_problem) = Some(e.to_string());
+                }
+            }
+            emit(app, AppEvent::Daemon { running: node.is_some(), problem: locked(&self.daemon_problem).clone() });
+        }
+        let filter = config.devices.reader.name_filter.clone();
+        let readers = {
+            let app = app.clone();
+            // Establishing the PC/SC context may block briefly: off the async threads.
+            tokio::task::spawn_blocking(move || Readers::start(app, filter)).await.ok()
+        };
+        *locked(&self.readers) = readers;
+    }
+
+    /// Stops the node after its current step, and the reader watch.
+    pub async fn stop(&self) {
+        if let Some(node) = self.node.lock().await.take() {
+            node.shutdown().await;
+        }
+        let readers = locked(&self.readers).take();
+        if let Some(readers) = readers {
+            let _ = tokio::task::spawn_blocking(move || readers.stop()).await;
+        }
+    }
+
+    /// Applies new settings: stop, then start with `config`.
+    pub async fn restart(&self, app: &AppHandle, config: &Config) {
+        self.stop().await;
+        self.start(app, config).await;
+    }
+
+    /// Tells the node's sender new outbox rows exist.
+    pub async fn wake_sender(&self) {
+        if let Some(node) = self.node.lock().await.as_ref() {
+            node.runtime.wake_sender();
+        }
+    }
+
+    pub async fn running(&self) -> bool {
+        self.node.lock().await.is_some()
+    }
+
+    pub async fn status(&self) -> DevicesView {
+        let node = self.node.lock().await;
+        DevicesView {
+            daemon_running: node.is_some(),
+            daemon_problem: if self.daemon_enabled {
+                locked(&self.daemon_problem).clone()
+            } else {
+                Some("not run in this app (--no-daemon): `cardbench run` serves this data directory".into())
+            },
+            readers: locked(&self.readers).as_ref().map(Readers::status).unwrap_or_else(ReadersView::default),
+            hot_folder: node.as_ref().and_then(Node::hotfolder_status).map(|h| HotFolderView {
+                folder: h.folder.display().to_string(),
+                watching: h.watching,
+                problem: h.problem,
+                recent: h.recent.iter().map(file_view).collect(),
+            }),
+        }
+    }
+}
+
+fn file_view(r: &FileReport) -> HotFolderFileView {
+    let mut problems: Vec<String> = r.file_problem.iter().cloned().collect();
+    problems.extend(r.problems.iter().map(|p| match &p.card_id {
+        Some(card) => format!("line {} (card {card}): {}", p.line, p.reason),
+        None => format!("line {}: {}", p.line, p.reason),
+    }));
+    HotFolderFileView {
+        file_name: r.file_name.clone(),
+        outcome: format!("{:?}", r.outcome).to_lowercase(),
+        rows_total: u32::try_from(r.rows_total).unwrap_or(u32::MAX),
+        rows_applied: u32::try_from(r.rows_applied).unwrap_or(u32::MAX),
+        produced: u32::try_from(r.produced).unwrap_or(u32::MAX),
+        problems,
+    }
 }
 
 fn phase(p: &LinkPhase) -> &'static str {
@@ -40,17 +147,15 @@ fn link(app: &AppHandle, name: &str, side: &LinkSide) {
     emit(app, AppEvent::Link { link: name.into(), state: phase(&side.phase).into(), detail: side.last_error.clone() });
 }
 
-/// Forwards the node's events to the webview and wakes its sender when a command queued a
-/// message, until the app exits.
-pub fn forward(app: AppHandle, node: &Node, wake: Arc<Notify>, held: Held) {
+/// Forwards one node's events to the webview until that node stops.
+fn forward(app: AppHandle, node: &Node) {
     let mut events = node.runtime.subscribe();
-    let app2 = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
             let event = match events.recv().await {
                 Ok(e) => e,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    emit(&app2, AppEvent::StoreChanged);
+                    emit(&app, AppEvent::StoreChanged);
                     continue;
                 }
                 Err(_) => break,
@@ -75,23 +180,36 @@ pub fn forward(app: AppHandle, node: &Node, wake: Arc<Notify>, held: Held) {
                     _ => AppEvent::StoreChanged,
                 },
                 RuntimeEvent::Link { state } => {
-                    link(&app2, "inbound", &state.inbound);
-                    link(&app2, "outbound", &state.outbound);
+                    link(&app, "inbound", &state.inbound);
+                    link(&app, "outbound", &state.outbound);
                     continue;
                 }
                 RuntimeEvent::OutboxDepth { pending } => AppEvent::OutboxDepth { pending },
                 RuntimeEvent::Ingested { .. } => AppEvent::StoreChanged,
+                RuntimeEvent::HotFolderFile { report } => {
+                    let v = file_view(&report);
+                    AppEvent::HotFolderFile {
+                        file_name: v.file_name,
+                        outcome: v.outcome,
+                        rows_applied: v.rows_applied,
+                        rows_total: v.rows_total,
+                        produced: v.produced,
+                    }
+                }
+                RuntimeEvent::HotFolderProblem { message } => AppEvent::Error { card_id: None, message: format!("hot folder: {message}") },
             };
-            emit(&app2, out);
+            emit(&app, out);
         }
     });
+}
+
+/// Wakes the current node's sender whenever a command queued a message, for the life of the app
+/// (across restarts of the node).
+pub fn wake_loop(services: Arc<Services>, wake: Arc<Notify>) {
     tauri::async_runtime::spawn(async move {
         loop {
             wake.notified().await;
-            match held.lock().await.as_ref() {
-                Some(node) => node.runtime.wake_sender(),
-                None => break,
-            }
+            services.wake_sender().await;
         }
     });
 }

@@ -585,49 +585,53 @@ pub struct Dashboard {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionKind {
+    /// Embedded queues with the NGOC simulator on the other end (sandbox, training).
     Simulator,
+    /// Azure Service Bus: a connection string, the key in the OS keyring.
     ServiceBus,
+    /// A plain AMQP 1.0 broker by URL, for rehearsals.
+    AmqpBroker,
 }
 
-/// What the operator can change in Settings. Saved as JSON in the data directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum HolderOnSlips {
+    Full,
+    Initials,
+    None,
+}
+
+/// What the operator can change in Settings: a view of the shared config file (`config.toml`),
+/// see `settings.rs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct Settings {
     /// Every action is audited under this name.
     pub operator: String,
     pub connection: ConnectionKind,
-    /// `Endpoint=sb://…;SharedAccessKeyName=…` without the key (the key goes to the OS keyring).
-    pub service_bus_namespace: String,
+    /// As shown: `Endpoint=sb://…;SharedAccessKeyName=…` without the key. As entered: the whole
+    /// string once, with `SharedAccessKey` (the key then goes to the OS keyring).
+    pub service_bus_connection_string: String,
+    /// `amqp://user:password@host:port` of a rehearsal broker.
+    pub amqp_url: String,
     pub inbound_queue: String,
     pub outbound_queue: String,
-    /// A folder where readout files appear (empty: none).
+    pub simulator_requests_per_minute: u32,
+    /// The encoder's result folder (empty: none).
     pub hot_folder: String,
-    pub reader: String,
+    /// The result file's column holding the cardId.
+    pub hot_folder_card_id_column: String,
+    /// Only PC/SC readers whose name contains this (empty: any reader).
+    pub reader_filter: String,
+    /// CUPS queue for packing slips (empty: slips are saved as files).
     pub printer: String,
-    /// Days of inbox/outbox history to keep (30 to 3650).
-    pub retention_days: u32,
+    pub holder_on_slips: HolderOnSlips,
     /// Show holder names masked in lists.
     pub mask_holder: bool,
     /// Beep on success and failure at the production station.
     pub sound: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            operator: String::new(),
-            connection: ConnectionKind::Simulator,
-            service_bus_namespace: String::new(),
-            inbound_queue: "ngoc-requests".into(),
-            outbound_queue: "ngoc-notifications".into(),
-            hot_folder: String::new(),
-            reader: String::new(),
-            printer: String::new(),
-            retention_days: 365,
-            mask_holder: true,
-            sound: true,
-        }
-    }
+    /// Days of message history to keep (30 to 3650).
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -637,6 +641,8 @@ pub struct AppInfo {
     pub data_dir: String,
     pub log_file: String,
     pub database: String,
+    /// The shared config file the settings are saved to (`cardbench` reads it too).
+    pub config_file: String,
     /// Whether the embedded daemon runs in this process (receive loop, outbox sender, simulator).
     pub daemon: bool,
     pub started_ms: f64,
@@ -664,6 +670,79 @@ pub enum AppEvent {
         pending: i64,
     },
     Link { link: String, state: String, detail: Option<String> },
+    /// The encoder hot folder took a result file (outcome: processed, failed, alreadytaken).
+    HotFolderFile { file_name: String, outcome: String, rows_applied: u32, rows_total: u32, produced: u32 },
+    /// PC/SC readers plugged in or out, or the PC/SC service lost.
+    Readers { readers: Vec<String>, problem: Option<String> },
+    /// A chip was put on a reader and read; the production station applies it to the card in hand.
+    ChipRead { reader: String, uid: String, atr: String },
+    /// The daemon (re)started after a settings change, or could not.
+    Daemon { running: bool, problem: Option<String> },
+}
+
+/// A chip read, as the reader gave it (hex, most significant byte first).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChipView {
+    pub reader: String,
+    pub uid: String,
+    pub atr: String,
+}
+
+/// What a chip did to the card it was applied to.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChipApplied {
+    pub card_id: String,
+    /// All expected readouts present: CARD_PRODUCED queued.
+    pub produced: bool,
+    /// Expected fields still missing (a chip gives only what it holds).
+    pub missing: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadersView {
+    /// Whether the PC/SC watch runs.
+    pub watching: bool,
+    pub filter: Option<String>,
+    /// Readers connected now.
+    pub readers: Vec<String>,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HotFolderFileView {
+    pub file_name: String,
+    pub outcome: String,
+    pub rows_total: u32,
+    pub rows_applied: u32,
+    pub produced: u32,
+    /// Refused rows and why, and the file's own problem if it was refused whole.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HotFolderView {
+    pub folder: String,
+    pub watching: bool,
+    pub problem: Option<String>,
+    /// Newest first.
+    pub recent: Vec<HotFolderFileView>,
+}
+
+/// The daemon and the devices, for the settings screen's status panel.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DevicesView {
+    pub daemon_running: bool,
+    /// Why the daemon is not running, when it should.
+    pub daemon_problem: Option<String>,
+    pub readers: ReadersView,
+    /// None: no hot folder configured (or no daemon to watch it).
+    pub hot_folder: Option<HotFolderView>,
 }
 
 /// Every type the webview sees, for the bindings generator.
@@ -678,7 +757,8 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
         AccessoryBalanceLine, ParcelState, ParcelView, GateView, ShipmentView, ParcelDraft, ScanVerdict,
         ScanMeaningView,
         InboxOutcome, QueueQuery, QueueMessage, LinkView, QueueOverview, StatusCount, HourCount, ErrorLine,
-        Dashboard, ConnectionKind, Settings, AppInfo, LogLines, AppEvent,
+        Dashboard, ConnectionKind, HolderOnSlips, Settings, AppInfo, ChipView, ChipApplied, ReadersView,
+        HotFolderFileView, HotFolderView, DevicesView, LogLines, AppEvent,
     );
     Ok(())
 }

@@ -4,7 +4,8 @@
 pub mod bench;
 mod commands;
 pub mod core;
-mod daemon;
+pub mod daemon;
+pub mod devices;
 pub mod dto;
 mod error;
 pub mod events;
@@ -67,52 +68,38 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     tauri::async_runtime::set(runtime.handle().clone());
 
     let store = Arc::new(cardbench_store::Store::open_in(&options.data_dir).context("cannot open the store")?);
-    let node = if options.no_daemon {
-        None
-    } else {
-        match runtime.block_on(daemon::start(&options.data_dir)) {
-            Ok(node) => {
-                tracing::info!(simulator = node.simulator_running(), "daemon started in the app");
-                Some(node)
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "the daemon did not start; the app runs without it");
-                None
-            }
-        }
-    };
+    let config_path = cardbench_runtime::config::default_config_path().map_err(|e| anyhow::anyhow!("{e}"))?;
     let core = Arc::new(
-        core::Core::new(store, options.data_dir.clone(), log_file, node.is_some())
+        core::Core::new(store, options.data_dir.clone(), log_file, !options.no_daemon, config_path)
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .started_at(options.started),
     );
     let events = events::Events::default();
     let bench = options.bench;
     let wake = events.sender_wake();
-    let held: daemon::Held = Arc::new(tokio::sync::Mutex::new(node));
-    let held_setup = held.clone();
+    let services = Arc::new(daemon::Services::new(!options.no_daemon));
+    let services_setup = services.clone();
 
     let app = tauri::Builder::default()
         .manage(core.clone())
         .manage(events)
+        .manage(services.clone())
         .manage(bench::BenchMode(bench))
         .invoke_handler(with_commands!(handler))
         .setup(move |app| {
             events::spawn_watcher(app.handle().clone(), core.clone());
-            let held = held_setup.clone();
-            let guard = held.blocking_lock();
-            if let Some(node) = guard.as_ref() {
-                daemon::forward(app.handle().clone(), node, wake.clone(), held.clone());
-            }
+            daemon::wake_loop(services_setup.clone(), wake.clone());
+            // Started beside the window rather than before it: the first worklist paint reads the
+            // store and need not wait for the transport.
+            let (handle, services, config) = (app.handle().clone(), services_setup.clone(), core.config());
+            tauri::async_runtime::spawn(async move { services.start(&handle, &config).await });
             Ok(())
         })
         .build(tauri::generate_context!())
         .context("cannot build the window")?;
     app.run(move |_, event| {
         if let tauri::RunEvent::Exit = event {
-            if let Some(node) = tauri::async_runtime::block_on(held.lock()).take() {
-                tauri::async_runtime::block_on(node.shutdown());
-            }
+            tauri::async_runtime::block_on(services.stop());
             tracing::info!("Cardbench stopped");
         }
     });

@@ -1,32 +1,62 @@
-//! The operator's settings: loaded from and saved to `settings.json` in the data directory.
-//! Invalid settings are refused with the reason and never written.
+//! The settings screen over the one config file (`config.toml`, the file `cardbench` reads too):
+//! [`view`] shows what the operator may change, [`apply`] checks a changed screen and writes it
+//! into the core [`Config`]. Invalid settings are refused with the reason and never written.
+//! A Service Bus key goes to the OS keyring, never to the file, and is never shown again.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::dto::{ConnectionKind, Settings};
+use cardbench_documents::config::HolderDisplay;
+use cardbench_runtime::config::{Config, TransportKind};
+
+use crate::dto::{ConnectionKind, HolderOnSlips, Settings};
 use crate::error::AppError;
 
-pub const FILE: &str = "settings.json";
-
-pub fn path(data_dir: &Path) -> PathBuf {
-    data_dir.join(FILE)
-}
-
-/// Reads the settings, or defaults when there is no file yet. A file that cannot be read is an
-/// error (the operator must see it), not silently replaced.
-pub fn load(data_dir: &Path) -> Result<Settings, AppError> {
-    let file = path(data_dir);
-    match std::fs::read_to_string(&file) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| AppError::Settings(format!("{} is not valid: {e}", file.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-        Err(e) => Err(AppError::Settings(format!("cannot read {}: {e}", file.display()))),
+/// What the screen shows for `config` (the file as written, without environment overrides).
+pub fn view(config: &Config) -> Settings {
+    let connection = match (&config.transport, &config.amqp_url) {
+        (TransportKind::Embedded, _) => ConnectionKind::Simulator,
+        (TransportKind::ServiceBus, Some(_)) => ConnectionKind::AmqpBroker,
+        (TransportKind::ServiceBus, None) => ConnectionKind::ServiceBus,
+    };
+    Settings {
+        operator: config.operator.clone().unwrap_or_default(),
+        connection,
+        // Without the key: it is in the keyring, and a screen must never show it.
+        service_bus_connection_string: config
+            .servicebus
+            .as_ref()
+            .map(|sb| format!("Endpoint=sb://{}/;SharedAccessKeyName={}", sb.host, sb.user.as_deref().unwrap_or("")))
+            .unwrap_or_default(),
+        amqp_url: config.amqp_url.clone().unwrap_or_default(),
+        inbound_queue: config.queues.inbound.clone(),
+        outbound_queue: config.queues.outbound.clone(),
+        simulator_requests_per_minute: config.simulator_requests_per_minute,
+        hot_folder: config.devices.hotfolder.folder.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        hot_folder_card_id_column: config.devices.hotfolder.card_id_column.clone(),
+        reader_filter: config.devices.reader.name_filter.clone().unwrap_or_default(),
+        printer: config.documents.print.printer.clone().unwrap_or_default(),
+        holder_on_slips: match config.documents.slip.holder_display {
+            HolderDisplay::Full => HolderOnSlips::Full,
+            HolderDisplay::Initials => HolderOnSlips::Initials,
+            HolderDisplay::None => HolderOnSlips::None,
+        },
+        mask_holder: config.workstation.mask_holder,
+        sound: config.workstation.sound,
+        retention_days: config.workstation.retention_days,
     }
 }
 
-/// Checks every setting; the first problem found is returned in words.
-pub fn validate(s: &Settings) -> Result<(), AppError> {
-    let refuse = |what: &str| Err(AppError::Settings(what.to_owned()));
+fn refuse<T>(what: impl Into<String>) -> Result<T, AppError> {
+    Err(AppError::Settings(what.into()))
+}
+
+fn blank_to_none(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// Writes the screen `s` into `config`, checking every setting; the first problem is returned in
+/// words and `config` is then not to be saved.
+pub fn apply(config: &mut Config, s: &Settings) -> Result<(), AppError> {
     let operator = s.operator.trim();
     if operator.is_empty() {
         return refuse("operator name: required — every action is recorded under it");
@@ -37,48 +67,108 @@ pub fn validate(s: &Settings) -> Result<(), AppError> {
     if operator.chars().any(char::is_control) {
         return refuse("operator name: no control characters");
     }
-    for (label, q) in [("inbound queue", &s.inbound_queue), ("outbound queue", &s.outbound_queue)] {
-        if q.trim().is_empty() {
-            return refuse(&format!("{label}: required"));
+    config.operator = Some(operator.to_owned());
+
+    let (inbound, outbound) = (s.inbound_queue.trim(), s.outbound_queue.trim());
+    for (label, q) in [("inbound queue", inbound), ("outbound queue", outbound)] {
+        if q.is_empty() {
+            return refuse(format!("{label}: required"));
         }
-        if !q.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')) {
-            return refuse(&format!("{label}: letters, digits, '-', '_', '.', '/' only"));
+        if !q.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '$')) {
+            return refuse(format!("{label}: letters, digits, '-', '_', '.', '/' only"));
         }
     }
-    if s.inbound_queue == s.outbound_queue {
+    if inbound == outbound {
         return refuse("queues: inbound and outbound must be different queues");
     }
-    if s.connection == ConnectionKind::ServiceBus {
-        let ns = s.service_bus_namespace.trim();
-        if !ns.starts_with("Endpoint=sb://") {
-            return refuse("Service Bus: the connection string must start with Endpoint=sb://");
-        }
-        if ns.contains("SharedAccessKey=") {
-            return refuse("Service Bus: leave the key out of the connection string (it is kept in the OS keyring)");
-        }
+    apply_connection(config, s, inbound, outbound)?;
+    if s.simulator_requests_per_minute > 600 {
+        return refuse("simulator: at most 600 requests per minute");
     }
-    if !s.hot_folder.trim().is_empty() {
-        let dir = Path::new(s.hot_folder.trim());
-        if !dir.is_absolute() {
-            return refuse("hot folder: must be an absolute path");
+    config.simulator_requests_per_minute = s.simulator_requests_per_minute;
+
+    config.devices.hotfolder.folder = match blank_to_none(&s.hot_folder) {
+        None => None,
+        Some(folder) => {
+            let dir = Path::new(&folder);
+            if !dir.is_absolute() {
+                return refuse("hot folder: must be an absolute path");
+            }
+            // A typo must not quietly create a folder nobody's encoder writes to.
+            if !dir.is_dir() {
+                return refuse(format!("hot folder: {} is not an existing folder", dir.display()));
+            }
+            Some(dir.to_owned())
         }
-        if !dir.is_dir() {
-            return refuse(&format!("hot folder: {} is not an existing folder", dir.display()));
+    };
+    let column = s.hot_folder_card_id_column.trim();
+    if column.is_empty() {
+        return refuse("hot folder: the column holding the cardId is required (e.g. cardId)");
+    }
+    config.devices.hotfolder.card_id_column = column.to_owned();
+    config.devices.reader.name_filter = blank_to_none(&s.reader_filter);
+
+    config.documents.print.printer = match blank_to_none(&s.printer) {
+        Some(p) if !p.chars().all(|c| c.is_ascii_graphic() && c != '/' && c != '#') => {
+            return refuse("printer: a CUPS queue name (no spaces, '/' or '#'); empty: slips are saved as files");
         }
-    }
-    if !(30..=3650).contains(&s.retention_days) {
-        return refuse("retention: between 30 and 3650 days");
-    }
-    Ok(())
+        other => other,
+    };
+    config.documents.slip.holder_display = match s.holder_on_slips {
+        HolderOnSlips::Full => HolderDisplay::Full,
+        HolderOnSlips::Initials => HolderDisplay::Initials,
+        HolderOnSlips::None => HolderDisplay::None,
+    };
+    config.workstation.mask_holder = s.mask_holder;
+    config.workstation.sound = s.sound;
+    config.workstation.retention_days = s.retention_days;
+    // What the core itself refuses (retention range, export folder = hot folder, …).
+    config.validate().map_err(|e| AppError::Settings(e.to_string()))
 }
 
-pub fn save(data_dir: &Path, s: &Settings) -> Result<(), AppError> {
-    validate(s)?;
-    let file = path(data_dir);
-    let text = serde_json::to_string_pretty(s).map_err(|e| AppError::Settings(format!("cannot encode: {e}")))?;
-    let tmp = file.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(|e| AppError::Settings(format!("cannot write {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, &file).map_err(|e| AppError::Settings(format!("cannot write {}: {e}", file.display())))
+fn apply_connection(config: &mut Config, s: &Settings, inbound: &str, outbound: &str) -> Result<(), AppError> {
+    match s.connection {
+        ConnectionKind::Simulator => {
+            // The Service Bus section stays for a later switch back; only the transport changes.
+            config.transport = TransportKind::Embedded;
+            config.amqp_url = None;
+            config.use_queues(inbound, outbound);
+        }
+        ConnectionKind::AmqpBroker => {
+            let url = s.amqp_url.trim();
+            cardbench_amqp::ServiceBusConfig::from_amqp_url(url, inbound, outbound)
+                .map_err(|e| AppError::Settings(format!("AMQP broker: {e}")))?;
+            config.amqp_url = Some(url.to_owned());
+            config.transport = TransportKind::ServiceBus;
+            config.use_queues(inbound, outbound);
+        }
+        ConnectionKind::ServiceBus => {
+            let pasted = s.service_bus_connection_string.trim();
+            if pasted.is_empty() {
+                return refuse("Service Bus: paste the connection string NGOC gave you (Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…)");
+            }
+            config.amqp_url = None;
+            if pasted.to_ascii_lowercase().contains("sharedaccesskey=") {
+                config.use_service_bus(pasted, inbound, outbound).map_err(|e| AppError::Settings(e.to_string()))?;
+            } else {
+                // The string as this screen shows it (no key): the key must already be in the
+                // keyring for this very namespace and rule.
+                let same = config.servicebus.as_ref().is_some_and(|sb| {
+                    pasted == format!("Endpoint=sb://{}/;SharedAccessKeyName={}", sb.host, sb.user.as_deref().unwrap_or(""))
+                });
+                let has_key = same
+                    && config.servicebus.as_ref().is_some_and(|sb| {
+                        cardbench_amqp::secrets::load_secret(&sb.host, sb.user.as_deref().unwrap_or("")).ok().flatten().is_some()
+                    });
+                if !has_key {
+                    return refuse("Service Bus: paste the whole connection string once, with SharedAccessKey — the key goes to the OS keyring, never to a file");
+                }
+                config.transport = TransportKind::ServiceBus;
+                config.use_queues(inbound, outbound);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -86,36 +176,62 @@ mod tests {
     use super::*;
 
     fn valid() -> Settings {
-        Settings { operator: "Åsa Öberg".into(), ..Settings::default() }
+        Settings { operator: "Åsa Öberg".into(), ..view(&Config::default()) }
+    }
+
+    fn refused(s: &Settings) -> String {
+        let mut config = Config::default();
+        apply(&mut config, s).expect_err("refused").to_string()
     }
 
     #[test]
-    fn invalid_settings_are_refused_with_the_reason_and_not_saved() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let blank = Settings { operator: "  ".into(), ..valid() };
-        let err = save(dir.path(), &blank).expect_err("blank operator");
-        assert!(err.to_string().contains("operator name"), "{err}");
-        assert!(!path(dir.path()).exists());
-
-        let same = Settings { outbound_queue: "ngoc-requests".into(), ..valid() };
-        assert!(save(dir.path(), &same).expect_err("same queues").to_string().contains("different"));
-
-        let missing = Settings { hot_folder: "/no/such/folder".into(), ..valid() };
-        assert!(save(dir.path(), &missing).expect_err("hot folder").to_string().contains("hot folder"));
-
-        let short = Settings { retention_days: 3, ..valid() };
-        assert!(save(dir.path(), &short).expect_err("retention").to_string().contains("retention"));
-
-        let sb = Settings { connection: ConnectionKind::ServiceBus, service_bus_namespace: "foo".into(), ..valid() };
-        assert!(save(dir.path(), &sb).expect_err("service bus").to_string().contains("Endpoint=sb://"));
+    fn invalid_settings_are_refused_with_the_reason() {
+        assert!(refused(&Settings { operator: "  ".into(), ..valid() }).contains("operator name"));
+        assert!(refused(&Settings { outbound_queue: "ngoc-requests".into(), ..valid() }).contains("different"));
+        assert!(refused(&Settings { hot_folder: "/no/such/folder".into(), ..valid() }).contains("hot folder"));
+        assert!(refused(&Settings { hot_folder: "relative/dir".into(), ..valid() }).contains("absolute"));
+        assert!(refused(&Settings { retention_days: 3, ..valid() }).contains("retention"));
+        assert!(refused(&Settings { printer: "my printer".into(), ..valid() }).contains("printer"));
+        let sb = Settings { connection: ConnectionKind::ServiceBus, service_bus_connection_string: "foo".into(), ..valid() };
+        assert!(refused(&sb).contains("SharedAccessKey"), "{}", refused(&sb));
+        let bad_key = Settings { service_bus_connection_string: "Endpoint=sb://x/;SharedAccessKey=k".into(), ..sb };
+        assert!(refused(&bad_key).contains("SharedAccessKeyName"), "{}", refused(&bad_key));
+        let broker = Settings { connection: ConnectionKind::AmqpBroker, amqp_url: "http://x".into(), ..valid() };
+        assert!(refused(&broker).contains("AMQP broker"), "{}", refused(&broker));
     }
 
     #[test]
-    fn valid_settings_load_back() {
+    fn what_the_screen_sets_lands_in_the_config_and_reads_back() {
         let dir = tempfile::tempdir().expect("tempdir");
-        assert_eq!(load(dir.path()).expect("defaults"), Settings::default());
-        let s = Settings { hot_folder: dir.path().display().to_string(), ..valid() };
-        save(dir.path(), &s).expect("save");
-        assert_eq!(load(dir.path()).expect("load"), s);
+        let s = Settings {
+            hot_folder: dir.path().display().to_string(),
+            hot_folder_card_id_column: "CardID".into(),
+            reader_filter: "ACR122".into(),
+            printer: "slips".into(),
+            holder_on_slips: HolderOnSlips::Initials,
+            mask_holder: false,
+            sound: false,
+            retention_days: 90,
+            connection: ConnectionKind::AmqpBroker,
+            amqp_url: "amqp://guest:guest@127.0.0.1:5672".into(),
+            inbound_queue: "in".into(),
+            outbound_queue: "out".into(),
+            ..valid()
+        };
+        let mut config = Config::default();
+        apply(&mut config, &s).expect("valid");
+        assert_eq!(config.devices.hotfolder.folder.as_deref(), Some(dir.path()));
+        assert_eq!(config.devices.reader.name_filter.as_deref(), Some("ACR122"));
+        assert_eq!(config.documents.print.printer.as_deref(), Some("slips"));
+        assert_eq!(config.transport, TransportKind::ServiceBus);
+        assert_eq!(config.queues.inbound, "in");
+        let file = dir.path().join("config.toml");
+        config.save(&file).expect("save");
+        assert_eq!(view(&Config::load_file(&file).expect("load")), s);
+
+        // Back to the simulator: the broker URL is dropped, the transport is the embedded one.
+        let mut back = Config::load_file(&file).expect("load");
+        apply(&mut back, &Settings { connection: ConnectionKind::Simulator, ..s }).expect("valid");
+        assert_eq!((back.transport, back.amqp_url), (TransportKind::Embedded, None));
     }
 }

@@ -14,7 +14,7 @@ fn core_with(cards: &[(&str, &str, &[&str])]) -> (tempfile::TempDir, Core) {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let store = Arc::new(Store::open_in(&data).expect("open store"));
-    let core = Core::new(store, data.clone(), data.join("app.log"), false).expect("core");
+    let core = Core::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
     let bodies: Vec<Vec<u8>> = cards
         .iter()
         .map(|(card_id, shipment_id, expected)| {

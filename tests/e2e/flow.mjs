@@ -1,7 +1,9 @@
 // The full operator flow on the embedded NGOC simulator, with the daemon running in the app:
 // requests arrive live → readouts → produced → REPORT_OK → parcel shipped → SHIPPED_OK.
 // Started by tests/e2e/run.sh after e2e.mjs, on a fresh data directory.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, renameSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KEY, Session, sleep, waitForDriver } from './webdriver.mjs';
 
@@ -29,6 +31,26 @@ async function test(name, fn) {
   }
 }
 const go = async (screen) => { await s.click(await s.find(`button[data-screen="${screen}"]`)); await sleep(300); };
+/** Tells the virtual card of tests/pcsc/vcard.py what to do ("insert UID", "remove"). */
+function virtualCard(command) {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(process.env.CARDBENCH_PCSC_CARD);
+    let answer = '';
+    sock.on('data', (d) => (answer += d));
+    sock.on('end', () => (answer.startsWith('ok') ? resolve() : reject(new Error(`virtual card: ${answer}`))));
+    sock.on('error', reject);
+    sock.write(command + '\n');
+  });
+}
+/** Opens the next card waiting for readouts at the production station; returns its id and fields. */
+async function nextWaitingCard() {
+  await go('production');
+  await s.click(await s.find('[data-testid="sequence-toggle"]'));
+  const id = await s.text(await s.waitFor('[data-testid="card-id"]', { timeoutMs: 45_000 }));
+  await s.click(await s.find('[data-testid="sequence-toggle"]'));
+  const fields = await s.exec(`return [...document.querySelectorAll('input.readout')].map(i => i.dataset.testid.replace('readout-', ''))`);
+  return { id, fields };
+}
 const hex = () => Array.from({ length: 7 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0')).join('').toUpperCase();
 
 await waitForDriver(DRIVER);
@@ -98,6 +120,51 @@ try {
     await s.waitFor('[data-testid="queue-messages"] tr[data-state="sent"]', { timeoutMs: 15_000 });
     await go('dashboard');
     await shot('24-flow-dashboard');
+  });
+
+  await test('a result file in the hot folder set in Settings produces its card', async () => {
+    const hot = mkdtempSync(join(tmpdir(), 'cardbench-hot-'));
+    await go('settings');
+    await s.waitFor('[data-testid="hotfolder-status"]', { text: 'none configured' });
+    const box = await s.find('[data-testid="hot-folder"]');
+    await s.clear(box);
+    await s.type(box, hot);
+    await s.click(await s.find('[data-testid="save-settings"]'));
+    await s.waitFor('[data-testid="settings-result"]', { text: 'Settings saved' });
+    await s.waitFor('[data-testid="hotfolder-status"]', { text: 'watching' });
+    // The daemon restarted with the new settings: the link comes back up.
+    await s.waitFor('[data-testid="link-state"]', { text: 'Link: up', timeoutMs: 30_000 });
+
+    const { id, fields } = await nextWaitingCard();
+    const values = fields.map((f) => (f === 'MIFARE_UID' ? hex() : `${f}-E2E-1`));
+    // Written under a temporary name and renamed, as encoders do.
+    writeFileSync(join(hot, 'result.tmp'), `cardId,${fields.join(',')}\n${id},${values.join(',')}\n`);
+    renameSync(join(hot, 'result.tmp'), join(hot, 'result-1.csv'));
+    await s.waitFor('[data-testid="card-status"]', { text: /Awaiting REPORT_OK|REPORT_OK/, timeoutMs: 30_000 });
+    await go('settings');
+    await s.waitFor('[data-testid="hotfolder-files"]', { text: /result-1\.csv\s*processed/ });
+    await s.exec(`document.querySelector('[data-testid="devices-status"]').scrollIntoView()`);
+    await shot('25-settings-hot-folder');
+  });
+
+  await test('a chip put on the PC/SC reader is the readout of the card in hand', async () => {
+    if (!process.env.CARDBENCH_PCSC_CARD) {
+      if (process.env.CARDBENCH_SKIP_PCSC_TESTS === '1') return;
+      throw new Error('no virtual card: CARDBENCH_PCSC_CARD is not set (tests/pcsc/start-pcscd.sh; CARDBENCH_SKIP_PCSC_TESTS=1 skips)');
+    }
+    const { id, fields } = await nextWaitingCard();
+    await s.waitFor('[data-testid="reader-indicator"]', { text: 'Reader: ', timeoutMs: 15_000 });
+    const uid = '04' + hex().slice(2);
+    await virtualCard(`insert ${uid}`);
+    try {
+      const chipOnly = fields.every((f) => f === 'MIFARE_UID');
+      const expected = chipOnly ? `Produced ${id} from the chip` : `${id}: chip stored; still missing`;
+      await s.waitFor('[data-testid="feedback"]', { text: expected, timeoutMs: 15_000 });
+      await s.waitFor('[data-testid="norm-MIFARE_UID"]', { text: uid });
+      await shot('26-production-chip');
+    } finally {
+      await virtualCard('remove');
+    }
   });
 } finally {
   await s.end();

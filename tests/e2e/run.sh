@@ -24,7 +24,7 @@ work="$(mktemp -d /tmp/cardbench-e2e.XXXXXX)"
 data="$work/data"
 mkdir -p "$data" tests/artifacts
 timeout 120 "$seed" --data-dir "$data" --demo
-printf '{ "operator": "E2E Operator", "maskHolder": false, "sound": false }\n' > "$data/settings.json"
+printf 'operator = "E2E Operator"\n[workstation]\nmask_holder = false\nsound = false\n' > "$work/screens.toml"
 
 pids=()
 cleanup() {
@@ -42,7 +42,7 @@ sleep 1
 
 # Phase 1: screens on a seeded store, without the daemon (deterministic states).
 port=$(( 4444 + RANDOM % 400 * 2 ))
-CARDBENCH_CONFIG="$work/none.toml" CARDBENCH_NO_DAEMON=true CARDBENCH_DATA_DIR="$data" \
+CARDBENCH_CONFIG="$work/screens.toml" CARDBENCH_NO_DAEMON=true CARDBENCH_DATA_DIR="$data" \
   tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver.log" 2>&1 &
 pids+=($!)
 status=0
@@ -53,8 +53,7 @@ kill "${pids[-1]}" 2>/dev/null || true
 # Phase 2: the full operator flow with the daemon and the NGOC simulator in the app.
 flow="$work/flow"
 mkdir -p "$flow"
-printf 'simulator = true\nsimulator_requests_per_minute = 30\n' > "$work/flow.toml"
-printf '{ "operator": "E2E Operator", "maskHolder": true, "sound": false }\n' > "$flow/settings.json"
+printf 'operator = "E2E Operator"\nsimulator = true\nsimulator_requests_per_minute = 30\n[workstation]\nmask_holder = true\nsound = false\n' > "$work/flow.toml"
 port=$((port + 2))
 CARDBENCH_CONFIG="$work/flow.toml" CARDBENCH_DATA_DIR="$flow" \
   tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver2.log" 2>&1 &

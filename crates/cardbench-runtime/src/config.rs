@@ -47,6 +47,27 @@ pub struct Config {
     pub documents: cardbench_documents::DocumentsConfig,
     /// PC/SC readers, the encoder hot folder, job export.
     pub devices: cardbench_devices::DevicesConfig,
+    /// This workstation's screens: sound, masking in lists, how long history is kept.
+    pub workstation: WorkstationConfig,
+}
+
+/// Preferences of the people at this workstation (the desktop app's settings screen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkstationConfig {
+    /// A tone on success and failure at the production station.
+    pub sound: bool,
+    /// Holder names shown masked ("Å•• Ö••••") in lists, in full only at the production station.
+    pub mask_holder: bool,
+    /// Days of message history the bureau wants kept (30–3650). Recorded for the retention job;
+    /// nothing is purged yet.
+    pub retention_days: u32,
+}
+
+impl Default for WorkstationConfig {
+    fn default() -> Self {
+        WorkstationConfig { sound: true, mask_holder: true, retention_days: 365 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +108,7 @@ impl Default for Config {
             amqp_url: None,
             documents: cardbench_documents::DocumentsConfig::default(),
             devices: cardbench_devices::DevicesConfig::default(),
+            workstation: WorkstationConfig::default(),
         }
     }
 }
@@ -167,7 +189,46 @@ impl Config {
             return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
         }
         self.devices.validate().map_err(|(setting, reason)| ConfigError::Invalid { setting, reason })?;
+        if !(30..=3650).contains(&self.workstation.retention_days) {
+            return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });
+        }
         Ok(())
+    }
+
+    /// Switches to Azure Service Bus from a pasted connection string: the key goes to the OS
+    /// keyring (never to this file), the rest into `[servicebus]`. Shared by `cardbench config
+    /// set-servicebus` and the app's settings screen.
+    pub fn use_service_bus(&mut self, connection_string: &str, inbound: &str, outbound: &str) -> Result<(), ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid { setting: "servicebus", reason };
+        let parsed = cardbench_amqp::ConnectionString::parse(connection_string).map_err(|e| invalid(e.to_string()))?;
+        cardbench_amqp::secrets::store_secret(&parsed.host, &parsed.rule, &parsed.key)
+            .map_err(|e| invalid(format!("cannot keep the key in the OS keyring (it is never written to a file): {e}")))?;
+        self.servicebus = Some(cardbench_amqp::ServiceBusSettings {
+            host: parsed.host,
+            port: None,
+            tls: true,
+            auth: cardbench_amqp::AuthKind::SasCbs,
+            user: Some(parsed.rule),
+            inbound_queue: inbound.to_owned(),
+            outbound_queue: outbound.to_owned(),
+            address_prefix: String::new(),
+            dead_letter_suffix: "/$DeadLetterQueue".to_owned(),
+            credit: 32,
+            count_first_acquirer: false,
+        });
+        self.use_queues(inbound, outbound);
+        self.transport = TransportKind::ServiceBus;
+        Ok(())
+    }
+
+    /// The queue names, for whichever transport is in use.
+    pub fn use_queues(&mut self, inbound: &str, outbound: &str) {
+        self.queues.inbound = inbound.to_owned();
+        self.queues.outbound = outbound.to_owned();
+        if let Some(sb) = &mut self.servicebus {
+            sb.inbound_queue = inbound.to_owned();
+            sb.outbound_queue = outbound.to_owned();
+        }
     }
 
     /// The AMQP settings in effect with the key from the keyring, or `None` on the embedded transport.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tauri::State;
 
 use crate::core::Core;
+use crate::daemon::Services;
 use crate::dto::*;
 use crate::error::AppError;
 
@@ -138,13 +139,38 @@ pub async fn dashboard(core: Shared<'_>) -> Answer<Dashboard> {
 }
 
 #[tauri::command]
-pub fn get_settings(core: Shared<'_>) -> Settings {
-    core.settings()
+pub fn get_settings(core: Shared<'_>) -> Answer<Settings> {
+    Ok(core.settings()?)
+}
+
+/// Saves, then restarts the daemon and the reader watch so the new settings take effect.
+#[tauri::command]
+pub async fn save_settings(
+    core: Shared<'_>,
+    services: State<'_, Arc<Services>>,
+    app: tauri::AppHandle,
+    settings: Settings,
+) -> Answer<Settings> {
+    let saved = blocking(&core, move |c| c.save_settings(settings)).await?;
+    services.restart(&app, &core.config()).await;
+    Ok(saved)
 }
 
 #[tauri::command]
-pub async fn save_settings(core: Shared<'_>, settings: Settings) -> Answer<Settings> {
-    blocking(&core, move |c| c.save_settings(settings)).await
+pub async fn devices_status(services: State<'_, Arc<Services>>) -> Answer<DevicesView> {
+    Ok(services.status().await)
+}
+
+#[tauri::command]
+pub async fn apply_chip(
+    core: Shared<'_>,
+    events: State<'_, crate::events::Events>,
+    card_id: Option<String>,
+    chip: ChipView,
+) -> Answer<ChipApplied> {
+    let done = blocking(&core, move |c| c.apply_chip(card_id.as_deref(), chip)).await;
+    events.wake_sender();
+    done
 }
 
 #[tauri::command]

@@ -6,9 +6,12 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AppEvent } from './bindings/AppEvent';
 import type { AppInfo } from './bindings/AppInfo';
 import type { CardView } from './bindings/CardView';
+import type { ChipApplied } from './bindings/ChipApplied';
+import type { ChipView } from './bindings/ChipView';
 import type { CommandError } from './bindings/CommandError';
 import type { Cursor } from './bindings/Cursor';
 import type { Dashboard } from './bindings/Dashboard';
+import type { DevicesView } from './bindings/DevicesView';
 import type { LogLines } from './bindings/LogLines';
 import type { ParcelDraft } from './bindings/ParcelDraft';
 import type { ParcelView } from './bindings/ParcelView';
@@ -50,6 +53,8 @@ export interface Commands {
   dashboard: { args: Record<string, never>; result: Dashboard };
   get_settings: { args: Record<string, never>; result: Settings };
   save_settings: { args: { settings: Settings }; result: Settings };
+  devices_status: { args: Record<string, never>; result: DevicesView };
+  apply_chip: { args: { cardId: string | null; chip: ChipView }; result: ChipApplied };
   log_tail: { args: { lines: number }; result: LogLines };
 }
 

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use cardbench_amqp::{AmqpConnector, AuthKind, ConnectionString, ServiceBusSettings, check_connection as check, secrets};
-use cardbench_runtime::config::{Config, TransportKind};
+use cardbench_amqp::{AmqpConnector, check_connection as check};
+use cardbench_runtime::config::Config;
 
 use crate::cli::DeadLettersCommand;
 use crate::context::Context;
@@ -86,31 +86,12 @@ pub fn dead_letters(ctx: &Context, command: DeadLettersCommand) -> anyhow::Resul
 }
 
 pub fn set_servicebus(ctx: &Context, connection_string: &str, inbound: &str, outbound: &str) -> anyhow::Result<()> {
-    let parsed = ConnectionString::parse(connection_string)?;
-    secrets::store_secret(&parsed.host, &parsed.rule, &parsed.key)
-        .context("cannot keep the key in the OS keyring; Cardbench never writes it to a file")?;
     let mut config = Config::load_file(&ctx.config_path)?;
-    config.servicebus = Some(ServiceBusSettings {
-        host: parsed.host.clone(),
-        port: None,
-        tls: true,
-        auth: AuthKind::SasCbs,
-        user: Some(parsed.rule.clone()),
-        inbound_queue: inbound.to_owned(),
-        outbound_queue: outbound.to_owned(),
-        address_prefix: String::new(),
-        dead_letter_suffix: "/$DeadLetterQueue".to_owned(),
-        credit: 32,
-        count_first_acquirer: false,
-    });
-    config.queues.inbound = inbound.to_owned();
-    config.queues.outbound = outbound.to_owned();
-    config.transport = TransportKind::ServiceBus;
+    config.use_service_bus(connection_string, inbound, outbound)?;
     config.save(&ctx.config_path)?;
+    let (host, rule) = config.servicebus.as_ref().map(|s| (s.host.clone(), s.user.clone().unwrap_or_default())).unwrap_or_default();
     crate::say!(
-        "Service Bus {} (rule {}) saved to {}; the key is in the OS keyring. Run `cardbench check-connection`.",
-        parsed.host,
-        parsed.rule,
+        "Service Bus {host} (rule {rule}) saved to {}; the key is in the OS keyring. Run `cardbench check-connection`.",
         ctx.config_path.display()
     );
     Ok(())

@@ -2,6 +2,10 @@
 
 export type AppInfo = { version: string, dataDir: string, logFile: string, database: string, 
 /**
+ * The shared config file the settings are saved to (`cardbench` reads it too).
+ */
+configFile: string, 
+/**
  * Whether the embedded daemon runs in this process (receive loop, outbox sender, simulator).
  */
 daemon: boolean, startedMs: number, };

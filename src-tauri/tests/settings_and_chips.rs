@@ -1,0 +1,85 @@
+//! The settings screen's command bodies against a real config file and store: what is saved is
+//! the shared `config.toml` (the file `cardbench` reads), refused settings leave it untouched, and
+//! a chip read applied to the card in hand stores its UID and queues CARD_PRODUCED.
+
+use std::sync::Arc;
+
+use cardbench_app::core::Core;
+use cardbench_app::dto::{ChipView, ConnectionKind};
+use cardbench_protocol::Subject;
+use cardbench_runtime::config::{Config, TransportKind};
+use cardbench_store::Store;
+use cardbench_store::cards::{self, CardStatus};
+use cardbench_store::inbox::Envelope;
+
+fn core() -> (tempfile::TempDir, Core) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let store = Arc::new(Store::open_in(&data).expect("open store"));
+    let core = Core::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
+    (dir, core)
+}
+
+#[test]
+fn settings_are_saved_into_the_shared_config_file_and_invalid_ones_leave_it_untouched() {
+    let (dir, core) = core();
+    let file = dir.path().join("config.toml");
+    // A section the screen does not show must survive a save.
+    std::fs::write(&file, "[documents.billing]\ninvoice_prefix = \"CB-\"\n").expect("write");
+    let hot = dir.path().join("hot");
+    std::fs::create_dir(&hot).expect("mkdir");
+
+    let mut s = core.settings().expect("settings");
+    assert_eq!(s.operator, "", "no operator yet");
+    s.operator = "Åsa Öberg".into();
+    s.hot_folder = hot.display().to_string();
+    s.reader_filter = "ACR122".into();
+    s.sound = false;
+    let saved = core.save_settings(s.clone()).expect("valid settings");
+    assert_eq!(saved, s);
+
+    let config = Config::load_file(&file).expect("the file reads back");
+    assert_eq!(config.operator.as_deref(), Some("Åsa Öberg"));
+    assert_eq!(config.devices.hotfolder.folder.as_deref(), Some(hot.as_path()));
+    assert_eq!(config.devices.reader.name_filter.as_deref(), Some("ACR122"));
+    assert!(!config.workstation.sound);
+    assert_eq!(config.documents.billing.invoice_prefix, "CB-", "other sections are kept");
+    assert_eq!(core.config().operator.as_deref(), Some("Åsa Öberg"), "in effect at once");
+
+    let before = std::fs::read_to_string(&file).expect("read");
+    let err = core.save_settings(cardbench_app::dto::Settings { retention_days: 5, ..s.clone() }).expect_err("refused");
+    assert!(err.to_string().contains("retention"), "{err}");
+    let err = core
+        .save_settings(cardbench_app::dto::Settings { connection: ConnectionKind::AmqpBroker, amqp_url: "ftp://x".into(), ..s })
+        .expect_err("refused");
+    assert!(err.to_string().contains("AMQP broker"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), before, "a refused save writes nothing");
+    assert_eq!(Config::load_file(&file).expect("load").transport, TransportKind::Embedded);
+}
+
+#[test]
+fn a_chip_applied_to_the_card_in_hand_stores_its_uid_and_queues_card_produced() {
+    let (_dir, core) = core();
+    let mut s = core.settings().expect("settings");
+    s.operator = "Reader Operator".into();
+    core.save_settings(s).expect("operator");
+    let body = serde_json::to_vec(&serde_json::json!({
+        "organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
+        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": "Åsa"},
+        "card": {"articleId": "A", "cardId": "C-1", "cardElements": {"NAME": "Åsa"}, "expectedReportDataFields": ["MIFARE_UID"]},
+        "accessories": []
+    }))
+    .expect("json");
+    let envelope = Envelope { message_id: Some("m-1"), subject: Some(Subject::RequestSent.as_str()), body: &body, ..Default::default() };
+    core.workflow.ingest(&[envelope]).expect("ingest");
+
+    let chip = ChipView { reader: "Virtual PCD".into(), uid: "04A1B2C3D4E5F6".into(), atr: "3B8F80".into() };
+    let applied = core.apply_chip(Some("C-1"), chip.clone()).expect("applied");
+    assert!(applied.produced && applied.missing.is_empty(), "{applied:?}");
+    let card = core.store().read(|c| cards::get(c, "C-1")).expect("read").expect("card");
+    assert_eq!(card.status, CardStatus::Produced);
+
+    // The same chip again, now that the card was produced: refused with the reason, nothing changes.
+    let err = core.apply_chip(Some("C-1"), chip).expect_err("a produced card takes no readouts");
+    assert!(!err.to_string().is_empty());
+}
