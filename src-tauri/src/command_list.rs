@@ -26,6 +26,8 @@ macro_rules! with_commands {
             get_settings,
             save_settings,
             devices_status,
+            parcel_slip,
+            period_documents,
             apply_chip,
             log_tail
         ]

@@ -463,6 +463,57 @@ impl Core {
             .map_err(AppError::from)
     }
 
+    // ---- documents ---------------------------------------------------------------------------
+
+    /// Where the app writes documents: `<data dir>/documents/`. Kept after printing, for reprints.
+    pub fn documents_dir(&self) -> PathBuf {
+        self.data_dir.join("documents")
+    }
+
+    /// The packing slip of one parcel as PDF, and — with `print` — sent to the configured CUPS
+    /// queue. The file is kept either way.
+    pub fn parcel_slip(&self, parcel_id: i64, print: bool) -> Result<DocumentsWritten> {
+        let config = self.config().documents;
+        let out = self.documents_dir().join("slips");
+        std::fs::create_dir_all(&out).map_err(|e| AppError::Io(format!("cannot create {}: {e}", out.display())))?;
+        let files = cardbench_documents::slip(self.store(), &cardbench_documents::SlipTarget::Parcel(parcel_id), &config.slip, &out)?;
+        let printed_to = if print {
+            let printer = config
+                .print
+                .printer
+                .ok_or_else(|| AppError::Invalid("no printer is configured: set one in Settings (the slip was saved)".into()))?;
+            for file in &files {
+                cardbench_documents::print::send_to_printer(&printer, file)?;
+            }
+            Some(printer)
+        } else {
+            None
+        };
+        tracing::info!(parcel_id, printed = printed_to.is_some(), "packing slip written");
+        Ok(DocumentsWritten { files: files.iter().map(|f| f.display().to_string()).collect(), printed_to })
+    }
+
+    /// Manifest (PDF + CSV), billing CSVs and the shift report for the days `from_day` to
+    /// `to_day` (inclusive), each step reported to `progress` as it starts.
+    pub fn period_documents(&self, from_day: &str, to_day: &str, progress: &dyn Fn(Progress)) -> Result<DocumentsWritten> {
+        let (from, to) = (day_start(from_day)?, day_after(to_day)?);
+        if from >= to {
+            return Err(AppError::Invalid(format!("{from_day} is after {to_day}")));
+        }
+        let config = self.config().documents;
+        let out = self.documents_dir().join(format!("{}_{}", from_day.trim(), to_day.trim()));
+        let step = |n: u32, what: &str| progress(Progress { task: "period documents".into(), step: n, steps: 3, what: what.into() });
+        let mut files = Vec::new();
+        step(1, "manifest");
+        files.extend(cardbench_documents::manifest(self.store(), &from, &to, &config.slip.sender_name, &out)?);
+        step(2, "billing");
+        files.extend(cardbench_documents::billing(self.store(), &from, &to, &config.billing, &out)?.into_iter().map(|b| b.path));
+        step(3, "shift report");
+        let shift = out.join(format!("shift_{}_{}.pdf", from_day.trim(), to_day.trim()));
+        files.extend(cardbench_documents::shift_report(self.store(), &from, &to, &config.shift, &config.slip.sender_name, &shift)?);
+        Ok(DocumentsWritten { files: files.iter().map(|f| f.display().to_string()).collect(), printed_to: None })
+    }
+
     // ---- settings and logs ------------------------------------------------------------------
 
     /// Checks and writes the screen into the config file; the caller restarts the daemon so the

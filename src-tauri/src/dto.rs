@@ -678,6 +678,27 @@ pub enum AppEvent {
     ChipRead { reader: String, uid: String, atr: String },
     /// The daemon (re)started after a settings change, or could not.
     Daemon { running: bool, problem: Option<String> },
+    /// Long work moved on a step.
+    Progress { progress: Progress },
+}
+
+/// Files the app wrote, and the printer they went to, if any.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentsWritten {
+    pub files: Vec<String>,
+    pub printed_to: Option<String>,
+}
+
+/// One step of long work, pushed while it runs.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub task: String,
+    pub step: u32,
+    pub steps: u32,
+    /// What this step does, in words.
+    pub what: String,
 }
 
 /// A chip read, as the reader gave it (hex, most significant byte first).
@@ -758,7 +779,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
         ScanMeaningView,
         InboxOutcome, QueueQuery, QueueMessage, LinkView, QueueOverview, StatusCount, HourCount, ErrorLine,
         Dashboard, ConnectionKind, HolderOnSlips, Settings, AppInfo, ChipView, ChipApplied, ReadersView,
-        HotFolderFileView, HotFolderView, DevicesView, LogLines, AppEvent,
+        HotFolderFileView, HotFolderView, DevicesView, DocumentsWritten, Progress, LogLines, AppEvent,
     );
     Ok(())
 }

@@ -13,7 +13,15 @@ use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::inbox::Envelope;
 
 fn core() -> (tempfile::TempDir, Core) {
+    core_with_config("")
+}
+
+/// A core whose config file holds `config` when it starts.
+fn core_with_config(config: &str) -> (tempfile::TempDir, Core) {
     let dir = tempfile::tempdir().expect("tempdir");
+    if !config.is_empty() {
+        std::fs::write(dir.path().join("config.toml"), config).expect("write config");
+    }
     let data = dir.path().join("data");
     let store = Arc::new(Store::open_in(&data).expect("open store"));
     let core = Core::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
@@ -82,4 +90,22 @@ fn a_chip_applied_to_the_card_in_hand_stores_its_uid_and_queues_card_produced() 
     // The same chip again, now that the card was produced: refused with the reason, nothing changes.
     let err = core.apply_chip(Some("C-1"), chip).expect_err("a produced card takes no readouts");
     assert!(!err.to_string().is_empty());
+}
+
+#[test]
+fn the_period_documents_are_written_step_by_step_and_a_backward_period_is_refused() {
+    let (_dir, core) = core_with_config("[documents.billing]\ndefault_cost_centre = \"CC-1\"\n");
+    let steps = std::sync::Mutex::new(Vec::new());
+    let written = core
+        .period_documents("2026-11-01", "2026-11-30", &|p| steps.lock().expect("lock").push((p.step, p.steps, p.what)))
+        .expect("written");
+    let steps = steps.into_inner().expect("steps");
+    assert_eq!(steps.iter().map(|s| s.0).collect::<Vec<_>>(), vec![1, 2, 3], "{steps:?}");
+    assert!(steps.iter().all(|s| s.1 == 3));
+    for kind in ["manifest_", "shift_"] {
+        let file = written.files.iter().find(|f| f.contains(kind)).unwrap_or_else(|| panic!("no {kind} in {:?}", written.files));
+        assert!(std::path::Path::new(file).exists(), "{file}");
+    }
+    let err = core.period_documents("2026-11-30", "2026-11-01", &|_| {}).expect_err("backward");
+    assert!(err.to_string().contains("after"), "{err}");
 }

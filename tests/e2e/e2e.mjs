@@ -1,7 +1,7 @@
 // End-to-end tests of the built app in its real webview (WebKitGTK), driven through
 // tauri-driver. Started by tests/e2e/run.sh, which builds the app, seeds a data directory and
 // starts Xvfb and the driver. Each screen is saved as a PNG in tests/artifacts/.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEY, Session, sleep, waitForDriver } from './webdriver.mjs';
 
@@ -190,6 +190,33 @@ try {
     await shot('07-shipment-parcel-sent');
   });
 
+  await test("the parcel's packing slip is saved as PDF and printed through CUPS", async () => {
+    await s.jsClick(await s.waitFor('button[data-testid^="slip-"]'));
+    const text = await s.text(await s.waitFor('[data-testid="slip-result"]', { text: '.pdf' }));
+    const file = text.replace(/^.*Saved as /, '').trim();
+    const pdf = readFileSync(file);
+    assert(pdf.subarray(0, 5).toString() === '%PDF-', `${file} is not a PDF`);
+    const printer = process.env.CARDBENCH_TEST_PRINTER;
+    if (!printer) throw new Error('no CUPS test queue (tests/cups/start-cupsd.sh sets CARDBENCH_TEST_PRINTER)');
+    const jobsBefore = readdirSync(process.env.CARDBENCH_TEST_PRINTED).length;
+    await s.jsClick(await s.find('button[data-testid^="print-"]'));
+    await s.waitFor('[data-testid="slip-result"]', { text: `Sent to ${printer}` });
+    // The test queue's backend keeps each job's bytes: the slip arrives as rendered.
+    const until = Date.now() + 20_000;
+    let jobs = [];
+    while (Date.now() < until) {
+      jobs = readdirSync(process.env.CARDBENCH_TEST_PRINTED);
+      if (jobs.length > jobsBefore) break;
+      await sleep(200);
+    }
+    assert(jobs.length > jobsBefore, 'no print job arrived at the CUPS test queue');
+    // Printing renders the slip afresh (a reprint shows the current state) and keeps that file.
+    const kept = readFileSync(file);
+    const printed = jobs.map((j) => readFileSync(join(process.env.CARDBENCH_TEST_PRINTED, j)));
+    assert(printed.some((b) => b.equals(kept)), 'the printed bytes differ from the kept slip');
+    await shot('07b-shipment-slip-printed');
+  });
+
   await test('the queue inspector shows a rejected request with its reason', async () => {
     await go('queues');
     await choose('[data-testid="queue-state"]', 'rejected');
@@ -213,6 +240,14 @@ try {
     await go('dashboard');
     await s.waitFor('[data-testid="status-counts"]', { text: 'cards in all' });
     await shot('10-dashboard');
+  });
+
+  await test("the period's manifest, billing CSVs and shift report are written", async () => {
+    await s.click(await s.find('[data-testid="write-documents"]'));
+    const text = await s.text(await s.waitFor('[data-testid="documents-result"]', { text: 'file(s) written' }));
+    for (const kind of ['manifest_', 'billing_', 'shift_']) assert(text.includes(kind), `no ${kind} file in: ${text}`);
+    for (const line of text.split('\n').filter((l) => l.startsWith('/'))) assert(existsSync(line.trim()), `${line} is missing`);
+    await shot('10b-dashboard-documents');
   });
 
   await test('invalid settings are refused with the reason', async () => {

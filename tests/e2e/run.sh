@@ -24,7 +24,12 @@ work="$(mktemp -d /tmp/cardbench-e2e.XXXXXX)"
 data="$work/data"
 mkdir -p "$data" tests/artifacts
 timeout 120 "$seed" --data-dir "$data" --demo
-printf 'operator = "E2E Operator"\n[workstation]\nmask_holder = false\nsound = false\n' > "$work/screens.toml"
+{
+  printf 'operator = "E2E Operator"\n[workstation]\nmask_holder = false\nsound = false\n'
+  printf '[documents.billing]\ndefault_cost_centre = "CC-E2E"\n'
+  # The CUPS test queue (tests/cups/start-cupsd.sh, started by scripts/test.sh), when there is one.
+  [ -z "${CARDBENCH_TEST_PRINTER:-}" ] || printf '[documents.print]\nprinter = "%s"\n' "$CARDBENCH_TEST_PRINTER"
+} > "$work/screens.toml"
 
 pids=()
 cleanup() {

@@ -157,6 +157,20 @@ pub async fn save_settings(
 }
 
 #[tauri::command]
+pub async fn parcel_slip(core: Shared<'_>, parcel_id: i64, print: bool) -> Answer<DocumentsWritten> {
+    blocking(&core, move |c| c.parcel_slip(parcel_id, print)).await
+}
+
+/// Reports each step to the webview as a `progress` event while it runs.
+#[tauri::command]
+pub async fn period_documents(core: Shared<'_>, app: tauri::AppHandle, from: String, to: String) -> Answer<DocumentsWritten> {
+    blocking(&core, move |c| {
+        c.period_documents(&from, &to, &|progress| crate::events::emit(&app, AppEvent::Progress { progress }))
+    })
+    .await
+}
+
+#[tauri::command]
 pub async fn devices_status(services: State<'_, Arc<Services>>) -> Answer<DevicesView> {
     Ok(services.status().await)
 }

@@ -11,6 +11,7 @@ import type { ChipView } from './bindings/ChipView';
 import type { CommandError } from './bindings/CommandError';
 import type { Cursor } from './bindings/Cursor';
 import type { Dashboard } from './bindings/Dashboard';
+import type { DocumentsWritten } from './bindings/DocumentsWritten';
 import type { DevicesView } from './bindings/DevicesView';
 import type { LogLines } from './bindings/LogLines';
 import type { ParcelDraft } from './bindings/ParcelDraft';
@@ -30,6 +31,7 @@ import type { Status } from './bindings/Status';
 import type { WorklistItem } from './bindings/WorklistItem';
 import type { WorklistPage } from './bindings/WorklistPage';
 import type { WorklistQuery } from './bindings/WorklistQuery';
+import { Pending } from './pending';
 
 export interface Commands {
   app_info: { args: Record<string, never>; result: AppInfo };
@@ -54,6 +56,8 @@ export interface Commands {
   get_settings: { args: Record<string, never>; result: Settings };
   save_settings: { args: { settings: Settings }; result: Settings };
   devices_status: { args: Record<string, never>; result: DevicesView };
+  parcel_slip: { args: { parcelId: number; print: boolean }; result: DocumentsWritten };
+  period_documents: { args: { from: string; to: string }; result: DocumentsWritten };
   apply_chip: { args: { cardId: string | null; chip: ChipView }; result: ChipApplied };
   log_tail: { args: { lines: number }; result: LogLines };
 }
@@ -73,12 +77,41 @@ export function isCommandError(e: unknown): e is CommandError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e;
 }
 
+/** What the working indicator says while a command that can take long runs. */
+const LONG_WORK: Partial<Record<keyof Commands, string>> = {
+  save_settings: 'Saving settings and restarting the connection',
+  parcel_slip: 'Writing the packing slip',
+  period_documents: "Writing the period's documents",
+  ship: 'Queuing SHIPPED',
+  worklist: 'Searching the worklist',
+};
+
+const pending = new Pending();
+let onWorkingChange: ((label: string | null) => void) | null = null;
+
+/** Called with the label to show (or null) whenever long work starts showing or ends. */
+export function onWorking(handler: (label: string | null) => void) {
+  onWorkingChange = handler;
+}
+
+function workingChanged() {
+  onWorkingChange?.(pending.showing(Date.now()));
+}
+
 export async function call<K extends keyof Commands>(cmd: K, args: Commands[K]['args']): Promise<Commands[K]['result']> {
+  const label = LONG_WORK[cmd];
+  const job = label ? pending.start(label, Date.now()) : null;
+  if (job !== null) setTimeout(workingChanged, pending.delayMs);
   try {
     return (await invoke(cmd, args as Record<string, unknown>)) as Commands[K]['result'];
   } catch (e) {
     if (isCommandError(e)) throw new ApiError(e);
     throw new ApiError({ code: 'ipc', message: String(e), problems: [] });
+  } finally {
+    if (job !== null) {
+      pending.end(job);
+      workingChanged();
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 // App-wide live state, fed by the shell's events.
+import type { Progress } from './bindings/Progress';
 import type { Settings } from './bindings/Settings';
 
 export const live = $state({
@@ -11,6 +12,9 @@ export const live = $state({
   /** Readers connected now, and why none can be watched if so. */
   readers: [] as string[],
   readerProblem: null as string | null,
+  /** Long work under way (shown after a short delay), and its last step when it reports steps. */
+  working: null as string | null,
+  progress: null as Progress | null,
 });
 
 export const app = $state({
