@@ -214,6 +214,7 @@ try {
     const kept = readFileSync(file);
     const printed = jobs.map((j) => readFileSync(join(process.env.CARDBENCH_TEST_PRINTED, j)));
     assert(printed.some((b) => b.equals(kept)), 'the printed bytes differ from the kept slip');
+    await s.exec(`document.querySelector('[data-testid="slip-result"]').scrollIntoView()`);
     await shot('07b-shipment-slip-printed');
   });
 
