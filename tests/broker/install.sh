@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the broker tests need: RabbitMQ 3.10 (its AMQP 1.0 plugin ships in the package) and
-# Qpid Proton for python, the independent AMQP client the interop test uses. Idempotent: packages
+# Qpid Proton for python, the independent AMQP client the interop test uses, and python3-websockets
+# for ws-relay.py (AMQP over WebSockets in front of the node). Idempotent: packages
 # already present are not fetched again, and apt lists are refreshed only when something is missing.
 set -euo pipefail
 
-pkgs=(rabbitmq-server python3-qpid-proton)
+pkgs=(rabbitmq-server python3-qpid-proton python3-websockets)
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -9,11 +9,15 @@
 # Prints `export CARDBENCH_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:PORT` on stdout (all else goes
 # to stderr) and writes the URL to $CARDBENCH_BROKER_DIR/amqp-url, which the tests read when the
 # variable is unset.
+# Also starts tests/broker/ws-relay.py, AMQP over WebSockets in front of the node (RabbitMQ 3.10
+# has no such listener; Service Bus serves it on 443), and prints
+# `export CARDBENCH_TEST_AMQP_WS_URL='ws://guest:guest@127.0.0.1:PORT/$servicebus/websocket'`
+# (also written to $CARDBENCH_BROKER_DIR/amqp-ws-url).
 #
 # CARDBENCH_BROKER_DIR: state directory (default: <repo>/target/test-broker). Running the script again
 #   on a live node only declares the queues. After stop-rabbitmq.sh (without --clean) it starts the
 #   node again on the same ports with the same data, so durable messages survive a restart.
-# Needs: tests/broker/install.sh run once (rabbitmq-server, python3-qpid-proton).
+# Needs: tests/broker/install.sh run once (rabbitmq-server, python3-qpid-proton, python3-websockets).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,11 +53,13 @@ if [ -f "$state/server.pid" ] && kill -0 "$(cat "$state/server.pid")" 2>/dev/nul
   running=true
 fi
 if ! $running; then
-  if [ -z "${AMQP_PORT:-}" ] || ! port_free "$AMQP_PORT" || ! port_free "$DIST_PORT" || ! port_free "$EPMD_PORT"; then
-    AMQP_PORT="$(free_port)"; DIST_PORT="$(free_port)"; EPMD_PORT="$(free_port)"
+  if [ -z "${AMQP_PORT:-}" ] || [ -z "${WS_PORT:-}" ] || ! port_free "$AMQP_PORT" || ! port_free "$DIST_PORT" \
+      || ! port_free "$EPMD_PORT" || ! port_free "$WS_PORT"; then
+    AMQP_PORT="$(free_port)"; DIST_PORT="$(free_port)"; EPMD_PORT="$(free_port)"; WS_PORT="$(free_port)"
     while [ "$DIST_PORT" = "$AMQP_PORT" ]; do DIST_PORT="$(free_port)"; done
     while [ "$EPMD_PORT" = "$AMQP_PORT" ] || [ "$EPMD_PORT" = "$DIST_PORT" ]; do EPMD_PORT="$(free_port)"; done
-    printf 'AMQP_PORT=%s\nDIST_PORT=%s\nEPMD_PORT=%s\n' "$AMQP_PORT" "$DIST_PORT" "$EPMD_PORT" > "$state/ports.tmp.$$"
+    while [ "$WS_PORT" = "$AMQP_PORT" ] || [ "$WS_PORT" = "$DIST_PORT" ] || [ "$WS_PORT" = "$EPMD_PORT" ]; do WS_PORT="$(free_port)"; done
+    printf 'AMQP_PORT=%s\nDIST_PORT=%s\nEPMD_PORT=%s\nWS_PORT=%s\n' "$AMQP_PORT" "$DIST_PORT" "$EPMD_PORT" "$WS_PORT" > "$state/ports.tmp.$$"
     mv -f "$state/ports.tmp.$$" "$state/ports"
   fi
 fi
@@ -118,6 +124,25 @@ if ! $running; then
   fi
 fi
 
+# The WebSocket relay (its own process, so it is started whenever it is not running, e.g. after a
+# stop that left the node's data).
+if ! { [ -f "$state/ws-relay.pid" ] && kill -0 "$(cat "$state/ws-relay.pid")" 2>/dev/null; }; then
+  if ! /usr/bin/python3 -c 'import websockets' 2>/dev/null; then
+    log "python3-websockets is missing (for tests/broker/ws-relay.py): run scripts/setup.sh"
+    exit 1
+  fi
+  setsid /usr/bin/python3 "$here/ws-relay.py" "$WS_PORT" "$AMQP_PORT" '/$servicebus/websocket' \
+    > "$state/log/ws-relay.log" 2>&1 < /dev/null &
+  echo $! > "$state/ws-relay.pid"
+  for _ in $(seq 1 50); do
+    grep -q '^ready' "$state/log/ws-relay.log" 2>/dev/null && break
+    kill -0 "$(cat "$state/ws-relay.pid")" 2>/dev/null || { log "ws-relay.py exited:"; tail -n 20 "$state/log/ws-relay.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  grep -q '^ready' "$state/log/ws-relay.log" || { log "ws-relay.py not ready after 5 s"; exit 1; }
+  log "AMQP over WebSockets relay on 127.0.0.1:$WS_PORT"
+fi
+
 decls=""
 for q in "$@"; do
   case "$q" in
@@ -143,3 +168,8 @@ url="amqp://guest:guest@127.0.0.1:$AMQP_PORT"
 echo "$url" > "$state/amqp-url.tmp.$$"
 publish "$state/amqp-url"
 echo "export CARDBENCH_TEST_AMQP_URL=$url"
+ws_url="ws://guest:guest@127.0.0.1:$WS_PORT/\$servicebus/websocket"
+echo "$ws_url" > "$state/amqp-ws-url.tmp.$$"
+publish "$state/amqp-ws-url"
+# Single quotes: the path holds a `$`.
+echo "export CARDBENCH_TEST_AMQP_WS_URL='$ws_url'"

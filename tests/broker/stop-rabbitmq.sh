@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops the node started by start-rabbitmq.sh and its epmd (epmd outlives the node otherwise).
+# Stops the node started by start-rabbitmq.sh, its epmd (epmd outlives the node otherwise) and the
+# WebSocket relay.
 #   stop-rabbitmq.sh          keep data and ports: start-rabbitmq.sh brings the same node back
 #   stop-rabbitmq.sh --clean  also delete the state directory
 # Uses CARDBENCH_BROKER_DIR like start-rabbitmq.sh. Ends only the pids recorded there.
@@ -32,6 +33,15 @@ if [ -d "$state" ]; then
       log "node stopped"
     fi
     rm -f "$state/server.pid"
+  fi
+  if [ -f "$state/ws-relay.pid" ]; then
+    pid="$(cat "$state/ws-relay.pid")"
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null
+      wait_gone "$pid" 50 || kill -KILL "$pid" 2>/dev/null
+      log "WebSocket relay stopped"
+    fi
+    rm -f "$state/ws-relay.pid"
   fi
   if [ -f "$state/epmd.pid" ]; then
     pid="$(cat "$state/epmd.pid")"

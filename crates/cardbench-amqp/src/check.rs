@@ -50,9 +50,9 @@ pub async fn check_connection(config: &ServiceBusConfig) -> CheckReport {
         Ok(l) => l,
         Err(e) => {
             // Steps before the failing one passed; say so, so the report reads as a checklist.
-            let order = [Step::Dns, Step::Tcp, Step::Tls, Step::Amqp, Step::Auth];
+            let order = [Step::Dns, Step::Tcp, Step::Tls, Step::WebSocket, Step::Amqp, Step::Auth];
             for s in order.iter().take_while(|s| **s != e.step) {
-                if *s == Step::Tls && !config.tls {
+                if (*s == Step::Tls && !config.tls) || (*s == Step::WebSocket && config.websocket.is_none()) {
                     continue;
                 }
                 report.pass(step_name(*s), "ok");
@@ -61,7 +61,13 @@ pub async fn check_connection(config: &ServiceBusConfig) -> CheckReport {
             return report.fail(what, e);
         }
     };
-    report.pass("resolve, connect, TLS and log in", if config.tls { "ok (TLS)" } else { "ok (plain AMQP, loopback)" });
+    let how = match (config.tls, config.websocket.is_some()) {
+        (true, false) => "ok (TLS)",
+        (true, true) => "ok (TLS, AMQP over WebSocket)",
+        (false, false) => "ok (plain AMQP, loopback)",
+        (false, true) => "ok (plain AMQP over WebSocket, loopback)",
+    };
+    report.pass("resolve, connect, TLS and log in", how);
     link.close().await;
 
     let inbound = config.address(&config.inbound_queue);
@@ -91,6 +97,7 @@ fn step_name(s: Step) -> &'static str {
         Step::Dns => "resolve host name (DNS)",
         Step::Tcp => "TCP connect",
         Step::Tls => "TLS handshake",
+        Step::WebSocket => "WebSocket upgrade (subprotocol amqp)",
         Step::Amqp => "AMQP 1.0 open",
         Step::Auth => "log in (SASL / SAS token)",
         Step::QueueNotFound => "queue exists",

@@ -11,6 +11,11 @@ use crate::error::ConfigError;
 
 pub const AMQPS_PORT: u16 = 5671;
 pub const AMQP_PORT: u16 = 5672;
+/// AMQP over WebSockets: HTTPS's port, the one a floor that only lets HTTPS out still allows.
+pub const WSS_PORT: u16 = 443;
+pub const WS_PORT: u16 = 80;
+/// Where Service Bus serves AMQP over WebSockets (the path its SDKs use).
+pub const SERVICE_BUS_WS_PATH: &str = "/$servicebus/websocket";
 pub const DEFAULT_CREDIT: u32 = 32;
 /// Service Bus addresses a queue's dead-letter sub-queue as `<queue>/$DeadLetterQueue`.
 pub const SERVICE_BUS_DLQ_SUFFIX: &str = "/$DeadLetterQueue";
@@ -64,6 +69,13 @@ pub struct ServiceBusSettings {
     pub port: Option<u16>,
     #[serde(default = "yes")]
     pub tls: bool,
+    /// AMQP over WebSockets (HTTP upgrade, subprotocol `amqp`) instead of AMQP straight on TCP:
+    /// for floors where only HTTPS (443) leaves the building. The port then defaults to 443.
+    #[serde(default)]
+    pub websocket: bool,
+    /// The WebSocket endpoint's HTTP path; default `/$servicebus/websocket` (Service Bus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket_path: Option<String>,
     #[serde(default)]
     pub auth: AuthKind,
     /// SAS rule name (SasCbs, SaslPlain on Service Bus) or user name (SaslPlain on a plain broker).
@@ -97,6 +109,14 @@ fn dlq_suffix() -> String {
 fn default_credit() -> u32 {
     DEFAULT_CREDIT
 }
+fn default_port(tls: bool, websocket: bool) -> u16 {
+    match (tls, websocket) {
+        (true, false) => AMQPS_PORT,
+        (false, false) => AMQP_PORT,
+        (true, true) => WSS_PORT,
+        (false, true) => WS_PORT,
+    }
+}
 
 /// Settings plus secret, checked: ready for [`crate::AmqpConnector::new`] and
 /// [`crate::check_connection`].
@@ -105,6 +125,9 @@ pub struct ServiceBusConfig {
     pub host: String,
     pub port: u16,
     pub tls: bool,
+    /// `Some(path)`: AMQP runs over a WebSocket opened with an HTTP upgrade on `path` (after TLS
+    /// when `tls`). `None`: AMQP straight on the TCP (or TLS) stream.
+    pub websocket: Option<String>,
     pub auth: Auth,
     pub inbound_queue: String,
     pub outbound_queue: String,
@@ -127,6 +150,7 @@ impl ServiceBusConfig {
             host: host.to_owned(),
             port: AMQPS_PORT,
             tls: true,
+            websocket: None,
             auth: Auth::SasCbs { rule: rule.to_owned(), key },
             inbound_queue: inbound.to_owned(),
             outbound_queue: outbound.to_owned(),
@@ -140,26 +164,38 @@ impl ServiceBusConfig {
         .validated()
     }
 
-    /// From a URL like `amqp://guest:guest@127.0.0.1:5672` (the test broker; `amqps://` for TLS).
-    /// User and password give SASL PLAIN, none gives ANONYMOUS. Addressing is RabbitMQ's
-    /// (`/amq/queue/<name>`, dead letters in `<name>.dlq`).
+    /// From a URL like `amqp://guest:guest@127.0.0.1:5672` (the test broker; `amqps://` for TLS;
+    /// `ws://` / `wss://` for AMQP over WebSockets, with the URL's path as the endpoint, default
+    /// `/$servicebus/websocket`). User and password give SASL PLAIN, none gives ANONYMOUS.
+    /// Addressing is RabbitMQ's (`/amq/queue/<name>`, dead letters in `<name>.dlq`).
     pub fn from_amqp_url(url: &str, inbound: &str, outbound: &str) -> Result<Self, ConfigError> {
         let bad = || ConfigError::BadUrl(redact_url(url));
-        let (tls, rest) = if let Some(r) = url.strip_prefix("amqps://") {
-            (true, r)
+        let (tls, ws, rest) = if let Some(r) = url.strip_prefix("amqps://") {
+            (true, false, r)
         } else if let Some(r) = url.strip_prefix("amqp://") {
-            (false, r)
+            (false, false, r)
+        } else if let Some(r) = url.strip_prefix("wss://") {
+            (true, true, r)
+        } else if let Some(r) = url.strip_prefix("ws://") {
+            (false, true, r)
         } else {
             return Err(bad());
         };
-        let rest = rest.trim_end_matches('/');
+        // Only a WebSocket URL has a meaningful path (the HTTP endpoint of the upgrade).
+        let (rest, path) = match rest.find('/') {
+            Some(i) if ws => (&rest[..i], Some(&rest[i..])),
+            Some(i) if rest[i..].trim_matches('/').is_empty() => (&rest[..i], None),
+            Some(_) => return Err(bad()),
+            None => (rest, None),
+        };
+        let websocket = ws.then(|| path.filter(|p| *p != "/").unwrap_or(SERVICE_BUS_WS_PATH).to_owned());
         let (userinfo, hostport) = match rest.rsplit_once('@') {
             Some((u, h)) => (Some(u), h),
             None => (None, rest),
         };
         let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) if !h.is_empty() => (h.trim_matches(['[', ']']), p.parse::<u16>().map_err(|_| bad())?),
-            None if !hostport.is_empty() => (hostport, if tls { AMQPS_PORT } else { AMQP_PORT }),
+            None if !hostport.is_empty() => (hostport, default_port(tls, ws)),
             _ => return Err(bad()),
         };
         let auth = match userinfo {
@@ -173,6 +209,7 @@ impl ServiceBusConfig {
             host: host.to_owned(),
             port,
             tls,
+            websocket,
             auth,
             inbound_queue: inbound.to_owned(),
             outbound_queue: outbound.to_owned(),
@@ -213,6 +250,11 @@ impl ServiceBusConfig {
             Auth::SaslPlain { user, .. } if user.is_empty() => return Err(ConfigError::EmptyCredential("user name")),
             _ => {}
         }
+        if let Some(path) = &self.websocket
+            && (!path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#'))
+        {
+            return Err(ConfigError::BadWebSocketPath(path.clone()));
+        }
         if !(1..=10_000).contains(&self.credit) {
             return Err(ConfigError::BadCredit(self.credit));
         }
@@ -236,13 +278,19 @@ impl ServiceBusConfig {
 
     /// For logs: where, how, never the secret.
     pub fn describe(&self) -> String {
-        let scheme = if self.tls { "amqps" } else { "amqp" };
+        let scheme = match (self.tls, self.websocket.is_some()) {
+            (true, false) => "amqps",
+            (false, false) => "amqp",
+            (true, true) => "wss",
+            (false, true) => "ws",
+        };
+        let path = self.websocket.as_deref().unwrap_or("");
         let auth = match &self.auth {
             Auth::SasCbs { rule, .. } => format!("SAS rule {rule} via CBS"),
             Auth::SaslPlain { user, .. } => format!("SASL PLAIN as {user}"),
             Auth::Anonymous => "anonymous".to_owned(),
         };
-        format!("{scheme}://{}:{} ({auth})", self.host, self.port)
+        format!("{scheme}://{}:{}{path} ({auth})", self.host, self.port)
     }
 
     /// The settings to store in the config file (the secret goes to the keyring).
@@ -256,6 +304,8 @@ impl ServiceBusConfig {
             host: self.host.clone(),
             port: Some(self.port),
             tls: self.tls,
+            websocket: self.websocket.is_some(),
+            websocket_path: self.websocket.clone().filter(|p| p != SERVICE_BUS_WS_PATH),
             auth,
             user,
             inbound_queue: self.inbound_queue.clone(),
@@ -293,7 +343,8 @@ impl ServiceBusSettings {
             AuthKind::Anonymous => Auth::Anonymous,
         };
         ServiceBusConfig {
-            port: self.port.unwrap_or(if self.tls { AMQPS_PORT } else { AMQP_PORT }),
+            port: self.port.unwrap_or(default_port(self.tls, self.websocket)),
+            websocket: self.websocket.then(|| self.websocket_path.clone().unwrap_or_else(|| SERVICE_BUS_WS_PATH.to_owned())),
             host: self.host,
             tls: self.tls,
             auth,
@@ -446,6 +497,40 @@ mod tests {
             Err(ConfigError::BadUrl(shown)) => assert!(!shown.contains("secret"), "{shown}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn websocket_urls_and_settings() {
+        let c = ServiceBusConfig::from_amqp_url("ws://guest:guest@127.0.0.1:8080/amqp", "in", "out").expect("ws url");
+        assert_eq!((c.host.as_str(), c.port, c.tls, c.websocket.as_deref()), ("127.0.0.1", 8080, false, Some("/amqp")));
+        assert_eq!(c.describe(), "ws://127.0.0.1:8080/amqp (SASL PLAIN as guest)");
+        let c = ServiceBusConfig::from_amqp_url("wss://localhost", "in", "out").expect("wss url");
+        assert_eq!((c.port, c.tls, c.websocket.as_deref()), (443, true, Some(SERVICE_BUS_WS_PATH)));
+        let c = ServiceBusConfig::from_amqp_url("ws://127.0.0.1/", "in", "out").expect("ws url");
+        assert_eq!((c.port, c.websocket.as_deref()), (80, Some(SERVICE_BUS_WS_PATH)));
+        // A path means nothing to plain AMQP: refuse rather than silently drop it.
+        assert!(matches!(ServiceBusConfig::from_amqp_url("amqp://127.0.0.1:1/vhost", "in", "out"), Err(ConfigError::BadUrl(_))));
+        assert_eq!(ServiceBusConfig::from_amqp_url("amqp://127.0.0.1:1/", "in", "out").map(|c| c.websocket), Ok(None));
+        // Plain ws is loopback-only, like plain amqp.
+        assert!(matches!(ServiceBusConfig::from_amqp_url("ws://example.com/x", "in", "out"), Err(ConfigError::PlainToRemoteHost(_))));
+
+        // Service Bus over WebSockets from the config file: 443 and Service Bus's path by default.
+        let mut sb = ServiceBusConfig::service_bus("ns.servicebus.windows.net", "rule", Secret::new("k"), "a", "b").expect("ok").settings();
+        sb.port = None;
+        sb.websocket = true;
+        let c = sb.clone().into_config(Some(Secret::new("k"))).expect("ok");
+        assert_eq!((c.port, c.tls, c.websocket.as_deref()), (443, true, Some("/$servicebus/websocket")));
+        assert_eq!(c.settings().websocket_path, None, "the default path is not written out");
+        sb.websocket_path = Some("no-slash".into());
+        assert_eq!(sb.into_config(Some(Secret::new("k"))), Err(ConfigError::BadWebSocketPath("no-slash".into())));
+        // Older config files have no websocket keys: plain AMQP.
+        let old: ServiceBusSettings = toml_like();
+        assert!(!old.websocket && old.websocket_path.is_none());
+    }
+
+    /// A settings record as older versions wrote it (no websocket fields).
+    fn toml_like() -> ServiceBusSettings {
+        serde_json::from_str(r#"{"host":"h","inbound_queue":"a","outbound_queue":"b"}"#).expect("older settings still load")
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Opening a connection step by step (DNS, TCP, TLS, AMQP open with SASL, session, CBS), so a
-//! failure names the step that failed. We open the TCP stream ourselves: fe2o3 does not set
+//! Opening a connection step by step (DNS, TCP, TLS, WebSocket upgrade, AMQP open with SASL,
+//! session, CBS), so a failure names the step that failed. We open the TCP stream ourselves: fe2o3 does not set
 //! TCP_NODELAY, and without it small-credit peek-lock stalls on Nagle + delayed ACK (~300 msg/s).
 
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use fe2o3_amqp::types::definitions;
 use fe2o3_amqp::types::definitions::{AmqpError, ErrorCondition};
 use fe2o3_amqp::{Connection, Session};
 use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
@@ -31,6 +32,10 @@ pub enum Step {
     Tcp,
     /// TLS handshake failed (certificate, protocol, a proxy in between).
     Tls,
+    /// AMQP over WebSockets only: the HTTP upgrade to a WebSocket with subprotocol `amqp` was
+    /// refused (wrong path, a proxy that does not pass WebSockets, not a WebSocket endpoint).
+    #[serde(rename = "websocket")]
+    WebSocket,
     /// The peer does not speak AMQP 1.0 or closed the connection during open.
     Amqp,
     /// SASL refused the credentials, or the CBS put-token was refused.
@@ -44,7 +49,7 @@ pub enum Step {
 impl Step {
     pub fn kind(self) -> TransportErrorKind {
         match self {
-            Step::Dns | Step::Tcp | Step::Tls | Step::Amqp => TransportErrorKind::Connection,
+            Step::Dns | Step::Tcp | Step::Tls | Step::WebSocket | Step::Amqp => TransportErrorKind::Connection,
             Step::Auth => TransportErrorKind::Auth,
             Step::QueueNotFound => TransportErrorKind::NotFound,
             Step::NoPermission => TransportErrorKind::Forbidden,
@@ -112,7 +117,7 @@ impl Drop for Link {
     }
 }
 
-/// DNS → TCP → (TLS) → AMQP open + SASL → session.
+/// DNS → TCP → (TLS) → (WebSocket upgrade) → AMQP open + SASL → session.
 pub(crate) async fn open(config: &ServiceBusConfig) -> Result<Link, StepError> {
     let deadline = config.connect_timeout;
     match tokio::time::timeout(deadline, open_inner(config)).await {
@@ -125,11 +130,33 @@ pub(crate) async fn open(config: &ServiceBusConfig) -> Result<Link, StepError> {
 
 async fn open_inner(config: &ServiceBusConfig) -> Result<Link, StepError> {
     let stream = tcp_connect(config).await?;
+    // Each layer is a different stream type; fe2o3 takes any of them and spawns its engine, so
+    // the handle we keep is the same whichever way we got there.
+    let mut connection = match (config.tls, config.websocket.as_deref()) {
+        (false, None) => amqp_open(config, stream).await?,
+        (true, None) => amqp_open(config, tls_connect(config, stream).await?).await?,
+        (false, Some(path)) => amqp_open(config, ws_connect(config, path, stream).await?).await?,
+        (true, Some(path)) => {
+            let tls = tls_connect(config, stream).await?;
+            amqp_open(config, ws_connect(config, path, tls).await?).await?
+        }
+    };
+    let session = Session::begin(&mut connection)
+        .await
+        .map_err(|e| StepError::new(Step::Amqp, format!("session refused: {e}")))?;
+    Ok(Link { connection, session, renewal: None })
+}
+
+/// AMQP open + SASL over whatever stream the layers below produced.
+async fn amqp_open<Io>(config: &ServiceBusConfig, stream: Io) -> Result<ConnectionHandle<()>, StepError>
+where
+    Io: AsyncRead + AsyncWrite + std::fmt::Debug + Send + Unpin + 'static,
+{
     let builder = Connection::builder()
         .container_id(format!("cardbench-{}", uuid::Uuid::new_v4()))
         .hostname(config.host.as_str())
         .sasl_hostname(config.host.as_str())
-        // TLS (if any) is already done below us; fe2o3 sees a plain stream.
+        // TLS and WebSocket (if any) are already done below us; fe2o3 sees a plain stream.
         .scheme("amqp")
         // Lets the broker notice a dead client and us a dead broker.
         .idle_time_out(60_000u32);
@@ -139,16 +166,69 @@ async fn open_inner(config: &ServiceBusConfig) -> Result<Link, StepError> {
         }
         Auth::SasCbs { .. } | Auth::Anonymous => builder.sasl_profile(SaslProfile::Anonymous),
     };
-    let mut connection = if config.tls {
-        let tls = tls_connect(config, stream).await?;
-        builder.open_with_stream(tls).await.map_err(|e| classify_open(e, config))?
-    } else {
-        builder.open_with_stream(stream).await.map_err(|e| classify_open(e, config))?
+    builder.open_with_stream(stream).await.map_err(|e| classify_open(e, config))
+}
+
+/// The URL of the WebSocket endpoint. The scheme only names what the stream below already is
+/// (we did TLS ourselves); the default port is left out so the Host header is the bare name, as
+/// an HTTPS front end expects.
+pub(crate) fn websocket_url(config: &ServiceBusConfig, path: &str) -> String {
+    let (scheme, default) = if config.tls { ("wss", crate::config::WSS_PORT) } else { ("ws", crate::config::WS_PORT) };
+    let host = if config.host.contains(':') && !config.host.starts_with('[') { format!("[{}]", config.host) } else { config.host.clone() };
+    let port = if config.port == default { String::new() } else { format!(":{}", config.port) };
+    format!("{scheme}://{host}{port}{path}")
+}
+
+/// The HTTP upgrade to a WebSocket with subprotocol `amqp` (the OASIS AMQP WebSocket binding),
+/// over our own TCP (NODELAY) or TLS stream; fe2o3-amqp-ws insists on the `amqp` subprotocol in
+/// the answer.
+async fn ws_connect<S>(
+    config: &ServiceBusConfig,
+    path: &str,
+    stream: S,
+) -> Result<fe2o3_amqp_ws::WebSocketStream<fe2o3_amqp_ws::native::TokioWebSocketStream<S>>, StepError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let url = websocket_url(config, path);
+    match tokio::time::timeout(Duration::from_secs(15), fe2o3_amqp_ws::WebSocketStream::connect_with_stream(&url, stream)).await {
+        Ok(Ok(ws)) => {
+            tracing::debug!(url = %url, "WebSocket upgraded (subprotocol amqp)");
+            Ok(ws)
+        }
+        Ok(Err(e)) => Err(classify_ws(&e, &url)),
+        Err(_) => Err(StepError::new(Step::WebSocket, format!("no answer to the WebSocket upgrade at {url} within 15 s"))),
+    }
+}
+
+fn classify_ws(e: &fe2o3_amqp_ws::Error, url: &str) -> StepError {
+    use fe2o3_amqp_ws::Error as W;
+    use fe2o3_amqp_ws::tungstenite::Error as T;
+    use fe2o3_amqp_ws::tungstenite::error::ProtocolError as P;
+    let why = match e {
+        W::Tungstenite(T::Http(resp)) => {
+            let status = resp.status();
+            let hint = match status.as_u16() {
+                404 => " (wrong path? Service Bus serves /$servicebus/websocket)",
+                400 | 426 => " (the server does not take this upgrade: a proxy in between, or not a WebSocket endpoint)",
+                401 | 403 | 407 => " (a proxy or gateway refused the request)",
+                _ => "",
+            };
+            format!("the server refused the WebSocket upgrade with HTTP {status}{hint}")
+        }
+        W::Tungstenite(T::Protocol(P::SecWebSocketSubProtocolError(sub))) => {
+            format!("the server upgraded but not to the `amqp` subprotocol ({sub})")
+        }
+        W::MissingSecWebSocketProtocol | W::SecWebSocketProtocolIsNotAmqp => {
+            "the server upgraded but not to the `amqp` subprotocol".to_owned()
+        }
+        W::StatucCodeIsNotSwitchingProtocols => "the server did not switch protocols (no HTTP 101)".to_owned(),
+        W::Tungstenite(T::HttpFormat(err)) => format!("the answer is not HTTP ({err}): is this a plain AMQP port?"),
+        W::Tungstenite(T::Protocol(p)) => format!("the WebSocket handshake failed: {p}"),
+        W::Tungstenite(T::Io(io)) => format!("the connection broke during the WebSocket upgrade: {io}"),
+        other => format!("the WebSocket upgrade failed: {other}"),
     };
-    let session = Session::begin(&mut connection)
-        .await
-        .map_err(|e| StepError::new(Step::Amqp, format!("session refused: {e}")))?;
-    Ok(Link { connection, session, renewal: None })
+    StepError::new(Step::WebSocket, format!("{url}: {why}"))
 }
 
 async fn tcp_connect(config: &ServiceBusConfig) -> Result<TcpStream, StepError> {

@@ -30,8 +30,10 @@ pub enum ConfigError {
     EmptyCredential(&'static str),
     #[error("credit must be between 1 and 10000, not {0}")]
     BadCredit(u32),
-    #[error("`{0}` is not an amqp:// or amqps:// URL with a host and port")]
+    #[error("`{0}` is not an amqp://, amqps://, ws:// or wss:// URL with a host and port")]
     BadUrl(String),
+    #[error("the WebSocket path `{0}` must start with `/` and hold no spaces (Service Bus: /$servicebus/websocket)")]
+    BadWebSocketPath(String),
     #[error("no key is stored in the OS keyring for {0}: enter it again in the settings")]
     KeyNotStored(String),
     #[error("{0}")]

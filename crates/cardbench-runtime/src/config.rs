@@ -207,6 +207,8 @@ impl Config {
             host: parsed.host,
             port: None,
             tls: true,
+            websocket: false,
+            websocket_path: None,
             auth: cardbench_amqp::AuthKind::SasCbs,
             user: Some(parsed.rule),
             inbound_queue: inbound.to_owned(),

@@ -49,6 +49,28 @@ pub fn broker_url() -> Option<String> {
     );
 }
 
+/// The WebSocket relay's URL (`tests/broker/ws-relay.py`, started by start-rabbitmq.sh):
+/// CARDBENCH_TEST_AMQP_WS_URL or `$CARDBENCH_BROKER_DIR/amqp-ws-url`. `None` = skip (as for the
+/// broker); panics otherwise.
+pub fn ws_url() -> Option<String> {
+    if let Ok(u) = std::env::var("CARDBENCH_TEST_AMQP_WS_URL")
+        && !u.trim().is_empty()
+    {
+        return Some(u.trim().to_owned());
+    }
+    let file = broker_dir().join("amqp-ws-url");
+    if let Ok(u) = std::fs::read_to_string(&file)
+        && !u.trim().is_empty()
+    {
+        return Some(u.trim().to_owned());
+    }
+    if skip_requested() {
+        eprintln!("CARDBENCH_SKIP_BROKER_TESTS=1: WebSocket test skipped");
+        return None;
+    }
+    panic!("no WebSocket relay: CARDBENCH_TEST_AMQP_WS_URL is unset and {} does not exist (run tests/broker/start-rabbitmq.sh)", file.display());
+}
+
 /// Declares durable queues (and their `.dlq`) on the broker of `dir` via the start script,
 /// which on a running node only declares.
 pub fn declare_in(dir: &std::path::Path, queues: &[&str]) {
