@@ -13,6 +13,11 @@
 # has no such listener; Service Bus serves it on 443), and prints
 # `export CARDBENCH_TEST_AMQP_WS_URL='ws://guest:guest@127.0.0.1:PORT/$servicebus/websocket'`
 # (also written to $CARDBENCH_BROKER_DIR/amqp-ws-url).
+# TLS: a throwaway CA and a server certificate for 127.0.0.1 / localhost are made with openssl in
+# $CARDBENCH_BROKER_DIR/tls/ (ca.pem; other-ca.pem is a CA that signed nothing the node uses), the
+# node also listens with TLS, and a second relay serves wss. Prints CARDBENCH_TEST_AMQPS_URL,
+# CARDBENCH_TEST_AMQP_WSS_URL and CARDBENCH_TEST_CA_FILE (also written to files of those names,
+# lower case, in the state dir).
 #
 # CARDBENCH_BROKER_DIR: state directory (default: <repo>/target/test-broker). Running the script again
 #   on a live node only declares the queues. After stop-rabbitmq.sh (without --clean) it starts the
@@ -53,18 +58,50 @@ if [ -f "$state/server.pid" ] && kill -0 "$(cat "$state/server.pid")" 2>/dev/nul
   running=true
 fi
 if ! $running; then
-  if [ -z "${AMQP_PORT:-}" ] || [ -z "${WS_PORT:-}" ] || ! port_free "$AMQP_PORT" || ! port_free "$DIST_PORT" \
-      || ! port_free "$EPMD_PORT" || ! port_free "$WS_PORT"; then
-    AMQP_PORT="$(free_port)"; DIST_PORT="$(free_port)"; EPMD_PORT="$(free_port)"; WS_PORT="$(free_port)"
-    while [ "$DIST_PORT" = "$AMQP_PORT" ]; do DIST_PORT="$(free_port)"; done
-    while [ "$EPMD_PORT" = "$AMQP_PORT" ] || [ "$EPMD_PORT" = "$DIST_PORT" ]; do EPMD_PORT="$(free_port)"; done
-    while [ "$WS_PORT" = "$AMQP_PORT" ] || [ "$WS_PORT" = "$DIST_PORT" ] || [ "$WS_PORT" = "$EPMD_PORT" ]; do WS_PORT="$(free_port)"; done
-    printf 'AMQP_PORT=%s\nDIST_PORT=%s\nEPMD_PORT=%s\nWS_PORT=%s\n' "$AMQP_PORT" "$DIST_PORT" "$EPMD_PORT" "$WS_PORT" > "$state/ports.tmp.$$"
+  names="AMQP_PORT DIST_PORT EPMD_PORT WS_PORT AMQPS_PORT WSS_PORT"
+  reuse=true
+  for n in $names; do
+    if [ -z "${!n:-}" ] || ! port_free "${!n}"; then reuse=false; fi
+  done
+  if ! $reuse; then
+    # Distinct ports, each free right now.
+    taken=" "
+    for n in $names; do
+      p="$(free_port)"
+      while [[ "$taken" == *" $p "* ]]; do p="$(free_port)"; done
+      taken="$taken$p "
+      printf -v "$n" '%s' "$p"
+    done
+    for n in $names; do printf '%s=%s\n' "$n" "${!n}"; done > "$state/ports.tmp.$$"
     mv -f "$state/ports.tmp.$$" "$state/ports"
   fi
 fi
 
 mkdir -p "$state/home" "$state/mnesia" "$state/log"
+
+# Throwaway certificates, made once per state dir (kept across restarts). Written in a temp dir
+# and renamed, as concurrent runs of this script may race.
+tls="$state/tls"
+if [ ! -f "$tls/server.pem" ]; then
+  command -v openssl > /dev/null || { log "openssl is missing: run scripts/setup.sh"; exit 1; }
+  tmp="$(mktemp -d "$state/tls.tmp.XXXXXX")"
+  (
+    cd "$tmp"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=cardbench test CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -keyout ca.key -out ca.pem
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=cardbench other CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -keyout other-ca.key -out other-ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
+    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" > server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile server.ext -out server.pem
+  ) > "$state/log/openssl.log" 2>&1 || { log "making test certificates failed:"; tail -n 20 "$state/log/openssl.log" >&2; rm -rf "$tmp"; exit 1; }
+  chmod 600 "$tmp"/*.key
+  if [ ! -f "$tls/server.pem" ]; then rm -rf "$tls"; mv "$tmp" "$tls"; else rm -rf "$tmp"; fi
+fi
 # Files are written to a temp name and renamed: tests run this script concurrently (to declare
 # their queues), and a half-written env file would send rabbitmqctl to the wrong node.
 publish() { mv -f "$1.tmp.$$" "$1"; }
@@ -89,6 +126,12 @@ publish "$state/env"
 . "$state/env"
 cat > "$state/rabbitmq.conf.tmp.$$" <<CONF
 listeners.tcp.default = 127.0.0.1:$AMQP_PORT
+listeners.ssl.default = 127.0.0.1:$AMQPS_PORT
+ssl_options.cacertfile = $tls/ca.pem
+ssl_options.certfile = $tls/server.pem
+ssl_options.keyfile = $tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
 amqp1_0.default_user = guest
 amqp1_0.default_vhost = /
 loopback_users = none
@@ -124,24 +167,28 @@ if ! $running; then
   fi
 fi
 
-# The WebSocket relay (its own process, so it is started whenever it is not running, e.g. after a
-# stop that left the node's data).
-if ! { [ -f "$state/ws-relay.pid" ] && kill -0 "$(cat "$state/ws-relay.pid")" 2>/dev/null; }; then
+# The WebSocket relays (their own processes, so each is started whenever it is not running, e.g.
+# after a stop that left the node's data): ws on WS_PORT, wss (our test certificate) on WSS_PORT.
+start_relay() { # name, port, extra args
+  local name="$1" port="$2"; shift 2
+  if { [ -f "$state/$name.pid" ] && kill -0 "$(cat "$state/$name.pid")" 2>/dev/null; }; then return 0; fi
   if ! /usr/bin/python3 -c 'import websockets' 2>/dev/null; then
     log "python3-websockets is missing (for tests/broker/ws-relay.py): run scripts/setup.sh"
     exit 1
   fi
-  setsid /usr/bin/python3 "$here/ws-relay.py" "$WS_PORT" "$AMQP_PORT" '/$servicebus/websocket' \
-    > "$state/log/ws-relay.log" 2>&1 < /dev/null &
-  echo $! > "$state/ws-relay.pid"
+  setsid /usr/bin/python3 "$here/ws-relay.py" "$port" "$AMQP_PORT" '/$servicebus/websocket' "$@" \
+    > "$state/log/$name.log" 2>&1 < /dev/null &
+  echo $! > "$state/$name.pid"
   for _ in $(seq 1 50); do
-    grep -q '^ready' "$state/log/ws-relay.log" 2>/dev/null && break
-    kill -0 "$(cat "$state/ws-relay.pid")" 2>/dev/null || { log "ws-relay.py exited:"; tail -n 20 "$state/log/ws-relay.log" >&2; exit 1; }
+    grep -q '^ready' "$state/log/$name.log" 2>/dev/null && break
+    kill -0 "$(cat "$state/$name.pid")" 2>/dev/null || { log "$name exited:"; tail -n 20 "$state/log/$name.log" >&2; exit 1; }
     sleep 0.1
   done
-  grep -q '^ready' "$state/log/ws-relay.log" || { log "ws-relay.py not ready after 5 s"; exit 1; }
-  log "AMQP over WebSockets relay on 127.0.0.1:$WS_PORT"
-fi
+  grep -q '^ready' "$state/log/$name.log" || { log "$name not ready after 5 s"; exit 1; }
+  log "AMQP over WebSockets relay ($name) on 127.0.0.1:$port"
+}
+start_relay ws-relay "$WS_PORT"
+start_relay wss-relay "$WSS_PORT" "$tls/server.pem" "$tls/server.key"
 
 decls=""
 for q in "$@"; do
@@ -173,3 +220,12 @@ echo "$ws_url" > "$state/amqp-ws-url.tmp.$$"
 publish "$state/amqp-ws-url"
 # Single quotes: the path holds a `$`.
 echo "export CARDBENCH_TEST_AMQP_WS_URL='$ws_url'"
+amqps_url="amqps://guest:guest@127.0.0.1:$AMQPS_PORT"
+wss_url="wss://guest:guest@127.0.0.1:$WSS_PORT/\$servicebus/websocket"
+for f in amqps-url:"$amqps_url" amqp-wss-url:"$wss_url" ca-file:"$tls/ca.pem"; do
+  echo "${f#*:}" > "$state/${f%%:*}.tmp.$$"
+  publish "$state/${f%%:*}"
+done
+echo "export CARDBENCH_TEST_AMQPS_URL=$amqps_url"
+echo "export CARDBENCH_TEST_AMQP_WSS_URL='$wss_url'"
+echo "export CARDBENCH_TEST_CA_FILE='$tls/ca.pem'"

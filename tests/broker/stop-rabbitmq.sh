@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops the node started by start-rabbitmq.sh, its epmd (epmd outlives the node otherwise) and the
-# WebSocket relay.
+# WebSocket relays.
 #   stop-rabbitmq.sh          keep data and ports: start-rabbitmq.sh brings the same node back
 #   stop-rabbitmq.sh --clean  also delete the state directory
 # Uses CARDBENCH_BROKER_DIR like start-rabbitmq.sh. Ends only the pids recorded there.
@@ -34,15 +34,16 @@ if [ -d "$state" ]; then
     fi
     rm -f "$state/server.pid"
   fi
-  if [ -f "$state/ws-relay.pid" ]; then
-    pid="$(cat "$state/ws-relay.pid")"
+  for relay in ws-relay wss-relay; do
+    [ -f "$state/$relay.pid" ] || continue
+    pid="$(cat "$state/$relay.pid")"
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null
       wait_gone "$pid" 50 || kill -KILL "$pid" 2>/dev/null
-      log "WebSocket relay stopped"
+      log "WebSocket relay $relay stopped"
     fi
-    rm -f "$state/ws-relay.pid"
-  fi
+    rm -f "$state/$relay.pid"
+  done
   if [ -f "$state/epmd.pid" ]; then
     pid="$(cat "$state/epmd.pid")"
     if kill -0 "$pid" 2>/dev/null; then

@@ -3,7 +3,9 @@
 listener. Stands where Service Bus's `wss://<ns>/$servicebus/websocket` stands, so the client's
 real WebSocket code runs against a real peer.
 
-  ws-relay.py LISTEN_PORT AMQP_PORT [PATH]     (PATH default: /$servicebus/websocket)
+  ws-relay.py LISTEN_PORT AMQP_PORT [PATH [CERT KEY]]   (PATH default: /$servicebus/websocket)
+
+With CERT and KEY (PEM files) it serves wss (TLS), as Service Bus does on 443.
 
 Like the OASIS AMQP WebSocket binding requires: the upgrade is accepted only on PATH and only when
 the client offers the subprotocol `amqp` (anything else: HTTP 404 / 400, no upgrade); each
@@ -15,6 +17,7 @@ Listens on 127.0.0.1 only. Prints "ready" on stdout once it listens.
 """
 import asyncio
 import logging
+import ssl
 import sys
 from http import HTTPStatus
 
@@ -28,6 +31,10 @@ def main():
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     listen_port, amqp_port = int(sys.argv[1]), int(sys.argv[2])
     path = sys.argv[3] if len(sys.argv) > 3 else "/$servicebus/websocket"
+    tls = None
+    if len(sys.argv) > 5:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(sys.argv[4], sys.argv[5])
 
     async def check_request(request_path, headers):
         # Refuse before the upgrade, with a plain HTTP status the client can name.
@@ -82,6 +89,7 @@ def main():
             process_request=check_request,
             # AMQP has its own heartbeat (idle-time-out); frames up to the negotiated size.
             ping_interval=None, compression=None, max_size=64 * 1024 * 1024,
+            ssl=tls,
         ):
             print("ready", flush=True)
             await asyncio.Future()

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,10 @@ pub struct ServiceBusSettings {
     /// The WebSocket endpoint's HTTP path; default `/$servicebus/websocket` (Service Bus).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket_path: Option<String>,
+    /// A PEM file of extra CA certificates to trust for TLS, on top of the platform's and
+    /// Mozilla's roots: a TLS-inspecting proxy's CA, or a rehearsal broker's own CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     #[serde(default)]
     pub auth: AuthKind,
     /// SAS rule name (SasCbs, SaslPlain on Service Bus) or user name (SaslPlain on a plain broker).
@@ -128,6 +133,9 @@ pub struct ServiceBusConfig {
     /// `Some(path)`: AMQP runs over a WebSocket opened with an HTTP upgrade on `path` (after TLS
     /// when `tls`). `None`: AMQP straight on the TCP (or TLS) stream.
     pub websocket: Option<String>,
+    /// Extra trusted CA certificates (PEM), added to the platform's and Mozilla's roots; never
+    /// replaces them and never turns verification off.
+    pub ca_file: Option<PathBuf>,
     pub auth: Auth,
     pub inbound_queue: String,
     pub outbound_queue: String,
@@ -151,6 +159,7 @@ impl ServiceBusConfig {
             port: AMQPS_PORT,
             tls: true,
             websocket: None,
+            ca_file: None,
             auth: Auth::SasCbs { rule: rule.to_owned(), key },
             inbound_queue: inbound.to_owned(),
             outbound_queue: outbound.to_owned(),
@@ -210,6 +219,7 @@ impl ServiceBusConfig {
             port,
             tls,
             websocket,
+            ca_file: None,
             auth,
             inbound_queue: inbound.to_owned(),
             outbound_queue: outbound.to_owned(),
@@ -306,6 +316,7 @@ impl ServiceBusConfig {
             tls: self.tls,
             websocket: self.websocket.is_some(),
             websocket_path: self.websocket.clone().filter(|p| p != SERVICE_BUS_WS_PATH),
+            ca_file: self.ca_file.clone(),
             auth,
             user,
             inbound_queue: self.inbound_queue.clone(),
@@ -345,6 +356,7 @@ impl ServiceBusSettings {
         ServiceBusConfig {
             port: self.port.unwrap_or(default_port(self.tls, self.websocket)),
             websocket: self.websocket.then(|| self.websocket_path.clone().unwrap_or_else(|| SERVICE_BUS_WS_PATH.to_owned())),
+            ca_file: self.ca_file,
             host: self.host,
             tls: self.tls,
             auth,
@@ -525,7 +537,7 @@ mod tests {
         assert_eq!(sb.into_config(Some(Secret::new("k"))), Err(ConfigError::BadWebSocketPath("no-slash".into())));
         // Older config files have no websocket keys: plain AMQP.
         let old: ServiceBusSettings = toml_like();
-        assert!(!old.websocket && old.websocket_path.is_none());
+        assert!(!old.websocket && old.websocket_path.is_none() && old.ca_file.is_none());
     }
 
     /// A settings record as older versions wrote it (no websocket fields).

@@ -209,6 +209,7 @@ impl Config {
             tls: true,
             websocket: false,
             websocket_path: None,
+            ca_file: None,
             auth: cardbench_amqp::AuthKind::SasCbs,
             user: Some(parsed.rule),
             inbound_queue: inbound.to_owned(),

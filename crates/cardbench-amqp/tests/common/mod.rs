@@ -49,26 +49,46 @@ pub fn broker_url() -> Option<String> {
     );
 }
 
-/// The WebSocket relay's URL (`tests/broker/ws-relay.py`, started by start-rabbitmq.sh):
-/// CARDBENCH_TEST_AMQP_WS_URL or `$CARDBENCH_BROKER_DIR/amqp-ws-url`. `None` = skip (as for the
-/// broker); panics otherwise.
-pub fn ws_url() -> Option<String> {
-    if let Ok(u) = std::env::var("CARDBENCH_TEST_AMQP_WS_URL")
+/// A value start-rabbitmq.sh exports (`env`) and also writes to `$CARDBENCH_BROKER_DIR/<file>`.
+/// `None` = skip (as for the broker); panics otherwise.
+pub fn broker_value(env: &str, file: &str) -> Option<String> {
+    if let Ok(u) = std::env::var(env)
         && !u.trim().is_empty()
     {
         return Some(u.trim().to_owned());
     }
-    let file = broker_dir().join("amqp-ws-url");
-    if let Ok(u) = std::fs::read_to_string(&file)
+    let path = broker_dir().join(file);
+    if let Ok(u) = std::fs::read_to_string(&path)
         && !u.trim().is_empty()
     {
         return Some(u.trim().to_owned());
     }
     if skip_requested() {
-        eprintln!("CARDBENCH_SKIP_BROKER_TESTS=1: WebSocket test skipped");
+        eprintln!("CARDBENCH_SKIP_BROKER_TESTS=1: test skipped");
         return None;
     }
-    panic!("no WebSocket relay: CARDBENCH_TEST_AMQP_WS_URL is unset and {} does not exist (run tests/broker/start-rabbitmq.sh)", file.display());
+    panic!("{env} is unset and {} does not exist: run tests/broker/start-rabbitmq.sh", path.display());
+}
+
+/// The WebSocket relay (`tests/broker/ws-relay.py`) in front of the broker.
+pub fn ws_url() -> Option<String> {
+    broker_value("CARDBENCH_TEST_AMQP_WS_URL", "amqp-ws-url")
+}
+
+/// The same relay over TLS (the test CA's server certificate).
+pub fn wss_url() -> Option<String> {
+    broker_value("CARDBENCH_TEST_AMQP_WSS_URL", "amqp-wss-url")
+}
+
+/// The broker's TLS listener.
+pub fn amqps_url() -> Option<String> {
+    broker_value("CARDBENCH_TEST_AMQPS_URL", "amqps-url")
+}
+
+/// The throwaway CA that signed the broker's and the wss relay's certificate; `other-ca.pem`
+/// beside it signed nothing they use.
+pub fn ca_file() -> Option<PathBuf> {
+    broker_value("CARDBENCH_TEST_CA_FILE", "ca-file").map(PathBuf::from)
 }
 
 /// Declares durable queues (and their `.dlq`) on the broker of `dir` via the start script,
