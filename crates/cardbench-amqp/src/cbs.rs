@@ -2,8 +2,10 @@
 //! expires (Service Bus detaches links whose token ran out). Done by hand rather than with
 //! fe2o3-amqp-cbs: it is one request/reply, and this way the request shape is ours to test.
 //!
-//! Not runnable here (Azure is unreachable and RabbitMQ has no `$cbs`): the request shape and the
-//! token are unit-tested; the exchange itself is the documented one.
+//! Azure is unreachable here and RabbitMQ has no `$cbs`: the exchange runs in the tests against
+//! `tests/broker/cbs_peer.py` (Qpid Proton), which checks the request and the token's signature
+//! and expiry, serves queues only to an authorized connection and detaches links whose token ran
+//! out (tests/cbs.rs: authorize, wrong key, renewal before expiry).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
