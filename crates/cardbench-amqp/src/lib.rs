@@ -4,7 +4,8 @@
 //! - [`ServiceBusConfig`]: host, TLS, auth (SAS via CBS, SASL PLAIN, anonymous), queues and how
 //!   queue names become addresses; [`ConnectionString`] parses what NGOC pastes.
 //! - [`AmqpConnector`]: receivers (peek-lock, small credit) and senders (pipelined, durable).
-//! - [`check_connection`]: which step failed (DNS, TCP, TLS, AMQP, auth, queue, permission).
+//! - [`check_connection`]: which step failed (DNS, TCP, TLS, WebSocket, AMQP, auth, queue,
+//!   permission).
 //! - [`DeadLetterBrowser`]: list / show / import dead letters.
 //! - [`secrets`]: the key in the OS keyring. [`sas`]: SAS tokens.
 
