@@ -612,6 +612,8 @@ pub struct Settings {
     /// As shown: `Endpoint=sb://…;SharedAccessKeyName=…` without the key. As entered: the whole
     /// string once, with `SharedAccessKey` (the key then goes to the OS keyring).
     pub service_bus_connection_string: String,
+    /// AMQP over WebSockets on port 443, for floors where only HTTPS leaves the building.
+    pub service_bus_web_socket: bool,
     /// `amqp://user:password@host:port` of a rehearsal broker.
     pub amqp_url: String,
     pub inbound_queue: String,

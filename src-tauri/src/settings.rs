@@ -27,6 +27,7 @@ pub fn view(config: &Config) -> Settings {
             .as_ref()
             .map(|sb| format!("Endpoint=sb://{}/;SharedAccessKeyName={}", sb.host, sb.user.as_deref().unwrap_or("")))
             .unwrap_or_default(),
+        service_bus_web_socket: config.servicebus.as_ref().is_some_and(|sb| sb.websocket),
         amqp_url: config.amqp_url.clone().unwrap_or_default(),
         inbound_queue: config.queues.inbound.clone(),
         outbound_queue: config.queues.outbound.clone(),
@@ -165,6 +166,9 @@ fn apply_connection(config: &mut Config, s: &Settings, inbound: &str, outbound: 
                 }
                 config.transport = TransportKind::ServiceBus;
                 config.use_queues(inbound, outbound);
+            }
+            if let Some(sb) = &mut config.servicebus {
+                sb.websocket = s.service_bus_web_socket;
             }
         }
     }

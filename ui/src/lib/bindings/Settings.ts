@@ -17,6 +17,10 @@ operator: string, connection: ConnectionKind,
  */
 serviceBusConnectionString: string, 
 /**
+ * AMQP over WebSockets on port 443, for floors where only HTTPS leaves the building.
+ */
+serviceBusWebSocket: boolean, 
+/**
  * `amqp://user:password@host:port` of a rehearsal broker.
  */
 amqpUrl: string, inboundQueue: string, outboundQueue: string, simulatorRequestsPerMinute: number, 
