@@ -509,7 +509,7 @@ impl Core {
         step(2, "billing");
         files.extend(cardbench_documents::billing(self.store(), &from, &to, &config.billing, &out)?.into_iter().map(|b| b.path));
         step(3, "shift report");
-        let shift = out.join(format!("shift_{}_{}.pdf", from_day.trim(), to_day.trim()));
+        let shift = cardbench_documents::api::shift_report_path(&out, &from, &to);
         files.extend(cardbench_documents::shift_report(self.store(), &from, &to, &config.shift, &config.slip.sender_name, &shift)?);
         Ok(DocumentsWritten { files: files.iter().map(|f| f.display().to_string()).collect(), printed_to: None })
     }

@@ -102,7 +102,7 @@ fn the_period_documents_are_written_step_by_step_and_a_backward_period_is_refuse
     let steps = steps.into_inner().expect("steps");
     assert_eq!(steps.iter().map(|s| s.0).collect::<Vec<_>>(), vec![1, 2, 3], "{steps:?}");
     assert!(steps.iter().all(|s| s.1 == 3));
-    for kind in ["manifest_", "shift_"] {
+    for kind in ["manifest_", "shift-report_"] {
         let file = written.files.iter().find(|f| f.contains(kind)).unwrap_or_else(|| panic!("no {kind} in {:?}", written.files));
         assert!(std::path::Path::new(file).exists(), "{file}");
     }

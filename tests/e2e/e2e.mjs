@@ -246,7 +246,7 @@ try {
   await test("the period's manifest, billing CSVs and shift report are written", async () => {
     await s.click(await s.find('[data-testid="write-documents"]'));
     const text = await s.text(await s.waitFor('[data-testid="documents-result"]', { text: 'file(s) written' }));
-    for (const kind of ['manifest_', 'billing_', 'shift_']) assert(text.includes(kind), `no ${kind} file in: ${text}`);
+    for (const kind of ['manifest_', 'billing_', 'shift-report_']) assert(text.includes(kind), `no ${kind} file in: ${text}`);
     for (const line of text.split('\n').filter((l) => l.startsWith('/'))) assert(existsSync(line.trim()), `${line} is missing`);
     await shot('10b-dashboard-documents');
   });

@@ -81,6 +81,11 @@ pub fn billing(store: &Store, from: &str, to: &str, config: &BillingConfig, out_
     crate::billing::run(store, from, to, config, out_dir)
 }
 
+/// Where the shift report for [from, to) goes in `out_dir` (named like the manifest).
+pub fn shift_report_path(out_dir: &Path, from: &str, to: &str) -> PathBuf {
+    out_dir.join(format!("shift-report_{}_{}.pdf", safe(day(from)), safe(day(to))))
+}
+
 /// The shift report for [from, to): `out` is the PDF; the CSV goes beside it (`.csv`).
 pub fn shift_report(store: &Store, from: &str, to: &str, config: &ShiftConfig, sender_name: &str, out: &Path) -> Result<Vec<PathBuf>> {
     let report = store.read(|c| shift_doc::load(c, from, to, config))?;

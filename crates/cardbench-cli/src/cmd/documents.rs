@@ -75,8 +75,7 @@ pub fn shift_report(ctx: &Context, p: &PeriodArgs) -> anyhow::Result<()> {
     let (from, to) = period(p)?;
     // `--out` is a folder, as for the manifest and billing: the files are named by the period.
     std::fs::create_dir_all(&p.out).with_context(|| format!("cannot create {}", p.out.display()))?;
-    let day = |t: &str| t.get(..10).unwrap_or(t).to_owned();
-    let pdf = p.out.join(format!("shift-report_{}_{}.pdf", day(&from), day(&to)));
+    let pdf = api::shift_report_path(&p.out, &from, &to);
     let files = api::shift_report(&*ctx.store()?, &from, &to, &ctx.config.documents.shift, &ctx.config.documents.slip.sender_name, &pdf)?;
     written(&files);
     Ok(())
