@@ -10,6 +10,7 @@ pub mod dto;
 mod error;
 pub mod events;
 mod logging;
+pub mod seed;
 pub mod settings;
 
 include!("command_list.rs");

@@ -11,11 +11,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use cardbench_app::seed::{self, request};
 use cardbench_protocol::Subject;
-use cardbench_store::inbox::Envelope;
 use cardbench_workflow::{ReadoutInput, Workflow};
 use clap::Parser;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[derive(Parser)]
 struct Args {
@@ -29,62 +29,22 @@ struct Args {
     demo: bool,
 }
 
-const FIRST: [&str; 10] = ["Åsa", "Jonas", "Maria", "Ahmed", "Linnea", "Erik", "Sofia", "Oskar", "Elin", "Nils"];
-const LAST: [&str; 10] = ["Öberg", "Lind", "Nyström", "Karimi", "Berg", "Holm", "Ek", "Sandberg", "Wik", "Falk"];
-const ORGS: [&str; 3] = ["ORG-NORDBANK", "ORG-CITYTRANSIT", "ORG-UNIVERSITY"];
-const ARTICLES: [&str; 3] = ["ART-STAFF-ID", "ART-TRANSIT", "ART-STUDENT"];
-
-fn request(n: u64, card_id: &str, shipment_no: u64, name: &str, ordered: &str) -> Value {
-    let i = n as usize;
-    let shipment_id = format!("S-{shipment_no:05}");
-    json!({
-        "organisationId": ORGS[(shipment_no % 3) as usize],
-        "shipmentId": shipment_id,
-        "ordered": ordered,
-        "address": {"addressOne": format!("Storgatan {}", 1 + i % 90), "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": name},
-        "card": {"articleId": ARTICLES[i % 3], "cardId": card_id,
-                 "cardElements": {"NAME": name, "EMPLOYEE_NO": format!("{}", 4000 + i % 5000), "VALID_TO": "2029-12"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [{"articleId": ARTICLES[i % 3], "accessoryId": "LANYARD", "quantity": 1}]
-    })
-}
-
-fn name(n: u64) -> String {
-    format!("{} {}", FIRST[(n % 10) as usize], LAST[((n / 10) % 10) as usize])
-}
-
 struct Seeder {
     wf: Workflow,
 }
 
 impl Seeder {
     fn ingest(&self, batch: &[(String, &'static str, Vec<u8>)]) -> anyhow::Result<()> {
-        let envelopes: Vec<Envelope<'_>> = batch
-            .iter()
-            .map(|(id, subject, body)| Envelope { message_id: Some(id), subject: Some(subject), body, ..Default::default() })
-            .collect();
-        self.wf.ingest(&envelopes).context("ingest")?;
-        Ok(())
+        seed::ingest(&self.wf, batch).context("ingest")
     }
 
     fn requests(&self, from: u64, count: u64, ordered: &str, per_shipment: u64) -> anyhow::Result<()> {
-        let mut n = from;
-        while n < from + count {
-            let end = (n + 2000).min(from + count);
-            let batch: Vec<_> = (n..end)
-                .map(|k| {
-                    let body = request(k, &format!("C-{k:07}"), k / per_shipment, &name(k), ordered);
-                    (uuid::Uuid::new_v4().to_string(), Subject::RequestSent.as_str(), body.to_string().into_bytes())
-                })
-                .collect();
-            self.ingest(&batch)?;
-            n = end;
+        seed::requests(&self.wf, from, count, ordered, per_shipment, |n| {
             if n % 100_000 == 0 {
                 eprintln!("seed: {n} cards");
             }
-        }
-        Ok(())
+        })
+        .context("ingest")
     }
 
     fn produce(&self, card_id: &str, uid: &str) -> anyhow::Result<String> {
@@ -143,7 +103,7 @@ fn main() -> anyhow::Result<()> {
             .store()
             .read(|c| c.query_row("SELECT COUNT(*) FROM cards WHERE card_id LIKE 'C-0%'", [], |r| r.get::<_, i64>(0)).map_err(cardbench_store::StoreError::from))?
             .max(0) as u64;
-        s.requests(existing.max(100), args.cards, "2026-11-20T08:30:00+01:00", 20)?;
+        s.requests(existing.max(100), args.cards, seed::ORDERED, 20)?;
     }
     eprintln!("seed: done in {}", args.data_dir.display());
     Ok(())
