@@ -1,17 +1,47 @@
-//! `cardbench-app --bench`: start to first worklist paint, idle RSS, worklist page latency.
+//! `cardbench-app --bench`: start to first worklist paint, idle memory, worklist page latency.
 //!
 //! The webview reports its first worklist paint through the `first_paint` command; the shell then
-//! lets the app idle, reads its resident memory, pages through the worklist as the screen does,
-//! prints one JSON line on stdout and quits. `cardbench bench` (or CI) can run it on any data dir.
+//! lets the app idle for 3 s and reads the memory of this (UI) process and of the WebKit processes
+//! it started, pages through the worklist as the screen does, then runs the same bench on a
+//! baseline store of a few cards (a second app process, after this one's figures are taken) and
+//! prints one JSON line on stdout with both and their ratio, and quits. `cardbench bench` (or CI)
+//! can run it on any data dir.
+//!
+//! What each memory figure covers:
+//! - `idle_rss_mb`: VmRSS of this process — the Rust core, GTK, the WebKit UI-process side and
+//!   every shared library page it maps (counted in full even when shared with the web process).
+//! - `idle_memory.web_process` / `.network_process`: the same for WebKit's web content and network
+//!   processes (children of this one); `.other` for any other descendant.
+//! - `idle_memory.total_pss_mb`: proportional set size of all of them, so pages shared between
+//!   the processes are counted once: what the app costs the machine. It also shrinks when other
+//!   programs map the same libraries (the baseline run shares them with this one), so it is
+//!   reported, not compared.
+//!
+//! The ratios compare RSS only: it counts what a process maps, whoever else maps it too.
 
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::core::Core;
 use crate::dto::WorklistQuery;
+use crate::error::AppError;
 
-pub struct BenchMode(pub bool);
+/// Held in Tauri state: whether this run is a bench, and what its report needs to say.
+pub struct BenchMode {
+    pub on: bool,
+    /// The rendering path taken and why ([`crate::rendering::Rendering::describe`]).
+    pub rendering: String,
+    /// Cards in the baseline store (0: no baseline, as in the baseline run itself).
+    pub baseline_cards: u64,
+    /// Whether the daemon was asked not to run (the baseline run is started the same way).
+    pub no_daemon: bool,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PageLatency {
@@ -22,24 +52,157 @@ pub struct PageLatency {
     pub max_ms: f64,
 }
 
+/// Memory of one process, or the sum over the processes of one kind.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProcessMemory {
+    pub processes: u32,
+    pub rss_mb: f64,
+    pub anon_mb: f64,
+    pub file_mb: f64,
+    pub shmem_mb: f64,
+    pub pss_mb: f64,
+    pub threads: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IdleMemory {
+    pub app: ProcessMemory,
+    pub web_process: ProcessMemory,
+    pub network_process: ProcessMemory,
+    pub other: ProcessMemory,
+    pub total_pss_mb: f64,
+}
+
+/// The baseline run's figures (a store of `cards` cards, same machine, same run).
+#[derive(Debug, Clone, Serialize)]
+pub struct Baseline {
+    pub cards: i64,
+    pub first_paint_ms: f64,
+    pub idle_rss_mb: f64,
+    pub web_process_rss_mb: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ratios {
+    pub idle_rss: f64,
+    pub web_process_rss: f64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub cards: i64,
     pub first_paint_ms: f64,
     pub first_paint_rows: u32,
+    /// VmRSS of this (UI) process 3 s after the first worklist paint: the goal's figure.
     pub idle_rss_mb: f64,
+    pub idle_memory: IdleMemory,
+    pub rendering: String,
     pub worklist_page: PageLatency,
     pub worklist_search_page: PageLatency,
+    pub baseline: Option<Baseline>,
+    pub ratio_to_baseline: Option<Ratios>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_error: Option<String>,
     pub goals: &'static str,
 }
 
-/// Resident memory of this process in MiB, from /proc (Linux); 0 elsewhere.
-pub fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+const MIB: f64 = 1024.0;
+
+/// `key:   123 kB` lines of a /proc status-like file, in KiB.
+fn kib_fields(text: &str) -> HashMap<&str, u64> {
+    text.lines()
+        .filter_map(|l| {
+            let (key, rest) = l.split_once(':')?;
+            let value = rest.split_whitespace().next()?.parse::<u64>().ok()?;
+            Some((key, value))
+        })
+        .collect()
+}
+
+fn process_memory(pid: u32) -> Option<ProcessMemory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let s = kib_fields(&status);
+    let get = |k: &str| s.get(k).copied().unwrap_or(0);
+    // smaps_rollup can be refused (another user's process); PSS is then left at 0.
+    let pss = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
-        .map_or(0.0, |kb| kb / 1024.0)
+        .and_then(|r| kib_fields(&r).get("Pss").copied())
+        .unwrap_or(0);
+    Some(ProcessMemory {
+        processes: 1,
+        rss_mb: get("VmRSS") as f64 / MIB,
+        anon_mb: get("RssAnon") as f64 / MIB,
+        file_mb: get("RssFile") as f64 / MIB,
+        shmem_mb: get("RssShmem") as f64 / MIB,
+        pss_mb: pss as f64 / MIB,
+        threads: u32::try_from(get("Threads")).unwrap_or(u32::MAX),
+    })
+}
+
+impl ProcessMemory {
+    fn add(&mut self, o: &ProcessMemory) {
+        self.processes += o.processes;
+        self.rss_mb += o.rss_mb;
+        self.anon_mb += o.anon_mb;
+        self.file_mb += o.file_mb;
+        self.shmem_mb += o.shmem_mb;
+        self.pss_mb += o.pss_mb;
+        self.threads += o.threads;
+    }
+}
+
+/// Every process started (directly or not) by this one, from the parent pids in /proc.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    for entry in dir.filter_map(Result::ok) {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after the last ')'.
+        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            children.entry(ppid).or_default().push(pid);
+        }
+    }
+    let mut out = Vec::new();
+    let mut queue = vec![root];
+    while let Some(p) = queue.pop() {
+        for &c in children.get(&p).map(Vec::as_slice).unwrap_or(&[]) {
+            out.push(c);
+            queue.push(c);
+        }
+    }
+    out
+}
+
+fn program_name(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .ok()
+        .and_then(|c| c.split(|b| *b == 0).next().map(|a| String::from_utf8_lossy(a).into_owned()))
+        .map(|a| a.rsplit('/').next().unwrap_or_default().to_owned())
+        .unwrap_or_default()
+}
+
+/// This process and its descendants, read now (Linux; zeros elsewhere).
+pub fn idle_memory() -> IdleMemory {
+    let me = std::process::id();
+    let mut m = IdleMemory { app: process_memory(me).unwrap_or_default(), ..IdleMemory::default() };
+    for pid in descendants(me) {
+        let Some(pm) = process_memory(pid) else { continue };
+        match program_name(pid).as_str() {
+            "WebKitWebProcess" => m.web_process.add(&pm),
+            "WebKitNetworkProcess" => m.network_process.add(&pm),
+            _ => m.other.add(&pm),
+        }
+    }
+    m.total_pss_mb = m.app.pss_mb + m.web_process.pss_mb + m.network_process.pss_mb + m.other.pss_mb;
+    m
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -80,36 +243,143 @@ pub fn page_latency(core: &Core, base: WorklistQuery, pages: usize, rows_per_pag
     }
 }
 
+fn io(what: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::Io(format!("bench baseline: {what}: {e}"))
+}
+
+/// Seeds `cards` received cards into a fresh store in `dir` (the same generator as
+/// `cardbench-seed`).
+fn seed_baseline(dir: &Path, cards: u64) -> Result<(), AppError> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| io("cannot clear the old baseline store", e))?;
+    }
+    let store = Arc::new(cardbench_store::Store::open_in(dir)?);
+    let wf = cardbench_workflow::Workflow::new(store);
+    crate::seed::requests(&wf, 100, cards, crate::seed::ORDERED, 20, |_| {})?;
+    Ok(())
+}
+
+/// Runs this binary's bench on a store of `cards` cards, in its own process, and reads its
+/// report. Its daemon (if any) uses the default configuration — embedded queues and the
+/// simulator — so the baseline never talks to the configured broker.
+fn run_baseline(cards: u64, no_daemon: bool) -> Result<Baseline, AppError> {
+    let dir: PathBuf = std::env::temp_dir().join(format!("cardbench-bench-baseline-{}", std::process::id()));
+    seed_baseline(&dir, cards)?;
+    let result = run_baseline_in(&dir, no_daemon);
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        tracing::warn!(error = %e, dir = %dir.display(), "cannot remove the baseline store");
+    }
+    result
+}
+
+fn run_baseline_in(dir: &Path, no_daemon: bool) -> Result<Baseline, AppError> {
+    // A guard against a baseline that never paints, not a measurement.
+    const LIMIT: Duration = Duration::from_secs(120);
+    let exe = std::env::current_exe().map_err(|e| io("cannot find this program", e))?;
+    let mut command = Command::new(exe);
+    command
+        .arg("--bench")
+        .args(["--bench-baseline-cards", "0"])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("CARDBENCH_CONFIG", dir.join("no-config.toml"))
+        .env_remove(crate::rendering::STARTED_VAR)
+        .env_remove("CARDBENCH_NO_DAEMON")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    if no_daemon {
+        command.arg("--no-daemon");
+    }
+    let mut child = command.spawn().map_err(|e| io("cannot start", e))?;
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < LIMIT => std::thread::sleep(Duration::from_millis(100)),
+            Ok(None) => {
+                // Kill errors are moot: the run has failed either way.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(io("no report", format!("still running after {} s, stopped", LIMIT.as_secs())));
+            }
+            Err(e) => return Err(io("cannot wait for it", e)),
+        }
+    };
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        stdout.read_to_string(&mut out).map_err(|e| io("cannot read its report", e))?;
+    }
+    let line = out.lines().rev().find(|l| l.trim_start().starts_with('{'));
+    let report: serde_json::Value = match line {
+        Some(l) => serde_json::from_str(l).map_err(|e| io("unreadable report", e))?,
+        None => return Err(io("no report", format!("it exited with {status}"))),
+    };
+    let num = |path: &[&str]| -> f64 {
+        path.iter().try_fold(&report, |v, k| v.get(k)).and_then(serde_json::Value::as_f64).unwrap_or(0.0)
+    };
+    Ok(Baseline {
+        cards: report.get("cards").and_then(serde_json::Value::as_i64).unwrap_or(0),
+        first_paint_ms: num(&["first_paint_ms"]),
+        idle_rss_mb: num(&["idle_rss_mb"]),
+        web_process_rss_mb: num(&["idle_memory", "web_process", "rss_mb"]),
+    })
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
 pub fn first_paint(core: &std::sync::Arc<Core>, app: &tauri::AppHandle, rows: u32) {
     use tauri::Manager;
     let first_paint_ms = core.started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(first_paint_ms, rows, "first worklist paint");
-    let bench = app.try_state::<BenchMode>().is_some_and(|b| b.0);
-    if !bench {
+    let Some(mode) = app.try_state::<BenchMode>().filter(|b| b.on) else {
         return;
-    }
+    };
+    let rendering = mode.rendering.clone();
+    let baseline_cards = mode.baseline_cards;
+    let no_daemon = mode.no_daemon;
     let core = core.clone();
     let app = app.clone();
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(3));
-        let idle_rss_mb = rss_mb();
+        let idle_memory = idle_memory();
         let cards = core
             .store()
             .read(|c| c.query_row("SELECT COUNT(*) FROM cards", [], |r| r.get::<_, i64>(0)).map_err(cardbench_store::StoreError::from))
             .unwrap_or(0);
+        let worklist_page = page_latency(&core, WorklistQuery::default(), 300, 100);
+        let worklist_search_page =
+            page_latency(&core, WorklistQuery { search: Some("S-0".into()), ..WorklistQuery::default() }, 100, 100);
+        // After this process's figures are taken, so the two runs never overlap in what they measure.
+        let (baseline, baseline_error) = if baseline_cards > 0 {
+            match run_baseline(baseline_cards, no_daemon) {
+                Ok(b) => (Some(b), None),
+                Err(e) => {
+                    tracing::warn!(error = %e, "bench baseline failed");
+                    (None, Some(e.to_string()))
+                }
+            }
+        } else {
+            (None, None)
+        };
+        let ratio_to_baseline = baseline.as_ref().map(|b| Ratios {
+            idle_rss: ratio(idle_memory.app.rss_mb, b.idle_rss_mb),
+            web_process_rss: ratio(idle_memory.web_process.rss_mb, b.web_process_rss_mb),
+        });
         let report = BenchReport {
             cards,
             first_paint_ms,
             first_paint_rows: rows,
-            idle_rss_mb,
-            worklist_page: page_latency(&core, WorklistQuery::default(), 300, 100),
-            worklist_search_page: page_latency(
-                &core,
-                WorklistQuery { search: Some("S-0".into()), ..WorklistQuery::default() },
-                100,
-                100,
-            ),
-            goals: "first paint <= 1000 ms, idle RSS <= 150 MB, page p95 <= 20 ms",
+            idle_rss_mb: idle_memory.app.rss_mb,
+            idle_memory,
+            rendering,
+            worklist_page,
+            worklist_search_page,
+            baseline,
+            ratio_to_baseline,
+            baseline_error,
+            goals: "first paint <= 1000 ms, idle RSS (app process) <= 150 MB, page p95 <= 20 ms",
         };
         match serde_json::to_string(&report) {
             Ok(line) => println!("{line}"),

@@ -10,6 +10,7 @@ pub mod dto;
 mod error;
 pub mod events;
 mod logging;
+pub mod rendering;
 pub mod seed;
 pub mod settings;
 
@@ -32,7 +33,12 @@ pub struct Options {
     /// Do not run the daemon (receive loop, sender, simulator) in the app, e.g. when
     /// `cardbench run` serves this data directory already.
     pub no_daemon: bool,
+    /// When the process started (before its exec, if [`rendering::choose`] made one).
     pub started: Instant,
+    /// The rendering path taken and why, for the log and the bench.
+    pub rendering: String,
+    /// With `bench`: cards in the baseline store the bench also measures (0: no baseline).
+    pub bench_baseline_cards: u64,
 }
 
 /// The platform data directory (`~/.local/share/cardbench` on Linux).
@@ -59,6 +65,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create the data directory {}", options.data_dir.display()))?;
     let (log_file, _log_guard) = logging::init(&options.data_dir)?;
     tracing::info!(data_dir = %options.data_dir.display(), "Cardbench starting");
+    tracing::info!(rendering = %options.rendering, "rendering path");
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -85,7 +92,12 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .manage(core.clone())
         .manage(events)
         .manage(services.clone())
-        .manage(bench::BenchMode(bench))
+        .manage(bench::BenchMode {
+            on: bench,
+            rendering: options.rendering.clone(),
+            baseline_cards: options.bench_baseline_cards,
+            no_daemon: options.no_daemon,
+        })
         .invoke_handler(with_commands!(handler))
         .setup(move |app| {
             events::spawn_watcher(app.handle().clone(), core.clone());

@@ -2,7 +2,6 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::Parser;
 
@@ -17,17 +16,30 @@ struct Args {
     /// and quit.
     #[arg(long)]
     bench: bool,
+    /// With --bench: also run the bench on a fresh store of this many cards, after this run's
+    /// figures are taken, and report both and their ratio (0: no baseline).
+    #[arg(long, default_value_t = 100)]
+    bench_baseline_cards: u64,
     /// Do not run the daemon in the app (when `cardbench run` serves this data directory).
     #[arg(long, env = "CARDBENCH_NO_DAEMON")]
     no_daemon: bool,
 }
 
 fn main() -> anyhow::Result<()> {
-    let started = Instant::now();
+    // First, before any thread exists: it may replace the process with one whose environment
+    // selects the rendering path (see rendering.rs).
+    let rendering = cardbench_app::rendering::choose();
     let args = Args::parse();
     let data_dir = match args.data_dir {
         Some(dir) => dir,
         None => cardbench_app::default_data_dir()?,
     };
-    cardbench_app::run(cardbench_app::Options { data_dir, bench: args.bench, no_daemon: args.no_daemon, started })
+    cardbench_app::run(cardbench_app::Options {
+        data_dir,
+        bench: args.bench,
+        no_daemon: args.no_daemon,
+        started: rendering.started,
+        rendering: rendering.describe(),
+        bench_baseline_cards: args.bench_baseline_cards,
+    })
 }
