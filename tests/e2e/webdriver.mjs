@@ -79,7 +79,26 @@ export class Session {
   }
 
   async screenshot() {
-    return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
+    // WebKitWebDriver answers a screenshot after the page's next paint. In WebKit's non-composited
+    // mode (the app's rendering path on machines without a GPU, see src-tauri/src/rendering.rs) an
+    // idle page — no caret, no animation — never paints again and the screenshot never comes. So
+    // while it is taken, one near-transparent pixel changes every frame, then goes away.
+    await this.exec(
+      `const d = document.createElement('div');
+       d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;background:#000';
+       document.body.appendChild(d);
+       window.__e2ePainting = true;
+       (function tick() {
+         if (!window.__e2ePainting) return d.remove();
+         d.style.opacity = d.style.opacity === '0.01' ? '0.02' : '0.01';
+         requestAnimationFrame(tick);
+       })();`,
+    );
+    try {
+      return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
+    } finally {
+      await this.exec(`window.__e2ePainting = false`).catch(() => {});
+    }
   }
 
   end() {
