@@ -388,3 +388,52 @@ pub fn first_paint(core: &std::sync::Arc<Core>, app: &tauri::AppHandle, rows: u3
         app.exit(0);
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_fields_are_read_in_kib() {
+        let f = kib_fields("Name:\tx\nVmRSS:\t  115360 kB\nThreads:\t18\nRssAnon:\t26628 kB\n");
+        assert_eq!(f.get("VmRSS"), Some(&115_360));
+        assert_eq!(f.get("Threads"), Some(&18));
+        assert_eq!(f.get("Name"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_process_and_a_child_are_measured() -> Result<(), std::io::Error> {
+        let me = process_memory(std::process::id()).ok_or_else(|| std::io::Error::other("no /proc/self"))?;
+        assert!(me.rss_mb > 0.0 && me.threads >= 1, "{me:?}");
+        let mut child = Command::new("sleep").arg("30").spawn()?;
+        let found = descendants(std::process::id()).contains(&child.id());
+        let name = program_name(child.id());
+        child.kill()?;
+        child.wait()?;
+        assert!(found, "the child is among the descendants");
+        assert_eq!(name, "sleep");
+        Ok(())
+    }
+
+    #[test]
+    fn the_baseline_store_holds_the_cards_asked_for() -> Result<(), AppError> {
+        let dir = tempfile::tempdir().map_err(|e| AppError::Io(e.to_string()))?;
+        let store_dir = dir.path().join("baseline");
+        seed_baseline(&store_dir, 5)?;
+        // Seeding again starts from a fresh store, not on top of the old one.
+        seed_baseline(&store_dir, 3)?;
+        let store = cardbench_store::Store::open_in(&store_dir)?;
+        let n = store.read(|c| {
+            c.query_row("SELECT COUNT(*) FROM cards", [], |r| r.get::<_, i64>(0)).map_err(cardbench_store::StoreError::from)
+        })?;
+        assert_eq!(n, 3);
+        Ok(())
+    }
+
+    #[test]
+    fn a_ratio_to_nothing_is_zero() {
+        assert_eq!(ratio(10.0, 0.0), 0.0);
+        assert_eq!(ratio(10.0, 4.0), 2.5);
+    }
+}

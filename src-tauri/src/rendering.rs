@@ -71,11 +71,11 @@ fn now_unix_ns() -> Option<u128> {
     SystemTime::now().duration_since(UNIX_EPOCH).ok().map(|d| d.as_nanos())
 }
 
-/// The start carried over an exec, if it is plausible (in the past, within a minute).
-fn started_before_exec() -> Instant {
-    let now = Instant::now();
-    let carried = std::env::var(STARTED_VAR).ok().and_then(|v| v.trim().parse::<u128>().ok());
-    match (carried, now_unix_ns()) {
+/// The start carried over an exec (`carried`, ns since the epoch), if it is plausible: in the
+/// past and within a minute of `now_ns`. Otherwise `now`.
+fn started_from(carried: Option<&str>, now_ns: Option<u128>, now: Instant) -> Instant {
+    let carried = carried.and_then(|v| v.trim().parse::<u128>().ok());
+    match (carried, now_ns) {
         (Some(then), Some(current)) if then <= current && current - then < 60_000_000_000 => {
             let ago = Duration::from_nanos(u64::try_from(current - then).unwrap_or(0));
             now.checked_sub(ago).unwrap_or(now)
@@ -84,25 +84,34 @@ fn started_before_exec() -> Instant {
     }
 }
 
+/// The path for a `CARDBENCH_RENDERING` value, and why.
+fn decide(requested: &str, linux: bool, render_node: impl FnOnce() -> bool) -> (Path, String) {
+    match requested.trim().to_ascii_lowercase().as_str() {
+        "gpu" => (Path::Gpu, format!("{CHOICE_VAR}=gpu")),
+        "software" => (Path::Software, format!("{CHOICE_VAR}=software")),
+        _ if !linux => (Path::Gpu, "not Linux".to_owned()),
+        _ if render_node() => (Path::Gpu, "a GPU render node is present".to_owned()),
+        _ => (Path::Software, "no GPU render node in /dev/dri, GL would run on llvmpipe".to_owned()),
+    }
+}
+
+/// The software path's variables that are not set yet (`is_set` says which are).
+fn missing(is_set: impl Fn(&str) -> bool) -> Vec<(&'static str, &'static str)> {
+    SOFTWARE_ENV.iter().copied().filter(|(name, _)| !is_set(name)).collect()
+}
+
 /// Chooses the rendering path. Call it first thing in `main`, before any thread starts: when the
 /// software path needs variables that are not set yet, this replaces the process (same pid and
 /// arguments) and does not return; it returns when nothing needs changing, or when the exec
 /// failed (then the defaults stay and `why` says so).
 pub fn choose() -> Rendering {
-    let started = started_before_exec();
-    let requested = std::env::var(CHOICE_VAR).unwrap_or_default().trim().to_ascii_lowercase();
-    let (path, why) = match requested.as_str() {
-        "gpu" => (Path::Gpu, format!("{CHOICE_VAR}=gpu")),
-        "software" => (Path::Software, format!("{CHOICE_VAR}=software")),
-        _ if !cfg!(target_os = "linux") => (Path::Gpu, "not Linux".to_owned()),
-        _ if has_render_node() => (Path::Gpu, "a GPU render node is present".to_owned()),
-        _ => (Path::Software, "no GPU render node in /dev/dri, GL would run on llvmpipe".to_owned()),
-    };
+    let started = started_from(std::env::var(STARTED_VAR).ok().as_deref(), now_unix_ns(), Instant::now());
+    let requested = std::env::var(CHOICE_VAR).unwrap_or_default();
+    let (path, why) = decide(&requested, cfg!(target_os = "linux"), has_render_node);
     if path == Path::Gpu {
         return Rendering { path, why, started };
     }
-    let missing: Vec<(&str, &str)> =
-        SOFTWARE_ENV.iter().copied().filter(|(name, _)| std::env::var_os(name).is_none()).collect();
+    let missing = missing(|name| std::env::var_os(name).is_some());
     if missing.is_empty() {
         return Rendering { path, why, started };
     }
@@ -131,4 +140,50 @@ fn reexec(vars: &[(&str, &str)]) -> Result<std::convert::Infallible, std::io::Er
 #[cfg(not(unix))]
 fn reexec(_vars: &[(&str, &str)]) -> Result<std::convert::Infallible, std::io::Error> {
     Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no exec on this platform"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_override_wins_over_the_machine() {
+        assert_eq!(decide("gpu", true, || false).0, Path::Gpu);
+        assert_eq!(decide(" Software ", true, || true).0, Path::Software);
+    }
+
+    #[test]
+    fn auto_takes_the_cpu_path_only_without_a_render_node_on_linux() {
+        assert_eq!(decide("", true, || false).0, Path::Software);
+        assert_eq!(decide("auto", true, || true).0, Path::Gpu);
+        assert_eq!(decide("", false, || false).0, Path::Gpu);
+    }
+
+    #[test]
+    fn variables_already_set_are_kept() {
+        let all = missing(|_| false);
+        assert_eq!(all.len(), SOFTWARE_ENV.len());
+        let rest = missing(|name| name == "GDK_GL");
+        assert!(rest.iter().all(|(name, _)| *name != "GDK_GL"));
+        assert_eq!(rest.len(), SOFTWARE_ENV.len() - 1);
+        // After the exec all are set, so there is never a second one.
+        assert!(missing(|_| true).is_empty());
+    }
+
+    #[test]
+    fn a_plausible_carried_start_moves_the_start_back() {
+        let now = Instant::now();
+        let now_ns = 1_800_000_000_000_000_000u128;
+        let earlier = started_from(Some(&(now_ns - 50_000_000).to_string()), Some(now_ns), now);
+        assert_eq!(now.duration_since(earlier), Duration::from_millis(50));
+    }
+
+    #[test]
+    fn an_implausible_carried_start_is_ignored() {
+        let now = Instant::now();
+        let now_ns = 1_800_000_000_000_000_000u128;
+        for carried in [Some("soon"), Some(&*(now_ns + 1).to_string()), Some(&*(now_ns - 120_000_000_000).to_string()), None] {
+            assert_eq!(started_from(carried, Some(now_ns), now), now, "{carried:?}");
+        }
+    }
 }
