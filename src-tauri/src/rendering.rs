@@ -2,8 +2,8 @@
 //!
 //! On a machine without a GPU (no DRM render node: virtual machines, thin clients, Xvfb) every GL
 //! path of GTK 3 and WebKitGTK runs on Mesa's llvmpipe, a CPU emulating a GPU. In the app (UI)
-//! process that costs libLLVM and the Mesa driver: ~50 MB resident of its ~165 MB at idle
-//! (smaps: libLLVM-15 43 MB, swrast_dri 6 MB, two llvmpipe threads), for nothing WebKit's own
+//! process that cost ~58 MB of its ~170 MB resident at idle (smaps: libLLVM-15 43 MB, WebKit's
+//! shared-memory frames 8 MB, swrast_dri 6 MB; two llvmpipe threads), for nothing WebKit's own
 //! CPU painting does not do. There the app takes the path without GL:
 //!
 //! - `GDK_GL=disable`: GTK 3 otherwise opens GLX when it opens the display, to pick visuals.
@@ -19,13 +19,16 @@
 //! The variables must be in the environment before GTK starts and before any thread exists, and
 //! this crate has no unsafe code (`std::env::set_var` is unsafe), so the process replaces itself
 //! once (`exec`, same pid, same arguments) with the variables added.
+//!
+//! Why and what it costs: `docs/decisions/app-rendering-without-gpu.md`.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Overrides the automatic choice: `gpu`, `software` or `auto` (the default).
 pub const CHOICE_VAR: &str = "CARDBENCH_RENDERING";
 /// When the process was first started, carried over the exec so start-up timings include it
-/// (nanoseconds since the Unix epoch). Internal: removed from anything the app starts itself.
+/// (nanoseconds since the Unix epoch). Internal; the bench's baseline run is started without it,
+/// and only this program reads it.
 pub const STARTED_VAR: &str = "CARDBENCH_STARTED_UNIX_NS";
 
 const SOFTWARE_ENV: [(&str, &str); 3] = [
