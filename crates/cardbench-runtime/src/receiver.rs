@@ -1,10 +1,10 @@
-//! The receive loop: batch → one commit → settle. Settling happens only after the commit is
-//! durable, so a crash in between brings the messages back, where they are recorded as
+//! The receive loop: batch → decode → one commit → settle. Settling happens only after the commit
+//! is durable, so a crash in between brings the messages back, where they are recorded as
 //! duplicates and settled with no second effect.
 
 use cardbench_store::inbox::Envelope;
 use cardbench_transport::{Delivery, DeliveryTag, QueueReceiver};
-use cardbench_workflow::{IngestOutcome, WorkflowEvent};
+use cardbench_workflow::{IngestOutcome, Workflow, WorkflowEvent};
 use tokio::sync::watch;
 
 use crate::link::Side;
@@ -27,17 +27,18 @@ struct Committed {
     ingested: RuntimeEvent,
 }
 
-/// A batch whose commit runs on the blocking pool while the next batch is received.
+/// A batch being decoded and committed on the blocking pool while the loop goes on.
 type InFlight = tokio::task::JoinHandle<Result<Committed, (Vec<DeliveryTag>, String)>>;
 
 /// Receives until shutdown (None) or a link failure (Some(error)).
 ///
-/// Pipelined, one batch deep: while batch N commits, batch N+1 is taken from the queue, and N is
-/// settled while N+1 commits. Receiving, committing and settling touch different files (or the
-/// network), so they overlap instead of taking turns; each batch is still settled only after its
-/// own commit.
+/// Pipelined: the store's single writer is the one step that cannot be shared out, so everything
+/// else happens while it works. Batch N+1 is received while N commits; then N+1 is decoded (on
+/// another core: decoding needs no store) while N still commits, and N is settled while N+1
+/// commits. Commits stay in order, one at a time (N+1 waits for N's), and each batch is still
+/// settled only after its own commit.
 async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &mut watch::Receiver<bool>) -> Option<String> {
-    let mut in_flight: Option<InFlight> = None;
+    let mut in_flight: Option<(InFlight, Committing)> = None;
     loop {
         // With a commit in flight, take only what is there now: its settlement must not wait
         // for new messages to arrive.
@@ -46,26 +47,59 @@ async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &
             r = receiver.receive(shared.config.receive_batch, wait) => r,
             _ = stopped(shutdown) => {
                 // Settle what is committed; anything else simply comes back after the restart.
-                if let Some(task) = in_flight.take() {
+                if let Some((task, _)) = in_flight.take() {
                     return settle(shared, receiver.as_mut(), task).await.err();
                 }
                 return None;
             }
         };
-        if let Some(task) = in_flight.take()
-            && let Err(e) = settle(shared, receiver.as_mut(), task).await
-        {
-            return Some(e);
-        }
         let deliveries = match received {
             Ok(d) => d,
-            Err(e) => return Some(e.to_string()),
+            Err(e) => {
+                if let Some((task, _)) = in_flight.take()
+                    && let Err(settling) = settle(shared, receiver.as_mut(), task).await
+                {
+                    tracing::warn!(error = %settling, "could not settle the last committed batch");
+                }
+                return Some(e.to_string());
+            }
         };
-        if deliveries.is_empty() {
-            continue;
+        // Started before the previous batch is settled, so its decoding overlaps that commit.
+        let next = (!deliveries.is_empty()).then(|| {
+            let after = in_flight.as_ref().map(|(_, committing)| committing.clone());
+            let (committing, done) = Committing::new();
+            let task = shared.clone();
+            (tokio::spawn(async move { commit(&task, deliveries, after, done).await }), committing)
+        });
+        if let Some((task, _)) = in_flight.take()
+            && let Err(e) = settle(shared, receiver.as_mut(), task).await
+        {
+            // The next batch may be committing: let it finish, so that nothing of this receiver
+            // is still writing when the supervisor opens the next one. Its messages are not
+            // settled and come back as duplicates of what it recorded.
+            if let Some((task, _)) = next {
+                let _ = task.await;
+            }
+            return Some(e);
         }
-        let committing = shared.clone();
-        in_flight = Some(tokio::spawn(async move { commit(&committing, deliveries).await }));
+        in_flight = next;
+    }
+}
+
+/// Tells the next batch that this one's commit is over (committed or failed), so commits keep
+/// the order in which batches were received. Dropped unfired (a task that panicked) counts too.
+#[derive(Clone)]
+struct Committing(tokio::sync::watch::Receiver<bool>);
+
+impl Committing {
+    fn new() -> (Committing, tokio::sync::watch::Sender<bool>) {
+        let (done, rx) = tokio::sync::watch::channel(false);
+        (Committing(rx), done)
+    }
+
+    async fn wait(mut self) {
+        // Err: the sender is gone, i.e. the batch's task has ended.
+        let _ = self.0.wait_for(|over| *over).await;
     }
 }
 
@@ -96,15 +130,37 @@ async fn settle(shared: &Shared, receiver: &mut dyn QueueReceiver, task: InFligh
     Ok(())
 }
 
-/// Commits a batch; returns the tags to accept and to release, or on failure all tags.
-async fn commit(shared: &Shared, deliveries: Vec<Delivery>) -> Result<Committed, (Vec<DeliveryTag>, String)> {
+/// Decodes a batch, waits for the previous batch's commit (`after`), commits this one and says
+/// so on `done`; returns the tags to accept and to release, or on failure all tags.
+async fn commit(
+    shared: &Shared,
+    deliveries: Vec<Delivery>,
+    after: Option<Committing>,
+    done: tokio::sync::watch::Sender<bool>,
+) -> Result<Committed, (Vec<DeliveryTag>, String)> {
     let tags: Vec<DeliveryTag> = deliveries.iter().map(|d| d.tag).collect();
+    let decoded = shared
+        .blocking(move |_| {
+            let decoded = Workflow::decode(&deliveries.iter().map(envelope).collect::<Vec<_>>());
+            (deliveries, decoded)
+        })
+        .await;
+    // Waited for even when decoding failed: `done` must not fire before the previous commit is
+    // over, or the batch after this one could overtake it.
+    if let Some(previous) = after {
+        previous.wait().await;
+    }
+    let (deliveries, decoded) = match decoded {
+        Ok(pair) => pair,
+        Err(e) => return Err((tags, e.to_string())),
+    };
     let result = shared
         .blocking(move |wf| {
             let envelopes: Vec<Envelope<'_>> = deliveries.iter().map(envelope).collect();
-            wf.ingest(&envelopes)
+            wf.ingest_decoded(&envelopes, decoded)
         })
         .await;
+    let _ = done.send(true);
     let report = match result {
         Ok(Ok(report)) => report,
         Ok(Err(e)) => return Err((tags, e.to_string())),

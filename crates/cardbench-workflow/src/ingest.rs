@@ -5,6 +5,10 @@
 //! A batch shares one transaction (one fsync for many messages); each message runs in its own
 //! savepoint so an internal failure of one (e.g. a store error) undoes only that message, which the
 //! caller then releases to come back later.
+//!
+//! Decoding a body (JSON, schema, types) needs no store, so it is a step of its own
+//! ([`Workflow::decode`]): the daemon decodes a batch on one core while the previous batch holds
+//! the store's writer on the other. Only the store work waits for the single writer.
 
 use cardbench_protocol::{
     Direction, ErrorCode, ErrorMessage, ExternalProductionData, Inbound, Problem, ReportOk, ShippedOk, Subject,
@@ -131,20 +135,92 @@ impl Decision {
     }
 }
 
+/// The bodies of a batch decoded ahead of its transaction, one entry per message in batch order
+/// (see [`Workflow::decode`]).
+pub struct DecodedBatch {
+    entries: Vec<DecodedBody>,
+}
+
+struct DecodedBody {
+    /// Where the decoded bytes were (address, length): a body is used only for the very bytes it
+    /// was decoded from, so a batch passed with the wrong envelopes is decoded again, not trusted.
+    source: (usize, usize),
+    /// None where the body is not decoded at all (no messageId, unknown subject, a subject we only
+    /// send): the decision then does not depend on the body.
+    decoded: Option<Decoded>,
+}
+
+type Decoded = std::result::Result<Inbound, Vec<Problem>>;
+
+fn source_of(body: &[u8]) -> (usize, usize) {
+    (body.as_ptr() as usize, body.len())
+}
+
+impl DecodedBatch {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Per message of `batch`: its decoded body when decoded from those bytes, else decoded now.
+    fn into_bodies<'b>(self, batch: &'b [Envelope<'b>]) -> impl Iterator<Item = Option<Decoded>> + 'b {
+        let mut entries = self.entries.into_iter();
+        batch.iter().map(move |envelope| match entries.next() {
+            Some(entry) if entry.source == source_of(envelope.body) => entry.decoded,
+            _ => decode_one(envelope),
+        })
+    }
+}
+
+/// The subject a body is decoded as, or None when the message is decided without its body.
+fn decodable_subject(envelope: &Envelope<'_>) -> Option<Subject> {
+    envelope.message_id.filter(|id| !id.trim().is_empty())?;
+    envelope.subject.and_then(Subject::parse).filter(|s| s.direction() != Direction::ToNgoc)
+}
+
+fn decode_one(envelope: &Envelope<'_>) -> Option<Decoded> {
+    decodable_subject(envelope).map(|subject| decode_inbound(subject, envelope.body))
+}
+
 impl Workflow {
+    /// Decodes every body of `batch` (UTF-8, JSON, schema, the rules a schema cannot state, the
+    /// typed message). Touches no store, so it may run on any thread, e.g. while the previous
+    /// batch commits; the result depends only on subject and body, so deciding with it later is
+    /// the same as decoding inside the transaction.
+    pub fn decode(batch: &[Envelope<'_>]) -> DecodedBatch {
+        let entries = batch
+            .iter()
+            .map(|envelope| DecodedBody { source: source_of(envelope.body), decoded: decode_one(envelope) })
+            .collect();
+        DecodedBatch { entries }
+    }
+
     /// Applies a batch of received messages in one transaction. Returns once it is committed:
     /// then, and only then, the caller settles each message as its outcome says.
     pub fn ingest(&self, batch: &[Envelope<'_>]) -> Result<IngestReport> {
+        self.ingest_decoded(batch, Workflow::decode(batch))
+    }
+
+    /// [`Workflow::ingest`] with the bodies already decoded by [`Workflow::decode`] from this same
+    /// `batch` (a body not decoded from the bytes it is now given is decoded again).
+    pub fn ingest_decoded(&self, batch: &[Envelope<'_>], decoded: DecodedBatch) -> Result<IngestReport> {
         // Almost always every message of a batch records without error (a rejection is a
         // decision, not an error), so first try the batch without a savepoint per message: each
         // savepoint copies every page it touches into the statement journal. If any message fails,
-        // that attempt rolls back whole and the batch is done again the careful way below.
-        if batch.len() > 1 {
+        // that attempt rolls back whole and the batch is done again the careful way below,
+        // decoding again (the attempt used the decoded bodies up; failures are rare).
+        let mut decoded = Some(decoded);
+        if batch.len() > 1
+            && let Some(decoded) = decoded.take()
+        {
             let attempt = self.store().write(|tx| {
                 let mut report = IngestReport::default();
-                for envelope in batch {
+                for (envelope, body) in batch.iter().zip(decoded.into_bodies(batch)) {
                     let now = cardbench_store::time::now();
-                    let (outcome, mut events) = record(tx, envelope, &now)?;
+                    let (outcome, mut events) = record(tx, envelope, body, &now)?;
                     report.outcomes.push(outcome);
                     report.events.append(&mut events);
                 }
@@ -155,10 +231,14 @@ impl Workflow {
                 Err(error) => tracing::debug!(%error, "batch failed as a whole; applying it message by message"),
             }
         }
+        let bodies: Vec<Option<Decoded>> = match decoded {
+            Some(decoded) => decoded.into_bodies(batch).collect(),
+            None => batch.iter().map(decode_one).collect(),
+        };
         self.store().write(|tx| {
             let mut report = IngestReport::default();
-            for envelope in batch {
-                let outcome = ingest_one(tx, envelope, &mut report.events)?;
+            for (envelope, body) in batch.iter().zip(bodies) {
+                let outcome = ingest_one(tx, envelope, body, &mut report.events)?;
                 report.outcomes.push(outcome);
             }
             Ok::<_, WorkflowError>(report)
@@ -167,11 +247,16 @@ impl Workflow {
 }
 
 /// One message inside its own savepoint.
-fn ingest_one(conn: &Connection, envelope: &Envelope<'_>, events: &mut Vec<WorkflowEvent>) -> Result<IngestOutcome> {
+fn ingest_one(
+    conn: &Connection,
+    envelope: &Envelope<'_>,
+    decoded: Option<Decoded>,
+    events: &mut Vec<WorkflowEvent>,
+) -> Result<IngestOutcome> {
     // Cached statements: parsing the savepoint SQL again for every message is measurable.
     conn.prepare_cached("SAVEPOINT ingest_one").and_then(|mut s| s.execute([])).map_err(StoreError::from)?;
     let now = cardbench_store::time::now();
-    match record(conn, envelope, &now) {
+    match record(conn, envelope, decoded, &now) {
         Ok((outcome, mut new_events)) => {
             conn.prepare_cached("RELEASE ingest_one").and_then(|mut s| s.execute([])).map_err(StoreError::from)?;
             events.append(&mut new_events);
@@ -195,8 +280,14 @@ fn ingest_one(conn: &Connection, envelope: &Envelope<'_>, events: &mut Vec<Workf
     }
 }
 
-fn record(conn: &Connection, envelope: &Envelope<'_>, now: &str) -> Result<(IngestOutcome, Vec<WorkflowEvent>)> {
-    let decision = decide(conn, envelope, now)?;
+/// `decoded`: the body as [`Workflow::decode`] decoded it, or None to decode it here.
+fn record(
+    conn: &Connection,
+    envelope: &Envelope<'_>,
+    decoded: Option<Decoded>,
+    now: &str,
+) -> Result<(IngestOutcome, Vec<WorkflowEvent>)> {
+    let decision = decide(conn, envelope, decoded, now)?;
     write_decision(conn, envelope, decision, now)
 }
 
@@ -265,7 +356,7 @@ fn write_decision(
 }
 
 /// Decides what a message means and applies its effect on cards/parcels (not the inbox row).
-fn decide(conn: &Connection, envelope: &Envelope<'_>, now: &str) -> Result<Decision> {
+fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, now: &str) -> Result<Decision> {
     let Some(message_id) = envelope.message_id.filter(|id| !id.trim().is_empty()) else {
         return Ok(Decision::rejected(
             ErrorCode::MissingMessageId,
@@ -291,7 +382,7 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, now: &str) -> Result<Decis
             vec![],
         ));
     }
-    let message = match decode_inbound(subject, envelope.body) {
+    let message = match decoded.unwrap_or_else(|| decode_inbound(subject, envelope.body)) {
         Ok(message) => message,
         Err(problems) => {
             let details = format!("invalid {subject}: {}", summarise(&problems));

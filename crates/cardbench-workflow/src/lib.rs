@@ -25,7 +25,7 @@ use cardbench_store::Store;
 
 pub use error::{Result, WorkflowError};
 pub use events::WorkflowEvent;
-pub use ingest::{IngestOutcome, IngestReport};
+pub use ingest::{DecodedBatch, IngestOutcome, IngestReport};
 pub use production::{ApplyOutcome, ProduceResult, ReadoutInput};
 pub use shipping::{ParcelRequest, ShipProblem};
 pub use views::{CardDetail, ExpectedField, ShipmentDetail, ShipmentGate, TimelineEntry};

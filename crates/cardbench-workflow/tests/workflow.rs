@@ -458,3 +458,33 @@ fn a_message_that_fails_is_released_without_touching_the_rest_of_its_batch_and_r
     assert_eq!(errors.len(), 1, "the poison message is answered once");
     assert_eq!(errors[0].correlation_id.as_deref(), Some(ids[1].as_str()));
 }
+
+#[test]
+fn bodies_decoded_ahead_are_used_only_for_the_bytes_they_were_decoded_from() {
+    let b = bench();
+    let valid: Vec<Vec<u8>> = (0..2).map(|i| serde_json::to_vec(&request(&format!("C-{i}"), "S-1")).expect("json")).collect();
+    let mut broken = request("C-9", "S-1");
+    broken["address"]["countryCode"] = json!("se");
+    let invalid = serde_json::to_vec(&broken).expect("json");
+    let subject = Some(Subject::RequestSent.as_str());
+    let decoded_from = vec![
+        Envelope { message_id: Some("m-1"), subject, body: &valid[0], ..Default::default() },
+        Envelope { message_id: Some("m-2"), subject, body: &valid[1], ..Default::default() },
+    ];
+    let decoded = Workflow::decode(&decoded_from);
+    // The same bytes for the first message, other bytes (an invalid body) for the second: the
+    // second must be judged on what it now carries, not on what was decoded.
+    let applied_to = vec![
+        Envelope { message_id: Some("m-1"), subject, body: &valid[0], ..Default::default() },
+        Envelope { message_id: Some("m-3"), subject, body: &invalid, ..Default::default() },
+    ];
+    let report = b.wf.ingest_decoded(&applied_to, decoded).expect("ingest");
+    assert!(accepted(&report.outcomes[0]), "{:?}", report.outcomes);
+    assert!(
+        matches!(&report.outcomes[1], IngestOutcome::Rejected { reason, .. } if reason.contains("address.countryCode")),
+        "{:?}",
+        report.outcomes
+    );
+    b.card("C-0");
+    assert!(b.wf.store().read(|c| cards::get(c, "C-1")).expect("read").is_none(), "nothing of the body that was replaced");
+}
