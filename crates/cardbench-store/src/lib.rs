@@ -18,6 +18,7 @@ pub mod link_status;
 mod migrate;
 pub mod outbox;
 pub mod parcels;
+pub mod probe;
 pub mod readouts;
 pub mod shipments;
 mod store;

@@ -17,6 +17,7 @@ use cardbench_protocol::{
 use cardbench_store::cards::{self, CardStatus, StatusChange};
 use cardbench_store::inbox::{self, Envelope, NewInboxRow, Outcome};
 use cardbench_store::parcels::{self, ParcelStatus};
+use cardbench_store::probe::{self, RequestProbe};
 use cardbench_store::{Connection, StoreError, conflicts, outbox, shipments};
 use serde::{Deserialize, Serialize};
 
@@ -364,7 +365,19 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
             vec![],
         ));
     };
-    if let Some(first) = inbox::first_with_message_id(conn, message_id)? {
+    // A valid request (nearly every message) has its dedupe and the lookups `apply_request`
+    // needs answered by one query; anything else is looked up on its own.
+    let probe = match &decoded {
+        Some(Ok(Inbound::Request(request))) => {
+            Some(probe::request(conn, message_id, &request.card.card_id, &request.shipment_id)?)
+        }
+        _ => None,
+    };
+    let first = match &probe {
+        Some(probe) => probe.first_with_message_id,
+        None => inbox::first_with_message_id(conn, message_id)?,
+    };
+    if let Some(first) = first {
         return Ok(Decision::duplicate(format!("messageId already received (inbox #{first})"), None, None));
     }
     let Some(subject) = envelope.subject.and_then(Subject::parse) else {
@@ -394,7 +407,13 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
         }
     };
     match message {
-        Inbound::Request(request) => apply_request(conn, request, now),
+        Inbound::Request(request) => {
+            let probe = match probe {
+                Some(probe) => probe,
+                None => probe::request(conn, message_id, &request.card.card_id, &request.shipment_id)?,
+            };
+            apply_request(conn, request, probe, now)
+        }
         Inbound::ReportOk(ok) => apply_report_ok(conn, ok, now),
         Inbound::ShippedOk(ok) => apply_shipped_ok(conn, ok, now),
         Inbound::Error(error) => apply_error(conn, error, now),
@@ -407,10 +426,12 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
     }
 }
 
-fn apply_request(conn: &Connection, request: ExternalProductionData, now: &str) -> Result<Decision> {
+fn apply_request(conn: &Connection, request: ExternalProductionData, probe: RequestProbe, now: &str) -> Result<Decision> {
     let card_id = request.card.card_id.clone();
     let shipment_id = request.shipment_id.clone();
-    if let Some(existing) = cards::get(conn, &card_id)? {
+    if probe.card_exists
+        && let Some(existing) = cards::get(conn, &card_id)?
+    {
         if existing.request.same_content(&request) {
             return Ok(Decision::duplicate(
                 "the same card was requested again with identical content".into(),
@@ -428,14 +449,16 @@ fn apply_request(conn: &Connection, request: ExternalProductionData, now: &str) 
         decision.follow_up = Some(FollowUp::Conflict(card_id_for_conflict(&decision)));
         return Ok(decision);
     }
-    if let Some(shipment) = shipments::get(conn, &shipment_id)?
-        && shipment.organisation_id != request.organisation_id
-    {
-        let problems = vec![Problem::new("shipmentId", format!("shipment {shipment_id} belongs to another organisation"))];
-        return Ok(Decision::rejected(ErrorCode::InvalidMessage, summarise(&problems), problems)
-            .naming(Some(&card_id), Some(&shipment_id)));
+    match probe.shipment_organisation {
+        Some(organisation) if organisation != request.organisation_id => {
+            let problems = vec![Problem::new("shipmentId", format!("shipment {shipment_id} belongs to another organisation"))];
+            return Ok(Decision::rejected(ErrorCode::InvalidMessage, summarise(&problems), problems)
+                .naming(Some(&card_id), Some(&shipment_id)));
+        }
+        Some(_) => {}
+        // The shipment's first request.
+        None => shipments::ensure(conn, &shipment_id, &request.organisation_id, now)?,
     }
-    shipments::ensure(conn, &shipment_id, &request.organisation_id, now)?;
     // The card row points at its inbox row, which is written after this decision: the follow-up
     // inserts it, inside the same savepoint.
     let events = vec![WorkflowEvent::CardReceived { card_id: card_id.clone(), shipment_id: shipment_id.clone() }];

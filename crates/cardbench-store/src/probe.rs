@@ -1,0 +1,75 @@
+//! What receiving a request must know before applying it, in one query.
+//!
+//! Per received request the workflow asks three things: was this messageId received before, is
+//! the card already on the worklist, and whose is the shipment. Asked one statement at a time that
+//! is three statement runs (bind, step, reset, and a statement-cache lookup each) inside the
+//! ingest transaction, where the store's single writer waits for them; asked together it is one.
+
+use rusqlite::{Connection, params};
+
+use crate::error::Result;
+
+/// The answers for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestProbe {
+    /// The first inbox row with the request's messageId, if any: the one a redelivery duplicates.
+    pub first_with_message_id: Option<i64>,
+    /// A card with the request's cardId is on the worklist.
+    pub card_exists: bool,
+    /// The organisation of the request's shipment, if the shipment is known.
+    pub shipment_organisation: Option<String>,
+}
+
+/// Looks up `message_id` in the inbox, `card_id` in the worklist and `shipment_id` in the
+/// shipments, with the same indexes the single lookups use (`inbox::first_with_message_id`,
+/// `cards::get`, `shipments::get`).
+pub fn request(conn: &Connection, message_id: &str, card_id: &str, shipment_id: &str) -> Result<RequestProbe> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT (SELECT id FROM inbox WHERE message_id = ?1 ORDER BY id LIMIT 1),
+                    EXISTS (SELECT 1 FROM cards WHERE card_id = ?2),
+                    (SELECT organisation_id FROM shipments WHERE shipment_id = ?3)",
+        )?
+        .query_row(params![message_id, card_id, shipment_id], |r| {
+            Ok(RequestProbe { first_with_message_id: r.get(0)?, card_exists: r.get(1)?, shipment_organisation: r.get(2)? })
+        })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inbox::{Envelope, NewInboxRow, Outcome};
+
+    #[test]
+    fn each_answer_comes_from_its_own_table() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::Store::open_in(dir.path()).expect("store");
+        store
+            .write(|tx| {
+                let none = request(tx, "m-1", "C-1", "S-1")?;
+                assert_eq!(none, RequestProbe { first_with_message_id: None, card_exists: false, shipment_organisation: None });
+                let envelope = Envelope { message_id: Some("m-1"), body: b"{}", ..Default::default() };
+                let row = NewInboxRow { envelope: &envelope, received_at: "t", outcome: Outcome::Accepted, reason: None, card_id: None, shipment_id: None };
+                let first = crate::inbox::insert(tx, &row)?;
+                crate::inbox::insert(tx, &row)?;
+                crate::shipments::ensure(tx, "S-1", "ORG-1", "t")?;
+                let request_body: cardbench_protocol::ExternalProductionData = serde_json::from_value(serde_json::json!({
+                    "organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
+                    "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE"},
+                    "card": {"articleId": "A", "cardId": "C-1", "cardElements": {}, "expectedReportDataFields": ["MIFARE_UID"]},
+                    "accessories": []
+                }))
+                .expect("request");
+                crate::cards::insert(tx, &request_body, first, "t")?;
+                let all = request(tx, "m-1", "C-1", "S-1")?;
+                assert_eq!(
+                    all,
+                    RequestProbe { first_with_message_id: Some(first), card_exists: true, shipment_organisation: Some("ORG-1".into()) }
+                );
+                let others = request(tx, "m-2", "C-2", "S-2")?;
+                assert_eq!(others, RequestProbe { first_with_message_id: None, card_exists: false, shipment_organisation: None });
+                Ok::<_, crate::StoreError>(())
+            })
+            .expect("probe");
+    }
+}
