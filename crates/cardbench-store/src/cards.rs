@@ -85,7 +85,23 @@ pub struct CardRow {
 }
 
 pub fn insert(conn: &Connection, request: &ExternalProductionData, inbox_id: i64, received_at: &str) -> Result<()> {
-    let request_json = serde_json::to_string(request).map_err(|source| StoreError::Json { what: "card request", source })?;
+    insert_serialised(conn, request, &serialise_request(request)?, inbox_id, received_at)
+}
+
+/// The request as `request_json` stores it.
+pub fn serialise_request(request: &ExternalProductionData) -> Result<String> {
+    serde_json::to_string(request).map_err(|source| StoreError::Json { what: "card request", source })
+}
+
+/// [`insert`] with `request_json` already made by [`serialise_request`] from `request`, so a
+/// caller can do that before its transaction (the ingest does, while the previous batch commits).
+pub fn insert_serialised(
+    conn: &Connection,
+    request: &ExternalProductionData,
+    request_json: &str,
+    inbox_id: i64,
+    received_at: &str,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO cards (card_id, organisation_id, shipment_id, article_id, holder, ordered_at, received_at,
                             request_inbox_id, request_json, status, updated_at)

@@ -6,13 +6,12 @@
 //! savepoint so an internal failure of one (e.g. a store error) undoes only that message, which the
 //! caller then releases to come back later.
 //!
-//! Decoding a body (JSON, schema, types) needs no store, so it is a step of its own
-//! ([`Workflow::decode`]): the daemon decodes a batch on one core while the previous batch holds
-//! the store's writer on the other. Only the store work waits for the single writer.
+//! Decoding a body needs no store, so it is a step of its own ([`crate::decode`]), which the
+//! daemon runs while the previous batch commits.
 
 use cardbench_protocol::{
     Direction, ErrorCode, ErrorMessage, ExternalProductionData, Inbound, Problem, ReportOk, ShippedOk, Subject,
-    decode_inbound, problem::summarise,
+    problem::summarise,
 };
 use cardbench_store::cards::{self, CardStatus, StatusChange};
 use cardbench_store::inbox::{self, Envelope, NewInboxRow, Outcome};
@@ -22,6 +21,7 @@ use cardbench_store::{Connection, StoreError, conflicts, outbox, shipments};
 use serde::{Deserialize, Serialize};
 
 use crate::answer::{ErrorAnswer, queue_error};
+use crate::decode::{self, DecodedBatch, Decoded, decode_one};
 use crate::error::{Result, WorkflowError};
 use crate::events::WorkflowEvent;
 use crate::Workflow;
@@ -75,7 +75,8 @@ enum FollowUp {
     /// Written after the inbox row rather than linked to it afterwards: a card pointing at a row
     /// not yet written is a deferred foreign-key violation, and while one is outstanding SQLite
     /// checks every inbox insert against the child tables.
-    InsertCard(Box<ExternalProductionData>),
+    /// With the request as `request_json` keeps it, when made before the transaction.
+    InsertCard(Box<ExternalProductionData>, Option<String>),
     /// Keep the conflicting request for a person to resolve.
     Conflict(String),
     /// Tell the screens NGOC reported an error.
@@ -136,69 +137,7 @@ impl Decision {
     }
 }
 
-/// The bodies of a batch decoded ahead of its transaction, one entry per message in batch order
-/// (see [`Workflow::decode`]).
-pub struct DecodedBatch {
-    entries: Vec<DecodedBody>,
-}
-
-struct DecodedBody {
-    /// Where the decoded bytes were (address, length): a body is used only for the very bytes it
-    /// was decoded from, so a batch passed with the wrong envelopes is decoded again, not trusted.
-    source: (usize, usize),
-    /// None where the body is not decoded at all (no messageId, unknown subject, a subject we only
-    /// send): the decision then does not depend on the body.
-    decoded: Option<Decoded>,
-}
-
-type Decoded = std::result::Result<Inbound, Vec<Problem>>;
-
-fn source_of(body: &[u8]) -> (usize, usize) {
-    (body.as_ptr() as usize, body.len())
-}
-
-impl DecodedBatch {
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Per message of `batch`: its decoded body when decoded from those bytes, else decoded now.
-    fn into_bodies<'b>(self, batch: &'b [Envelope<'b>]) -> impl Iterator<Item = Option<Decoded>> + 'b {
-        let mut entries = self.entries.into_iter();
-        batch.iter().map(move |envelope| match entries.next() {
-            Some(entry) if entry.source == source_of(envelope.body) => entry.decoded,
-            _ => decode_one(envelope),
-        })
-    }
-}
-
-/// The subject a body is decoded as, or None when the message is decided without its body.
-fn decodable_subject(envelope: &Envelope<'_>) -> Option<Subject> {
-    envelope.message_id.filter(|id| !id.trim().is_empty())?;
-    envelope.subject.and_then(Subject::parse).filter(|s| s.direction() != Direction::ToNgoc)
-}
-
-fn decode_one(envelope: &Envelope<'_>) -> Option<Decoded> {
-    decodable_subject(envelope).map(|subject| decode_inbound(subject, envelope.body))
-}
-
 impl Workflow {
-    /// Decodes every body of `batch` (UTF-8, JSON, schema, the rules a schema cannot state, the
-    /// typed message). Touches no store, so it may run on any thread, e.g. while the previous
-    /// batch commits; the result depends only on subject and body, so deciding with it later is
-    /// the same as decoding inside the transaction.
-    pub fn decode(batch: &[Envelope<'_>]) -> DecodedBatch {
-        let entries = batch
-            .iter()
-            .map(|envelope| DecodedBody { source: source_of(envelope.body), decoded: decode_one(envelope) })
-            .collect();
-        DecodedBatch { entries }
-    }
-
     /// Applies a batch of received messages in one transaction. Returns once it is committed:
     /// then, and only then, the caller settles each message as its outcome says.
     pub fn ingest(&self, batch: &[Envelope<'_>]) -> Result<IngestReport> {
@@ -321,7 +260,10 @@ fn write_decision(
     )?;
     let mut events = decision.events;
     match decision.follow_up {
-        Some(FollowUp::InsertCard(request)) => cards::insert(conn, &request, inbox_id, now)?,
+        Some(FollowUp::InsertCard(request, Some(request_json))) => {
+            cards::insert_serialised(conn, &request, &request_json, inbox_id, now)?
+        }
+        Some(FollowUp::InsertCard(request, None)) => cards::insert(conn, &request, inbox_id, now)?,
         Some(FollowUp::Conflict(card_id)) => {
             conflicts::insert(conn, &card_id, inbox_id, now)?;
         }
@@ -367,7 +309,7 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
     };
     // A valid request (nearly every message) has its dedupe and the lookups `apply_request`
     // needs answered by one query; anything else is looked up on its own.
-    let probe = match &decoded {
+    let probe = match decoded.as_ref().map(|d| &d.message) {
         Some(Ok(Inbound::Request(request))) => {
             Some(probe::request(conn, message_id, &request.card.card_id, &request.shipment_id)?)
         }
@@ -395,7 +337,8 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
             vec![],
         ));
     }
-    let message = match decoded.unwrap_or_else(|| decode_inbound(subject, envelope.body)) {
+    let Decoded { message, request_json } = decoded.unwrap_or_else(|| decode::decode(subject, envelope.body));
+    let message = match message {
         Ok(message) => message,
         Err(problems) => {
             let details = format!("invalid {subject}: {}", summarise(&problems));
@@ -412,7 +355,7 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
                 Some(probe) => probe,
                 None => probe::request(conn, message_id, &request.card.card_id, &request.shipment_id)?,
             };
-            apply_request(conn, request, probe, now)
+            apply_request(conn, request, request_json, probe, now)
         }
         Inbound::ReportOk(ok) => apply_report_ok(conn, ok, now),
         Inbound::ShippedOk(ok) => apply_shipped_ok(conn, ok, now),
@@ -426,7 +369,13 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
     }
 }
 
-fn apply_request(conn: &Connection, request: ExternalProductionData, probe: RequestProbe, now: &str) -> Result<Decision> {
+fn apply_request(
+    conn: &Connection,
+    request: ExternalProductionData,
+    request_json: Option<String>,
+    probe: RequestProbe,
+    now: &str,
+) -> Result<Decision> {
     let card_id = request.card.card_id.clone();
     let shipment_id = request.shipment_id.clone();
     if probe.card_exists
@@ -463,7 +412,7 @@ fn apply_request(conn: &Connection, request: ExternalProductionData, probe: Requ
     // inserts it, inside the same savepoint.
     let events = vec![WorkflowEvent::CardReceived { card_id: card_id.clone(), shipment_id: shipment_id.clone() }];
     let mut decision = Decision::accepted(Some(card_id), Some(shipment_id), events);
-    decision.follow_up = Some(FollowUp::InsertCard(Box::new(request)));
+    decision.follow_up = Some(FollowUp::InsertCard(Box::new(request), request_json));
     Ok(decision)
 }
 

@@ -3,6 +3,7 @@
 //! Owns the rules, not the storage (`cardbench-store`) or the carrier (`cardbench-transport`):
 //! - [`ingest`]: a received message is validated and applied, its inbox row and any answer are
 //!   written in the same transaction, and only then may the caller settle it on the transport.
+//!   Its bodies may be decoded beforehand, off the store ([`Workflow::decode`]).
 //! - [`production`]: readouts are captured and checked, CARD_PRODUCED is queued, spoiled cards redone.
 //! - [`shipping`]: parcels are composed under REPORT_OK gating and SHIPPED is queued.
 //! - [`views`]: what a screen or the CLI shows about a card or a shipment.
@@ -12,6 +13,7 @@
 
 mod admin;
 mod answer;
+mod decode;
 mod error;
 pub mod events;
 pub mod ingest;
@@ -25,7 +27,8 @@ use cardbench_store::Store;
 
 pub use error::{Result, WorkflowError};
 pub use events::WorkflowEvent;
-pub use ingest::{DecodedBatch, IngestOutcome, IngestReport};
+pub use decode::DecodedBatch;
+pub use ingest::{IngestOutcome, IngestReport};
 pub use production::{ApplyOutcome, ProduceResult, ReadoutInput};
 pub use shipping::{ParcelRequest, ShipProblem};
 pub use views::{CardDetail, ExpectedField, ShipmentDetail, ShipmentGate, TimelineEntry};
