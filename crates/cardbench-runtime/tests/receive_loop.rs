@@ -28,6 +28,11 @@ fn request(i: usize, padding: usize) -> Vec<u8> {
     .expect("json")
 }
 
+fn outbox_rows(store: &Store) -> usize {
+    let filter = cardbench_store::outbox::OutboxFilter { limit: Some(100_000), ..Default::default() };
+    store.read(|c| cardbench_store::outbox::list(c, &filter)).expect("outbox").len()
+}
+
 async fn inbox_rows(store: &Store, at_least: usize) -> Vec<inbox::InboxRow> {
     let start = Instant::now();
     loop {
@@ -69,4 +74,67 @@ async fn batches_commit_in_the_order_they_were_received() {
     let sent: Vec<&str> = messages.iter().map(|m| m.message_id.as_str()).collect();
     assert_eq!(recorded, sent, "inbox rows are written in the order the queue delivered them");
     assert!(rows.iter().all(|r| r.outcome == inbox::Outcome::Accepted));
+}
+
+/// A batch committed to the store but never accepted on the queue (the daemon died between the
+/// two, or the accept failed or was lost) comes back. Here every accept is undone — the queue file
+/// is put back as it was before the daemon took anything — and the daemon runs again: each
+/// message is recorded as a duplicate and changes nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_committed_but_never_accepted_come_back_with_no_second_effect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = RuntimeConfig { receive_batch: 16, receive_wait: Duration::from_millis(50), ..RuntimeConfig::default() };
+    // Every tenth request is invalid: it is answered with ERROR, so a redelivery not recognised
+    // by its messageId would show as a second answer (a valid one would pass as an identical card).
+    let messages: Vec<OutboundMessage> = (0..100)
+        .map(|i| OutboundMessage {
+            message_id: format!("m-{i:04}"),
+            subject: Subject::RequestSent.as_str().into(),
+            correlation_id: None,
+            content_type: "application/json".into(),
+            body: if i % 10 == 0 { b"{\"organisationId\": 1}".to_vec() } else { request(i, 0) },
+        })
+        .collect();
+    {
+        let queues = EmbeddedQueues::open(dir.path()).expect("queues");
+        let mut sender = queues.sender(&config.inbound_queue).await.expect("sender");
+        for result in sender.send(&messages).await {
+            result.expect("sent");
+        }
+    }
+    // The queue file as it is before any accept (closed, so the file holds everything).
+    let queue_file = dir.path().join(cardbench_transport::embedded::FILE_NAME);
+    let before = std::fs::read(&queue_file).expect("read queue file");
+    assert!(!dir.path().join(format!("{}-wal", cardbench_transport::embedded::FILE_NAME)).exists(), "checkpointed on close");
+
+    let store = Arc::new(Store::open_in(dir.path()).expect("store"));
+    let workflow = Workflow::new(store.clone());
+    let run_until_drained = |expected_rows: usize| {
+        let (workflow, store, config, dir) = (workflow.clone(), store.clone(), config.clone(), dir.path().to_owned());
+        async move {
+            let queues = Arc::new(EmbeddedQueues::open(&dir).expect("queues"));
+            let runtime = Runtime::start(workflow, queues.clone(), config.clone());
+            inbox_rows(&store, expected_rows).await;
+            let start = Instant::now();
+            while queues.depth(&config.inbound_queue).await.expect("depth") > 0 {
+                assert!(start.elapsed() < Duration::from_secs(60), "the queue does not drain");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            runtime.shutdown().await;
+        }
+    };
+    run_until_drained(messages.len()).await;
+    let cards_before = store.read(cardbench_store::cards::count_by_status).expect("count");
+    let outbox_before = outbox_rows(&store);
+    assert_eq!(outbox_before, 10, "each invalid request is answered");
+
+    std::fs::write(&queue_file, &before).expect("put the queue file back");
+    run_until_drained(2 * messages.len()).await;
+
+    let rows = inbox_rows(&store, 2 * messages.len()).await;
+    assert_eq!(rows.len(), 2 * messages.len(), "each message recorded once more, no more");
+    let duplicates = rows.iter().filter(|r| r.outcome == inbox::Outcome::Duplicate).count();
+    assert_eq!(duplicates, messages.len(), "every redelivery is recorded as a duplicate");
+    assert_eq!(store.read(cardbench_store::cards::count_by_status).expect("count"), cards_before, "no second card");
+    assert_eq!(outbox_rows(&store), outbox_before, "nothing answered twice");
 }

@@ -127,7 +127,7 @@ impl EmbeddedQueues {
     pub async fn open_receiver(&self, queue: &str) -> Result<EmbeddedReceiver, TransportError> {
         db::check_queue_name(queue)?;
         let (conn, queue_id) = self.open_connection_for(queue).await?;
-        Ok(EmbeddedReceiver::new(conn, queue_id, queue, self.shared.waker(queue), self.shared.options.poll_interval))
+        Ok(EmbeddedReceiver::new(conn, queue_id, queue, self.shared.waker(queue), &self.shared.options))
     }
 
     /// Opens a sender with its concrete type (the trait method boxes it).

@@ -259,3 +259,21 @@ async fn messages_survive_reopening_the_file() {
     assert_eq!(ids(&rx.receive(10, Duration::from_millis(50)).await.expect("receive")), ["a"]);
     assert!(queues.describe().contains("queues.sqlite"));
 }
+
+#[tokio::test]
+async fn accepting_a_batch_of_which_another_consumer_took_one_message_settles_none_of_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queues = EmbeddedQueues::open(dir.path()).expect("open");
+    send_all(&queues, "q", &[message("a", b"1"), message("b", b"2"), message("c", b"3")]).await;
+    // Two consumers of one queue is against the rules, and so each gets all three messages.
+    let mut first = queues.receiver("q").await.expect("receiver");
+    let mut second = queues.receiver("q").await.expect("receiver");
+    let mine = first.receive(10, Duration::from_millis(50)).await.expect("receive");
+    let theirs = second.receive(10, Duration::from_millis(50)).await.expect("receive");
+    assert_eq!(ids(&mine), ["a", "b", "c"]);
+    second.accept(&[theirs[1].tag]).await.expect("accept b");
+    let tags: Vec<DeliveryTag> = mine.iter().map(|d| d.tag).collect();
+    let err = first.accept(&tags).await.expect_err("b is gone");
+    assert_eq!(err.kind, TransportErrorKind::LockLost);
+    assert_eq!(queues.depth("q").await.expect("depth"), 2, "a and c stay: the accept is all or nothing");
+}

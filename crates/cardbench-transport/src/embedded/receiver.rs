@@ -11,6 +11,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::EmbeddedOptions;
 use super::db::{sql_error, with_conn};
 use crate::{Delivery, DeliveryTag, QueueReceiver, TransportError, TransportErrorKind};
 
@@ -31,13 +32,13 @@ pub struct EmbeddedReceiver {
 }
 
 impl EmbeddedReceiver {
-    pub(crate) fn new(conn: Arc<Mutex<Connection>>, queue_id: i64, queue: &str, wake: Arc<Notify>, poll_interval: Duration) -> Self {
+    pub(crate) fn new(conn: Arc<Mutex<Connection>>, queue_id: i64, queue: &str, wake: Arc<Notify>, options: &EmbeddedOptions) -> Self {
         EmbeddedReceiver {
             conn,
             queue_id,
             queue: queue.to_owned(),
             wake,
-            poll_interval: poll_interval.max(Duration::from_millis(1)),
+            poll_interval: options.poll_interval.max(Duration::from_millis(1)),
             held: HashMap::new(),
             locked: HashSet::new(),
         }
@@ -117,20 +118,43 @@ fn read_available(conn: &Connection, queue_id: i64, max: usize, locked: &HashSet
     Ok(out)
 }
 
-/// Runs `statement` (one `?1` = seq) for every seq in one transaction; every seq must still exist.
+/// Runs `statement` (`?1`..`?2` = a range of seqs) once per run of consecutive seqs, in one
+/// transaction; every seq must still exist. A batch received together is one run as a rule, so
+/// settling it is one statement, not one per message.
 fn settle(conn: &mut Connection, statement: &str, seqs: &[i64], what: &str) -> Result<(), TransportError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| sql_error(what, e))?;
     {
         let mut stmt = tx.prepare_cached(statement).map_err(|e| sql_error(what, e))?;
-        for seq in seqs {
-            if stmt.execute([seq]).map_err(|e| sql_error(what, e))? == 0 {
-                // Someone else settled it (a second consumer, against the rules): our lock is void.
-                // Dropping `tx` rolls the whole call back.
-                return Err(TransportError::new(TransportErrorKind::LockLost, format!("{what}: message #{seq} is gone from the queue")));
+        for (first, last) in runs(seqs) {
+            // Every seq of the run is locked by this receiver, so the range holds those rows and
+            // no other: fewer changed rows means some are gone.
+            let expected = usize::try_from(last - first + 1).unwrap_or(usize::MAX);
+            if stmt.execute([first, last]).map_err(|e| sql_error(what, e))? != expected {
+                // Someone else settled one (a second consumer, against the rules): our lock is
+                // void. Dropping `tx` rolls the whole call back.
+                return Err(TransportError::new(
+                    TransportErrorKind::LockLost,
+                    format!("{what}: a message of #{first}..#{last} is gone from the queue"),
+                ));
             }
         }
     }
     tx.commit().map_err(|e| sql_error(what, e))
+}
+
+/// `seqs` as runs of consecutive numbers (first, last), in ascending order.
+fn runs(seqs: &[i64]) -> Vec<(i64, i64)> {
+    let mut sorted = seqs.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for seq in sorted {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == seq => *last = seq,
+            _ => runs.push((seq, seq)),
+        }
+    }
+    runs
 }
 
 #[async_trait]
@@ -172,7 +196,8 @@ impl QueueReceiver for EmbeddedReceiver {
         if seqs.is_empty() {
             return Ok(());
         }
-        let result = with_conn(&self.conn, move |conn| settle(conn, "DELETE FROM message WHERE seq = ?1", &seqs, "accept")).await;
+        let result =
+            with_conn(&self.conn, move |conn| settle(conn, "DELETE FROM message WHERE seq BETWEEN ?1 AND ?2", &seqs, "accept")).await;
         if result.is_ok() {
             self.forget(tags);
         }
@@ -185,7 +210,7 @@ impl QueueReceiver for EmbeddedReceiver {
             return Ok(());
         }
         let result = with_conn(&self.conn, move |conn| {
-            settle(conn, "UPDATE message SET delivery_count = delivery_count + 1 WHERE seq = ?1", &seqs, "release")
+            settle(conn, "UPDATE message SET delivery_count = delivery_count + 1 WHERE seq BETWEEN ?1 AND ?2", &seqs, "release")
         })
         .await;
         if result.is_ok() {
@@ -209,5 +234,17 @@ impl EmbeddedReceiver {
             body: row.body,
             delivery_count: u32::try_from(row.delivery_count).unwrap_or(u32::MAX),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs;
+
+    #[test]
+    fn seqs_are_grouped_in_runs_of_consecutive_numbers() {
+        assert_eq!(runs(&[]), vec![]);
+        assert_eq!(runs(&[7]), vec![(7, 7)]);
+        assert_eq!(runs(&[3, 1, 2, 2, 5, 9, 8]), vec![(1, 3), (5, 5), (8, 9)]);
     }
 }
