@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use cardbench_amqp::ServiceBusConfig;
-use cardbench_transport::OutboundMessage;
+use cardbench_transport::{OutboundMessage, QueueReceiver};
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -174,4 +174,21 @@ impl Drop for PrivateBroker {
             .env("CARDBENCH_BROKER_DIR", self.dir.path())
             .output();
     }
+}
+
+/// Receives as many messages as were `sent` (the broker may hand them over in two rounds), checks
+/// each against what was sent — message-id, subject, correlation-id, body — and accepts them.
+pub async fn receive_as_sent(rx: &mut dyn QueueReceiver, sent: &[OutboundMessage], wait: std::time::Duration) {
+    let mut got = rx.receive(10, wait).await.expect("receive");
+    if got.len() < sent.len() {
+        got.extend(rx.receive(10, wait).await.expect("receive"));
+    }
+    assert_eq!(got.len(), sent.len(), "{got:?}");
+    for (d, s) in got.iter().zip(sent) {
+        assert_eq!(d.message_id.as_deref(), Some(s.message_id.as_str()));
+        assert_eq!(d.subject.as_deref(), Some(s.subject.as_str()));
+        assert_eq!(d.correlation_id, s.correlation_id);
+        assert_eq!(d.body, s.body);
+    }
+    rx.accept(&got.iter().map(|d| d.tag).collect::<Vec<_>>()).await.expect("accept");
 }
