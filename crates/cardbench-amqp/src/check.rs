@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::config::{Auth, ServiceBusConfig};
 use crate::connect::{self, Step, StepError};
-use crate::link::{AmqpReceiver, AmqpSender};
+use crate::link::AmqpSender;
+use crate::receiver::AmqpReceiver;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepResult {
@@ -68,10 +69,12 @@ pub async fn check_connection(config: &ServiceBusConfig) -> CheckReport {
         (false, true) => "ok (plain AMQP over WebSocket, loopback)",
     };
     report.pass("resolve, connect, TLS and log in", how);
-    link.close().await;
+    // Bounded like every other close: a broker that never answers the end/close must not hang
+    // the check.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), link.close()).await;
 
     let inbound = config.address(&config.inbound_queue);
-    match AmqpReceiver::open(config, inbound.clone(), 0).await {
+    match AmqpReceiver::open(config, inbound.clone(), 0, 0).await {
         Ok(r) => {
             report.pass(format!("listen on inbound queue `{inbound}`"), "ok");
             r.close().await;

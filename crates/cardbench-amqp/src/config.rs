@@ -17,7 +17,10 @@ pub const WSS_PORT: u16 = 443;
 pub const WS_PORT: u16 = 80;
 /// Where Service Bus serves AMQP over WebSockets (the path its SDKs use).
 pub const SERVICE_BUS_WS_PATH: &str = "/$servicebus/websocket";
-pub const DEFAULT_CREDIT: u32 = 32;
+/// Link credit granted at a time (see [`ServiceBusConfig::credit`]).
+pub const DEFAULT_CREDIT: u32 = 128;
+/// Messages held locked at most (see [`ServiceBusConfig::max_locked`]).
+pub const DEFAULT_MAX_LOCKED: u32 = 768;
 /// Service Bus addresses a queue's dead-letter sub-queue as `<queue>/$DeadLetterQueue`.
 pub const SERVICE_BUS_DLQ_SUFFIX: &str = "/$DeadLetterQueue";
 
@@ -97,9 +100,12 @@ pub struct ServiceBusSettings {
     /// Put after a queue name to make its dead-letter queue's name.
     #[serde(default = "dlq_suffix")]
     pub dead_letter_suffix: String,
-    /// Receiver credit: how many messages the broker may push (and lock) ahead of us.
+    /// Receiver credit: how many messages are asked of the broker at a time.
     #[serde(default = "default_credit")]
     pub credit: u32,
+    /// How many messages the receiver holds locked at most (received, not yet settled).
+    #[serde(default = "default_max_locked")]
+    pub max_locked: u32,
     /// See [`ServiceBusConfig::count_first_acquirer`].
     #[serde(default)]
     pub count_first_acquirer: bool,
@@ -122,6 +128,9 @@ fn default_port(tls: bool, websocket: bool) -> u16 {
         (false, true) => WS_PORT,
     }
 }
+fn default_max_locked() -> u32 {
+    DEFAULT_MAX_LOCKED
+}
 
 /// Settings plus secret, checked: ready for [`crate::AmqpConnector::new`] and
 /// [`crate::check_connection`].
@@ -141,7 +150,16 @@ pub struct ServiceBusConfig {
     pub outbound_queue: String,
     pub address_prefix: String,
     pub dead_letter_suffix: String,
+    /// Link credit granted at a time: the broker sends at most this many before we ask again.
+    /// A grant is made only when the previous one is used up (RabbitMQ 3.10 miscounts a grant
+    /// made while transfers are in flight), so each grant costs one broker round trip of idle
+    /// link: larger grants idle less often.
     pub credit: u32,
+    /// Messages this receiver holds locked at most: received and not yet accepted or released
+    /// (waiting for a commit, in a commit, waiting for the accept). A grant is made only when it
+    /// fits under this. It is what bounds how long a lock can wait: Service Bus's default lock
+    /// is 60 s, and we do not renew locks.
+    pub max_locked: u32,
     /// DNS + TCP + TLS + AMQP open must finish within this.
     pub connect_timeout: Duration,
     /// Lifetime of each SAS token; renewed at 80 %.
@@ -166,6 +184,7 @@ impl ServiceBusConfig {
             address_prefix: String::new(),
             dead_letter_suffix: dlq_suffix(),
             credit: DEFAULT_CREDIT,
+            max_locked: DEFAULT_MAX_LOCKED,
             connect_timeout: Duration::from_secs(20),
             token_lifetime: Duration::from_secs(3600),
             count_first_acquirer: false,
@@ -226,6 +245,7 @@ impl ServiceBusConfig {
             address_prefix: "/amq/queue/".to_owned(),
             dead_letter_suffix: ".dlq".to_owned(),
             credit: DEFAULT_CREDIT,
+            max_locked: DEFAULT_MAX_LOCKED,
             connect_timeout: Duration::from_secs(20),
             token_lifetime: Duration::from_secs(3600),
             count_first_acquirer: true,
@@ -267,6 +287,9 @@ impl ServiceBusConfig {
         }
         if !(1..=10_000).contains(&self.credit) {
             return Err(ConfigError::BadCredit(self.credit));
+        }
+        if !(self.credit..=10_000).contains(&self.max_locked) {
+            return Err(ConfigError::BadMaxLocked { max_locked: self.max_locked, credit: self.credit });
         }
         Ok(self)
     }
@@ -324,6 +347,7 @@ impl ServiceBusConfig {
             address_prefix: self.address_prefix.clone(),
             dead_letter_suffix: self.dead_letter_suffix.clone(),
             credit: self.credit,
+            max_locked: self.max_locked,
             count_first_acquirer: self.count_first_acquirer,
         }
     }
@@ -365,6 +389,7 @@ impl ServiceBusSettings {
             address_prefix: self.address_prefix,
             dead_letter_suffix: self.dead_letter_suffix,
             credit: self.credit,
+            max_locked: self.max_locked,
             connect_timeout: Duration::from_secs(20),
             token_lifetime: Duration::from_secs(3600),
             count_first_acquirer: self.count_first_acquirer,
@@ -554,5 +579,21 @@ mod tests {
         let settings = c.settings();
         assert_eq!(settings.clone().into_config(Some(Secret::new("k"))), Ok(c));
         assert!(matches!(settings.into_config(None), Err(ConfigError::KeyNotStored(_))));
+    }
+
+    #[test]
+    fn max_locked_must_hold_at_least_one_grant() {
+        let base = ServiceBusConfig::from_amqp_url("amqp://127.0.0.1:5672", "in", "out").expect("ok");
+        assert!(base.max_locked >= base.credit);
+        let c = ServiceBusConfig { credit: 64, max_locked: 63, ..base.clone() };
+        assert_eq!(c.validated(), Err(ConfigError::BadMaxLocked { max_locked: 63, credit: 64 }));
+        let c = ServiceBusConfig { credit: 64, max_locked: 64, ..base.clone() };
+        assert!(c.validated().is_ok());
+        let c = ServiceBusConfig { credit: 64, max_locked: 10_001, ..base };
+        assert!(matches!(c.validated(), Err(ConfigError::BadMaxLocked { .. })));
+        // Older config files have no max_locked: they get the default.
+        let toml = "host = \"h\"\ninbound_queue = \"i\"\noutbound_queue = \"o\"\n";
+        let s: ServiceBusSettings = toml::from_str(toml).expect("settings");
+        assert_eq!((s.credit, s.max_locked), (DEFAULT_CREDIT, DEFAULT_MAX_LOCKED));
     }
 }

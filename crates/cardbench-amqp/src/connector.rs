@@ -7,7 +7,8 @@ use cardbench_transport::{Connector, QueueReceiver, QueueSender, TransportError}
 
 use crate::config::ServiceBusConfig;
 use crate::deadletter::DeadLetterBrowser;
-use crate::link::{AmqpReceiver, AmqpSender};
+use crate::link::AmqpSender;
+use crate::receiver::AmqpReceiver;
 
 /// Cheap to clone; every `receiver()` / `sender()` opens its own connection, so after a failure
 /// the caller drops the broken end and asks for a new one (with its own backoff).
@@ -29,7 +30,7 @@ impl AmqpConnector {
 
     /// The concrete receiver (for `receive_raw` and `close`).
     pub async fn open_receiver(&self, queue: &str) -> Result<AmqpReceiver, TransportError> {
-        Ok(AmqpReceiver::open(&self.config, self.config.address(queue), self.config.credit).await?)
+        Ok(AmqpReceiver::open(&self.config, self.config.address(queue), self.config.credit, self.config.max_locked).await?)
     }
 
     pub async fn open_sender(&self, queue: &str) -> Result<AmqpSender, TransportError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use cardbench_transport::{Delivery, OutboundMessage, QueueReceiver, QueueSender, TransportError, TransportErrorKind};
 
 use crate::connector::AmqpConnector;
-use crate::link::AmqpReceiver;
+use crate::receiver::AmqpReceiver;
 
 /// One dead-lettered message as found, with the broker's extra fields (Service Bus:
 /// DeadLetterReason, DeadLetterErrorDescription; RabbitMQ: x-death annotations).
@@ -17,6 +17,10 @@ pub struct DeadLetter {
     pub delivery: Delivery,
     pub fields: Vec<(String, String)>,
 }
+
+/// After the first message, keep taking while the next comes within this: a receive returns only
+/// what has arrived, and dead letters released by an earlier listing come back one by one.
+const GATHER_GAP: Duration = Duration::from_millis(200);
 
 pub struct DeadLetterBrowser {
     connector: AmqpConnector,
@@ -27,14 +31,29 @@ pub struct DeadLetterBrowser {
 impl DeadLetterBrowser {
     pub(crate) async fn open(connector: AmqpConnector, queue: &str) -> Result<Self, TransportError> {
         let cfg = connector.config();
-        // Credit 0 here: we ask for what we list, so nothing sits locked in our buffer.
-        let receiver = AmqpReceiver::open(cfg, cfg.dead_letter_address(queue), cfg.credit).await?;
+        // One grant locked at most: browsing takes what it lists and releases it again, so a
+        // deeper buffer would only lock more dead letters for nothing.
+        let receiver = AmqpReceiver::open(cfg, cfg.dead_letter_address(queue), cfg.credit, cfg.credit).await?;
         Ok(DeadLetterBrowser { connector, queue: queue.to_owned(), receiver })
+    }
+
+    /// Up to `max` dead letters (waiting up to `wait` for the first, then until none comes within
+    /// [`GATHER_GAP`]). At most one credit grant's worth is locked at once, so that bounds `max`.
+    async fn gather(&mut self, max: usize, wait: Duration) -> Result<Vec<(Delivery, Vec<(String, String)>)>, TransportError> {
+        let mut got = self.receiver.receive_raw(max, wait).await?;
+        while !got.is_empty() && got.len() < max {
+            let more = self.receiver.receive_raw(max - got.len(), GATHER_GAP).await?;
+            if more.is_empty() {
+                break;
+            }
+            got.extend(more);
+        }
+        Ok(got)
     }
 
     /// Up to `max` dead letters (waiting up to `wait` for the first), all released again.
     pub async fn list(&mut self, max: usize, wait: Duration) -> Result<Vec<DeadLetter>, TransportError> {
-        let got = self.receiver.receive_raw(max, wait).await?;
+        let got = self.gather(max, wait).await?;
         let tags: Vec<_> = got.iter().map(|(d, _)| d.tag).collect();
         self.receiver.release(&tags).await?;
         Ok(got.into_iter().map(|(delivery, fields)| DeadLetter { delivery, fields }).collect())
@@ -50,7 +69,7 @@ impl DeadLetterBrowser {
     /// Send first, accept after: a crash in between leaves a copy in both, and the inbound
     /// queue's duplicate detection (same message-id) or the workflow's dedupe absorbs it.
     pub async fn import(&mut self, message_id: &str, scan: usize, wait: Duration) -> Result<bool, TransportError> {
-        let got = self.receiver.receive_raw(scan, wait).await?;
+        let got = self.gather(scan, wait).await?;
         let mut others = Vec::new();
         let mut found = None;
         for (d, _) in got {

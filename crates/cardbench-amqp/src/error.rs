@@ -30,6 +30,8 @@ pub enum ConfigError {
     EmptyCredential(&'static str),
     #[error("credit must be between 1 and 10000, not {0}")]
     BadCredit(u32),
+    #[error("max_locked must be at least the credit ({credit}) and at most 10000, not {max_locked}")]
+    BadMaxLocked { max_locked: u32, credit: u32 },
     #[error("`{0}` is not an amqp://, amqps://, ws:// or wss:// URL with a host and port")]
     BadUrl(String),
     #[error("the WebSocket path `{0}` must start with `/` and hold no spaces (Service Bus: /$servicebus/websocket)")]

@@ -18,6 +18,7 @@ mod deadletter;
 mod error;
 mod link;
 mod mapping;
+mod receiver;
 pub mod sas;
 pub mod secrets;
 
@@ -28,4 +29,5 @@ pub use connect::{Step, StepError};
 pub use connector::AmqpConnector;
 pub use deadletter::{DeadLetter, DeadLetterBrowser};
 pub use error::{ConfigError, SecretError};
-pub use link::{AmqpReceiver, AmqpSender};
+pub use link::AmqpSender;
+pub use receiver::AmqpReceiver;

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use cardbench_amqp::{AmqpConnector, Auth, Secret, Step, check_connection};
-use cardbench_transport::{Connector, DeliveryTag, OutboundMessage, TransportErrorKind};
+use cardbench_transport::{Connector, DeliveryTag, OutboundMessage, QueueReceiver, TransportErrorKind};
 use common::{msg, setup, unique};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -99,21 +99,73 @@ async fn unsettled_on_a_dropped_connection_comes_back() {
     rx2.accept(&[got[0].tag]).await.expect("accept");
 }
 
+/// Waits until `rx` has buffered `want` messages (or `limit` passes), then for `QUIET` more so
+/// that anything beyond `want` would show too; returns what is buffered.
+async fn buffered_settles_at(rx: &cardbench_amqp::AmqpReceiver, want: usize, limit: Duration) -> usize {
+    let start = std::time::Instant::now();
+    while rx.buffered() < want && start.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(QUIET).await;
+    rx.buffered()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn credit_bounds_what_is_locked_at_once() {
-    let q = unique("credit");
+async fn max_locked_bounds_what_is_locked_at_once() {
+    let q = unique("locked");
     let Some(mut cfg) = setup(&q, &unique("unused")) else { return };
-    cfg.credit = 3;
+    // Grants of 2 while they fit under 5: two grants (4 locked), never a third (6).
+    cfg.credit = 2;
+    cfg.max_locked = 5;
     let c = AmqpConnector::new(cfg);
     let mut tx = c.sender(&q).await.expect("sender");
     let msgs: Vec<_> = (0..10).map(|i| msg(&format!("c-{i}"), "S", b"{}")).collect();
     assert!(tx.send(&msgs).await.iter().all(|r| r.is_ok()));
-    let mut rx = c.receiver(&q).await.expect("receiver");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut rx = c.open_receiver(&q).await.expect("receiver");
+    assert_eq!(buffered_settles_at(&rx, 4, WAIT).await, 4, "credit 2, max_locked 5 → 4 locked");
     let got = rx.receive(100, WAIT).await.expect("receive");
-    assert!(!got.is_empty() && got.len() <= 3, "credit 3 → at most 3 buffered, got {}", got.len());
-    let tags: Vec<DeliveryTag> = got.iter().map(|d| d.tag).collect();
+    assert_eq!(got.len(), 4);
+    // Taken but not settled: still locked, so nothing more comes.
+    assert_eq!(buffered_settles_at(&rx, 1, QUIET).await, 0, "taken, unsettled messages still count");
+    // Settling two makes room for exactly one more grant.
+    rx.accept(&[got[0].tag, got[1].tag]).await.expect("accept");
+    assert_eq!(buffered_settles_at(&rx, 2, WAIT).await, 2, "room for one grant of 2 after settling 2");
+    let more = rx.receive(100, WAIT).await.expect("receive");
+    let mut tags: Vec<DeliveryTag> = got[2..].iter().chain(&more).map(|d| d.tag).collect();
     rx.accept(&tags).await.expect("accept");
+    // The rest drains as settles make room.
+    let mut seen = 6;
+    while seen < 10 {
+        let batch = rx.receive(100, WAIT).await.expect("receive");
+        assert!(!batch.is_empty(), "stalled after {seen}");
+        seen += batch.len();
+        tags = batch.iter().map(|d| d.tag).collect();
+        rx.accept(&tags).await.expect("accept");
+    }
+    rx.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiving_goes_on_while_the_caller_is_busy() {
+    // The daemon commits a batch while the next arrives: the receiver must keep granting credit
+    // without being called, or each commit gets one grant's worth and the broker idles meanwhile.
+    let q = unique("ahead");
+    let Some(mut cfg) = setup(&q, &unique("unused")) else { return };
+    cfg.credit = 4;
+    cfg.max_locked = 64;
+    let c = AmqpConnector::new(cfg);
+    let mut tx = c.sender(&q).await.expect("sender");
+    let msgs: Vec<_> = (0..40).map(|i| msg(&format!("a-{i:02}"), "S", b"{}")).collect();
+    assert!(tx.send(&msgs).await.iter().all(|r| r.is_ok()));
+    let mut rx = c.open_receiver(&q).await.expect("receiver");
+    // Not one receive call yet: ten grants of 4 were made on their own.
+    assert_eq!(buffered_settles_at(&rx, 40, Duration::from_secs(10)).await, 40);
+    let got = rx.receive(100, Duration::ZERO).await.expect("receive");
+    let ids: Vec<_> = got.iter().map(|d| d.message_id.clone().unwrap_or_default()).collect();
+    assert_eq!(ids, msgs.iter().map(|m| m.message_id.clone()).collect::<Vec<_>>(), "all 40 at once, in order");
+    rx.accept(&got.iter().map(|d| d.tag).collect::<Vec<_>>()).await.expect("accept");
+    assert!(rx.receive(10, QUIET).await.expect("receive").is_empty(), "accepted = gone");
+    rx.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -216,7 +216,8 @@ impl Config {
             outbound_queue: outbound.to_owned(),
             address_prefix: String::new(),
             dead_letter_suffix: "/$DeadLetterQueue".to_owned(),
-            credit: 32,
+            credit: cardbench_amqp::config::DEFAULT_CREDIT,
+            max_locked: cardbench_amqp::config::DEFAULT_MAX_LOCKED,
             count_first_acquirer: false,
         });
         self.use_queues(inbound, outbound);
