@@ -42,7 +42,7 @@ pub async fn broker(dir: &Path, amqp_url: Option<&str>, n: u32) -> anyhow::Resul
         return Ok(());
     };
     let config = ServiceBusConfig::from_amqp_url(url, DAEMON_QUEUE, NOTIFICATIONS_QUEUE).context("CARDBENCH_AMQP_URL")?;
-    crate::say!("  broker {}, receiver credit {}", config.describe(), config.credit);
+    crate::say!("  broker {}, receiver credit {}, at most {} locked", config.describe(), config.credit, config.max_locked);
     declare_durable(url, &[LIMIT_QUEUE, NAIVE_QUEUE, DAEMON_QUEUE, NOTIFICATIONS_QUEUE]).await?;
     let connector = AmqpConnector::new(config);
     for q in [LIMIT_QUEUE, NAIVE_QUEUE, DAEMON_QUEUE, NOTIFICATIONS_QUEUE] {
@@ -121,7 +121,7 @@ async fn ingest(dir: &Path, connector: &AmqpConnector, n: u32) -> anyhow::Result
     let bodies = request_bodies(n);
 
     // (a) The limit: the same messages received and accepted in the daemon's batch size over the
-    // same kind of link, with no storage at all.
+    // same kind of link (same receiver, credit and lock bound), with no storage at all.
     load(connector, LIMIT_QUEUE, &bodies).await?;
     let limit_rate = limit_rate(connector, bodies.len(), batch).await?;
 
