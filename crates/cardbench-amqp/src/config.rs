@@ -17,9 +17,15 @@ pub const WSS_PORT: u16 = 443;
 pub const WS_PORT: u16 = 80;
 /// Where Service Bus serves AMQP over WebSockets (the path its SDKs use).
 pub const SERVICE_BUS_WS_PATH: &str = "/$servicebus/websocket";
-/// Link credit granted at a time (see [`ServiceBusConfig::credit`]).
+/// Link credit granted at a time (see [`ServiceBusConfig::credit`]). Each grant costs a round
+/// trip of idle link; 128 and 256 measured the same here, and the smaller one locks fewer at once.
 pub const DEFAULT_CREDIT: u32 = 128;
-/// Messages held locked at most (see [`ServiceBusConfig::max_locked`]).
+/// Messages held locked at most (see [`ServiceBusConfig::max_locked`]): three of the daemon's
+/// 256-message batches — one committing, one taken and waiting its turn, one arriving while the
+/// first commits (fewer, and the broker idles during commits). A message waits at most for the
+/// commits of what is held ahead of it: 768 messages commit in ≈ 0.1 s here, and even at a
+/// one-at-a-time rate (≈ 200 msg/s) in under 4 s — far inside Service Bus's default 60 s lock
+/// (and the 30 s we ask NGOC for at least). We do not renew locks.
 pub const DEFAULT_MAX_LOCKED: u32 = 768;
 /// Service Bus addresses a queue's dead-letter sub-queue as `<queue>/$DeadLetterQueue`.
 pub const SERVICE_BUS_DLQ_SUFFIX: &str = "/$DeadLetterQueue";
