@@ -115,9 +115,9 @@ fn kill_9_at_random_points_loses_nothing_and_sends_nothing_twice() {
     let start = Instant::now();
     loop {
         operator_work(&wf, &store, &mut rng);
-        let done = store.read(|c| cards::count_by_status(c)).expect("count");
+        let done = store.read(cards::count_by_status).expect("count");
         let shipped_ok = done.iter().find(|(s, _)| *s == CardStatus::ShippedOk).map_or(0, |(_, n)| *n);
-        let pending = store.read(|c| outbox::pending_count(c)).expect("pending");
+        let pending = store.read(outbox::pending_count).expect("pending");
         if shipped_ok == i64::from(generated) && pending == 0 {
             break;
         }

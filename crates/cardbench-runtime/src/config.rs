@@ -144,11 +144,11 @@ impl Config {
         if let Ok(operator) = std::env::var("CARDBENCH_OPERATOR") {
             config.operator = Some(operator);
         }
-        if let Ok(url) = std::env::var("CARDBENCH_AMQP_URL") {
-            if !url.trim().is_empty() {
-                config.amqp_url = Some(url.trim().to_owned());
-                config.transport = TransportKind::ServiceBus;
-            }
+        if let Ok(url) = std::env::var("CARDBENCH_AMQP_URL")
+            && !url.trim().is_empty()
+        {
+            config.amqp_url = Some(url.trim().to_owned());
+            config.transport = TransportKind::ServiceBus;
         }
         config.validate()?;
         Ok(config)

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod cards;
+mod check_rewrite;
 pub mod conflicts;
 mod error;
 pub mod hotfolder_files;

@@ -9,26 +9,36 @@ pub struct Migration {
     pub version: u32,
     pub name: &'static str,
     pub sql: &'static str,
+    /// A step SQL alone cannot express, run after `sql` in the same transaction.
+    pub step: Option<fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>>,
 }
 
 pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql") },
-    Migration { version: 2, name: "documents", sql: include_str!("../migrations/0002_documents.sql") },
+    Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql"), step: None },
+    Migration { version: 2, name: "documents", sql: include_str!("../migrations/0002_documents.sql"), step: None },
     Migration {
         version: 3,
         name: "worklist_cursor_index",
         sql: include_str!("../migrations/0003_worklist_cursor_index.sql"),
+        step: None,
     },
-    Migration { version: 4, name: "hotfolder_files", sql: include_str!("../migrations/0004_hotfolder_files.sql") },
+    Migration {
+        version: 4,
+        name: "hotfolder_files",
+        sql: include_str!("../migrations/0004_hotfolder_files.sql"),
+        step: None,
+    },
     Migration {
         version: 5,
         name: "inbox_child_indexes",
         sql: include_str!("../migrations/0005_inbox_child_indexes.sql"),
+        step: None,
     },
+    Migration { version: 6, name: "checks_without_in_lists", sql: "", step: Some(crate::check_rewrite::rewrite) },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(
@@ -55,6 +65,9 @@ pub(crate) fn run(conn: &mut Connection, path: &str, migrations: &[Migration]) -
         let apply = |conn: &mut Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             tx.execute_batch(m.sql)?;
+            if let Some(step) = m.step {
+                step(&tx)?;
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
                 params![m.version, m.name, crate::time::now()],
@@ -76,8 +89,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut conn = Connection::open(dir.path().join("t.sqlite")).expect("open");
         let bad = [
-            Migration { version: 1, name: "ok", sql: "CREATE TABLE a (x INTEGER);" },
-            Migration { version: 2, name: "broken", sql: "CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);" },
+            Migration { version: 1, name: "ok", sql: "CREATE TABLE a (x INTEGER);", step: None },
+            Migration {
+                version: 2,
+                name: "broken",
+                sql: "CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);",
+                step: None,
+            },
         ];
         let err = run(&mut conn, "t", &bad).expect_err("migration 2 must fail");
         assert!(matches!(err, StoreError::Migration { version: 2, .. }), "{err}");
@@ -113,6 +131,48 @@ mod tests {
             .expect("read");
         assert_eq!(version, SCHEMA_VERSION, "opening upgrades to the current schema");
         assert_eq!((inbox_rows, outbox_rows), (1, 1), "an upgrade keeps every inbox and outbox row");
+    }
+
+    #[test]
+    fn status_checks_are_ors_after_the_upgrade_and_still_refuse_other_values() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cardbench.sqlite");
+        {
+            let mut conn = Connection::open(&path).expect("open");
+            run(&mut conn, "t", &MIGRATIONS[..5]).expect("version 5");
+            conn.execute_batch(
+                "INSERT INTO inbox (id, body, received_at, outcome) VALUES (1, x'7b7d', '2026-01-01T00:00:00.000Z', 'rejected');
+                 INSERT INTO conflicts (card_id, inbox_id, received_at, status) VALUES ('C-1', 1, '2026-01-01T00:00:00.000Z', 'open');",
+            )
+            .expect("rows of version 5");
+        }
+        drop(crate::Store::open(&path).expect("upgrade on open"));
+        // A connection opened afterwards reads the rewritten schema.
+        let conn = Connection::open(&path).expect("reopen");
+        assert_eq!(current_version(&conn).expect("version"), 6);
+        let in_lists: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%CHECK (% IN (%'")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .expect("schema");
+        assert!(in_lists.is_empty(), "tables still checked by IN lists: {in_lists:?}");
+        let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check");
+        assert_eq!(integrity, "ok");
+        let kept: i64 = conn.query_row("SELECT COUNT(*) FROM inbox JOIN conflicts ON inbox_id = inbox.id", [], |r| r.get(0)).expect("rows");
+        assert_eq!(kept, 1, "the upgrade keeps the rows");
+        for (sql, what) in [
+            ("INSERT INTO inbox (body, received_at, outcome) VALUES (x'00', 't', 'accepted')", "an allowed outcome"),
+            ("INSERT INTO conflicts (card_id, inbox_id, received_at, status) VALUES ('C-2', 1, 't', 'resolved')", "an allowed status"),
+        ] {
+            conn.execute(sql, []).unwrap_or_else(|e| panic!("{what} must be taken: {e}"));
+        }
+        for sql in [
+            "INSERT INTO inbox (body, received_at, outcome) VALUES (x'00', 't', 'lost')",
+            "INSERT INTO conflicts (card_id, inbox_id, received_at, status) VALUES ('C-3', 1, 't', 'gone')",
+            "UPDATE conflicts SET status = 'Open'",
+        ] {
+            let err = conn.execute(sql, []).expect_err(sql);
+            assert!(err.to_string().contains("CHECK constraint failed"), "{sql}: {err}");
+        }
     }
 
     #[test]

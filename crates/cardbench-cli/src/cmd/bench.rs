@@ -93,66 +93,19 @@ async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
     crate::say!("\n== ingest: {n} requests from the embedded queue to the durable worklist, settled");
     let bodies = request_bodies(n);
 
-    // (a) The physical limit: the same rows, inserted in batches of the same size, same durability,
-    // no queue, no parsing, no validation.
+    // (a) The physical limit: the rows the daemon writes — inbox row (messageId, subject, content
+    // type, received time, raw body, the card and shipment it names), shipment, card — inserted
+    // in batches of the daemon's size with the same durability; no queue, no parsing, no validation.
     let parsed: Vec<ExternalProductionData> =
         bodies.iter().map(|b| serde_json::from_slice(b)).collect::<Result<_, _>>()?;
-    let raw_store = Store::open_in(&dir.join("raw"))?;
-    let start = Instant::now();
-    for (chunk_bodies, chunk) in bodies.chunks(256).zip(parsed.chunks(256)) {
-        raw_store.write(|tx| {
-            for (body, request) in chunk_bodies.iter().zip(chunk) {
-                let envelope = Envelope { message_id: Some("m"), subject: Some("s"), body, ..Default::default() };
-                let id = inbox::insert(
-                    tx,
-                    &NewInboxRow { envelope: &envelope, received_at: "t", outcome: Outcome::Accepted, reason: None, card_id: None, shipment_id: None },
-                )?;
-                shipments::ensure(tx, &request.shipment_id, &request.organisation_id, "t")?;
-                cards::insert(tx, request, id, "t")?;
-            }
-            Ok::<_, cardbench_store::StoreError>(())
-        })?;
-    }
-    let raw_rate = f64::from(n) / start.elapsed().as_secs_f64();
+    let raw_rate = raw_insert_rate(&dir.join("raw"), &bodies, &parsed, RawRows::Daemons)?;
 
     // Ours: the daemon's receive loop through the embedded queue.
     let ours_rate = daemon_rate(&dir.join("ours"), &bodies, RuntimeConfig::default()).await?;
 
-    // (a) again with the rows the daemon writes, for comparison only (the goal stays against
-    // (a)): real messageIds (random, so their index inserts land all over it instead of
-    // appending), subject, content type, received time, and the card and shipment each names.
-    let real_rows_rate = {
-        let ids: Vec<String> = (0..bodies.len()).map(|_| uuid::Uuid::new_v4().to_string()).collect();
-        let store = Store::open_in(&dir.join("raw-real"))?;
-        let start = Instant::now();
-        for ((chunk_bodies, chunk), chunk_ids) in bodies.chunks(256).zip(parsed.chunks(256)).zip(ids.chunks(256)) {
-            store.write(|tx| {
-                for ((body, request), id) in chunk_bodies.iter().zip(chunk).zip(chunk_ids) {
-                    let now = cardbench_store::time::now();
-                    let envelope = Envelope {
-                        message_id: Some(id),
-                        subject: Some(Subject::RequestSent.as_str()),
-                        content_type: Some("application/json"),
-                        body,
-                        ..Default::default()
-                    };
-                    let row = NewInboxRow {
-                        envelope: &envelope,
-                        received_at: &now,
-                        outcome: Outcome::Accepted,
-                        reason: None,
-                        card_id: Some(&request.card.card_id),
-                        shipment_id: Some(&request.shipment_id),
-                    };
-                    let inbox_id = inbox::insert(tx, &row)?;
-                    shipments::ensure(tx, &request.shipment_id, &request.organisation_id, &now)?;
-                    cards::insert(tx, request, inbox_id, &now)?;
-                }
-                Ok::<_, cardbench_store::StoreError>(())
-            })?;
-        }
-        f64::from(n) / start.elapsed().as_secs_f64()
-    };
+    // For comparison only: lighter rows than the daemon's (one constant messageId, no card or
+    // shipment named, so two of the inbox's indexes are never written and the third only appends).
+    let light_rows_rate = raw_insert_rate(&dir.join("raw-light"), &bodies, &parsed, RawRows::Light)?;
 
     // Where the time goes, same batches, no queue: the daemon decodes a batch (no store) while
     // the previous one commits, so the store's writer alone bounds it.
@@ -186,15 +139,59 @@ async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
     let naive_n = (n / 10).clamp(200, 2_000) as usize;
     let naive_rate = naive_rate(&dir.join("naive"), &bodies[..naive_n]).await?;
 
-    crate::say!("  (a) raw batched SQLite insert      {raw_rate:>10.0} msg/s");
+    crate::say!("  (a) raw batched insert, same rows  {raw_rate:>10.0} msg/s");
     crate::say!("  (b) naive commit-then-settle each  {naive_rate:>10.0} msg/s  ({naive_n} messages)");
-    crate::say!("      (a) with the daemon's own rows {real_rows_rate:>10.0} msg/s  (real messageIds etc.; not the goal's baseline)");
+    crate::say!("      raw insert of lighter rows     {light_rows_rate:>10.0} msg/s  (one messageId for all, no card or shipment named; not the same rows)");
     crate::say!("      decoding alone, no store       {decode_rate:>10.0} msg/s  (runs beside the commits)");
     crate::say!("      store commit alone, no queue   {commit_rate:>10.0} msg/s  (bounds the daemon)");
     crate::say!("      cardbench daemon               {ours_rate:>10.0} msg/s");
     crate::say!("  ratio to (a): {:.2}  (goal ≥ 0.80)", ours_rate / raw_rate);
     crate::say!("  ratio to (b): {:.1}×  (goal ≥ 10×)", ours_rate / naive_rate);
     Ok(())
+}
+
+/// Which rows the raw insert writes.
+#[derive(Clone, Copy)]
+enum RawRows {
+    /// What the daemon writes for a valid request.
+    Daemons,
+    /// One constant messageId, subject and time; the inbox row names no card or shipment.
+    Light,
+}
+
+/// Requests per second of a raw batched insert (256 a transaction, the daemon's batch) into a
+/// fresh store in `dir`.
+fn raw_insert_rate(dir: &Path, bodies: &[Vec<u8>], parsed: &[ExternalProductionData], rows: RawRows) -> anyhow::Result<f64> {
+    let store = Store::open_in(dir)?;
+    // Made before the clock starts, like the daemon's, which come with the messages.
+    let ids: Vec<String> = match rows {
+        RawRows::Daemons => (0..bodies.len()).map(|_| uuid::Uuid::new_v4().to_string()).collect(),
+        RawRows::Light => vec!["m".to_owned(); bodies.len()],
+    };
+    let start = Instant::now();
+    for ((chunk_bodies, chunk), chunk_ids) in bodies.chunks(256).zip(parsed.chunks(256)).zip(ids.chunks(256)) {
+        store.write(|tx| {
+            for ((body, request), id) in chunk_bodies.iter().zip(chunk).zip(chunk_ids) {
+                let (now, subject, content_type, card_id, shipment_id) = match rows {
+                    RawRows::Daemons => (
+                        cardbench_store::time::now(),
+                        Subject::RequestSent.as_str(),
+                        Some("application/json"),
+                        Some(request.card.card_id.as_str()),
+                        Some(request.shipment_id.as_str()),
+                    ),
+                    RawRows::Light => ("t".to_owned(), "s", None, None, None),
+                };
+                let envelope = Envelope { message_id: Some(id), subject: Some(subject), content_type, body, ..Default::default() };
+                let row = NewInboxRow { envelope: &envelope, received_at: &now, outcome: Outcome::Accepted, reason: None, card_id, shipment_id };
+                let inbox_id = inbox::insert(tx, &row)?;
+                shipments::ensure(tx, &request.shipment_id, &request.organisation_id, &now)?;
+                cards::insert(tx, request, inbox_id, &now)?;
+            }
+            Ok::<_, cardbench_store::StoreError>(())
+        })?;
+    }
+    Ok(bodies.len() as f64 / start.elapsed().as_secs_f64())
 }
 
 async fn load_queue(queues: &EmbeddedQueues, queue: &str, bodies: &[Vec<u8>]) -> anyhow::Result<()> {
