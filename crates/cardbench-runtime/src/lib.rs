@@ -20,6 +20,7 @@ pub mod node;
 mod receiver;
 mod sender;
 mod supervise;
+mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,10 +2,14 @@
 //! is durable, so a crash in between brings the messages back, where they are recorded as
 //! duplicates and settled with no second effect.
 
+use std::sync::Arc;
+
 use cardbench_store::inbox::Envelope;
 use cardbench_transport::{Delivery, DeliveryTag, QueueReceiver};
 use cardbench_workflow::{IngestOutcome, Workflow, WorkflowEvent};
 use tokio::sync::watch;
+
+use crate::writer::BatchWriter;
 
 use crate::link::Side;
 use crate::supervise::supervise;
@@ -27,19 +31,33 @@ struct Committed {
     ingested: RuntimeEvent,
 }
 
-/// A batch being decoded and committed on the blocking pool while the loop goes on.
+/// A batch being decoded (on the blocking pool) and committed (by the writer thread) while the
+/// loop goes on.
 type InFlight = tokio::task::JoinHandle<Result<Committed, (Vec<DeliveryTag>, String)>>;
 
 /// Receives until shutdown (None) or a link failure (Some(error)).
 ///
 /// Pipelined: the store's single writer is the one step that cannot be shared out, so everything
 /// else happens while it works. Batch N+1 is received while N commits; then N+1 is decoded (on
-/// another core: decoding needs no store) while N still commits, and N is settled while N+1
-/// commits. Commits stay in order, one at a time (N+1 waits for N's), and each batch is still
+/// another core: decoding needs no store) and queued to the writer thread while N still commits,
+/// and N is settled while N+1 commits. Commits stay in order, one at a time (the writer takes
+/// them in the order they were queued, and N+1 is queued only after N), and each batch is still
 /// settled only after its own commit.
 async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &mut watch::Receiver<bool>) -> Option<String> {
-    let mut in_flight: Option<(InFlight, Committing)> = None;
+    let writer = match BatchWriter::start(shared.workflow.clone()) {
+        Ok(w) => Arc::new(w),
+        Err(e) => return Some(format!("cannot start the store writer thread: {e}")),
+    };
+    let mut in_flight: Option<(InFlight, Queued)> = None;
     loop {
+        if !writer.is_running() {
+            // A commit panicked: what is in flight fails and is released; the supervisor then
+            // starts over with a new writer.
+            if let Some((task, _)) = in_flight.take() {
+                let _ = settle(shared, receiver.as_mut(), task).await;
+            }
+            return Some("the store writer stopped".into());
+        }
         // With a commit in flight, take only what is there now: its settlement must not wait
         // for new messages to arrive.
         let wait = if in_flight.is_some() { std::time::Duration::ZERO } else { shared.config.receive_wait };
@@ -66,10 +84,11 @@ async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &
         };
         // Started before the previous batch is settled, so its decoding overlaps that commit.
         let next = (!deliveries.is_empty()).then(|| {
-            let after = in_flight.as_ref().map(|(_, committing)| committing.clone());
-            let (committing, done) = Committing::new();
+            let after = in_flight.as_ref().map(|(_, queued)| queued.clone());
+            let (queued, done) = Queued::new();
             let task = shared.clone();
-            (tokio::spawn(async move { commit(&task, deliveries, after, done).await }), committing)
+            let writer = writer.clone();
+            (tokio::spawn(async move { commit(&task, &writer, deliveries, after, done).await }), queued)
         });
         if let Some((task, _)) = in_flight.take()
             && let Err(e) = settle(shared, receiver.as_mut(), task).await
@@ -86,15 +105,16 @@ async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &
     }
 }
 
-/// Tells the next batch that this one's commit is over (committed or failed), so commits keep
-/// the order in which batches were received. Dropped unfired (a task that panicked) counts too.
+/// Tells the next batch that this one has been handed to the writer (or has failed before), so
+/// commits keep the order in which batches were received. Dropped unfired (a task that panicked)
+/// counts too.
 #[derive(Clone)]
-struct Committing(tokio::sync::watch::Receiver<bool>);
+struct Queued(tokio::sync::watch::Receiver<bool>);
 
-impl Committing {
-    fn new() -> (Committing, tokio::sync::watch::Sender<bool>) {
+impl Queued {
+    fn new() -> (Queued, tokio::sync::watch::Sender<bool>) {
         let (done, rx) = tokio::sync::watch::channel(false);
-        (Committing(rx), done)
+        (Queued(rx), done)
     }
 
     async fn wait(mut self) {
@@ -130,13 +150,15 @@ async fn settle(shared: &Shared, receiver: &mut dyn QueueReceiver, task: InFligh
     Ok(())
 }
 
-/// Decodes a batch, waits for the previous batch's commit (`after`), commits this one and says
-/// so on `done`; returns the tags to accept and to release, or on failure all tags.
+/// Decodes a batch, waits until the previous batch is queued (`after`), queues this one to the
+/// writer and says so on `queued`, then waits for its commit; returns the tags to accept and to
+/// release, or on failure all tags.
 async fn commit(
     shared: &Shared,
+    writer: &BatchWriter,
     deliveries: Vec<Delivery>,
-    after: Option<Committing>,
-    done: tokio::sync::watch::Sender<bool>,
+    after: Option<Queued>,
+    queued: tokio::sync::watch::Sender<bool>,
 ) -> Result<Committed, (Vec<DeliveryTag>, String)> {
     let tags: Vec<DeliveryTag> = deliveries.iter().map(|d| d.tag).collect();
     let decoded = shared
@@ -145,26 +167,23 @@ async fn commit(
             (deliveries, decoded)
         })
         .await;
-    // Waited for even when decoding failed: `done` must not fire before the previous commit is
-    // over, or the batch after this one could overtake it.
+    // Waited for even when decoding failed: `queued` must not fire before the previous batch
+    // is queued, or the batch after this one could overtake it.
     if let Some(previous) = after {
         previous.wait().await;
     }
-    let (deliveries, decoded) = match decoded {
-        Ok(pair) => pair,
-        Err(e) => return Err((tags, e.to_string())),
+    let answer = match decoded {
+        Ok((deliveries, decoded)) => writer.submit(deliveries, decoded),
+        Err(e) => Err(e.to_string()),
     };
-    let result = shared
-        .blocking(move |wf| {
-            let envelopes: Vec<Envelope<'_>> = deliveries.iter().map(envelope).collect();
-            wf.ingest_decoded(&envelopes, decoded)
-        })
-        .await;
-    let _ = done.send(true);
-    let report = match result {
-        Ok(Ok(report)) => report,
-        Ok(Err(e)) => return Err((tags, e.to_string())),
-        Err(e) => return Err((tags, e.to_string())),
+    let _ = queued.send(true);
+    let report = match answer {
+        Err(e) => return Err((tags, e)),
+        Ok(answer) => match answer.await {
+            Ok(Ok(report)) => report,
+            Ok(Err(e)) => return Err((tags, e)),
+            Err(_) => return Err((tags, "the store writer stopped before this batch was committed".into())),
+        },
     };
     let mut accept = Vec::with_capacity(tags.len());
     let mut release = Vec::new();
@@ -191,7 +210,7 @@ async fn commit(
     Ok(Committed { accept, release, ingested })
 }
 
-fn envelope(d: &Delivery) -> Envelope<'_> {
+pub(crate) fn envelope(d: &Delivery) -> Envelope<'_> {
     Envelope {
         message_id: d.message_id.as_deref(),
         subject: d.subject.as_deref(),
