@@ -143,11 +143,12 @@ impl Core {
         let mut elements = Vec::new();
         for (name, value) in &req.card.card_elements {
             let upper = name.to_ascii_uppercase();
-            if photo.is_none() && (upper.contains("PHOTO") || upper.contains("PORTRAIT")) {
-                if let Some(url) = photo_url(value) {
-                    photo = Some(url);
-                    continue;
-                }
+            if photo.is_none()
+                && (upper.contains("PHOTO") || upper.contains("PORTRAIT"))
+                && let Some(url) = photo_url(value)
+            {
+                photo = Some(url);
+                continue;
             }
             elements.push(NameValue { name: name.clone(), value: value.clone() });
         }

@@ -16,7 +16,7 @@ use tauri::AppHandle;
 use tokio::sync::{Mutex, Notify};
 
 use crate::devices::Readers;
-use crate::dto::{AppEvent, DevicesView, HotFolderFileView, HotFolderView, ReadersView};
+use crate::dto::{AppEvent, DevicesView, HotFolderFileView, HotFolderView};
 use crate::events::emit;
 
 /// Held in Tauri state for the life of the window.
@@ -107,7 +107,7 @@ impl Services {
             } else {
                 Some("not run in this app (--no-daemon): `cardbench run` serves this data directory".into())
             },
-            readers: locked(&self.readers).as_ref().map(Readers::status).unwrap_or_else(ReadersView::default),
+            readers: locked(&self.readers).as_ref().map(Readers::status).unwrap_or_default(),
             hot_folder: node.as_ref().and_then(Node::hotfolder_status).map(|h| HotFolderView {
                 folder: h.folder.display().to_string(),
                 watching: h.watching,

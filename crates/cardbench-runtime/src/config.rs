@@ -271,8 +271,7 @@ mod tests {
         let path = dir.path().join("config.toml");
         let loaded = Config::load(&path).expect("defaults");
         assert_eq!(loaded.queues, QueueNames::default());
-        let mut config = Config::default();
-        config.operator = Some("Åsa".into());
+        let mut config = Config { operator: Some("Åsa".into()), ..Config::default() };
         config.queues.inbound = "in".into();
         config.save(&path).expect("save");
         let again = Config::load(&path).expect("load");

@@ -22,16 +22,16 @@ fn repo_root() -> PathBuf {
 /// The test broker's URL. Missing → the test fails (CI must not skip it silently), unless
 /// CARDBENCH_SKIP_BROKER_TESTS=1.
 fn broker_url() -> Option<String> {
-    if let Ok(url) = std::env::var("CARDBENCH_TEST_AMQP_URL") {
-        if !url.trim().is_empty() {
-            return Some(url.trim().to_owned());
-        }
+    if let Ok(url) = std::env::var("CARDBENCH_TEST_AMQP_URL")
+        && !url.trim().is_empty()
+    {
+        return Some(url.trim().to_owned());
     }
     let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
-    if let Ok(url) = std::fs::read_to_string(dir.join("amqp-url")) {
-        if !url.trim().is_empty() {
-            return Some(url.trim().to_owned());
-        }
+    if let Ok(url) = std::fs::read_to_string(dir.join("amqp-url"))
+        && !url.trim().is_empty()
+    {
+        return Some(url.trim().to_owned());
     }
     if std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1") {
         return None;
@@ -50,7 +50,7 @@ fn declare(queues: &[&str]) {
 }
 
 fn count(store: &Store, status: CardStatus) -> i64 {
-    store.read(|c| cards::count_by_status(c)).expect("count").into_iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| n)
+    store.read(cards::count_by_status).expect("count").into_iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| n)
 }
 
 async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -161,7 +161,7 @@ async fn notifications_wait_while_the_broker_is_unreachable_and_the_link_state_s
     // The store copy follows the live state (written right after it is published).
     let start = Instant::now();
     loop {
-        let rows = store.read(|c| cardbench_store::link_status::all(c)).expect("link rows");
+        let rows = store.read(cardbench_store::link_status::all).expect("link rows");
         if rows.iter().any(|r| r.link == "outbound" && r.state == "retrying" && r.detail.is_some()) {
             break;
         }

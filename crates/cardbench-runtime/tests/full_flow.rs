@@ -17,7 +17,7 @@ use cardbench_workflow::{ParcelRequest, ReadoutInput, ShipProblem, Workflow, Wor
 
 fn count(store: &Store, status: CardStatus) -> i64 {
     store
-        .read(|c| cards::count_by_status(c))
+        .read(cards::count_by_status)
         .expect("count")
         .into_iter()
         .find(|(s, _)| *s == status)
