@@ -81,6 +81,21 @@ fn inbox_rows(store: &Store) -> Vec<inbox::InboxRow> {
     store.read(|c| inbox::list(c, &InboxFilter { limit: Some(1_000_000), ..Default::default() })).expect("inbox")
 }
 
+/// The whole worklist, page by page: a page holds at most 1,000 cards, and a run of this test
+/// can receive more.
+fn every_card(store: &Store) -> Vec<cards::WorklistRow> {
+    let mut all = Vec::new();
+    let mut filter = cards::WorklistFilter { limit: Some(1_000), ..Default::default() };
+    loop {
+        let page = store.read(|c| cards::worklist(c, &filter)).expect("cards");
+        all.extend(page.rows);
+        match page.next {
+            Some(next) => filter.after = Some(next),
+            None => return all,
+        }
+    }
+}
+
 fn inbox_count(store: &Store) -> i64 {
     store.read(inbox::count_by_outcome).expect("count").iter().map(|(_, n)| n).sum()
 }
@@ -193,9 +208,9 @@ fn kill_9_between_commit_and_accept_brings_the_message_back_without_a_second_eff
     let duplicate_rows = rows.iter().filter(|r| r.outcome == Outcome::Duplicate).count();
 
     // No card lost, none twice.
-    let all = store.read(|c| cards::worklist(c, &cards::WorklistFilter { limit: Some(100_000), ..Default::default() })).expect("cards");
-    assert_eq!(all.rows.len(), card_ids.len(), "one card per request");
-    let in_store: HashSet<&str> = all.rows.iter().map(|r| r.card_id.as_str()).collect();
+    let all = every_card(&store);
+    assert_eq!(all.len(), card_ids.len(), "one card per request");
+    let in_store: HashSet<&str> = all.iter().map(|r| r.card_id.as_str()).collect();
     for card_id in &card_ids {
         assert!(in_store.contains(card_id.as_str()), "card {card_id} was lost");
     }
