@@ -28,6 +28,17 @@ fn request(i: usize, padding: usize) -> Vec<u8> {
     .expect("json")
 }
 
+/// Message `i` on the inbound queue as NGOC sends a request: messageId `m-<i>`, the subject, JSON.
+fn request_sent(i: usize, body: Vec<u8>) -> OutboundMessage {
+    OutboundMessage {
+        message_id: format!("m-{i:04}"),
+        subject: Subject::RequestSent.as_str().into(),
+        correlation_id: None,
+        content_type: "application/json".into(),
+        body,
+    }
+}
+
 fn outbox_rows(store: &Store) -> usize {
     let filter = cardbench_store::outbox::OutboxFilter { limit: Some(100_000), ..Default::default() };
     store.read(|c| cardbench_store::outbox::list(c, &filter)).expect("outbox").len()
@@ -54,13 +65,7 @@ async fn batches_commit_in_the_order_they_were_received() {
     // Batches alternate between slow and quick to decode, so a batch decoded after a slow one is
     // ready to commit first: only the loop's ordering keeps it waiting.
     let messages: Vec<OutboundMessage> = (0..240)
-        .map(|i| OutboundMessage {
-            message_id: format!("m-{i:04}"),
-            subject: Subject::RequestSent.as_str().into(),
-            correlation_id: None,
-            content_type: "application/json".into(),
-            body: request(i, if (i / 3) % 2 == 0 { 8_000 } else { 0 }),
-        })
+        .map(|i| request_sent(i, request(i, if (i / 3) % 2 == 0 { 8_000 } else { 0 })))
         .collect();
     let mut sender = queues.sender(&config.inbound_queue).await.expect("sender");
     for result in sender.send(&messages).await {
@@ -87,13 +92,7 @@ async fn messages_committed_but_never_accepted_come_back_with_no_second_effect()
     // Every tenth request is invalid: it is answered with ERROR, so a redelivery not recognised
     // by its messageId would show as a second answer (a valid one would pass as an identical card).
     let messages: Vec<OutboundMessage> = (0..100)
-        .map(|i| OutboundMessage {
-            message_id: format!("m-{i:04}"),
-            subject: Subject::RequestSent.as_str().into(),
-            correlation_id: None,
-            content_type: "application/json".into(),
-            body: if i % 10 == 0 { b"{\"organisationId\": 1}".to_vec() } else { request(i, 0) },
-        })
+        .map(|i| request_sent(i, if i % 10 == 0 { b"{\"organisationId\": 1}".to_vec() } else { request(i, 0) }))
         .collect();
     {
         let queues = EmbeddedQueues::open(dir.path()).expect("queues");

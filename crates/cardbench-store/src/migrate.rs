@@ -106,19 +106,24 @@ mod tests {
         assert_eq!(b_exists, 0, "a failed migration must not leave half its tables");
     }
 
+    /// A database in `dir` at schema `version` (an older Cardbench's), holding `rows`.
+    fn older_database(dir: &std::path::Path, version: usize, rows: &str) -> std::path::PathBuf {
+        let path = dir.join("cardbench.sqlite");
+        let mut conn = Connection::open(&path).expect("open");
+        run(&mut conn, "t", &MIGRATIONS[..version]).unwrap_or_else(|e| panic!("version {version}: {e}"));
+        conn.execute_batch(rows).unwrap_or_else(|e| panic!("rows of version {version}: {e}"));
+        path
+    }
+
     #[test]
     fn a_first_version_database_with_rows_is_upgraded_in_place() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("cardbench.sqlite");
-        {
-            let mut conn = Connection::open(&path).expect("open");
-            run(&mut conn, "t", &MIGRATIONS[..1]).expect("version 1");
-            conn.execute_batch(
-                "INSERT INTO inbox (id, body, received_at, outcome) VALUES (1, x'7b7d', '2026-01-01T00:00:00.000Z', 'rejected');
-                 INSERT INTO outbox (message_id, subject, body, created_at) VALUES ('m-1', 'EXTERNAL_PRODUCTION_ERROR', '{}', '2026-01-01T00:00:00.000Z');",
-            )
-            .expect("rows of version 1");
-        }
+        let path = older_database(
+            dir.path(),
+            1,
+            "INSERT INTO inbox (id, body, received_at, outcome) VALUES (1, x'7b7d', '2026-01-01T00:00:00.000Z', 'rejected');
+             INSERT INTO outbox (message_id, subject, body, created_at) VALUES ('m-1', 'EXTERNAL_PRODUCTION_ERROR', '{}', '2026-01-01T00:00:00.000Z');",
+        );
         let store = crate::Store::open(&path).expect("upgrade on open");
         let (version, inbox_rows, outbox_rows): (u32, i64, i64) = store
             .read(|c| {
@@ -136,16 +141,12 @@ mod tests {
     #[test]
     fn status_checks_are_ors_after_the_upgrade_and_still_refuse_other_values() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("cardbench.sqlite");
-        {
-            let mut conn = Connection::open(&path).expect("open");
-            run(&mut conn, "t", &MIGRATIONS[..5]).expect("version 5");
-            conn.execute_batch(
-                "INSERT INTO inbox (id, body, received_at, outcome) VALUES (1, x'7b7d', '2026-01-01T00:00:00.000Z', 'rejected');
-                 INSERT INTO conflicts (card_id, inbox_id, received_at, status) VALUES ('C-1', 1, '2026-01-01T00:00:00.000Z', 'open');",
-            )
-            .expect("rows of version 5");
-        }
+        let path = older_database(
+            dir.path(),
+            5,
+            "INSERT INTO inbox (id, body, received_at, outcome) VALUES (1, x'7b7d', '2026-01-01T00:00:00.000Z', 'rejected');
+             INSERT INTO conflicts (card_id, inbox_id, received_at, status) VALUES ('C-1', 1, '2026-01-01T00:00:00.000Z', 'open');",
+        );
         drop(crate::Store::open(&path).expect("upgrade on open"));
         // A connection opened afterwards reads the rewritten schema.
         let conn = Connection::open(&path).expect("reopen");

@@ -262,9 +262,17 @@ async fn daemon_rate(dir: &Path, bodies: &[Vec<u8>], config: RuntimeConfig) -> a
     }
     let elapsed = start.elapsed();
     runtime.shutdown().await;
-    let rejected = store.read(inbox::count_by_outcome)?.iter().filter(|(o, _)| *o != Outcome::Accepted).map(|(_, n)| *n).sum::<i64>();
-    anyhow::ensure!(rejected == 0, "{rejected} benchmark messages were not accepted: the figures would not compare like with like");
+    ensure_all_accepted(&store)?;
     Ok(total as f64 / elapsed.as_secs_f64())
+}
+
+/// Fails unless every message in `store`'s inbox was recorded as an accepted request: a
+/// duplicate or a rejection would make the figures compare unlike work.
+pub(super) fn ensure_all_accepted(store: &Store) -> anyhow::Result<()> {
+    let other: i64 =
+        store.read(inbox::count_by_outcome)?.iter().filter(|(o, _)| *o != Outcome::Accepted).map(|(_, n)| *n).sum();
+    anyhow::ensure!(other == 0, "{other} benchmark messages were not recorded as accepted requests: the figures would not compare like with like");
+    Ok(())
 }
 
 async fn naive_rate(dir: &Path, bodies: &[Vec<u8>]) -> anyhow::Result<f64> {

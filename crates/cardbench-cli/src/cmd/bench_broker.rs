@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
 use cardbench_runtime::{Runtime, RuntimeConfig, RuntimeEvent};
 use cardbench_store::Store;
-use cardbench_store::inbox::{self, Envelope, Outcome};
+use cardbench_store::inbox::{self, Envelope};
 use cardbench_transport::{OutboundMessage, QueueReceiver, QueueSender};
 use cardbench_workflow::{ReadoutInput, Workflow};
 use tokio::sync::broadcast;
@@ -199,9 +199,7 @@ async fn daemon_rate(dir: &Path, connector: &AmqpConnector, config: &RuntimeConf
     let rate = total as f64 / start.elapsed().as_secs_f64();
     runtime.shutdown().await;
     settled?;
-    let not_accepted: i64 =
-        store.read(inbox::count_by_outcome)?.iter().filter(|(o, _)| *o != Outcome::Accepted).map(|(_, n)| *n).sum();
-    anyhow::ensure!(not_accepted == 0, "{not_accepted} benchmark messages were not recorded as accepted requests: the figures would not compare like with like");
+    super::bench::ensure_all_accepted(&store)?;
     Ok((rate, store))
 }
 
