@@ -21,12 +21,12 @@ pub const SERVICE_BUS_WS_PATH: &str = "/$servicebus/websocket";
 /// trip of idle link; 128 and 256 measured the same here, and the smaller one locks fewer at once.
 pub const DEFAULT_CREDIT: u32 = 128;
 /// Messages held locked at most (see [`ServiceBusConfig::max_locked`]): three of the daemon's
-/// 256-message batches — one committing, one taken and waiting its turn, one arriving while the
-/// first commits (fewer, and the broker idles during commits). A message waits at most for the
-/// commits of what is held ahead of it: 768 messages commit in ≈ 0.1 s here, and even at a
-/// one-at-a-time rate (≈ 200 msg/s) in under 4 s — far inside Service Bus's default 60 s lock
-/// (and the 30 s we ask NGOC for at least). We do not renew locks.
-pub const DEFAULT_MAX_LOCKED: u32 = 768;
+/// batches of up to 1,024 — one committing, one taken and waiting its turn, one arriving while
+/// the first commits (fewer, and the broker idles during commits). A message waits at most for
+/// the commits of what is held ahead of it: 3,072 messages commit in ≈ 0.3 s here, and even at a
+/// one-at-a-time rate (≈ 200 msg/s) in ≈ 15 s — inside Service Bus's default 60 s lock (and the
+/// 30 s we ask NGOC for at least). We do not renew locks.
+pub const DEFAULT_MAX_LOCKED: u32 = 3072;
 /// Service Bus addresses a queue's dead-letter sub-queue as `<queue>/$DeadLetterQueue`.
 pub const SERVICE_BUS_DLQ_SUFFIX: &str = "/$DeadLetterQueue";
 

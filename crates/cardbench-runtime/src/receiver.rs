@@ -142,6 +142,7 @@ async fn settle(shared: &Shared, receiver: &mut dyn QueueReceiver, task: InFligh
     if !to_accept.is_empty() {
         // Committed but not settled on failure: they come back and are recorded as duplicates.
         receiver.accept(&to_accept).await.map_err(|e| e.to_string())?;
+        shared.settled.send_modify(|n| *n += to_accept.len() as u64);
     }
     if !to_release.is_empty() {
         receiver.release(&to_release).await.map_err(|e| e.to_string())?;

@@ -137,3 +137,29 @@ async fn messages_committed_but_never_accepted_come_back_with_no_second_effect()
     assert_eq!(store.read(cardbench_store::cards::count_by_status).expect("count"), cards_before, "no second card");
     assert_eq!(outbox_rows(&store), outbox_before, "nothing answered twice");
 }
+
+/// `Runtime::settled` is a running total of messages committed and then accepted: it reaches
+/// the number sent exactly when the queue holds none of them any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settled_total_counts_each_message_once_it_is_accepted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queues = Arc::new(EmbeddedQueues::open(dir.path()).expect("queues"));
+    let store = Arc::new(Store::open_in(dir.path()).expect("store"));
+    let config = RuntimeConfig { receive_batch: 7, receive_wait: Duration::from_millis(50), ..RuntimeConfig::default() };
+    let messages: Vec<OutboundMessage> = (0..50).map(|i| request_sent(i, request(i, 0))).collect();
+    let mut sender = queues.sender(&config.inbound_queue).await.expect("sender");
+    for result in sender.send(&messages).await {
+        result.expect("sent");
+    }
+    let inbound = config.inbound_queue.clone();
+    let runtime = Runtime::start(Workflow::new(store.clone()), queues.clone(), config);
+    let mut settled = runtime.settled();
+    tokio::time::timeout(Duration::from_secs(60), settled.wait_for(|n| *n >= 50))
+        .await
+        .expect("all 50 settled within 60 s")
+        .expect("runtime running");
+    assert_eq!(queues.depth(&inbound).await.expect("depth"), 0, "settled means accepted: nothing left on the queue");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(*runtime.settled().borrow(), 50, "each message counted once");
+    runtime.shutdown().await;
+}

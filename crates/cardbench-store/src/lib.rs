@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod cards;
 mod check_rewrite;
+mod checkpoint;
 pub mod conflicts;
 mod error;
 pub mod hotfolder_files;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+use crate::checkpoint::{self, Checkpointer};
 use crate::error::{Result, StoreError};
 
 /// The file name inside the data directory.
@@ -16,10 +17,13 @@ pub const DATABASE_FILE: &str = "cardbench.sqlite";
 /// Two connections: one for writes, one for reads, so a long worklist query does not wait for an
 /// ingest transaction (WAL lets readers run beside the writer). `std::sync::Mutex`, not tokio's:
 /// no await happens while one is held; async callers use `spawn_blocking`.
+/// A third connection, on a thread of its own, copies the write-ahead log into the database
+/// file ([`crate::checkpoint`]), so commits do not.
 pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    checkpointer: Checkpointer,
 }
 
 impl Store {
@@ -33,8 +37,10 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let mut writer = connect(path)?;
         crate::migrate::migrate(&mut writer, &path.display().to_string())?;
+        writer.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)?;
         let reader = connect(path)?;
-        Ok(Store { path: path.to_owned(), writer: Mutex::new(writer), reader: Mutex::new(reader) })
+        let checkpointer = Checkpointer::start(connect(path)?, path)?;
+        Ok(Store { path: path.to_owned(), writer: Mutex::new(writer), reader: Mutex::new(reader), checkpointer })
     }
 
     pub fn path(&self) -> &Path {
@@ -53,6 +59,7 @@ impl Store {
             .map_err(StoreError::from)?;
         let value = work(&tx)?;
         tx.commit().map_err(StoreError::from)?;
+        self.checkpointer.committed();
         Ok(value)
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use cardbench_protocol::{ExternalProductionData, Subject};
-use cardbench_runtime::{Runtime, RuntimeConfig, RuntimeEvent};
+use cardbench_runtime::{Runtime, RuntimeConfig};
 use cardbench_store::cards::{self, CardStatus, WorklistCursor, WorklistFilter};
 use cardbench_store::inbox::{self, Envelope, NewInboxRow, Outcome};
 use cardbench_store::{Store, shipments};
@@ -121,7 +121,7 @@ async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
         let workflow = Workflow::new(Arc::new(Store::open_in(&dir.join("workflow"))?));
         let ids: Vec<String> = (0..bodies.len()).map(|_| uuid::Uuid::new_v4().to_string()).collect();
         let (mut decoding, mut committing) = (Duration::ZERO, Duration::ZERO);
-        for (chunk, chunk_ids) in bodies.chunks(256).zip(ids.chunks(256)) {
+        for (chunk, chunk_ids) in bodies.chunks(DAEMON_BATCH).zip(ids.chunks(DAEMON_BATCH)) {
             let envelopes: Vec<Envelope<'_>> = chunk
                 .iter()
                 .zip(chunk_ids)
@@ -167,7 +167,7 @@ enum RawRows {
     Light,
 }
 
-/// Requests per second of a raw batched insert (256 a transaction, the daemon's batch) into a
+/// Requests per second of a raw batched insert ([`DAEMON_BATCH`] a transaction) into a
 /// fresh store in `dir`.
 fn raw_insert_rate(dir: &Path, bodies: &[Vec<u8>], parsed: &[ExternalProductionData], rows: RawRows) -> anyhow::Result<f64> {
     let store = Store::open_in(dir)?;
@@ -177,7 +177,7 @@ fn raw_insert_rate(dir: &Path, bodies: &[Vec<u8>], parsed: &[ExternalProductionD
         RawRows::Light => vec!["m".to_owned(); bodies.len()],
     };
     let start = Instant::now();
-    for ((chunk_bodies, chunk), chunk_ids) in bodies.chunks(256).zip(parsed.chunks(256)).zip(ids.chunks(256)) {
+    for ((chunk_bodies, chunk), chunk_ids) in bodies.chunks(DAEMON_BATCH).zip(parsed.chunks(DAEMON_BATCH)).zip(ids.chunks(DAEMON_BATCH)) {
         store.write(|tx| {
             for ((body, request), id) in chunk_bodies.iter().zip(chunk).zip(chunk_ids) {
                 let (now, subject, content_type, card_id, shipment_id) = match rows {
@@ -234,44 +234,54 @@ async fn daemon_rate(dir: &Path, bodies: &[Vec<u8>], config: RuntimeConfig) -> a
     runtime_config.receive_wait = Duration::from_millis(50);
     let start = Instant::now();
     let runtime = Runtime::start(workflow, queues.clone(), runtime_config.clone());
-    let mut events = runtime.subscribe();
     let total = bodies.len();
-    // Counted from the runtime's own events: polling the store or the queue while it works would
-    // compete with what is measured (a COUNT over a growing inbox every few ms, and long reads
-    // that hold back WAL checkpoints). Events can be missed (the first batch may commit before
-    // `subscribe`, a slow reader lags), so an idle second falls back to counting once.
-    let mut settled = 0usize;
-    loop {
-        if settled >= total && queues.depth(&runtime_config.inbound_queue).await? == 0 {
-            break;
-        }
-        anyhow::ensure!(start.elapsed() < Duration::from_secs(600), "ingest did not finish: {settled} of {total} settled");
-        match tokio::time::timeout(Duration::from_secs(1), events.recv()).await {
-            Ok(Ok(RuntimeEvent::Ingested { accepted, duplicate, rejected, ignored, .. })) => {
-                settled += accepted + duplicate + rejected + ignored;
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(_)) | Err(_) => {
-                settled = store
-                    .read(inbox::count_by_outcome)?
-                    .iter()
-                    .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
-                    .sum();
-            }
-        }
-    }
+    let settled = wait_settled(&runtime, total, start).await;
     let elapsed = start.elapsed();
     runtime.shutdown().await;
+    settled?;
     ensure_all_accepted(&store)?;
     Ok(total as f64 / elapsed.as_secs_f64())
+}
+
+/// Waits until the daemon has committed and then accepted `total` messages, going by its running
+/// total (no events to miss, and no polling of the store or the queue to compete with what is
+/// measured). The clock stops once the last accept is done, never at a commit.
+pub(super) async fn wait_settled(runtime: &Runtime, total: usize, start: Instant) -> anyhow::Result<()> {
+    const PHASE_LIMIT: Duration = Duration::from_secs(600);
+    let mut settled = runtime.settled();
+    let waited = tokio::time::timeout(PHASE_LIMIT.saturating_sub(start.elapsed()), settled.wait_for(|n| *n >= total as u64))
+        .await
+        .map(|r| r.is_ok());
+    match waited {
+        Ok(true) => Ok(()),
+        Ok(false) => anyhow::bail!("the daemon stopped after settling {} of {total}", *settled.borrow()),
+        Err(_) => anyhow::bail!("ingest did not finish in {} s: {} of {total} settled", PHASE_LIMIT.as_secs(), *settled.borrow()),
+    }
 }
 
 /// Fails unless every message in `store`'s inbox was recorded as an accepted request: a
 /// duplicate or a rejection would make the figures compare unlike work.
 pub(super) fn ensure_all_accepted(store: &Store) -> anyhow::Result<()> {
-    let other: i64 =
-        store.read(inbox::count_by_outcome)?.iter().filter(|(o, _)| *o != Outcome::Accepted).map(|(_, n)| *n).sum();
-    anyhow::ensure!(other == 0, "{other} benchmark messages were not recorded as accepted requests: the figures would not compare like with like");
+    let counts = store.read(inbox::count_by_outcome)?;
+    let other: i64 = counts.iter().filter(|(o, _)| *o != Outcome::Accepted).map(|(_, n)| *n).sum();
+    // Which outcomes, and the commonest reason: a redelivery (duplicate) and a bad body
+    // (rejected) have different causes.
+    let why = || -> anyhow::Result<String> {
+        let outcomes: Vec<String> = counts.iter().map(|(o, n)| format!("{o:?} {n}")).collect();
+        let reason: Option<String> = store.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT reason FROM inbox WHERE outcome <> 'accepted' GROUP BY reason ORDER BY COUNT(*) DESC LIMIT 1",
+            )?;
+            let mut rows = stmt.query_map([], |r| r.get::<_, Option<String>>(0))?;
+            Ok::<_, cardbench_store::StoreError>(rows.next().transpose()?.flatten())
+        })?;
+        Ok(format!("{}; commonest reason: {}", outcomes.join(", "), reason.as_deref().unwrap_or("none given")))
+    };
+    anyhow::ensure!(
+        other == 0,
+        "{other} benchmark messages were not recorded as accepted requests ({}): the figures would not compare like with like",
+        why().unwrap_or_else(|e| format!("could not tell why: {e}"))
+    );
     Ok(())
 }
 
@@ -397,7 +407,9 @@ fn worklist(dir: &Path, n: u32) -> anyhow::Result<()> {
 }
 
 /// Runs of each side of a throughput ratio, alternately; the ratio is that of their medians.
-pub(super) const ROUNDS: usize = 3;
+pub(super) const ROUNDS: usize = 5;
+/// The daemon's batch: the raw inserts of (a) commit as many rows at a time as it does at most.
+const DAEMON_BATCH: usize = cardbench_runtime::DEFAULT_RECEIVE_BATCH;
 
 pub(super) fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();

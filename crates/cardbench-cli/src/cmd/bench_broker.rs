@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
 use cardbench_runtime::{Runtime, RuntimeConfig, RuntimeEvent};
 use cardbench_store::Store;
-use cardbench_store::inbox::{self, Envelope};
+use cardbench_store::inbox::Envelope;
 use cardbench_transport::{OutboundMessage, QueueReceiver, QueueSender};
 use cardbench_workflow::{ReadoutInput, Workflow};
 use tokio::sync::broadcast;
@@ -194,33 +194,12 @@ async fn daemon_rate(dir: &Path, connector: &AmqpConnector, config: &RuntimeConf
     let workflow = Workflow::new(store.clone());
     let start = Instant::now();
     let runtime = Runtime::start(workflow, Arc::new(connector.clone()), config.clone());
-    let mut events = runtime.subscribe();
-    let settled = wait_settled(&mut events, &store, total, start).await;
+    let settled = super::bench::wait_settled(&runtime, total, start).await;
     let rate = total as f64 / start.elapsed().as_secs_f64();
     runtime.shutdown().await;
     settled?;
     super::bench::ensure_all_accepted(&store)?;
     Ok((rate, store))
-}
-
-/// Counts the daemon's `Ingested` events (sent once a batch is committed AND accepted) until
-/// `total` are through. Events can be missed (a lagging subscriber), so an idle second falls back
-/// to the store, which counts committed messages only: the end is then a little early.
-async fn wait_settled(events: &mut broadcast::Receiver<RuntimeEvent>, store: &Store, total: usize, start: Instant) -> anyhow::Result<()> {
-    let mut settled = 0usize;
-    while settled < total {
-        anyhow::ensure!(start.elapsed() < PHASE_LIMIT, "ingest did not finish: {settled} of {total} settled");
-        match tokio::time::timeout(Duration::from_secs(1), events.recv()).await {
-            Ok(Ok(RuntimeEvent::Ingested { accepted, duplicate, rejected, ignored, .. })) => {
-                settled += accepted + duplicate + rejected + ignored;
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(_)) | Err(_) => {
-                settled = store.read(inbox::count_by_outcome)?.iter().map(|(_, n)| usize::try_from(*n).unwrap_or(0)).sum();
-            }
-        }
-    }
-    Ok(())
 }
 
 async fn limit_rate(connector: &AmqpConnector, total: usize, batch: usize) -> anyhow::Result<f64> {
