@@ -163,3 +163,32 @@ async fn the_settled_total_counts_each_message_once_it_is_accepted() {
     assert_eq!(*runtime.settled().borrow(), 50, "each message counted once");
     runtime.shutdown().await;
 }
+
+/// A shutdown right after the last commit still accepts what was committed: nothing committed
+/// is left on the queue to come back as a duplicate at the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_right_after_the_last_commit_leaves_nothing_committed_on_the_queue() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let queues = Arc::new(EmbeddedQueues::open(dir.path()).expect("queues"));
+        let store = Arc::new(Store::open_in(dir.path()).expect("store"));
+        let config = RuntimeConfig { receive_batch: 64, receive_wait: Duration::from_millis(50), ..RuntimeConfig::default() };
+        let messages: Vec<OutboundMessage> = (0..1000).map(|i| request_sent(i, request(i, 0))).collect();
+        let mut sender = queues.sender(&config.inbound_queue).await.expect("sender");
+        for result in sender.send(&messages).await {
+            result.expect("sent");
+        }
+        let inbound = config.inbound_queue.clone();
+        let runtime = Runtime::start(Workflow::new(store.clone()), queues.clone(), config);
+        // Watch the store, not the settled total: stop the moment the last batch is committed.
+        loop {
+            let committed: i64 = store.read(inbox::count_by_outcome).expect("count").iter().map(|(_, n)| *n).sum();
+            if committed >= 1000 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        runtime.shutdown().await;
+        assert_eq!(queues.depth(&inbound).await.expect("depth"), 0, "round {round}: committed messages left on the queue after shutdown");
+    }
+}
