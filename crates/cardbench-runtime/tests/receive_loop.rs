@@ -138,19 +138,33 @@ async fn messages_committed_but_never_accepted_come_back_with_no_second_effect()
     assert_eq!(outbox_rows(&store), outbox_before, "nothing answered twice");
 }
 
-/// `Runtime::settled` is a running total of messages committed and then accepted: it reaches
-/// the number sent exactly when the queue holds none of them any more.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_settled_total_counts_each_message_once_it_is_accepted() {
+/// A fresh data directory whose inbound queue holds `n` valid requests (`m-0000`…), and a config
+/// that takes them `batch` at a time.
+struct Loaded {
+    _dir: tempfile::TempDir,
+    queues: Arc<EmbeddedQueues>,
+    store: Arc<Store>,
+    config: RuntimeConfig,
+}
+
+async fn loaded(n: usize, batch: usize) -> Loaded {
     let dir = tempfile::tempdir().expect("tempdir");
     let queues = Arc::new(EmbeddedQueues::open(dir.path()).expect("queues"));
     let store = Arc::new(Store::open_in(dir.path()).expect("store"));
-    let config = RuntimeConfig { receive_batch: 7, receive_wait: Duration::from_millis(50), ..RuntimeConfig::default() };
-    let messages: Vec<OutboundMessage> = (0..50).map(|i| request_sent(i, request(i, 0))).collect();
+    let config = RuntimeConfig { receive_batch: batch, receive_wait: Duration::from_millis(50), ..RuntimeConfig::default() };
+    let messages: Vec<OutboundMessage> = (0..n).map(|i| request_sent(i, request(i, 0))).collect();
     let mut sender = queues.sender(&config.inbound_queue).await.expect("sender");
     for result in sender.send(&messages).await {
         result.expect("sent");
     }
+    Loaded { _dir: dir, queues, store, config }
+}
+
+/// `Runtime::settled` is a running total of messages committed and then accepted: it reaches
+/// the number sent exactly when the queue holds none of them any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settled_total_counts_each_message_once_it_is_accepted() {
+    let Loaded { _dir, queues, store, config } = loaded(50, 7).await;
     let inbound = config.inbound_queue.clone();
     let runtime = Runtime::start(Workflow::new(store.clone()), queues.clone(), config);
     let mut settled = runtime.settled();
@@ -169,15 +183,7 @@ async fn the_settled_total_counts_each_message_once_it_is_accepted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_right_after_the_last_commit_leaves_nothing_committed_on_the_queue() {
     for round in 0..5 {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let queues = Arc::new(EmbeddedQueues::open(dir.path()).expect("queues"));
-        let store = Arc::new(Store::open_in(dir.path()).expect("store"));
-        let config = RuntimeConfig { receive_batch: 64, receive_wait: Duration::from_millis(50), ..RuntimeConfig::default() };
-        let messages: Vec<OutboundMessage> = (0..1000).map(|i| request_sent(i, request(i, 0))).collect();
-        let mut sender = queues.sender(&config.inbound_queue).await.expect("sender");
-        for result in sender.send(&messages).await {
-            result.expect("sent");
-        }
+        let Loaded { _dir, queues, store, config } = loaded(1000, 64).await;
         let inbound = config.inbound_queue.clone();
         let runtime = Runtime::start(Workflow::new(store.clone()), queues.clone(), config);
         // Watch the store, not the settled total: stop the moment the last batch is committed.
