@@ -100,11 +100,16 @@ impl Link {
     }
 
     /// Closes politely; errors only mean the peer is already gone.
+    ///
+    /// The connection's Close ends its session too (AMQP 1.0 §2.4.3), so no End is sent first:
+    /// fe2o3 0.18's session engine busy-polls from sending End until the peer's End arrives (its
+    /// link-frame channel is closed and yields None at once). On one thread that wait often ran
+    /// into the whole close timeout: 10 s of a core at 100 %, and a 10 s stall at every daemon
+    /// shutdown or reconnect (test `closing_a_receiver_on_one_thread_ends_by_handshake_not_timeout`).
     pub(crate) async fn close(mut self) {
         if let Some(r) = self.renewal.take() {
             r.abort();
         }
-        let _ = self.session.end().await;
         let _ = self.connection.close().await;
     }
 }
