@@ -60,23 +60,45 @@ pub async fn broker(dir: &Path, amqp_url: Option<&str>, n: u32) -> anyhow::Resul
 /// messages never touch the disk — not what production pays). Afterwards the bench addresses them
 /// as `/amq/queue/<name>`, like the tests.
 async fn declare_durable(url: &str, queues: &[&str]) -> anyhow::Result<()> {
+    // RabbitMQ 3.10 declares through a throwaway internal channel, and now and then that channel
+    // is still closing when the next attach needs it: the broker crashes the session
+    // (`{badmatch,closing}` in rabbit_amqp1_0_session_process) and closes the connection. Seen
+    // twice in a row on this machine, then not again; a fresh connection gets past it.
+    const ATTEMPTS: usize = 3;
+    for q in queues {
+        let mut attempt = 1;
+        loop {
+            match declare_one(url, q).await {
+                Ok(()) => break,
+                Err(e) if attempt < ATTEMPTS => {
+                    crate::say!("  declaring {q} failed ({e:#}); trying again on a new connection");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn declare_one(url: &str, q: &str) -> anyhow::Result<()> {
     use fe2o3_amqp::types::messaging::{Source, TerminusDurability};
     use fe2o3_amqp::{Connection, Receiver, Session};
     let mut connection = Connection::open("cardbench-bench-declare", url).await.context("connecting to the broker to declare the bench queues")?;
     let mut session = Session::begin(&mut connection).await.context("beginning a session")?;
-    for q in queues {
-        let source = Source::builder().address(format!("/queue/{q}")).durable(TerminusDurability::Configuration).build();
-        let receiver = Receiver::builder()
-            .name(format!("cardbench-bench-declare-{q}"))
-            .source(source)
-            .attach(&mut session)
-            .await
-            .with_context(|| format!("declaring queue {q}"))?;
-        // Detach, not close: RabbitMQ answers a link close with an error.
-        let _ = receiver.detach().await;
-    }
-    let _ = session.end().await;
+    let source = Source::builder().address(format!("/queue/{q}")).durable(TerminusDurability::Configuration).build();
+    let receiver = Receiver::builder()
+        .name(format!("cardbench-bench-declare-{q}"))
+        .source(source)
+        .attach(&mut session)
+        .await
+        .with_context(|| format!("declaring queue {q}"))?;
+    // Detach, not close: RabbitMQ answers a link close with an error.
+    let _ = receiver.detach().await;
+    // The connection's Close ends the session (see cardbench-amqp's `Link::close`).
     let _ = connection.close().await;
+    drop(session);
     Ok(())
 }
 
