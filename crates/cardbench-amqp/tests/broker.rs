@@ -110,17 +110,26 @@ async fn buffered_settles_at(rx: &cardbench_amqp::AmqpReceiver, want: usize, lim
     rx.buffered()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn max_locked_bounds_what_is_locked_at_once() {
-    let q = unique("locked");
-    let Some(mut cfg) = setup(&q, &unique("unused")) else { return };
-    // Grants of 2 while they fit under 5: two grants (4 locked), never a third (6).
-    cfg.credit = 2;
-    cfg.max_locked = 5;
+/// A fresh queue holding `n` messages with ids `{prefix}-{i:04}`, and a connector whose receivers
+/// grant `credit` at a time and hold at most `max_locked`; None when no broker is configured.
+async fn loaded_queue(prefix: &str, credit: u32, max_locked: u32, n: usize) -> Option<(AmqpConnector, String, Vec<OutboundMessage>)> {
+    let q = unique(prefix);
+    let mut cfg = setup(&q, &unique("unused"))?;
+    cfg.credit = credit;
+    cfg.max_locked = max_locked;
     let c = AmqpConnector::new(cfg);
     let mut tx = c.sender(&q).await.expect("sender");
-    let msgs: Vec<_> = (0..10).map(|i| msg(&format!("c-{i}"), "S", b"{}")).collect();
-    assert!(tx.send(&msgs).await.iter().all(|r| r.is_ok()));
+    let msgs: Vec<_> = (0..n).map(|i| msg(&format!("{prefix}-{i:04}"), "S", b"{}")).collect();
+    for chunk in msgs.chunks(500) {
+        assert!(tx.send(chunk).await.iter().all(|r| r.is_ok()), "loading {q}");
+    }
+    Some((c, q, msgs))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_locked_bounds_what_is_locked_at_once() {
+    // Grants of 2 while they fit under 5: two grants (4 locked), never a third (6).
+    let Some((c, q, _)) = loaded_queue("locked", 2, 5, 10).await else { return };
     let mut rx = c.open_receiver(&q).await.expect("receiver");
     assert_eq!(buffered_settles_at(&rx, 4, WAIT).await, 4, "credit 2, max_locked 5 → 4 locked");
     let got = rx.receive(100, WAIT).await.expect("receive");
@@ -149,14 +158,7 @@ async fn max_locked_bounds_what_is_locked_at_once() {
 async fn receiving_goes_on_while_the_caller_is_busy() {
     // The daemon commits a batch while the next arrives: the receiver must keep granting credit
     // without being called, or each commit gets one grant's worth and the broker idles meanwhile.
-    let q = unique("ahead");
-    let Some(mut cfg) = setup(&q, &unique("unused")) else { return };
-    cfg.credit = 4;
-    cfg.max_locked = 64;
-    let c = AmqpConnector::new(cfg);
-    let mut tx = c.sender(&q).await.expect("sender");
-    let msgs: Vec<_> = (0..40).map(|i| msg(&format!("a-{i:02}"), "S", b"{}")).collect();
-    assert!(tx.send(&msgs).await.iter().all(|r| r.is_ok()));
+    let Some((c, q, msgs)) = loaded_queue("ahead", 4, 64, 40).await else { return };
     let mut rx = c.open_receiver(&q).await.expect("receiver");
     // Not one receive call yet: ten grants of 4 were made on their own.
     assert_eq!(buffered_settles_at(&rx, 40, Duration::from_secs(10)).await, 40);
@@ -361,16 +363,7 @@ async fn closing_a_receiver_on_one_thread_ends_by_handshake_not_timeout() {
     // busy-polls from our End until the peer's, and on one thread that wait often ran into the
     // whole close timeout (10 s of a core at 100 %; 2 closes in 6 of an idle receiver here).
     // The connection's Close now ends the session; each close must be a handshake.
-    let q = unique("close");
-    let Some(mut cfg) = setup(&q, &unique("unused")) else { return };
-    cfg.credit = 128;
-    cfg.max_locked = 1024;
-    let c = AmqpConnector::new(cfg);
-    let mut tx = c.sender(&q).await.expect("sender");
-    let msgs: Vec<_> = (0..3000).map(|i| msg(&format!("x-{i:04}"), "S", b"{}")).collect();
-    for chunk in msgs.chunks(500) {
-        assert!(tx.send(chunk).await.iter().all(|r| r.is_ok()));
-    }
+    let Some((c, q, msgs)) = loaded_queue("close", 128, 1024, 3000).await else { return };
     // Busy: transfers buffered and in flight beyond what was taken.
     let mut rx = c.open_receiver(&q).await.expect("receiver");
     let mut accepted = 0;
