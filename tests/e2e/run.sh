@@ -15,7 +15,7 @@ done
 
 if [ "${E2E_SKIP_BUILD:-}" != 1 ]; then
   (cd ui && timeout 300 npm run build --silent)
-  timeout 1500 cargo build -p cardbench-app --bins
+  timeout 1500 cargo build -p cardbench-app -p cardbench-seed --bins
 fi
 app="$CARGO_TARGET_DIR/debug/cardbench-app"
 seed="$CARGO_TARGET_DIR/debug/cardbench-seed"

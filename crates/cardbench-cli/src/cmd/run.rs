@@ -1,4 +1,4 @@
-//! `cardbench run`: the daemon until Ctrl-C (or --for-seconds).
+//! `cardbench run`: the daemon until Ctrl-C, SIGTERM (systemd's stop) or --for-seconds.
 
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         let mut config = ctx.config.clone();
         config.data_dir = Some(ctx.data_dir.clone());
+        let stop = stop_signal()?;
         let node = Node::start(&config, &NodeOptions { no_simulator: args.no_sim }).await?;
         eprintln!(
             "cardbench running on {} ({}); Ctrl-C stops",
@@ -51,10 +52,11 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
         match args.for_seconds {
             Some(s) => tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(s)) => {}
-                _ = tokio::signal::ctrl_c() => {}
+                signal = stop => eprintln!("{signal} received"),
             },
             None => {
-                tokio::signal::ctrl_c().await?;
+                let signal = stop.await;
+                eprintln!("{signal} received");
             }
         }
         eprintln!("stopping…");
@@ -62,4 +64,30 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
         printer.abort();
         Ok(())
     })
+}
+
+/// Resolves on the first stop request: Ctrl-C (SIGINT) from a terminal, or SIGTERM from systemd
+/// (`systemctl stop`) or `kill`. Both stop the same way: the node settles what is committed and
+/// closes its links before the process ends. Installed before the node runs, so a SIGTERM that
+/// arrives during start-up is not the default "die at once".
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = &'static str>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        })
+    }
 }
