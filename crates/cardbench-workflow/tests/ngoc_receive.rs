@@ -191,6 +191,22 @@ fn report_ok_is_matched_by_the_body_or_the_amqp_property_or_both_when_equal() {
 }
 
 #[test]
+fn report_ok_by_the_property_alone_answers_exactly_the_message_it_names() {
+    // The property names a CARD_PRODUCED since superseded by a redo: that one is answered (and
+    // ignored), not the one now awaiting.
+    let b = bench();
+    let first = b.produced("C-1", "S-1", "04A22B1C");
+    let error = json!({"correlationId": first, "errorCode": "INVALID_REPORT_DATA", "details": "wrong UID", "cardId": "C-1"});
+    assert!(accepted(&b.send(Subject::Error, &error)));
+    b.produce("C-1", "04A22B1D");
+    let mut m = message(Subject::ReportOk, &json!({"cardId": "C-1"}));
+    m.property = Some(&first);
+    let (outcome, _) = b.receive(&m);
+    assert!(matches!(&outcome, IngestOutcome::Ignored { reason, .. } if reason.contains("superseded")), "{outcome:?}");
+    assert_eq!(b.card("C-1").status, CardStatus::Produced);
+}
+
+#[test]
 fn report_ok_whose_body_and_property_name_different_messages_is_refused_naming_both() {
     let b = bench();
     let produced = b.produced("C-1", "S-1", "04A22B1C");
@@ -271,11 +287,11 @@ fn report_ok_twice_is_recorded_with_no_second_effect_and_no_error() {
 #[test]
 fn shipped_ok_by_property_only_or_by_neither_with_one_parcel_awaiting_is_matched() {
     let b = bench();
-    let shipped = b.shipped_one_parcel_each(&["C-1"], "S-1");
+    let shipped = b.shipped_one_parcel_each(&["C-1", "C-2"], "S-1");
     let mut m = message(Subject::ShippedOk, &json!({"shipmentId": "S-1"}));
-    m.property = Some(&shipped[0]);
+    m.property = Some(&shipped[1]);
     assert!(accepted(&b.receive(&m).0));
-    assert_eq!(b.parcel_statuses("S-1"), [ParcelStatus::ShippedOk]);
+    assert_eq!(b.parcel_statuses("S-1"), [ParcelStatus::AwaitingOk, ParcelStatus::ShippedOk], "exactly the parcel named");
 
     let b = bench();
     b.shipped_one_parcel_each(&["C-1"], "S-1");
