@@ -40,7 +40,7 @@ impl Context {
     }
 
     pub fn workflow(&self) -> anyhow::Result<Workflow> {
-        Ok(Workflow::new(self.store()?))
+        Ok(Workflow::new(self.store()?).with_decode_options(self.config.decode_options()?))
     }
 
     /// The operator for a change; every change is audited under a name.

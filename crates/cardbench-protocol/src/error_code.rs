@@ -32,12 +32,14 @@ pub enum ErrorCode {
     NotInShipment,
     /// The receiver failed for a reason of its own; the sender may retry.
     InternalError,
+    /// A messageId already received came again with another body.
+    MessageIdReused,
     /// A code this build does not know, kept verbatim.
     Other(String),
 }
 
 impl ErrorCode {
-    pub const KNOWN: [ErrorCode; 13] = [
+    pub const KNOWN: [ErrorCode; 14] = [
         ErrorCode::InvalidMessage,
         ErrorCode::UnknownSubject,
         ErrorCode::MissingMessageId,
@@ -51,6 +53,7 @@ impl ErrorCode {
         ErrorCode::AlreadyShipped,
         ErrorCode::NotInShipment,
         ErrorCode::InternalError,
+        ErrorCode::MessageIdReused,
     ];
 
     pub fn as_str(&self) -> &str {
@@ -68,6 +71,7 @@ impl ErrorCode {
             ErrorCode::AlreadyShipped => "ALREADY_SHIPPED",
             ErrorCode::NotInShipment => "NOT_IN_SHIPMENT",
             ErrorCode::InternalError => "INTERNAL_ERROR",
+            ErrorCode::MessageIdReused => "MESSAGE_ID_REUSED",
             ErrorCode::Other(code) => code,
         }
     }
@@ -93,6 +97,7 @@ impl ErrorCode {
                 "NGOC does not know this card or shipment: call NGOC support"
             }
             ErrorCode::InternalError => "NGOC failed on its side: resend later",
+            ErrorCode::MessageIdReused => "NGOC saw a messageId twice with different bodies: resend the message (a new messageId is made)",
             _ => "inspect the message in the queue inspector and call NGOC support",
         }
     }

@@ -3,12 +3,13 @@
 //! Received types ignore unknown fields (tolerant); the raw body is kept by the store. Sent types
 //! serialise exactly their documented fields and omit absent optional ones (strict).
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
 use crate::problem::Problem;
+use crate::received_time::ReceivedTime;
 
 /// `EXTERNAL_PRODUCTION_REQUEST_SENT`: one card to produce. Published by NGOC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,8 +17,9 @@ use crate::problem::Problem;
 pub struct ExternalProductionData {
     pub organisation_id: String,
     pub shipment_id: String,
-    /// Kept with the sender's offset; compare as instants.
-    pub ordered: DateTime<FixedOffset>,
+    /// Kept as written (NGOC may omit the offset: then read in the configured zone); compares
+    /// as the same time, not as the same text (see [`ReceivedTime`]).
+    pub ordered: ReceivedTime,
     pub address: Address,
     pub card: CardRequest,
     #[serde(default)]
@@ -80,8 +82,10 @@ pub struct CardProduced {
 #[serde(rename_all = "camelCase")]
 pub struct ReportOk {
     pub card_id: String,
-    /// messageId of the CARD_PRODUCED this answers.
-    pub correlation_id: String,
+    /// messageId of the CARD_PRODUCED this answers. NGOC should send it; when it does not, the
+    /// AMQP `correlation-id` property or the card's one CARD_PRODUCED awaiting an answer is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
 }
 
 /// `EXTERNAL_PRODUCTION_SHIPPED`: one parcel left the building. Sent by us.
@@ -107,8 +111,10 @@ pub struct Shipped {
 #[serde(rename_all = "camelCase")]
 pub struct ShippedOk {
     pub shipment_id: String,
-    /// messageId of the SHIPPED this answers.
-    pub correlation_id: String,
+    /// messageId of the SHIPPED this answers. NGOC should send it; when it does not, the AMQP
+    /// `correlation-id` property or the shipment's one parcel awaiting SHIPPED_OK is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
 }
 
 /// `EXTERNAL_PRODUCTION_ERROR`: either side rejects a message it received.

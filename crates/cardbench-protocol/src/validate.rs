@@ -7,7 +7,15 @@ use serde::de::DeserializeOwned;
 
 use crate::messages::{CardProduced, ErrorMessage, ExternalProductionData, ReportOk, Shipped, ShippedOk};
 use crate::problem::Problem;
+use crate::received_time::ReceivedZone;
 use crate::subject::Subject;
+
+/// How received bodies are read where the contract leaves a choice to the receiver.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    /// The zone a received time without offset is read in (`[protocol] received_time_zone`).
+    pub received_time_zone: ReceivedZone,
+}
 
 /// Any of the six messages, typed.
 // A request is much larger than the answers, but an `Inbound` lives only while one received
@@ -36,8 +44,14 @@ impl Inbound {
     }
 }
 
-/// Decodes `body` as the message named by `subject`, or returns every problem found.
+/// Decodes `body` as the message named by `subject`, or returns every problem found. Times
+/// without offset are read as UTC; see [`decode_inbound_with`].
 pub fn decode_inbound(subject: Subject, body: &[u8]) -> Result<Inbound, Vec<Problem>> {
+    decode_inbound_with(subject, body, &DecodeOptions::default())
+}
+
+/// [`decode_inbound`] with the receiver's choices (e.g. the zone of offset-less times).
+pub fn decode_inbound_with(subject: Subject, body: &[u8], options: &DecodeOptions) -> Result<Inbound, Vec<Problem>> {
     // Checked apart from JSON so the sender learns which of the two is wrong: the contract says a
     // body is UTF-8 JSON, and a Latin-1 "Öberg" is a different fix from a truncated document.
     let text = std::str::from_utf8(body).map_err(|e| {
@@ -51,7 +65,11 @@ pub fn decode_inbound(subject: Subject, body: &[u8]) -> Result<Inbound, Vec<Prob
         return Err(problems);
     }
     Ok(match subject {
-        Subject::RequestSent => Inbound::Request(typed(value)?),
+        Subject::RequestSent => {
+            let mut request: crate::messages::ExternalProductionData = typed(value)?;
+            request.ordered = request.ordered.in_zone(&options.received_time_zone);
+            Inbound::Request(request)
+        }
         Subject::CardProduced => Inbound::CardProduced(typed(value)?),
         Subject::ReportOk => Inbound::ReportOk(typed(value)?),
         Subject::Shipped => Inbound::Shipped(typed(value)?),

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use jsonschema::{Retrieve, Uri, Validator};
 
 use crate::problem::Problem;
+use crate::received_time::{NotAReceivedTime, RECEIVED_TIME_FORMAT, is_received_time};
 use crate::subject::Subject;
 
 const BASE: &str = "https://cardbench.example/protocol/";
@@ -61,7 +62,10 @@ impl Retrieve for EmbeddedSchemas {
 }
 
 fn compile(subject: Subject) -> Validator {
-    let options = jsonschema::options().should_validate_formats(true).with_retriever(EmbeddedSchemas);
+    let options = jsonschema::options()
+        .should_validate_formats(true)
+        .with_format(RECEIVED_TIME_FORMAT, is_received_time)
+        .with_retriever(EmbeddedSchemas);
     // The embedded schemas are part of the build; a broken one is a programming error that the
     // contract tests catch before release, so panicking here is right.
     options
@@ -120,6 +124,7 @@ fn readable(e: &jsonschema::ValidationError<'_>) -> Problem {
         Kind::Format { format } if format == "date-time" => {
             "must be an RFC 3339 date-time with offset, e.g. 2026-11-23T09:30:00Z".to_owned()
         }
+        Kind::Format { format } if format == RECEIVED_TIME_FORMAT => NotAReceivedTime.to_string(),
         Kind::Format { format } => format!("must be a valid {format}"),
         Kind::Minimum { limit } => format!("must be at least {limit}"),
         Kind::Maximum { limit } => format!("must be at most {limit}"),

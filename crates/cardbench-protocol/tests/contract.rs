@@ -336,7 +336,7 @@ fn request(recipient: Option<&str>, company: Option<&str>) -> ExternalProduction
     ExternalProductionData {
         organisation_id: "ORG-4711".into(),
         shipment_id: "SHP-1".into(),
-        ordered: DateTime::parse_from_rfc3339("2026-11-23T09:12:45+01:00").expect("time"),
+        ordered: DateTime::parse_from_rfc3339("2026-11-23T09:12:45+01:00").expect("time").into(),
         address: Address {
             address_one: "Storgatan 12".into(),
             address_two: None,

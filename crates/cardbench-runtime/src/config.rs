@@ -49,6 +49,23 @@ pub struct Config {
     pub devices: cardbench_devices::DevicesConfig,
     /// This workstation's screens: sound, masking in lists, how long history is kept.
     pub workstation: WorkstationConfig,
+    /// How received messages are read where NGOC's form leaves a choice.
+    pub protocol: ProtocolConfig,
+}
+
+/// `[protocol]`: readings of what NGOC sends that the contract leaves open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProtocolConfig {
+    /// The IANA zone (`UTC`, `Europe/Stockholm`) a received time without offset is read in:
+    /// NGOC's samples write `2022-02-04T09:36:45.650982100`, with no offset.
+    pub received_time_zone: String,
+}
+
+impl Default for ProtocolConfig {
+    fn default() -> Self {
+        ProtocolConfig { received_time_zone: "UTC".into() }
+    }
 }
 
 /// Preferences of the people at this workstation (the desktop app's settings screen).
@@ -109,6 +126,7 @@ impl Default for Config {
             documents: cardbench_documents::DocumentsConfig::default(),
             devices: cardbench_devices::DevicesConfig::default(),
             workstation: WorkstationConfig::default(),
+            protocol: ProtocolConfig::default(),
         }
     }
 }
@@ -192,7 +210,15 @@ impl Config {
         if !(30..=3650).contains(&self.workstation.retention_days) {
             return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });
         }
+        self.decode_options()?;
         Ok(())
+    }
+
+    /// How the workflow reads received bodies (`[protocol]`).
+    pub fn decode_options(&self) -> Result<cardbench_protocol::DecodeOptions, ConfigError> {
+        let zone = cardbench_protocol::ReceivedZone::named(&self.protocol.received_time_zone)
+            .map_err(|e| ConfigError::Invalid { setting: "protocol.received_time_zone", reason: e.to_string() })?;
+        Ok(cardbench_protocol::DecodeOptions { received_time_zone: zone })
     }
 
     /// Switches to Azure Service Bus from a pasted connection string: the key goes to the OS
@@ -289,6 +315,19 @@ mod tests {
         std::fs::write(&path, "colour = \"blue\"\n").expect("write");
         let err = Config::load(&path).expect_err("unknown key");
         assert!(err.to_string().contains("colour"), "a typo in the file must be named: {err}");
+    }
+
+    #[test]
+    fn the_zone_of_received_times_is_read_checked_and_utc_by_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        assert_eq!(Config::load(&path).expect("defaults").decode_options().expect("options").received_time_zone.name(), "UTC");
+        std::fs::write(&path, "[protocol]\nreceived_time_zone = \"Europe/Stockholm\"\n").expect("write");
+        let config = Config::load(&path).expect("valid zone");
+        assert_eq!(config.decode_options().expect("options").received_time_zone.name(), "Europe/Stockholm");
+        std::fs::write(&path, "[protocol]\nreceived_time_zone = \"Europe/Atlantis\"\n").expect("write");
+        let err = Config::load(&path).expect_err("unknown zone");
+        assert!(err.to_string().contains("protocol.received_time_zone"), "{err}");
     }
 
     #[test]

@@ -163,8 +163,8 @@ async fn commit(
 ) -> Result<Committed, (Vec<DeliveryTag>, String)> {
     let tags: Vec<DeliveryTag> = deliveries.iter().map(|d| d.tag).collect();
     let decoded = shared
-        .blocking(move |_| {
-            let decoded = Workflow::decode(&deliveries.iter().map(envelope).collect::<Vec<_>>());
+        .blocking(move |workflow| {
+            let decoded = workflow.decode(&deliveries.iter().map(envelope).collect::<Vec<_>>());
             (deliveries, decoded)
         })
         .await;

@@ -124,7 +124,7 @@ pub(crate) fn shipment(rng: &mut impl Rng, ids: &mut impl Ids, cards: usize, acc
         .map(|_| ExternalProductionData {
             organisation_id: org.id.to_owned(),
             shipment_id: shipment_id.clone(),
-            ordered,
+            ordered: ordered.into(),
             address: address.clone(),
             card: card(rng, ids, org),
             accessories: if rng.random_bool(accessory_rate) { accessories(rng) } else { Vec::new() },

@@ -120,7 +120,7 @@ pub(crate) fn handle(tx: &Transaction<'_>, incoming: &Incoming, spurious_error: 
                 }
                 Ok(()) => {
                     apply_report(tx, &cp, &message_id)?;
-                    let body = ReportOk { card_id: cp.card_id.clone(), correlation_id: message_id.clone() };
+                    let body = ReportOk { card_id: cp.card_id.clone(), correlation_id: Some(message_id.clone()) };
                     answer(tx, incoming, &message_id, Subject::ReportOk, &body, None, ids)?;
                 }
             }
@@ -131,7 +131,7 @@ pub(crate) fn handle(tx: &Transaction<'_>, incoming: &Incoming, spurious_error: 
                 Err(rejection) => answer_error(tx, incoming, Some(&message_id), rejection, ids)?,
                 Ok(()) => {
                     apply_shipped(tx, &shipped, &message_id)?;
-                    let body = ShippedOk { shipment_id: shipped.shipment_id.clone(), correlation_id: message_id.clone() };
+                    let body = ShippedOk { shipment_id: shipped.shipment_id.clone(), correlation_id: Some(message_id.clone()) };
                     answer(tx, incoming, &message_id, Subject::ShippedOk, &body, None, ids)?;
                 }
             }

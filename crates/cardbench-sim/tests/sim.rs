@@ -165,7 +165,7 @@ async fn a_correct_card_produced_gets_report_ok_with_correlation() {
     assert_eq!(ok.subject.as_deref(), Some(Subject::ReportOk.as_str()));
     assert_eq!(ok.correlation_id.as_deref(), Some(id.as_str()), "carrier correlation id");
     let body: ReportOk = serde_json::from_slice(&ok.body).expect("REPORT_OK");
-    assert_eq!(body, ReportOk { card_id: r.card.card_id.clone(), correlation_id: id });
+    assert_eq!(body, ReportOk { card_id: r.card.card_id.clone(), correlation_id: Some(id) });
     assert!(decode_inbound(Subject::ReportOk, &ok.body).is_ok());
     assert_eq!(sim.reported_cards().await.expect("reported"), std::slice::from_ref(&r.card.card_id));
 }
@@ -282,7 +282,7 @@ async fn shipping_needs_report_ok_and_happens_once() {
     let ok = answer(&sim, &mut bench).await;
     assert_eq!(ok.subject.as_deref(), Some(Subject::ShippedOk.as_str()));
     let body: ShippedOk = serde_json::from_slice(&ok.body).expect("SHIPPED_OK");
-    assert_eq!(body, ShippedOk { shipment_id: r.shipment_id.clone(), correlation_id: id });
+    assert_eq!(body, ShippedOk { shipment_id: r.shipment_id.clone(), correlation_id: Some(id) });
 
     // Again.
     bench.send(Subject::Shipped, &shipped(&r, &[card], vec![])).await;

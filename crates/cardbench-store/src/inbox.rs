@@ -72,12 +72,41 @@ pub struct InboxRow {
     pub shipment_id: Option<String>,
 }
 
+/// SHA-256 of a received body, as `inbox.body_hash` keeps it.
+pub fn body_hash(body: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(body).to_vec()
+}
+
+/// The first row received with a messageId: what a later message with that id is compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstReceived {
+    pub id: i64,
+    /// SHA-256 of its body; None for rows received before schema version 7.
+    pub body_hash: Option<Vec<u8>>,
+}
+
+impl FirstReceived {
+    /// Whether `body` is the body this row was received with (byte for byte, by hash; a row
+    /// without hash is read and compared).
+    pub fn same_body(&self, conn: &Connection, body: &[u8]) -> Result<bool> {
+        match &self.body_hash {
+            Some(hash) => Ok(*hash == body_hash(body)),
+            None => Ok(conn
+                .prepare_cached("SELECT body FROM inbox WHERE id = ?1")?
+                .query_row([self.id], |r| r.get::<_, Vec<u8>>(0))
+                .optional()?
+                .is_some_and(|first| first == body)),
+        }
+    }
+}
+
 pub fn insert(conn: &Connection, row: &NewInboxRow<'_>) -> Result<i64> {
     let e = row.envelope;
     conn.prepare_cached(
         "INSERT INTO inbox (message_id, subject, correlation_id, content_type, body, delivery_count,
-                            received_at, outcome, reason, card_id, shipment_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                            received_at, outcome, reason, card_id, shipment_id, body_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         e.message_id,
@@ -91,15 +120,28 @@ pub fn insert(conn: &Connection, row: &NewInboxRow<'_>) -> Result<i64> {
         row.reason,
         row.card_id,
         row.shipment_id,
+        body_hash(e.body),
     ])?;
     Ok(conn.last_insert_rowid())
 }
 
 /// The first row received with this messageId, if any: the one a redelivery duplicates.
-pub fn first_with_message_id(conn: &Connection, message_id: &str) -> Result<Option<i64>> {
+pub fn first_with_message_id(conn: &Connection, message_id: &str) -> Result<Option<FirstReceived>> {
     Ok(conn
-        .prepare_cached("SELECT id FROM inbox WHERE message_id = ?1 ORDER BY id LIMIT 1")?
-        .query_row([message_id], |r| r.get(0))
+        .prepare_cached("SELECT id, body_hash FROM inbox WHERE message_id = ?1 ORDER BY id LIMIT 1")?
+        .query_row([message_id], |r| Ok(FirstReceived { id: r.get(0)?, body_hash: r.get(1)? }))
+        .optional()?)
+}
+
+/// A row with this messageId and exactly this body, if any. Asked only when the first row with the
+/// id has another body (rare), so it needs no index of its own.
+pub fn with_message_id_and_body(conn: &Connection, message_id: &str, body: &[u8]) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM inbox WHERE message_id = ?1 AND (body_hash = ?2 OR (body_hash IS NULL AND body = ?3))
+             ORDER BY id LIMIT 1",
+        )?
+        .query_row(params![message_id, body_hash(body), body], |r| r.get(0))
         .optional()?)
 }
 
@@ -188,4 +230,34 @@ pub fn count_by_outcome(conn: &Connection) -> Result<Vec<(Outcome, i64)>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_keeps_its_body_hash_and_a_row_without_one_is_compared_by_its_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::Store::open_in(dir.path()).expect("store");
+        store
+            .write(|tx| {
+                let envelope = Envelope { message_id: Some("m-1"), body: b"{\"a\":1}", ..Default::default() };
+                let row = NewInboxRow { envelope: &envelope, received_at: "t", outcome: Outcome::Accepted, reason: None, card_id: None, shipment_id: None };
+                let id = insert(tx, &row)?;
+                let first = first_with_message_id(tx, "m-1")?.expect("first row");
+                assert_eq!(first, FirstReceived { id, body_hash: Some(body_hash(b"{\"a\":1}")) });
+                assert_eq!(first.body_hash.as_ref().map(Vec::len), Some(32), "SHA-256");
+                assert!(first.same_body(tx, b"{\"a\":1}")?);
+                assert!(!first.same_body(tx, b"{\"a\":2}")?);
+                // A row from before schema version 7 has no hash.
+                tx.execute("UPDATE inbox SET body_hash = NULL WHERE id = ?1", [id])?;
+                let old = first_with_message_id(tx, "m-1")?.expect("first row");
+                assert_eq!(old.body_hash, None);
+                assert!(old.same_body(tx, b"{\"a\":1}")?);
+                assert!(!old.same_body(tx, b"{\"a\":2}")?);
+                Ok::<_, crate::StoreError>(())
+            })
+            .expect("inbox");
+    }
 }

@@ -35,10 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         step: None,
     },
     Migration { version: 6, name: "checks_without_in_lists", sql: "", step: Some(crate::check_rewrite::rewrite) },
+    Migration { version: 7, name: "inbox_body_hash", sql: include_str!("../migrations/0007_inbox_body_hash.sql"), step: None },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(
@@ -150,7 +151,7 @@ mod tests {
         drop(crate::Store::open(&path).expect("upgrade on open"));
         // A connection opened afterwards reads the rewritten schema.
         let conn = Connection::open(&path).expect("reopen");
-        assert_eq!(current_version(&conn).expect("version"), 6);
+        assert_eq!(current_version(&conn).expect("version"), SCHEMA_VERSION);
         let in_lists: Vec<String> = conn
             .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%CHECK (% IN (%'")
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())

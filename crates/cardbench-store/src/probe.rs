@@ -8,12 +8,14 @@
 use rusqlite::{Connection, params};
 
 use crate::error::Result;
+use crate::inbox::FirstReceived;
 
 /// The answers for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestProbe {
-    /// The first inbox row with the request's messageId, if any: the one a redelivery duplicates.
-    pub first_with_message_id: Option<i64>,
+    /// The first inbox row with the request's messageId, if any, with its body hash: the one a
+    /// redelivery duplicates (same hash) or a reused messageId conflicts with (another hash).
+    pub first_with_message_id: Option<FirstReceived>,
     /// A card with the request's cardId is on the worklist.
     pub card_exists: bool,
     /// The organisation of the request's shipment, if the shipment is known.
@@ -24,14 +26,18 @@ pub struct RequestProbe {
 /// shipments, with the same indexes the single lookups use (`inbox::first_with_message_id`,
 /// `cards::get`, `shipments::get`).
 pub fn request(conn: &Connection, message_id: &str, card_id: &str, shipment_id: &str) -> Result<RequestProbe> {
+    // The first row comes from a derived table joined on nothing, so its id and hash take one
+    // index lookup (two scalar subqueries would take two), and no row still gives one result row.
     Ok(conn
         .prepare_cached(
-            "SELECT (SELECT id FROM inbox WHERE message_id = ?1 ORDER BY id LIMIT 1),
+            "SELECT first.id, first.body_hash,
                     EXISTS (SELECT 1 FROM cards WHERE card_id = ?2),
-                    (SELECT organisation_id FROM shipments WHERE shipment_id = ?3)",
+                    (SELECT organisation_id FROM shipments WHERE shipment_id = ?3)
+             FROM (SELECT 1) LEFT JOIN (SELECT id, body_hash FROM inbox WHERE message_id = ?1 ORDER BY id LIMIT 1) AS first",
         )?
         .query_row(params![message_id, card_id, shipment_id], |r| {
-            Ok(RequestProbe { first_with_message_id: r.get(0)?, card_exists: r.get(1)?, shipment_organisation: r.get(2)? })
+            let first = r.get::<_, Option<i64>>(0)?.map(|id| r.get(1).map(|body_hash| FirstReceived { id, body_hash })).transpose()?;
+            Ok(RequestProbe { first_with_message_id: first, card_exists: r.get(2)?, shipment_organisation: r.get(3)? })
         })?)
 }
 
@@ -51,6 +57,7 @@ mod tests {
                 let envelope = Envelope { message_id: Some("m-1"), body: b"{}", ..Default::default() };
                 let row = NewInboxRow { envelope: &envelope, received_at: "t", outcome: Outcome::Accepted, reason: None, card_id: None, shipment_id: None };
                 let first = crate::inbox::insert(tx, &row)?;
+                let first_received = FirstReceived { id: first, body_hash: Some(crate::inbox::body_hash(b"{}")) };
                 crate::inbox::insert(tx, &row)?;
                 crate::shipments::ensure(tx, "S-1", "ORG-1", "t")?;
                 let request_body: cardbench_protocol::ExternalProductionData = serde_json::from_value(serde_json::json!({
@@ -64,7 +71,7 @@ mod tests {
                 let all = request(tx, "m-1", "C-1", "S-1")?;
                 assert_eq!(
                     all,
-                    RequestProbe { first_with_message_id: Some(first), card_exists: true, shipment_organisation: Some("ORG-1".into()) }
+                    RequestProbe { first_with_message_id: Some(first_received), card_exists: true, shipment_organisation: Some("ORG-1".into()) }
                 );
                 let others = request(tx, "m-2", "C-2", "S-2")?;
                 assert_eq!(others, RequestProbe { first_with_message_id: None, card_exists: false, shipment_organisation: None });

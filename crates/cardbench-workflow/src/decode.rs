@@ -3,7 +3,7 @@
 //! it. The daemon runs it on one core while the previous batch holds the store's single writer on
 //! the other; only the store work waits for the writer.
 
-use cardbench_protocol::{Direction, Inbound, Problem, Subject, decode_inbound};
+use cardbench_protocol::{DecodeOptions, Direction, Inbound, Problem, Subject, decode_inbound_with};
 use cardbench_store::cards;
 use cardbench_store::inbox::Envelope;
 
@@ -47,11 +47,15 @@ impl DecodedBatch {
     }
 
     /// Per message of `batch`: its decoded body when decoded from those bytes, else decoded now.
-    pub(crate) fn into_bodies<'b>(self, batch: &'b [Envelope<'b>]) -> impl Iterator<Item = Option<Decoded>> + 'b {
+    pub(crate) fn into_bodies<'b>(
+        self,
+        batch: &'b [Envelope<'b>],
+        options: &'b DecodeOptions,
+    ) -> impl Iterator<Item = Option<Decoded>> + 'b {
         let mut entries = self.entries.into_iter();
         batch.iter().map(move |envelope| match entries.next() {
             Some(entry) if entry.source == source_of(envelope.body) => entry.decoded,
-            _ => decode_one(envelope),
+            _ => decode_one(envelope, options),
         })
     }
 }
@@ -63,12 +67,12 @@ fn decodable_subject(envelope: &Envelope<'_>) -> Option<Subject> {
     envelope.subject.and_then(Subject::parse).filter(|s| s.direction() != Direction::ToNgoc)
 }
 
-pub(crate) fn decode_one(envelope: &Envelope<'_>) -> Option<Decoded> {
-    decodable_subject(envelope).map(|subject| decode(subject, envelope.body))
+pub(crate) fn decode_one(envelope: &Envelope<'_>, options: &DecodeOptions) -> Option<Decoded> {
+    decodable_subject(envelope).map(|subject| decode(subject, envelope.body, options))
 }
 
-pub(crate) fn decode(subject: Subject, body: &[u8]) -> Decoded {
-    let message = decode_inbound(subject, body);
+pub(crate) fn decode(subject: Subject, body: &[u8], options: &DecodeOptions) -> Decoded {
+    let message = decode_inbound_with(subject, body, options);
     // A request that cannot be serialised here is serialised again when stored, where the
     // failure is reported like any store error.
     let request_json = match &message {
@@ -80,12 +84,13 @@ pub(crate) fn decode(subject: Subject, body: &[u8]) -> Decoded {
 
 impl Workflow {
     /// Decodes every body of `batch`. Touches no store, so it may run on any thread, e.g. while
-    /// the previous batch commits; the result depends only on subject and body, so deciding with
-    /// it later is the same as decoding inside the transaction.
-    pub fn decode(batch: &[Envelope<'_>]) -> DecodedBatch {
+    /// the previous batch commits; the result depends only on subject, body and this workflow's
+    /// decode options, so deciding with it later is the same as decoding inside the transaction.
+    pub fn decode(&self, batch: &[Envelope<'_>]) -> DecodedBatch {
+        let options = self.decode_options();
         let entries = batch
             .iter()
-            .map(|envelope| DecodedBody { source: source_of(envelope.body), decoded: decode_one(envelope) })
+            .map(|envelope| DecodedBody { source: source_of(envelope.body), decoded: decode_one(envelope, options) })
             .collect();
         DecodedBatch { entries }
     }

@@ -10,8 +10,8 @@
 //! daemon runs while the previous batch commits.
 
 use cardbench_protocol::{
-    Direction, ErrorCode, ErrorMessage, ExternalProductionData, Inbound, Problem, ReportOk, ShippedOk, Subject,
-    problem::summarise,
+    DecodeOptions, Direction, ErrorCode, ErrorMessage, ExternalProductionData, Inbound, Problem, ReportOk, ShippedOk,
+    Subject, problem::summarise,
 };
 use cardbench_store::cards::{self, CardStatus, StatusChange};
 use cardbench_store::inbox::{self, Envelope, NewInboxRow, Outcome};
@@ -21,6 +21,7 @@ use cardbench_store::{Connection, StoreError, conflicts, outbox, shipments};
 use serde::{Deserialize, Serialize};
 
 use crate::answer::{ErrorAnswer, queue_error};
+use crate::correlation::{Answered, answered, conflict_problem};
 use crate::decode::{self, DecodedBatch, Decoded, decode_one};
 use crate::error::{Result, WorkflowError};
 use crate::events::WorkflowEvent;
@@ -81,6 +82,8 @@ enum FollowUp {
     Conflict(String),
     /// Tell the screens NGOC reported an error.
     NgocError(String),
+    /// Tell the screens a message was kept for a person to match (the reason says why).
+    NeedsOperator,
 }
 
 struct AnswerPlan {
@@ -130,6 +133,25 @@ impl Decision {
         }
     }
 
+    /// Valid, but what it answers cannot be told without guessing: recorded (ignored, with the
+    /// reason) and shown to a person, never answered with an ERROR NGOC would only bounce.
+    fn for_operator(reason: String) -> Self {
+        let mut decision = Decision::ignored(format!("kept for a person: {reason}"), None, None);
+        decision.follow_up = Some(FollowUp::NeedsOperator);
+        decision
+    }
+
+    /// The answer's body and AMQP property name different messages. An ERROR is not answered
+    /// (no ping-pong), only recorded.
+    fn correlation_conflict(subject: Subject, body: &str, property: &str) -> Self {
+        let problem = conflict_problem(body, property);
+        let details = format!("invalid {subject}: correlationId {body} (body) and correlation-id {property} (AMQP property) differ");
+        if subject == Subject::Error {
+            return Decision::rejected_silently(ErrorCode::InvalidMessage, details);
+        }
+        Decision::rejected(ErrorCode::InvalidMessage, details, vec![problem])
+    }
+
     fn naming(mut self, card_id: Option<&str>, shipment_id: Option<&str>) -> Self {
         self.card_id = self.card_id.or(card_id.map(str::to_owned));
         self.shipment_id = self.shipment_id.or(shipment_id.map(str::to_owned));
@@ -141,7 +163,7 @@ impl Workflow {
     /// Applies a batch of received messages in one transaction. Returns once it is committed:
     /// then, and only then, the caller settles each message as its outcome says.
     pub fn ingest(&self, batch: &[Envelope<'_>]) -> Result<IngestReport> {
-        self.ingest_decoded(batch, Workflow::decode(batch))
+        self.ingest_decoded(batch, self.decode(batch))
     }
 
     /// [`Workflow::ingest`] with the bodies already decoded by [`Workflow::decode`] from this same
@@ -152,15 +174,16 @@ impl Workflow {
         // savepoint copies every page it touches into the statement journal. If any message fails,
         // that attempt rolls back whole and the batch is done again the careful way below,
         // decoding again (the attempt used the decoded bodies up; failures are rare).
+        let options = self.decode_options();
         let mut decoded = Some(decoded);
         if batch.len() > 1
             && let Some(decoded) = decoded.take()
         {
             let attempt = self.store().write(|tx| {
                 let mut report = IngestReport::default();
-                for (envelope, body) in batch.iter().zip(decoded.into_bodies(batch)) {
+                for (envelope, body) in batch.iter().zip(decoded.into_bodies(batch, options)) {
                     let now = cardbench_store::time::now();
-                    let (outcome, mut events) = record(tx, envelope, body, &now)?;
+                    let (outcome, mut events) = record(tx, envelope, body, &now, options)?;
                     report.outcomes.push(outcome);
                     report.events.append(&mut events);
                 }
@@ -172,13 +195,13 @@ impl Workflow {
             }
         }
         let bodies: Vec<Option<Decoded>> = match decoded {
-            Some(decoded) => decoded.into_bodies(batch).collect(),
-            None => batch.iter().map(decode_one).collect(),
+            Some(decoded) => decoded.into_bodies(batch, options).collect(),
+            None => batch.iter().map(|envelope| decode_one(envelope, options)).collect(),
         };
         self.store().write(|tx| {
             let mut report = IngestReport::default();
             for (envelope, body) in batch.iter().zip(bodies) {
-                let outcome = ingest_one(tx, envelope, body, &mut report.events)?;
+                let outcome = ingest_one(tx, envelope, body, &mut report.events, options)?;
                 report.outcomes.push(outcome);
             }
             Ok::<_, WorkflowError>(report)
@@ -192,11 +215,12 @@ fn ingest_one(
     envelope: &Envelope<'_>,
     decoded: Option<Decoded>,
     events: &mut Vec<WorkflowEvent>,
+    options: &DecodeOptions,
 ) -> Result<IngestOutcome> {
     // Cached statements: parsing the savepoint SQL again for every message is measurable.
     conn.prepare_cached("SAVEPOINT ingest_one").and_then(|mut s| s.execute([])).map_err(StoreError::from)?;
     let now = cardbench_store::time::now();
-    match record(conn, envelope, decoded, &now) {
+    match record(conn, envelope, decoded, &now, options) {
         Ok((outcome, mut new_events)) => {
             conn.prepare_cached("RELEASE ingest_one").and_then(|mut s| s.execute([])).map_err(StoreError::from)?;
             events.append(&mut new_events);
@@ -226,8 +250,9 @@ fn record(
     envelope: &Envelope<'_>,
     decoded: Option<Decoded>,
     now: &str,
+    options: &DecodeOptions,
 ) -> Result<(IngestOutcome, Vec<WorkflowEvent>)> {
-    let decision = decide(conn, envelope, decoded, now)?;
+    let decision = decide(conn, envelope, decoded, now, options)?;
     write_decision(conn, envelope, decision, now)
 }
 
@@ -268,6 +293,12 @@ fn write_decision(
             conflicts::insert(conn, &card_id, inbox_id, now)?;
         }
         Some(FollowUp::NgocError(error_code)) => events.push(WorkflowEvent::NgocError { inbox_id, error_code }),
+        Some(FollowUp::NeedsOperator) => events.push(WorkflowEvent::NeedsOperator {
+            inbox_id,
+            reason: decision.reason.clone().unwrap_or_default(),
+            card_id: card_id.clone(),
+            shipment_id: shipment_id.clone(),
+        }),
         None => {}
     }
     if let Some(answer) = decision.answer {
@@ -299,7 +330,13 @@ fn write_decision(
 }
 
 /// Decides what a message means and applies its effect on cards/parcels (not the inbox row).
-fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, now: &str) -> Result<Decision> {
+fn decide(
+    conn: &Connection,
+    envelope: &Envelope<'_>,
+    decoded: Option<Decoded>,
+    now: &str,
+    options: &DecodeOptions,
+) -> Result<Decision> {
     let Some(message_id) = envelope.message_id.filter(|id| !id.trim().is_empty()) else {
         return Ok(Decision::rejected(
             ErrorCode::MissingMessageId,
@@ -316,11 +353,14 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
         _ => None,
     };
     let first = match &probe {
-        Some(probe) => probe.first_with_message_id,
+        Some(probe) => probe.first_with_message_id.clone(),
         None => inbox::first_with_message_id(conn, message_id)?,
     };
     if let Some(first) = first {
-        return Ok(Decision::duplicate(format!("messageId already received (inbox #{first})"), None, None));
+        if first.same_body(conn, envelope.body)? {
+            return Ok(Decision::duplicate(format!("messageId already received (inbox #{})", first.id), None, None));
+        }
+        return reused_message_id(conn, envelope, message_id, first.id);
     }
     let Some(subject) = envelope.subject.and_then(Subject::parse) else {
         let shown = envelope.subject.map_or("no subject".to_owned(), |s| format!("subject {s:?}"));
@@ -337,7 +377,7 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
             vec![],
         ));
     }
-    let Decoded { message, request_json } = decoded.unwrap_or_else(|| decode::decode(subject, envelope.body));
+    let Decoded { message, request_json } = decoded.unwrap_or_else(|| decode::decode(subject, envelope.body, options));
     let message = match message {
         Ok(message) => message,
         Err(problems) => {
@@ -357,9 +397,9 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
             };
             apply_request(conn, request, request_json, probe, now)
         }
-        Inbound::ReportOk(ok) => apply_report_ok(conn, ok, now),
-        Inbound::ShippedOk(ok) => apply_shipped_ok(conn, ok, now),
-        Inbound::Error(error) => apply_error(conn, error, now),
+        Inbound::ReportOk(ok) => apply_report_ok(conn, ok, envelope.correlation_id, now),
+        Inbound::ShippedOk(ok) => apply_shipped_ok(conn, ok, envelope.correlation_id, now),
+        Inbound::Error(error) => apply_error(conn, error, envelope.correlation_id, now),
         // Excluded by the direction check above.
         Inbound::CardProduced(_) | Inbound::Shipped(_) => Ok(Decision::rejected(
             ErrorCode::UnknownSubject,
@@ -367,6 +407,24 @@ fn decide(conn: &Connection, envelope: &Envelope<'_>, decoded: Option<Decoded>, 
             vec![],
         )),
     }
+}
+
+/// A messageId already received with another body: not a redelivery (that has the same bytes) but
+/// another message under a used id, which duplicate detection would otherwise swallow without a
+/// word. Recorded and answered, so NGOC learns to send it again under a new id; an ERROR is only
+/// recorded (never answered with an ERROR). A redelivery of such a message (the same other body
+/// again) is a silent duplicate of its own first record.
+fn reused_message_id(conn: &Connection, envelope: &Envelope<'_>, message_id: &str, first_id: i64) -> Result<Decision> {
+    if let Some(same) = inbox::with_message_id_and_body(conn, message_id, envelope.body)? {
+        return Ok(Decision::duplicate(format!("messageId already received with this body (inbox #{same})"), None, None));
+    }
+    let details = format!(
+        "messageId {message_id} was already received with another body (inbox #{first_id}); this message was not applied: send it again with a new messageId"
+    );
+    if envelope.subject == Some(Subject::Error.as_str()) {
+        return Ok(Decision::rejected_silently(ErrorCode::MessageIdReused, details));
+    }
+    Ok(Decision::rejected(ErrorCode::MessageIdReused, details, vec![]))
 }
 
 fn apply_request(
@@ -416,28 +474,40 @@ fn apply_request(
     Ok(decision)
 }
 
-fn apply_report_ok(conn: &Connection, ok: ReportOk, now: &str) -> Result<Decision> {
+fn apply_report_ok(conn: &Connection, ok: ReportOk, property: Option<&str>, now: &str) -> Result<Decision> {
+    let given = answered(ok.correlation_id.as_deref(), property);
+    if let Answered::Conflict { body, property } = &given {
+        return Ok(Decision::correlation_conflict(Subject::ReportOk, body, property).naming(Some(&ok.card_id), None));
+    }
     let Some(card) = cards::get(conn, &ok.card_id)? else {
         return Ok(Decision::rejected(ErrorCode::UnknownCard, format!("REPORT_OK names unknown card {}", ok.card_id), vec![])
             .naming(Some(&ok.card_id), None));
     };
     let name = |d: Decision| d.naming(Some(&card.card_id), Some(&card.shipment_id));
-    if card.produced_message_id.as_deref() == Some(ok.correlation_id.as_str()) {
-        return Ok(match card.status {
-            CardStatus::Produced | CardStatus::ReportError => {
-                cards::set_status(
-                    conn,
-                    &card.card_id,
-                    CardStatus::ReportOk,
-                    &StatusChange { report_ok_at: Some(Some(now)), last_error: Some(None), ..Default::default() },
-                    now,
-                )?;
-                name(Decision::accepted(None, None, vec![WorkflowEvent::ReportOk { card_id: card.card_id.clone() }]))
+    let correlation_id = match given {
+        Answered::Id(id) => id,
+        // Neither body nor property says which CARD_PRODUCED: the card's own one awaiting an
+        // answer is the only candidate (a redo supersedes the older ones).
+        _ => match awaiting_report_ok(&card) {
+            Some(produced) => produced.to_owned(),
+            None if card.report_ok_at.is_some() => {
+                return Ok(name(Decision::ignored(format!("REPORT_OK again without correlation: card is already {}", card.status), None, None)));
             }
-            other => name(Decision::ignored(format!("card is already {other}"), None, None)),
+            None => {
+                return Ok(name(Decision::for_operator(format!(
+                    "REPORT_OK names no CARD_PRODUCED and card {} awaits none (it is {})",
+                    card.card_id, card.status
+                ))));
+            }
+        },
+    };
+    if card.produced_message_id.as_deref() == Some(correlation_id.as_str()) {
+        return Ok(match card.status {
+            CardStatus::Produced | CardStatus::ReportError => name(accept_report_ok(conn, &card, now)?),
+            other => name(Decision::ignored(format!("REPORT_OK again: card is already {other}"), None, None)),
         });
     }
-    if answers_older_production(conn, &ok.correlation_id, &card.card_id)? {
+    if answers_older_production(conn, &correlation_id, &card.card_id)? {
         return Ok(name(Decision::ignored(
             "answers a CARD_PRODUCED superseded by a redo of this card".into(),
             None,
@@ -446,9 +516,29 @@ fn apply_report_ok(conn: &Connection, ok: ReportOk, now: &str) -> Result<Decisio
     }
     Ok(name(Decision::rejected(
         ErrorCode::UnknownCorrelation,
-        format!("REPORT_OK correlationId {} is not a CARD_PRODUCED we sent for card {}", ok.correlation_id, card.card_id),
+        format!("REPORT_OK correlationId {correlation_id} is not a CARD_PRODUCED we sent for card {}", card.card_id),
         vec![],
     )))
+}
+
+/// The one place a REPORT_OK takes effect: the card may now ship.
+fn accept_report_ok(conn: &Connection, card: &cards::CardRow, now: &str) -> Result<Decision> {
+    cards::set_status(
+        conn,
+        &card.card_id,
+        CardStatus::ReportOk,
+        &StatusChange { report_ok_at: Some(Some(now)), last_error: Some(None), ..Default::default() },
+        now,
+    )?;
+    Ok(Decision::accepted(None, None, vec![WorkflowEvent::ReportOk { card_id: card.card_id.clone() }]))
+}
+
+/// The messageId of the card's CARD_PRODUCED that awaits NGOC's answer, if one does.
+fn awaiting_report_ok(card: &cards::CardRow) -> Option<&str> {
+    match card.status {
+        CardStatus::Produced | CardStatus::ReportError => card.produced_message_id.as_deref(),
+        _ => None,
+    }
 }
 
 fn answers_older_production(conn: &Connection, correlation_id: &str, card_id: &str) -> Result<bool> {
@@ -456,7 +546,11 @@ fn answers_older_production(conn: &Connection, correlation_id: &str, card_id: &s
         .is_some_and(|row| row.subject == Subject::CardProduced.as_str() && row.card_id.as_deref() == Some(card_id)))
 }
 
-fn apply_shipped_ok(conn: &Connection, ok: ShippedOk, now: &str) -> Result<Decision> {
+fn apply_shipped_ok(conn: &Connection, ok: ShippedOk, property: Option<&str>, now: &str) -> Result<Decision> {
+    let given = answered(ok.correlation_id.as_deref(), property);
+    if let Answered::Conflict { body, property } = &given {
+        return Ok(Decision::correlation_conflict(Subject::ShippedOk, body, property).naming(None, Some(&ok.shipment_id)));
+    }
     if shipments::get(conn, &ok.shipment_id)?.is_none() {
         return Ok(Decision::rejected(
             ErrorCode::UnknownShipment,
@@ -465,14 +559,46 @@ fn apply_shipped_ok(conn: &Connection, ok: ShippedOk, now: &str) -> Result<Decis
         )
         .naming(None, Some(&ok.shipment_id)));
     }
-    let parcel = parcels::by_message_id(conn, &ok.correlation_id)?.filter(|p| p.shipment_id == ok.shipment_id);
-    let Some(parcel) = parcel else {
-        return Ok(Decision::rejected(
-            ErrorCode::UnknownCorrelation,
-            format!("SHIPPED_OK correlationId {} is not a SHIPPED we sent for shipment {}", ok.correlation_id, ok.shipment_id),
-            vec![],
-        )
-        .naming(None, Some(&ok.shipment_id)));
+    let parcel = match given {
+        Answered::Id(correlation_id) => {
+            let parcel = parcels::by_message_id(conn, &correlation_id)?.filter(|p| p.shipment_id == ok.shipment_id);
+            let Some(parcel) = parcel else {
+                return Ok(Decision::rejected(
+                    ErrorCode::UnknownCorrelation,
+                    format!("SHIPPED_OK correlationId {correlation_id} is not a SHIPPED we sent for shipment {}", ok.shipment_id),
+                    vec![],
+                )
+                .naming(None, Some(&ok.shipment_id)));
+            };
+            parcel
+        }
+        // Neither body nor property says which SHIPPED: only a shipment with exactly one parcel
+        // awaiting SHIPPED_OK can be matched without guessing.
+        _ => {
+            let mut awaiting: Vec<_> = parcels::for_shipment(conn, &ok.shipment_id)?
+                .into_iter()
+                .filter(|p| p.status == ParcelStatus::AwaitingOk)
+                .collect();
+            match awaiting.len() {
+                1 => awaiting.remove(0),
+                0 => {
+                    return Ok(Decision::for_operator(format!(
+                        "SHIPPED_OK names no SHIPPED and no parcel of shipment {} awaits SHIPPED_OK",
+                        ok.shipment_id
+                    ))
+                    .naming(None, Some(&ok.shipment_id)));
+                }
+                n => {
+                    let ids: Vec<String> = awaiting.iter().map(|p| p.id.to_string()).collect();
+                    return Ok(Decision::for_operator(format!(
+                        "SHIPPED_OK names no SHIPPED and {n} parcels of shipment {} await SHIPPED_OK (parcels {})",
+                        ok.shipment_id,
+                        ids.join(", ")
+                    ))
+                    .naming(None, Some(&ok.shipment_id)));
+                }
+            }
+        }
     };
     if parcel.status == ParcelStatus::ShippedOk {
         return Ok(Decision::ignored("parcel already has SHIPPED_OK".into(), None, Some(ok.shipment_id)));
@@ -494,12 +620,17 @@ fn apply_shipped_ok(conn: &Connection, ok: ShippedOk, now: &str) -> Result<Decis
     ))
 }
 
-fn apply_error(conn: &Connection, error: ErrorMessage, now: &str) -> Result<Decision> {
+fn apply_error(conn: &Connection, error: ErrorMessage, property: Option<&str>, now: &str) -> Result<Decision> {
     let code = error.error_code.to_string();
-    let Some(correlation_id) = error.correlation_id.as_deref() else {
-        // NGOC reports a problem it cannot tie to one of our messages: keep it for a person.
-        return Ok(Decision::accepted(error.card_id.clone(), error.shipment_id.clone(), vec![]).with_ngoc_error(code));
+    let correlation_id = match answered(error.correlation_id.as_deref(), property) {
+        Answered::Id(id) => id,
+        Answered::Conflict { body, property } => {
+            return Ok(Decision::correlation_conflict(Subject::Error, &body, &property)
+                .naming(error.card_id.as_deref(), error.shipment_id.as_deref()));
+        }
+        Answered::Neither => return uncorrelated_error(conn, &error, code, now),
     };
+    let correlation_id = correlation_id.as_str();
     let Some(answered) = outbox::by_message_id(conn, correlation_id)? else {
         let mut decision = Decision::rejected(
             ErrorCode::UnknownCorrelation,
@@ -562,6 +693,39 @@ fn apply_error(conn: &Connection, error: ErrorMessage, now: &str) -> Result<Deci
         // NGOC rejects one of our ERROR answers: record it, never answer (no ping-pong).
         _ => Ok(Decision::accepted(answered.card_id, answered.shipment_id, vec![]).with_ngoc_error(code)),
     }
+}
+
+/// An ERROR that names no message of ours: attached to the card (or shipment) it names, so the
+/// card shows it with the next step. A card awaiting REPORT_OK goes to `report_error`, from
+/// which it is produced again like any refused report, so it never blocks its shipment for good.
+fn uncorrelated_error(conn: &Connection, error: &ErrorMessage, code: String, now: &str) -> Result<Decision> {
+    let card = match error.card_id.as_deref() {
+        Some(card_id) => cards::get(conn, card_id)?,
+        None => None,
+    };
+    let Some(card) = card else {
+        // NGOC reports a problem it ties to no message and no card we know: keep it for a person,
+        // named by the shipment (and card) it gives.
+        return Ok(Decision::accepted(error.card_id.clone(), error.shipment_id.clone(), vec![]).with_ngoc_error(code));
+    };
+    let details = error.details.clone();
+    let status = if card.status == CardStatus::Produced { CardStatus::ReportError } else { card.status };
+    cards::set_status(
+        conn,
+        &card.card_id,
+        status,
+        &StatusChange { last_error: Some(Some((&code, &details))), ..Default::default() },
+        now,
+    )?;
+    let event = if status == CardStatus::ReportError && card.status == CardStatus::Produced {
+        WorkflowEvent::ReportError { card_id: card.card_id.clone(), error_code: code.clone() }
+    } else {
+        WorkflowEvent::CardChanged { card_id: card.card_id.clone() }
+    };
+    let reason = format!("NGOC reports {code} about card {} without naming a message of ours", card.card_id);
+    let mut decision = Decision::accepted(Some(card.card_id), Some(card.shipment_id), vec![event]).with_ngoc_error(code);
+    decision.reason = Some(reason);
+    Ok(decision)
 }
 
 impl Decision {

@@ -13,6 +13,7 @@
 
 mod admin;
 mod answer;
+mod correlation;
 mod decode;
 mod error;
 pub mod events;
@@ -23,6 +24,7 @@ pub mod views;
 
 use std::sync::Arc;
 
+use cardbench_protocol::DecodeOptions;
 use cardbench_store::Store;
 
 pub use error::{Result, WorkflowError};
@@ -37,11 +39,23 @@ pub use views::{CardDetail, ExpectedField, ShipmentDetail, ShipmentGate, Timelin
 #[derive(Clone)]
 pub struct Workflow {
     store: Arc<Store>,
+    /// How received bodies are read (e.g. the zone of offset-less times); from the config.
+    decode_options: Arc<DecodeOptions>,
 }
 
 impl Workflow {
     pub fn new(store: Arc<Store>) -> Self {
-        Workflow { store }
+        Workflow { store, decode_options: Arc::new(DecodeOptions::default()) }
+    }
+
+    /// This workflow reading received bodies with `options` (`[protocol]` in the config).
+    pub fn with_decode_options(mut self, options: DecodeOptions) -> Self {
+        self.decode_options = Arc::new(options);
+        self
+    }
+
+    pub fn decode_options(&self) -> &DecodeOptions {
+        &self.decode_options
     }
 
     pub fn store(&self) -> &Arc<Store> {

@@ -130,6 +130,16 @@ fn gate(cards: &[CardRow]) -> ShipmentGate {
 }
 
 fn next_step(card: &CardRow) -> String {
+    let step = status_step(card);
+    // An ERROR from NGOC that named this card but none of our messages leaves the status as it
+    // was (unless the card awaited REPORT_OK): say it next to the step, so it is not missed.
+    match (card.status, card.last_error_code.as_deref()) {
+        (CardStatus::ReportError | CardStatus::ShipError, _) | (_, None) => step,
+        (_, Some(code)) => format!("{step} (NGOC reported {code}: {})", ErrorCode::parse(code).operator_hint()),
+    }
+}
+
+fn status_step(card: &CardRow) -> String {
     match card.status {
         CardStatus::Received => "capture the readouts and produce".into(),
         CardStatus::ReadoutsCaptured => "produce (sends CARD_PRODUCED)".into(),

@@ -134,7 +134,7 @@ async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
                 })
                 .collect();
             let start = Instant::now();
-            let decoded = Workflow::decode(&envelopes);
+            let decoded = workflow.decode(&envelopes);
             decoding += start.elapsed();
             let start = Instant::now();
             workflow.ingest_decoded(&envelopes, decoded)?;

@@ -25,7 +25,7 @@ pub fn request(org: &str, shipment: &str, card_id: &str, article: &str, holder: 
     ExternalProductionData {
         organisation_id: org.to_owned(),
         shipment_id: shipment.to_owned(),
-        ordered: chrono::DateTime::parse_from_rfc3339(ordered).expect("test timestamp"),
+        ordered: chrono::DateTime::parse_from_rfc3339(ordered).expect("test timestamp").into(),
         address: Address {
             address_one: "Hauptstraße 12".into(),
             address_two: Some("Gebäude Ä, 3. OG".into()),
