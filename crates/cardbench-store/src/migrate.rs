@@ -35,10 +35,12 @@ pub const MIGRATIONS: &[Migration] = &[
         step: None,
     },
     Migration { version: 6, name: "checks_without_in_lists", sql: "", step: Some(crate::check_rewrite::rewrite) },
+    // 7 and 8 are other parts of issue 12, merged separately.
+    Migration { version: 9, name: "card_status_refused", sql: "", step: Some(crate::refused_status::allow_refused) },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 9;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(
@@ -150,7 +152,7 @@ mod tests {
         drop(crate::Store::open(&path).expect("upgrade on open"));
         // A connection opened afterwards reads the rewritten schema.
         let conn = Connection::open(&path).expect("reopen");
-        assert_eq!(current_version(&conn).expect("version"), 6);
+        assert_eq!(current_version(&conn).expect("version"), SCHEMA_VERSION);
         let in_lists: Vec<String> = conn
             .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%CHECK (% IN (%'")
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())

@@ -46,7 +46,8 @@ pub fn accessory_balance(conn: &Connection, shipment_id: &str) -> Result<Vec<Acc
         "WITH requested AS (
              SELECT ca.article_id, ca.accessory_id, SUM(ca.quantity) AS n
              FROM card_accessories ca JOIN cards c ON c.card_id = ca.card_id
-             WHERE c.shipment_id = ?1 GROUP BY ca.article_id, ca.accessory_id),
+             -- A refused request's accessories are refused with it.
+             WHERE c.shipment_id = ?1 AND c.status <> 'refused' GROUP BY ca.article_id, ca.accessory_id),
          shipped AS (
              SELECT pa.article_id, pa.accessory_id, SUM(pa.quantity) AS n
              FROM parcel_accessories pa JOIN parcels p ON p.id = pa.parcel_id
@@ -95,7 +96,7 @@ pub fn list(conn: &Connection, f: &ShipmentFilter) -> Result<Vec<ShipmentSummary
          FROM shipments s JOIN cards c ON c.shipment_id = s.shipment_id
          WHERE (?1 IS NULL OR s.organisation_id = ?1)
          GROUP BY s.shipment_id
-         HAVING NOT ?2 OR SUM(c.status NOT IN ('shipped', 'shipped_ok')) > 0
+         HAVING NOT ?2 OR SUM(c.status NOT IN ('shipped', 'shipped_ok', 'refused')) > 0
          ORDER BY s.first_received_at, s.shipment_id
          LIMIT ?3",
     )?;
