@@ -68,10 +68,11 @@ pub struct ShipmentSummary {
     pub shipment_id: String,
     pub organisation_id: String,
     pub first_received_at: String,
+    /// Refused cards are not counted: they are no longer part of the shipment.
     pub cards: u32,
     /// REPORT_OK and not yet in a parcel: ready to ship.
     pub ready: u32,
-    /// CARD_PRODUCED sent, REPORT_OK awaited: these block a SHIPPED.
+    /// Produced without REPORT_OK (awaiting it, or answered with ERROR): these block a SHIPPED.
     pub awaiting_report: u32,
     pub shipped: u32,
     pub parcels: u32,
@@ -88,9 +89,9 @@ pub struct ShipmentFilter {
 pub fn list(conn: &Connection, f: &ShipmentFilter) -> Result<Vec<ShipmentSummary>> {
     let mut stmt = conn.prepare_cached(
         "SELECT s.shipment_id, s.organisation_id, s.first_received_at,
-                COUNT(c.card_id),
+                SUM(c.status <> 'refused'),
                 SUM(c.status = 'report_ok'),
-                SUM(c.status = 'produced'),
+                SUM(c.status IN ('produced', 'report_error')),
                 SUM(c.status IN ('shipped', 'shipped_ok')),
                 (SELECT COUNT(*) FROM parcels p WHERE p.shipment_id = s.shipment_id)
          FROM shipments s JOIN cards c ON c.shipment_id = s.shipment_id
