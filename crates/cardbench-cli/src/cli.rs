@@ -52,6 +52,17 @@ pub enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Refuse a request that cannot be produced: ERROR with CODE goes to NGOC and the card leaves
+    /// the worklist as refused. Irreversible (NGOC may send the card again with new content).
+    Refuse {
+        card_id: String,
+        /// UNKNOWN_ARTICLE, CARD_LAYOUT_MISMATCH, PHOTO_UNUSABLE or REQUEST_REFUSED.
+        #[arg(long)]
+        code: String,
+        /// Why, in one line for NGOC (no cardholder data).
+        #[arg(long)]
+        details: String,
+    },
     /// Shipments and their gating state.
     #[command(subcommand)]
     Shipments(ShipmentsCommand),
@@ -150,7 +161,7 @@ pub enum CardsCommand {
 #[derive(Debug, Args)]
 pub struct ListCardsArgs {
     /// Only these statuses (received, readouts_captured, produced, report_ok, report_error,
-    /// shipped, shipped_ok, ship_error); repeatable.
+    /// shipped, shipped_ok, ship_error, refused); repeatable.
     #[arg(long = "status")]
     pub statuses: Vec<String>,
     #[arg(long)]

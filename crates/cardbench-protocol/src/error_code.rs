@@ -34,12 +34,22 @@ pub enum ErrorCode {
     InternalError,
     /// A messageId already received came again with another body.
     MessageIdReused,
+    // The partner's refusals of a request it cannot produce (answering REQUEST_SENT; the operator
+    // picks one, with details in words).
+    /// The request's articleId is not an article the bureau makes.
+    UnknownArticle,
+    /// The card data does not fit the article's card layout (too long, characters it cannot print).
+    CardLayoutMismatch,
+    /// The photo cannot be printed (missing, unreadable, too small, not a face).
+    PhotoUnusable,
+    /// Any other reason the request cannot be produced; `details` says which.
+    RequestRefused,
     /// A code this build does not know, kept verbatim.
     Other(String),
 }
 
 impl ErrorCode {
-    pub const KNOWN: [ErrorCode; 14] = [
+    pub const KNOWN: [ErrorCode; 18] = [
         ErrorCode::InvalidMessage,
         ErrorCode::UnknownSubject,
         ErrorCode::MissingMessageId,
@@ -54,7 +64,15 @@ impl ErrorCode {
         ErrorCode::NotInShipment,
         ErrorCode::InternalError,
         ErrorCode::MessageIdReused,
+        ErrorCode::UnknownArticle,
+        ErrorCode::CardLayoutMismatch,
+        ErrorCode::PhotoUnusable,
+        ErrorCode::RequestRefused,
     ];
+
+    /// The codes an operator may refuse a request with, in the order a picker shows them.
+    pub const REFUSALS: [ErrorCode; 4] =
+        [ErrorCode::UnknownArticle, ErrorCode::CardLayoutMismatch, ErrorCode::PhotoUnusable, ErrorCode::RequestRefused];
 
     pub fn as_str(&self) -> &str {
         match self {
@@ -72,6 +90,10 @@ impl ErrorCode {
             ErrorCode::NotInShipment => "NOT_IN_SHIPMENT",
             ErrorCode::InternalError => "INTERNAL_ERROR",
             ErrorCode::MessageIdReused => "MESSAGE_ID_REUSED",
+            ErrorCode::UnknownArticle => "UNKNOWN_ARTICLE",
+            ErrorCode::CardLayoutMismatch => "CARD_LAYOUT_MISMATCH",
+            ErrorCode::PhotoUnusable => "PHOTO_UNUSABLE",
+            ErrorCode::RequestRefused => "REQUEST_REFUSED",
             ErrorCode::Other(code) => code,
         }
     }
@@ -81,6 +103,11 @@ impl ErrorCode {
             .into_iter()
             .find(|c| c.as_str() == text)
             .unwrap_or_else(|| ErrorCode::Other(text.to_owned()))
+    }
+
+    /// A code an operator may refuse a request with (see [`ErrorCode::REFUSALS`]).
+    pub fn is_refusal(&self) -> bool {
+        ErrorCode::REFUSALS.contains(self)
     }
 
     /// What an operator should do next when NGOC answers our message with this code.

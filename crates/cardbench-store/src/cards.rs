@@ -22,10 +22,13 @@ pub enum CardStatus {
     ShippedOk,
     /// NGOC answered the parcel's SHIPPED with ERROR.
     ShipError,
+    /// The partner refused the request (EXTERNAL_PRODUCTION_ERROR sent): off the worklist and out
+    /// of its shipment, until NGOC sends the card again with new content.
+    Refused,
 }
 
 impl CardStatus {
-    pub const ALL: [CardStatus; 8] = [
+    pub const ALL: [CardStatus; 9] = [
         CardStatus::Received,
         CardStatus::ReadoutsCaptured,
         CardStatus::Produced,
@@ -34,6 +37,7 @@ impl CardStatus {
         CardStatus::Shipped,
         CardStatus::ShippedOk,
         CardStatus::ShipError,
+        CardStatus::Refused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +50,7 @@ impl CardStatus {
             CardStatus::Shipped => "shipped",
             CardStatus::ShippedOk => "shipped_ok",
             CardStatus::ShipError => "ship_error",
+            CardStatus::Refused => "refused",
         }
     }
 
@@ -124,6 +129,45 @@ pub fn insert_serialised(
     for a in &request.accessories {
         acc.execute(params![request.card.card_id, a.article_id, a.accessory_id, a.quantity])?;
     }
+    Ok(())
+}
+
+/// A refused card requested again with new content: the card takes the new request and starts
+/// over as `received`. The row keeps its cardId (the inbox, outbox and audit rows of the refused
+/// request stay its history); everything the old request decided is replaced or cleared.
+pub fn receive_again(
+    conn: &Connection,
+    request: &ExternalProductionData,
+    request_json: &str,
+    inbox_id: i64,
+    received_at: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE cards SET organisation_id = ?2, shipment_id = ?3, article_id = ?4, holder = ?5, ordered_at = ?6,
+                          received_at = ?7, request_inbox_id = ?8, request_json = ?9, status = 'received',
+                          produced_message_id = NULL, produced_at = NULL, report_ok_at = NULL, parcel_id = NULL,
+                          shipped_ok_at = NULL, last_error_code = NULL, last_error_details = NULL, updated_at = ?7
+         WHERE card_id = ?1",
+    )?
+    .execute(params![
+        request.card.card_id,
+        request.organisation_id,
+        request.shipment_id,
+        request.card.article_id,
+        request.holder_name(),
+        crate::time::format(request.ordered.to_utc()),
+        received_at,
+        inbox_id,
+        request_json,
+    ])?;
+    conn.prepare_cached("DELETE FROM card_accessories WHERE card_id = ?1")?.execute([&request.card.card_id])?;
+    let mut acc = conn.prepare_cached(
+        "INSERT INTO card_accessories (card_id, article_id, accessory_id, quantity) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for a in &request.accessories {
+        acc.execute(params![request.card.card_id, a.article_id, a.accessory_id, a.quantity])?;
+    }
+    crate::readouts::clear(conn, &request.card.card_id)?;
     Ok(())
 }
 

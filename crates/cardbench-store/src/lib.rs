@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod parcels;
 pub mod probe;
 pub mod readouts;
+mod refused_status;
 pub mod shipments;
 mod store;
 pub mod time;

@@ -36,10 +36,12 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 6, name: "checks_without_in_lists", sql: "", step: Some(crate::check_rewrite::rewrite) },
     Migration { version: 7, name: "inbox_body_hash", sql: include_str!("../migrations/0007_inbox_body_hash.sql"), step: None },
+    // 8 comes with the report fields part of issue 12.
+    Migration { version: 9, name: "card_status_refused", sql: "", step: Some(crate::refused_status::allow_refused) },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 9;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(

@@ -46,7 +46,8 @@ pub fn accessory_balance(conn: &Connection, shipment_id: &str) -> Result<Vec<Acc
         "WITH requested AS (
              SELECT ca.article_id, ca.accessory_id, SUM(ca.quantity) AS n
              FROM card_accessories ca JOIN cards c ON c.card_id = ca.card_id
-             WHERE c.shipment_id = ?1 GROUP BY ca.article_id, ca.accessory_id),
+             -- A refused request's accessories are refused with it.
+             WHERE c.shipment_id = ?1 AND c.status <> 'refused' GROUP BY ca.article_id, ca.accessory_id),
          shipped AS (
              SELECT pa.article_id, pa.accessory_id, SUM(pa.quantity) AS n
              FROM parcel_accessories pa JOIN parcels p ON p.id = pa.parcel_id
@@ -67,10 +68,11 @@ pub struct ShipmentSummary {
     pub shipment_id: String,
     pub organisation_id: String,
     pub first_received_at: String,
+    /// Refused cards are not counted: they are no longer part of the shipment.
     pub cards: u32,
     /// REPORT_OK and not yet in a parcel: ready to ship.
     pub ready: u32,
-    /// CARD_PRODUCED sent, REPORT_OK awaited: these block a SHIPPED.
+    /// Produced without REPORT_OK (awaiting it, or answered with ERROR): these block a SHIPPED.
     pub awaiting_report: u32,
     pub shipped: u32,
     pub parcels: u32,
@@ -87,15 +89,15 @@ pub struct ShipmentFilter {
 pub fn list(conn: &Connection, f: &ShipmentFilter) -> Result<Vec<ShipmentSummary>> {
     let mut stmt = conn.prepare_cached(
         "SELECT s.shipment_id, s.organisation_id, s.first_received_at,
-                COUNT(c.card_id),
+                SUM(c.status <> 'refused'),
                 SUM(c.status = 'report_ok'),
-                SUM(c.status = 'produced'),
+                SUM(c.status IN ('produced', 'report_error')),
                 SUM(c.status IN ('shipped', 'shipped_ok')),
                 (SELECT COUNT(*) FROM parcels p WHERE p.shipment_id = s.shipment_id)
          FROM shipments s JOIN cards c ON c.shipment_id = s.shipment_id
          WHERE (?1 IS NULL OR s.organisation_id = ?1)
          GROUP BY s.shipment_id
-         HAVING NOT ?2 OR SUM(c.status NOT IN ('shipped', 'shipped_ok')) > 0
+         HAVING NOT ?2 OR SUM(c.status NOT IN ('shipped', 'shipped_ok', 'refused')) > 0
          ORDER BY s.first_received_at, s.shipment_id
          LIMIT ?3",
     )?;

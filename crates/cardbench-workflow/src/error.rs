@@ -23,6 +23,8 @@ pub enum WorkflowError {
     UnknownShipment(String),
     #[error("card {card_id} is {status}: cannot {action}")]
     NotAllowed { card_id: String, status: CardStatus, action: &'static str },
+    #[error("card {card_id} is {status}: its request cannot be refused: {why}")]
+    NotRefusable { card_id: String, status: CardStatus, why: &'static str },
     #[error("readouts refused: {}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
     InvalidReadouts(Vec<ReadoutProblem>),
     #[error("{field} {value} was already reported for card {other_card}: is this the right card?")]
@@ -46,6 +48,7 @@ impl WorkflowError {
             WorkflowError::UnknownCard(_) => "unknown_card",
             WorkflowError::UnknownShipment(_) => "unknown_shipment",
             WorkflowError::NotAllowed { .. } => "not_allowed",
+            WorkflowError::NotRefusable { .. } => "not_refusable",
             WorkflowError::InvalidReadouts(_) => "invalid_readouts",
             WorkflowError::DuplicateReadout { .. } => "duplicate_readout",
             WorkflowError::MissingReadouts { .. } => "missing_readouts",

@@ -78,6 +78,9 @@ enum FollowUp {
     /// checks every inbox insert against the child tables.
     /// With the request as `request_json` keeps it, when made before the transaction.
     InsertCard(Box<ExternalProductionData>, Option<String>),
+    /// A refused card requested again with new content: it takes the new request (inbox row) and
+    /// is received again; the refused request stays in its history.
+    ReceiveAgain(Box<ExternalProductionData>, Option<String>),
     /// Keep the conflicting request for a person to resolve.
     Conflict(String),
     /// Tell the screens NGOC reported an error.
@@ -289,6 +292,13 @@ fn write_decision(
             cards::insert_serialised(conn, &request, &request_json, inbox_id, now)?
         }
         Some(FollowUp::InsertCard(request, None)) => cards::insert(conn, &request, inbox_id, now)?,
+        Some(FollowUp::ReceiveAgain(request, request_json)) => {
+            let request_json = match request_json {
+                Some(json) => json,
+                None => cards::serialise_request(&request)?,
+            };
+            cards::receive_again(conn, &request, &request_json, inbox_id, now)?
+        }
         Some(FollowUp::Conflict(card_id)) => {
             conflicts::insert(conn, &card_id, inbox_id, now)?;
         }
@@ -436,25 +446,31 @@ fn apply_request(
 ) -> Result<Decision> {
     let card_id = request.card.card_id.clone();
     let shipment_id = request.shipment_id.clone();
+    // Whether this request brings back a card we refused (new content after our ERROR).
+    let mut again = false;
     if probe.card_exists
         && let Some(existing) = cards::get(conn, &card_id)?
     {
         if existing.request.same_content(&request) {
-            return Ok(Decision::duplicate(
-                "the same card was requested again with identical content".into(),
-                Some(card_id),
-                Some(shipment_id),
-            ));
+            let reason = if existing.status == CardStatus::Refused {
+                "the refused card was requested again with identical content: it stays refused"
+            } else {
+                "the same card was requested again with identical content"
+            };
+            return Ok(Decision::duplicate(reason.into(), Some(card_id), Some(shipment_id)));
         }
-        let details = format!(
-            "card {card_id} was already requested with different content; kept for a person to resolve"
-        );
-        let mut decision = Decision::rejected(ErrorCode::CardConflict, details, vec![]);
-        decision.card_id = Some(card_id.clone());
-        decision.shipment_id = Some(shipment_id);
-        decision.events.push(WorkflowEvent::Conflict { card_id });
-        decision.follow_up = Some(FollowUp::Conflict(card_id_for_conflict(&decision)));
-        return Ok(decision);
+        if existing.status != CardStatus::Refused {
+            let details = format!(
+                "card {card_id} was already requested with different content; kept for a person to resolve"
+            );
+            let mut decision = Decision::rejected(ErrorCode::CardConflict, details, vec![]);
+            decision.card_id = Some(card_id.clone());
+            decision.shipment_id = Some(shipment_id);
+            decision.events.push(WorkflowEvent::Conflict { card_id });
+            decision.follow_up = Some(FollowUp::Conflict(card_id_for_conflict(&decision)));
+            return Ok(decision);
+        }
+        again = true;
     }
     match probe.shipment_organisation {
         Some(organisation) if organisation != request.organisation_id => {
@@ -470,7 +486,11 @@ fn apply_request(
     // inserts it, inside the same savepoint.
     let events = vec![WorkflowEvent::CardReceived { card_id: card_id.clone(), shipment_id: shipment_id.clone() }];
     let mut decision = Decision::accepted(Some(card_id), Some(shipment_id), events);
-    decision.follow_up = Some(FollowUp::InsertCard(Box::new(request), request_json));
+    decision.follow_up = Some(if again {
+        FollowUp::ReceiveAgain(Box::new(request), request_json)
+    } else {
+        FollowUp::InsertCard(Box::new(request), request_json)
+    });
     Ok(decision)
 }
 

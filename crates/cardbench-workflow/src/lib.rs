@@ -5,6 +5,7 @@
 //!   written in the same transaction, and only then may the caller settle it on the transport.
 //!   Its bodies may be decoded beforehand, off the store ([`Workflow::decode`]).
 //! - [`production`]: readouts are captured and checked, CARD_PRODUCED is queued, spoiled cards redone.
+//! - [`refusal`]: a request the bureau cannot produce is refused with ERROR and leaves the worklist.
 //! - [`shipping`]: parcels are composed under REPORT_OK gating and SHIPPED is queued.
 //! - [`views`]: what a screen or the CLI shows about a card or a shipment.
 //!
@@ -19,6 +20,7 @@ mod error;
 pub mod events;
 pub mod ingest;
 pub mod production;
+pub mod refusal;
 pub mod shipping;
 pub mod views;
 
@@ -32,8 +34,9 @@ pub use events::WorkflowEvent;
 pub use decode::DecodedBatch;
 pub use ingest::{IngestOutcome, IngestReport};
 pub use production::{ApplyOutcome, ProduceResult, ReadoutInput};
-pub use shipping::{ParcelRequest, ShipProblem};
-pub use views::{CardDetail, ExpectedField, ShipmentDetail, ShipmentGate, TimelineEntry};
+pub use refusal::RefuseResult;
+pub use shipping::{ParcelRequest, ReportErrorCard, ShipProblem};
+pub use views::{CardDetail, ExpectedField, GateNote, GateNoteKind, ShipmentDetail, ShipmentGate, TimelineEntry};
 
 /// The workflow over one store. Cheap to clone.
 #[derive(Clone)]

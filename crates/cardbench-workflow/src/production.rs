@@ -99,7 +99,8 @@ impl Workflow {
         }
         self.store().write(|tx| {
             let card = load_card(tx, card_id)?;
-            if matches!(card.status, CardStatus::Shipped | CardStatus::ShippedOk) {
+            // A refused card was answered with ERROR: only a new request from NGOC brings it back.
+            if matches!(card.status, CardStatus::Shipped | CardStatus::ShippedOk | CardStatus::Refused) {
                 return Err(WorkflowError::NotAllowed { card_id: card_id.to_owned(), status: card.status, action: "spoil" });
             }
             let now = cardbench_store::time::now();
@@ -140,6 +141,7 @@ pub mod actions {
     pub const READOUTS_SAVED: &str = "readouts_saved";
     pub const PRODUCED: &str = "produced";
     pub const SPOILED: &str = "spoiled";
+    pub const REFUSED: &str = "refused";
     pub const SHIPPED: &str = "shipped";
     pub const RESENT: &str = "resent";
     pub const CONFLICT_RESOLVED: &str = "conflict_resolved";

@@ -1,7 +1,10 @@
 //! Shipping: a parcel is composed from cards that have REPORT_OK, and SHIPPED is queued for it.
 //!
 //! REPORT_OK gating: while any produced card of the shipment still awaits its REPORT_OK, no
-//! parcel of that shipment may go out (NGOC would not know whether the card is good). Partial
+//! parcel of that shipment may go out (NGOC would not know whether the card is good). A card NGOC
+//! answered with ERROR (`report_error`) is such a card too: produced, without REPORT_OK. It blocks
+//! until it is made again and passes, or its request is refused: a refused card no longer counts
+//! for its shipment at all (and cannot be put in a parcel). Partial
 //! deliveries are allowed: each parcel lists exactly its own cards and accessories, and nothing
 //! is shipped twice.
 
@@ -39,11 +42,16 @@ pub struct ParcelRequest {
 pub enum ShipProblem {
     /// Produced cards of this shipment still await REPORT_OK: nothing ships until they have it.
     AwaitingReportOk { cards: Vec<String> },
+    /// Produced cards of this shipment that NGOC answered with ERROR: they block like cards
+    /// awaiting REPORT_OK until made again and passed, or refused.
+    ReportErrors { cards: Vec<ReportErrorCard> },
     EmptyParcel,
     UnknownCard { card_id: String },
     NotInShipment { card_id: String, shipment_id: String },
     NotReported { card_id: String, status: CardStatus },
     AlreadyShipped { card_id: String, parcel_id: Option<i64> },
+    /// The card's request was refused: it is not part of the shipment any more.
+    Refused { card_id: String },
     ListedTwice { card_id: String },
     UnknownAccessory { accessory_id: String },
     TooManyAccessories { accessory_id: String, asked: u32, remaining: u32 },
@@ -55,6 +63,18 @@ impl std::fmt::Display for ShipProblem {
             ShipProblem::AwaitingReportOk { cards } => {
                 write!(f, "blocked: {} card(s) await REPORT_OK: {}", cards.len(), cards.join(", "))
             }
+            ShipProblem::ReportErrors { cards } => {
+                let named: Vec<String> = cards
+                    .iter()
+                    .map(|c| format!("{} ({})", c.card_id, c.error_code.as_deref().unwrap_or("ERROR")))
+                    .collect();
+                write!(
+                    f,
+                    "blocked: {} card(s) have an ERROR from NGOC on their report, to fix and produce again or refuse: {}",
+                    cards.len(),
+                    named.join(", ")
+                )
+            }
             ShipProblem::EmptyParcel => write!(f, "the parcel holds no cards and no accessories"),
             ShipProblem::UnknownCard { card_id } => write!(f, "card {card_id} is unknown"),
             ShipProblem::NotInShipment { card_id, shipment_id } => {
@@ -65,6 +85,7 @@ impl std::fmt::Display for ShipProblem {
                 Some(p) => write!(f, "card {card_id} is already shipped in parcel {p}"),
                 None => write!(f, "card {card_id} is already shipped"),
             },
+            ShipProblem::Refused { card_id } => write!(f, "card {card_id} is refused: it no longer counts for the shipment"),
             ShipProblem::ListedTwice { card_id } => write!(f, "card {card_id} is listed twice"),
             ShipProblem::UnknownAccessory { accessory_id } => {
                 write!(f, "accessory {accessory_id} was not requested for this shipment")
@@ -74,6 +95,13 @@ impl std::fmt::Display for ShipProblem {
             }
         }
     }
+}
+
+/// A card whose report NGOC answered with ERROR, and the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportErrorCard {
+    pub card_id: String,
+    pub error_code: Option<String>,
 }
 
 /// Why one card may not go into a parcel of `shipment_id` right now, if any (for refusing a
@@ -91,6 +119,7 @@ pub fn card_problem(card: Option<&CardRow>, card_id: &str, shipment_id: &str) ->
         CardStatus::Shipped | CardStatus::ShippedOk => {
             Some(ShipProblem::AlreadyShipped { card_id: card_id.to_owned(), parcel_id: card.parcel_id })
         }
+        CardStatus::Refused => Some(ShipProblem::Refused { card_id: card_id.to_owned() }),
         status => Some(ShipProblem::NotReported { card_id: card_id.to_owned(), status }),
     }
 }
@@ -98,6 +127,30 @@ pub fn card_problem(card: Option<&CardRow>, card_id: &str, shipment_id: &str) ->
 /// The cards of a shipment whose CARD_PRODUCED still awaits REPORT_OK.
 pub fn awaiting_report(cards_of_shipment: &[CardRow]) -> Vec<String> {
     cards_of_shipment.iter().filter(|c| c.status == CardStatus::Produced).map(|c| c.card_id.clone()).collect()
+}
+
+/// The cards of a shipment NGOC answered with ERROR on their report (not yet made again).
+pub fn report_errors(cards_of_shipment: &[CardRow]) -> Vec<ReportErrorCard> {
+    cards_of_shipment
+        .iter()
+        .filter(|c| c.status == CardStatus::ReportError)
+        .map(|c| ReportErrorCard { card_id: c.card_id.clone(), error_code: c.last_error_code.clone() })
+        .collect()
+}
+
+/// What keeps every parcel of a shipment back: produced cards without REPORT_OK, awaiting it or
+/// answered with ERROR. Empty: the gate is open.
+pub fn gate_problems(cards_of_shipment: &[CardRow]) -> Vec<ShipProblem> {
+    let mut problems = Vec::new();
+    let waiting = awaiting_report(cards_of_shipment);
+    if !waiting.is_empty() {
+        problems.push(ShipProblem::AwaitingReportOk { cards: waiting });
+    }
+    let errors = report_errors(cards_of_shipment);
+    if !errors.is_empty() {
+        problems.push(ShipProblem::ReportErrors { cards: errors });
+    }
+    problems
 }
 
 impl Workflow {
@@ -191,12 +244,8 @@ impl Workflow {
 }
 
 fn parcel_problems(conn: &Connection, request: &ParcelRequest) -> Result<Vec<ShipProblem>> {
-    let mut problems = Vec::new();
     let shipment_cards = cards::in_shipment(conn, &request.shipment_id)?;
-    let waiting = awaiting_report(&shipment_cards);
-    if !waiting.is_empty() {
-        problems.push(ShipProblem::AwaitingReportOk { cards: waiting });
-    }
+    let mut problems = gate_problems(&shipment_cards);
     if request.cards.is_empty() && request.accessories.iter().all(|a| a.quantity == 0) {
         problems.push(ShipProblem::EmptyParcel);
     }

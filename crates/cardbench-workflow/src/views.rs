@@ -12,7 +12,7 @@ use cardbench_store::shipments::{self, AccessoryBalance, ShipmentRow};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, WorkflowError};
-use crate::shipping::{ShipProblem, awaiting_report};
+use crate::shipping::{awaiting_report, gate_problems, report_errors};
 use crate::Workflow;
 
 /// One expected readout field of a card, with what is captured so far.
@@ -52,11 +52,37 @@ pub struct ShipmentGate {
     pub ready: Vec<String>,
     /// Produced, awaiting REPORT_OK: block every parcel of this shipment.
     pub awaiting_report: Vec<String>,
-    /// Not produced yet (or to be redone): may stay behind for a later parcel.
+    /// Produced, answered by NGOC with ERROR: block every parcel like `awaiting_report` until
+    /// made again and passed, or refused.
+    pub report_error: Vec<String>,
+    /// Not produced yet (or spoiled, to be redone): may stay behind for a later parcel.
     pub not_produced: Vec<String>,
     pub shipped: Vec<String>,
+    /// Refused requests: no longer part of the shipment, neither blocking nor to be shipped.
+    pub refused: Vec<String>,
+    /// Every card that blocks the shipment or does not count for it, and why, in words.
+    pub notes: Vec<GateNote>,
     /// The gate in words: "ready: 3 cards" / "blocked: 2 cards await REPORT_OK: C1, C2".
     pub summary: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateNoteKind {
+    /// Blocks: produced, awaiting REPORT_OK.
+    AwaitingReportOk,
+    /// Blocks: NGOC answered the report with ERROR.
+    ReportError,
+    /// Does not count: the request was refused.
+    Refused,
+}
+
+/// One card's part in the gate: which card, and why it blocks or does not count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateNote {
+    pub card_id: String,
+    pub kind: GateNoteKind,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,16 +143,48 @@ fn gate(cards: &[CardRow]) -> ShipmentGate {
     };
     let ready = pick(&[CardStatus::ReportOk, CardStatus::ShipError]);
     let waiting = awaiting_report(cards);
-    let not_produced = pick(&[CardStatus::Received, CardStatus::ReadoutsCaptured, CardStatus::ReportError]);
+    let errors = report_errors(cards);
+    let not_produced = pick(&[CardStatus::Received, CardStatus::ReadoutsCaptured]);
     let shipped = pick(&[CardStatus::Shipped, CardStatus::ShippedOk]);
-    let summary = if !waiting.is_empty() {
-        ShipProblem::AwaitingReportOk { cards: waiting.clone() }.to_string()
+    let refused = pick(&[CardStatus::Refused]);
+    let blocked = gate_problems(cards);
+    let summary = if !blocked.is_empty() {
+        blocked.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     } else if ready.is_empty() {
-        if shipped.len() == cards.len() { "all cards shipped".to_owned() } else { "nothing ready to ship".to_owned() }
+        if shipped.len() + refused.len() == cards.len() {
+            if shipped.is_empty() { "no card to ship: every request refused".to_owned() } else { "all cards shipped".to_owned() }
+        } else {
+            "nothing ready to ship".to_owned()
+        }
     } else {
         format!("ready: {} card(s) may ship", ready.len())
     };
-    ShipmentGate { ready, awaiting_report: waiting, not_produced, shipped, summary }
+    let mut notes: Vec<GateNote> = waiting
+        .iter()
+        .map(|card_id| GateNote {
+            card_id: card_id.clone(),
+            kind: GateNoteKind::AwaitingReportOk,
+            text: "produced, awaits NGOC's REPORT_OK".into(),
+        })
+        .collect();
+    notes.extend(errors.iter().map(|e| {
+        let code = e.error_code.as_deref().unwrap_or("ERROR");
+        GateNote {
+            card_id: e.card_id.clone(),
+            kind: GateNoteKind::ReportError,
+            text: format!(
+                "ERROR {code} from NGOC on its report: {}; or refuse the request",
+                ErrorCode::parse(code).operator_hint()
+            ),
+        }
+    }));
+    notes.extend(cards.iter().filter(|c| c.status == CardStatus::Refused).map(|c| GateNote {
+        card_id: c.card_id.clone(),
+        kind: GateNoteKind::Refused,
+        text: format!("refused ({}): not counted for this shipment", c.last_error_code.as_deref().unwrap_or("refused")),
+    }));
+    let report_error = errors.into_iter().map(|e| e.card_id).collect();
+    ShipmentGate { ready, awaiting_report: waiting, report_error, not_produced, shipped, refused, notes, summary }
 }
 
 fn next_step(card: &CardRow) -> String {
@@ -158,6 +216,10 @@ fn status_step(card: &CardRow) -> String {
         CardStatus::ShipError => format!(
             "NGOC refused the parcel ({}): check it and ship the card again",
             card.last_error_code.as_deref().unwrap_or("error")
+        ),
+        CardStatus::Refused => format!(
+            "refused ({}): nothing to do until NGOC sends the card again with new content",
+            card.last_error_code.as_deref().unwrap_or("refused")
         ),
     }
 }

@@ -27,6 +27,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Capture(args) => production::capture(&ctx, &args, args.produce),
         Command::Produce(args) => production::capture(&ctx, &args, true),
         Command::Spoil { card_id, reason } => production::spoil(&ctx, &card_id, &reason),
+        Command::Refuse { card_id, code, details } => production::refuse(&ctx, &card_id, &code, &details),
         Command::Shipments(c) => shipping::shipments(&ctx, c),
         Command::Ship(args) => shipping::ship(&ctx, &args),
         Command::Inbox(args) => queue::inbox(&ctx, &args),

@@ -1,4 +1,4 @@
-//! `cardbench capture|produce|spoil`.
+//! `cardbench capture|produce|spoil|refuse`.
 
 use anyhow::Context as _;
 use cardbench_workflow::ReadoutInput;
@@ -47,5 +47,20 @@ pub fn spoil(ctx: &Context, card_id: &str, reason: &str) -> anyhow::Result<()> {
         return output::json(&serde_json::json!({ "cardId": card_id, "status": "received" }));
     }
     crate::say!("card {card_id} spoiled: readouts cleared, to be made again");
+    Ok(())
+}
+
+pub fn refuse(ctx: &Context, card_id: &str, code: &str, details: &str) -> anyhow::Result<()> {
+    let code = cardbench_protocol::ErrorCode::parse(code.trim());
+    let result = ctx.workflow()?.refuse(ctx.operator()?, card_id, &code, details)?;
+    if ctx.json {
+        return output::json(&result);
+    }
+    crate::say!(
+        "card {card_id} refused: ERROR {} {} queued for NGOC (answers request {})",
+        result.error_code,
+        result.message_id,
+        output::or_dash(result.correlation_id.as_deref())
+    );
     Ok(())
 }

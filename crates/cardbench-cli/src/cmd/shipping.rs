@@ -41,6 +41,9 @@ pub fn shipments(ctx: &Context, command: ShipmentsCommand) -> anyhow::Result<()>
             }
             crate::say!("shipment {}  (organisation {})", d.shipment.shipment_id, d.shipment.organisation_id);
             crate::say!("gate     {}", d.gate.summary);
+            for note in &d.gate.notes {
+                crate::say!("  {:<20} {}", note.card_id, note.text);
+            }
             crate::say!("cards");
             for c in &d.cards {
                 crate::say!("  {:<20} {}", c.card_id, c.status);
