@@ -25,6 +25,8 @@ pub struct SimConfig {
     /// How long one receive waits for a first notification, in milliseconds.
     pub receive_wait_ms: u64,
     pub faults: FaultRates,
+    /// How the simulator writes what NGOC's real service may write otherwise than our contract.
+    pub wire: WireForms,
 }
 
 impl Default for SimConfig {
@@ -40,8 +42,39 @@ impl Default for SimConfig {
             receive_batch: 64,
             receive_wait_ms: 500,
             faults: FaultRates::default(),
+            wire: WireForms::default(),
         }
     }
+}
+
+/// The forms NGOC may use that our contract tolerates (docs/protocol/README.md, "Tolerances"), so
+/// a run against the simulator rehearses each of them. The defaults are the contract's own forms.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "snake_case")]
+pub struct WireForms {
+    /// Write `ordered` as NGOC's published samples do: no offset, nine fractional digits
+    /// (`2022-02-04T09:36:45.650982100`), the wall-clock time in UTC.
+    pub offsetless_times: bool,
+    /// Where REPORT_OK and SHIPPED_OK name the message they answer.
+    pub correlation: CorrelationForm,
+}
+
+/// Where an answer carries its correlation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorrelationForm {
+    /// The body's `correlationId` and the AMQP `correlation-id` property (the contract).
+    #[default]
+    Both,
+    /// Only the body's `correlationId`.
+    Body,
+    /// Only the AMQP `correlation-id` property.
+    Property,
+    /// Neither: the answer names only its card (REPORT_OK) or shipment (SHIPPED_OK).
+    Neither,
+    /// Each answer the next form in turn: body, property, both, neither (a SHIPPED_OK skips
+    /// neither: with several parcels awaiting it would name none of them unambiguously).
+    Rotate,
 }
 
 /// How often each fault is injected, 0.0 (never, the default) to 1.0 (always). Values outside

@@ -2,7 +2,7 @@
 //! non-ASCII names, shipments of several cards, accessories. Pure: the caller supplies the random
 //! source and the ids, so a seed reproduces the content.
 
-use cardbench_protocol::{Accessory, Address, CardRequest, ExternalProductionData};
+use cardbench_protocol::{Accessory, Address, CardRequest, ExternalProductionData, ReceivedTime, ReceivedZone};
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
 use indexmap::IndexMap;
 use rand::Rng;
@@ -100,7 +100,15 @@ pub(crate) trait Ids {
 }
 
 /// One shipment: `cards` requests to one address of one organisation.
-pub(crate) fn shipment(rng: &mut impl Rng, ids: &mut impl Ids, cards: usize, accessory_rate: f64, now: DateTime<Utc>) -> Vec<ExternalProductionData> {
+/// `offsetless_times`: `ordered` as NGOC's published samples write it (see [`crate::config::WireForms`]).
+pub(crate) fn shipment(
+    rng: &mut impl Rng,
+    ids: &mut impl Ids,
+    cards: usize,
+    accessory_rate: f64,
+    offsetless_times: bool,
+    now: DateTime<Utc>,
+) -> Vec<ExternalProductionData> {
     let org = ORGANISATIONS.choose(rng).unwrap_or(&ORGANISATIONS[0]);
     let &(street, postal, city) = org.sites.choose(rng).unwrap_or(&org.sites[0]);
     let shipment_id = ids.next_shipment_id();
@@ -120,11 +128,19 @@ pub(crate) fn shipment(rng: &mut impl Rng, ids: &mut impl Ids, cards: usize, acc
     // Ordered a little before it reaches us, in the organisation's time zone, whole seconds.
     let ordered_at = now - chrono::Duration::seconds(rng.random_range(5..3_600));
     let ordered = DateTime::from_timestamp(ordered_at.timestamp(), 0).unwrap_or(now).with_timezone(&offset);
+    let ordered: ReceivedTime = if offsetless_times {
+        // UTC wall-clock time with nine fraction digits and no offset; Cardbench reads it in its
+        // configured zone (UTC by default).
+        let text = ordered_at.naive_utc().format("%Y-%m-%dT%H:%M:%S%.9f").to_string();
+        ReceivedTime::parse(&text, &ReceivedZone::utc()).unwrap_or_else(|_| ordered.into())
+    } else {
+        ordered.into()
+    };
     (0..cards.max(1))
         .map(|_| ExternalProductionData {
             organisation_id: org.id.to_owned(),
             shipment_id: shipment_id.clone(),
-            ordered: ordered.into(),
+            ordered: ordered.clone(),
             address: address.clone(),
             card: card(rng, ids, org),
             accessories: if rng.random_bool(accessory_rate) { accessories(rng) } else { Vec::new() },

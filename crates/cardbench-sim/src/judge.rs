@@ -12,6 +12,7 @@ use cardbench_transport::OutboundMessage;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
+use crate::config::{CorrelationForm, WireForms};
 use crate::error::SimError;
 use crate::state::{now_text, push_outbox};
 
@@ -63,7 +64,12 @@ impl Findings {
 }
 
 /// Records `incoming`, applies it, and queues the answer, all in `tx`.
-pub(crate) fn handle(tx: &Transaction<'_>, incoming: &Incoming, spurious_error: bool) -> Result<Handled, SimError> {
+pub(crate) fn handle(
+    tx: &Transaction<'_>,
+    incoming: &Incoming,
+    spurious_error: bool,
+    wire: &WireForms,
+) -> Result<Handled, SimError> {
     if let Some(id) = &incoming.message_id {
         let seen: Option<i64> = tx.query_row("SELECT seq FROM received WHERE message_id = ?1", [id], |r| r.get(0)).optional()?;
         if seen.is_some() {
@@ -120,8 +126,9 @@ pub(crate) fn handle(tx: &Transaction<'_>, incoming: &Incoming, spurious_error: 
                 }
                 Ok(()) => {
                     apply_report(tx, &cp, &message_id)?;
-                    let body = ReportOk { card_id: cp.card_id.clone(), correlation_id: Some(message_id.clone()) };
-                    answer(tx, incoming, &message_id, Subject::ReportOk, &body, None, ids)?;
+                    let form = correlation_form(tx, wire.correlation, Subject::ReportOk)?;
+                    let body = ReportOk { card_id: cp.card_id.clone(), correlation_id: form.in_body(&message_id) };
+                    answer(tx, incoming, form.in_property(&message_id), Subject::ReportOk, &body, None, ids)?;
                 }
             }
         }
@@ -131,8 +138,9 @@ pub(crate) fn handle(tx: &Transaction<'_>, incoming: &Incoming, spurious_error: 
                 Err(rejection) => answer_error(tx, incoming, Some(&message_id), rejection, ids)?,
                 Ok(()) => {
                     apply_shipped(tx, &shipped, &message_id)?;
-                    let body = ShippedOk { shipment_id: shipped.shipment_id.clone(), correlation_id: Some(message_id.clone()) };
-                    answer(tx, incoming, &message_id, Subject::ShippedOk, &body, None, ids)?;
+                    let form = correlation_form(tx, wire.correlation, Subject::ShippedOk)?;
+                    let body = ShippedOk { shipment_id: shipped.shipment_id.clone(), correlation_id: form.in_body(&message_id) };
+                    answer(tx, incoming, form.in_property(&message_id), Subject::ShippedOk, &body, None, ids)?;
                 }
             }
         }
@@ -332,21 +340,47 @@ fn answer_error(
     record(tx, incoming, Subject::Error.as_str(), Some(rejection.code.as_str()), Some(&body.details), Some(&message.message_id), ids)
 }
 
+/// `correlation_id`: the answered messageId for the AMQP property, or None to leave it out.
 fn answer<T: Serialize>(
     tx: &Transaction<'_>,
     incoming: &Incoming,
-    message_id: &str,
+    correlation_id: Option<&str>,
     subject: Subject,
     body: &T,
     fault: Option<&str>,
     ids: (Option<String>, Option<String>),
 ) -> Result<(), SimError> {
-    let message = outbound(subject, Some(message_id), body)?;
+    let message = outbound(subject, correlation_id, body)?;
     push_outbox(tx, &message, fault)?;
     record(tx, incoming, subject.as_str(), None, None, Some(&message.message_id), ids)
 }
 
-/// An answer: fresh messageId, the answered messageId as the carrier's correlation id too.
+/// The form one answer takes. `Rotate` turns by the number of answers of that subject already
+/// queued, so the sequence is the same after a restart.
+fn correlation_form(tx: &Transaction<'_>, configured: CorrelationForm, subject: Subject) -> Result<CorrelationForm, SimError> {
+    if configured != CorrelationForm::Rotate {
+        return Ok(configured);
+    }
+    let queued: i64 = tx.query_row("SELECT COUNT(*) FROM outbox WHERE subject = ?1", [subject.as_str()], |r| r.get(0))?;
+    let turn: &[CorrelationForm] = match subject {
+        Subject::ReportOk => &[CorrelationForm::Body, CorrelationForm::Property, CorrelationForm::Both, CorrelationForm::Neither],
+        _ => &[CorrelationForm::Body, CorrelationForm::Property, CorrelationForm::Both],
+    };
+    Ok(turn[usize::try_from(queued).unwrap_or(0) % turn.len()])
+}
+
+impl CorrelationForm {
+    fn in_body(self, answered: &str) -> Option<String> {
+        matches!(self, CorrelationForm::Both | CorrelationForm::Body).then(|| answered.to_owned())
+    }
+
+    fn in_property(self, answered: &str) -> Option<&str> {
+        matches!(self, CorrelationForm::Both | CorrelationForm::Property).then_some(answered)
+    }
+}
+
+/// An answer: a fresh messageId, and the answered messageId as the carrier's correlation id when
+/// given.
 fn outbound<T: Serialize>(subject: Subject, correlation_id: Option<&str>, body: &T) -> Result<OutboundMessage, SimError> {
     Ok(OutboundMessage {
         message_id: uuid::Uuid::new_v4().to_string(),

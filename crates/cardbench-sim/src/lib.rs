@@ -22,7 +22,7 @@ mod judge;
 mod simulator;
 mod state;
 
-pub use config::{FaultRates, SimConfig};
+pub use config::{CorrelationForm, FaultRates, SimConfig, WireForms};
 pub use error::SimError;
 pub use simulator::{AnswerReport, GenerateReport, Simulator};
 pub use state::{FILE_NAME, ParcelRecord, ReceivedRecord, SentRecord, SimCard};

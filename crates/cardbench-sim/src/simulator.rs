@@ -129,6 +129,7 @@ impl Simulator {
             return Ok(AnswerReport::default());
         }
         let spurious_rate = rate(self.config.faults.spurious_error);
+        let wire = self.config.wire.clone();
         let (tags, incoming): (Vec<DeliveryTag>, Vec<(Incoming, bool)>) = {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             deliveries
@@ -144,7 +145,7 @@ impl Simulator {
             let tx = conn.transaction()?;
             let mut out = Vec::with_capacity(incoming.len());
             for (message, spurious) in &incoming {
-                out.push(judge::handle(&tx, message, *spurious)?);
+                out.push(judge::handle(&tx, message, *spurious, &wire)?);
             }
             tx.commit()?;
             Ok(out)
@@ -354,7 +355,7 @@ fn generate_in(conn: &mut Connection, config: &SimConfig, rng: &mut StdRng, n_re
         let max = config.max_cards_per_shipment.max(1);
         let size = rng.random_range(config.min_cards_per_shipment.clamp(1, max)..=max).min(left);
         left -= size;
-        let requests = generate::shipment(rng, &mut ids, size as usize, rate(config.accessory_rate), now);
+        let requests = generate::shipment(rng, &mut ids, size as usize, rate(config.accessory_rate), config.wire.offsetless_times, now);
         for request in requests {
             report.requests += 1;
             let mut body = serde_json::to_value(&request)?;

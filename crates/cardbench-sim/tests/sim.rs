@@ -8,7 +8,7 @@ use cardbench_protocol::{
     Accessory, CardProduced, ErrorCode, ErrorMessage, ExternalProductionData, Inbound, ReportOk, Shipped, ShippedOk, Subject,
     decode_inbound,
 };
-use cardbench_sim::{FaultRates, SimConfig, Simulator};
+use cardbench_sim::{CorrelationForm, FaultRates, SimConfig, Simulator, WireForms};
 use cardbench_transport::embedded::{EmbeddedOptions, EmbeddedQueues};
 use cardbench_transport::{Connector, Delivery, OutboundMessage, QueueReceiver, QueueSender};
 use indexmap::IndexMap;
@@ -168,6 +168,40 @@ async fn a_correct_card_produced_gets_report_ok_with_correlation() {
     assert_eq!(body, ReportOk { card_id: r.card.card_id.clone(), correlation_id: Some(id) });
     assert!(decode_inbound(Subject::ReportOk, &ok.body).is_ok());
     assert_eq!(sim.reported_cards().await.expect("reported"), std::slice::from_ref(&r.card.card_id));
+}
+
+/// NGOC's own forms, which the contract tolerates: offset-less times with nine fraction digits,
+/// and answers correlated by the body alone, the property alone, both, or neither, in turn.
+#[tokio::test]
+async fn ngoc_wire_forms_write_offsetless_times_and_rotate_the_correlation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wire = WireForms { offsetless_times: true, correlation: CorrelationForm::Rotate };
+    let (queues, sim) = open(dir.path(), SimConfig { wire, ..config(3) });
+    sim.generate(5).await.expect("generate");
+    let mut bench = Bench::new(&queues).await;
+    let deliveries = bench.take().await;
+    for d in &deliveries {
+        let raw: serde_json::Value = serde_json::from_slice(&d.body).expect("json");
+        let ordered = raw["ordered"].as_str().expect("ordered is text");
+        // 2026-12-07T08:30:00.000000000: no Z, no offset, nine digits after the point.
+        let (_, fraction) = ordered.split_once('.').expect("a fraction");
+        assert!(fraction.len() == 9 && fraction.bytes().all(|b| b.is_ascii_digit()), "nine digits, no offset: {ordered}");
+        request_of(d);
+    }
+    let requests: Vec<_> = deliveries.iter().map(request_of).collect();
+    let mut forms = Vec::new();
+    for (i, r) in requests.iter().take(4).enumerate() {
+        let id = bench.send(Subject::CardProduced, &produced(r, &format!("04A22B1C5D6E{i:02X}"))).await;
+        let ok = answer(&sim, &mut bench).await;
+        assert_eq!(ok.subject.as_deref(), Some(Subject::ReportOk.as_str()));
+        let body: ReportOk = serde_json::from_slice(&ok.body).expect("REPORT_OK");
+        assert_eq!(body.card_id, r.card.card_id);
+        for named in [body.correlation_id.as_deref(), ok.correlation_id.as_deref()].into_iter().flatten() {
+            assert_eq!(named, id, "a correlation, where there is one, names the CARD_PRODUCED answered");
+        }
+        forms.push((body.correlation_id.is_some(), ok.correlation_id.is_some()));
+    }
+    assert_eq!(forms, [(true, false), (false, true), (true, true), (false, false)], "body, property, both, neither");
 }
 
 #[tokio::test]
