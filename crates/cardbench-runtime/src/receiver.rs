@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use cardbench_store::inbox::Envelope;
 use cardbench_transport::{Delivery, DeliveryTag, QueueReceiver};
-use cardbench_workflow::{IngestOutcome, Workflow, WorkflowEvent};
+use cardbench_workflow::{IngestOutcome, WorkflowEvent};
 use tokio::sync::watch;
 
 use crate::writer::BatchWriter;
