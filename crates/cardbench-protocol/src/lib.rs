@@ -16,6 +16,7 @@ pub mod error_code;
 pub mod messages;
 pub mod problem;
 pub mod readout;
+pub mod report_fields;
 pub mod subject;
 pub mod validate;
 /// The embedded schemas, public so contract tests and the simulator check against the same files.
@@ -28,5 +29,6 @@ pub use messages::{
 };
 pub use problem::Problem;
 pub use readout::{NormalisedReadout, ReadoutError, normalise_readout};
+pub use report_fields::{FieldKind, FieldSpec, ReportFieldCatalogue};
 pub use subject::{Direction, Subject};
 pub use validate::{Inbound, decode_inbound};
