@@ -432,6 +432,7 @@ fn apply_report_ok(conn: &Connection, ok: ReportOk, now: &str) -> Result<Decisio
                     &StatusChange { report_ok_at: Some(Some(now)), last_error: Some(None), ..Default::default() },
                     now,
                 )?;
+                crate::secrets::remove_after_report_ok(conn, &card, now)?;
                 name(Decision::accepted(None, None, vec![WorkflowEvent::ReportOk { card_id: card.card_id.clone() }]))
             }
             other => name(Decision::ignored(format!("card is already {other}"), None, None)),

@@ -18,6 +18,8 @@ mod error;
 pub mod events;
 pub mod ingest;
 pub mod production;
+pub mod report_fields;
+pub mod secrets;
 pub mod shipping;
 pub mod views;
 
@@ -30,6 +32,7 @@ pub use events::WorkflowEvent;
 pub use decode::DecodedBatch;
 pub use ingest::{IngestOutcome, IngestReport};
 pub use production::{ApplyOutcome, ProduceResult, ReadoutInput};
+pub use report_fields::ReportSettings;
 pub use shipping::{ParcelRequest, ShipProblem};
 pub use views::{CardDetail, ExpectedField, ShipmentDetail, ShipmentGate, TimelineEntry};
 
@@ -37,11 +40,24 @@ pub use views::{CardDetail, ExpectedField, ShipmentDetail, ShipmentGate, Timelin
 #[derive(Clone)]
 pub struct Workflow {
     store: Arc<Store>,
+    report: Arc<ReportSettings>,
 }
 
 impl Workflow {
+    /// With the built-in report fields only; see [`Workflow::with_report_settings`].
     pub fn new(store: Arc<Store>) -> Self {
-        Workflow { store }
+        Workflow { store, report: Arc::new(ReportSettings::default()) }
+    }
+
+    /// The configuration's report fields and external report data (the config file's
+    /// `[report_fields]` and `[external_report_data]`).
+    pub fn with_report_settings(mut self, settings: ReportSettings) -> Self {
+        self.report = Arc::new(settings);
+        self
+    }
+
+    pub fn report_settings(&self) -> &ReportSettings {
+        &self.report
     }
 
     pub fn store(&self) -> &Arc<Store> {
