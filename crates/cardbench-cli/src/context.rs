@@ -40,7 +40,7 @@ impl Context {
     }
 
     pub fn workflow(&self) -> anyhow::Result<Workflow> {
-        Ok(Workflow::new(self.store()?))
+        Ok(Workflow::new(self.store()?).with_report_settings(self.config.report_settings()?))
     }
 
     /// The operator for a change; every change is audited under a name.

@@ -49,6 +49,12 @@ pub struct Config {
     pub devices: cardbench_devices::DevicesConfig,
     /// This workstation's screens: sound, masking in lists, how long history is kept.
     pub workstation: WorkstationConfig,
+    /// Report fields not built in (`[report_fields.NAME]`, see [`crate::report_config`]).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub report_fields: std::collections::BTreeMap<String, cardbench_protocol::FieldSpec>,
+    /// External report data by article (`[external_report_data]`).
+    #[serde(skip_serializing_if = "crate::report_config::ExternalReportDataConfig::is_empty")]
+    pub external_report_data: crate::report_config::ExternalReportDataConfig,
 }
 
 /// Preferences of the people at this workstation (the desktop app's settings screen).
@@ -109,6 +115,8 @@ impl Default for Config {
             documents: cardbench_documents::DocumentsConfig::default(),
             devices: cardbench_devices::DevicesConfig::default(),
             workstation: WorkstationConfig::default(),
+            report_fields: Default::default(),
+            external_report_data: Default::default(),
         }
     }
 }
@@ -189,6 +197,7 @@ impl Config {
             return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
         }
         self.devices.validate().map_err(|(setting, reason)| ConfigError::Invalid { setting, reason })?;
+        self.report_settings()?;
         if !(30..=3650).contains(&self.workstation.retention_days) {
             return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });
         }

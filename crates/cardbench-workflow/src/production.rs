@@ -364,7 +364,10 @@ fn store_readouts(
     for (field, value) in &resolved.values {
         readouts::upsert(conn, &card.card_id, field, value, source, now)?;
     }
-    let stored = readouts::for_card(conn, &card.card_id)?;
+    // A secret removed after REPORT_OK is no value: if NGOC then refuses the report, it must be
+    // captured again, never sent as its tombstone.
+    let stored: Vec<readouts::ReadoutRow> =
+        readouts::for_card(conn, &card.card_id)?.into_iter().filter(|r| !crate::secrets::is_tombstone(&r.value)).collect();
     let complete = settings.required_fields(card).iter().all(|f| stored.iter().any(|r| &r.field == f));
     let status = if complete && card.status == CardStatus::Received { CardStatus::ReadoutsCaptured } else { card.status };
     if update_card && (status != card.status || !resolved.values.is_empty()) {

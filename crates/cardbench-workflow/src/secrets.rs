@@ -60,6 +60,20 @@ pub fn mask_body(body: &str) -> String {
     serde_json::to_string(&value).unwrap_or_else(|_| body.to_owned())
 }
 
+/// A body whose secrets were removed must not go out again: NGOC would get tombstones for values.
+pub(crate) fn refuse_resend_without_secrets(body: &str, outbox_id: i64) -> Result<()> {
+    let removed = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get(BODY_KEY)?.as_object().map(|o| o.values().any(|v| v.as_str().is_some_and(is_tombstone))))
+        .unwrap_or(false);
+    if removed {
+        return Err(WorkflowError::InvalidRequest(format!(
+            "outbox message #{outbox_id} was answered by REPORT_OK and its external report data removed; it cannot be sent again"
+        )));
+    }
+    Ok(())
+}
+
 /// Replaces the card's external report data by a tombstone in its readouts and in every
 /// CARD_PRODUCED body queued for it (older productions of a spoiled card too), and audits which
 /// fields went. Nothing to do for a card without external report data. Runs in the caller's

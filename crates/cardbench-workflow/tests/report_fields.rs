@@ -275,6 +275,14 @@ fn after_report_ok_the_secret_is_gone_from_the_store_and_was_never_logged() {
         assert!(pin.starts_with("<removed after REPORT_OK "), "{body}");
         assert_eq!(body["reportData"][HEX_MSB], "04A22B1C");
     }
+    // NGOC takes it back (an ERROR on that report): the PIN must be captured again, not sent as
+    // its tombstone.
+    let error = json!({"correlationId": produced.message_id, "errorCode": "INVALID_REPORT_DATA", "details": "PIN rejected", "cardId": "C-1"});
+    assert!(matches!(b.ingest(Subject::Error, &error), IngestOutcome::Accepted { .. }));
+    let again = b.wf.produce("alice", "C-1", &[], "typed");
+    assert!(matches!(&again, Err(WorkflowError::MissingReadouts { missing, .. }) if missing == &["PIN_CODE"]), "{again:?}");
+    let resend = b.wf.resend("alice", rows[0].id);
+    assert!(matches!(resend, Err(WorkflowError::InvalidRequest(_))), "a tombstoned body is never sent again: {resend:?}");
     let audit = b.wf.store().read(|c| audit::list(c, &AuditFilter { card_id: Some("C-1".into()), ..Default::default() })).expect("audit");
     let removal = audit.iter().find(|a| a.action == cardbench_workflow::secrets::REMOVED).expect("the removal is audited");
     assert_eq!(removal.details.as_ref().map(|d| d["fields"].clone()), Some(json!(["PIN_CODE"])), "{removal:?}");
