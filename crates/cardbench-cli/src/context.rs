@@ -40,7 +40,9 @@ impl Context {
     }
 
     pub fn workflow(&self) -> anyhow::Result<Workflow> {
-        Ok(Workflow::new(self.store()?).with_decode_options(self.config.decode_options()?))
+        Ok(Workflow::new(self.store()?)
+            .with_decode_options(self.config.decode_options()?)
+            .with_report_settings(self.config.report_settings()?))
     }
 
     /// The operator for a change; every change is audited under a name.

@@ -18,4 +18,4 @@ pub use config::DevicesConfig;
 pub use error::{DevicesError, Result};
 pub use hotfolder::{FileReport, HotFolder, HotFolderEvent};
 pub use reader::{ChipRead, ReaderEvent, ReaderWatch};
-pub use scan::{ScanMeaning, interpret_scan};
+pub use scan::{ScanMeaning, interpret_scan, interpret_scan_with};

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use cardbench_store::cards::{self, CardStatus, WorklistFilter};
 use cardbench_store::Connection;
+use cardbench_protocol::{FieldKind, ReportFieldCatalogue};
 use cardbench_workflow::{ApplyOutcome, ReadoutInput, Workflow};
 use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
 use serde::{Deserialize, Serialize};
@@ -145,17 +146,22 @@ fn read_chip_once(ctx: &Context, reader: &str) -> Result<ChipRead> {
     Ok(ChipRead { reader: reader.to_owned(), uid, atr: hex::encode_upper(atr) })
 }
 
-/// Which of `expected` a chip read can fill, with the value for each.
-pub fn chip_readouts(chip: &ChipRead, expected: &[String]) -> Vec<ReadoutInput> {
-    expected
-        .iter()
-        .filter_map(|field| {
-            let value = match field.as_str() {
-                "MIFARE_UID" | "DESFIRE_UID" => chip.uid.clone(),
-                "ATR" => chip.atr.clone(),
-                _ => return None,
-            };
-            Some(ReadoutInput { field: field.clone(), value })
+/// What a chip read gives towards `expected`: one value per kind of field expected (the UID as
+/// the reader returns it, most significant byte first, under `MIFARE_UID`/`DESFIRE_UID`; the
+/// ATR), in the order the kinds are first expected. The workflow writes each expected field of
+/// that kind from it, in the field's own byte order and format (NGOC's translations).
+pub fn chip_readouts(chip: &ChipRead, expected: &[String], catalogue: &ReportFieldCatalogue) -> Vec<ReadoutInput> {
+    let mut kinds: Vec<FieldKind> = Vec::new();
+    for spec in expected.iter().filter_map(|f| catalogue.spec(f)) {
+        if !kinds.contains(&spec.kind) {
+            kinds.push(spec.kind);
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|kind| {
+            let value = if kind.is_chip_uid() { chip.uid.clone() } else { chip.atr.clone() };
+            ReadoutInput { field: kind.reader_field().to_owned(), value }
         })
         .collect()
 }
@@ -175,7 +181,7 @@ pub fn apply_chip(workflow: &Workflow, operator: &str, selected: Option<&str>, c
         None => workflow.store().read(next_in_sequence)?.ok_or(DevicesError::NoCardInHand)?,
     };
     let card = workflow.store().read(|c| cards::get(c, &card_id))?.ok_or_else(|| cardbench_workflow::WorkflowError::UnknownCard(card_id.clone()))?;
-    let values = chip_readouts(chip, &card.request.card.expected_report_data_fields);
+    let values = chip_readouts(chip, &card.request.card.expected_report_data_fields, &workflow.report_settings().catalogue);
     if values.is_empty() {
         return Err(DevicesError::Workflow(cardbench_workflow::WorkflowError::InvalidRequest(format!(
             "card {card_id} expects no readout a chip gives ({})",
@@ -388,11 +394,17 @@ mod tests {
     fn a_chip_fills_only_the_fields_it_can_give() {
         let chip = ChipRead { reader: "R".into(), uid: "04A22B1C".into(), atr: "3B00".into() };
         let expected = vec!["PRINT_SERIAL".to_owned(), "ATR".to_owned(), "MIFARE_UID".to_owned()];
-        let got = chip_readouts(&chip, &expected);
+        let got = chip_readouts(&chip, &expected, &ReportFieldCatalogue::built_in());
         assert_eq!(got, vec![
             ReadoutInput { field: "ATR".into(), value: "3B00".into() },
             ReadoutInput { field: "MIFARE_UID".into(), value: "04A22B1C".into() },
         ]);
+        // NGOC's translations: the UID once, as the reader gives it; the workflow translates it.
+        let translations = vec!["TRANSLATION_MIFARE_HEX_LSB".to_owned(), "TRANSLATION_MIFARE_DEC_MSB".to_owned()];
+        assert_eq!(chip_readouts(&chip, &translations, &ReportFieldCatalogue::built_in()), vec![ReadoutInput {
+            field: "MIFARE_UID".into(),
+            value: "04A22B1C".into()
+        }]);
         assert!(matches_filter("ACS ACR122U PICC Interface 00 00", Some("acr122")));
         assert!(!matches_filter("Yubico YubiKey", Some("acr122")));
         assert!(matches_filter("anything", None));

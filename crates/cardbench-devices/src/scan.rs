@@ -9,9 +9,13 @@
 //! 3. A readout of the card in hand — its missing fields with a known format first (a UID must
 //!    parse as 4/7/10 bytes of hex, which random text rarely does); a free-form field only when
 //!    it is the one field still missing, so a stray scan never lands in a print serial.
+//!
+//! A UID read into one of NGOC's translations (e.g. `TRANSLATION_MIFARE_HEX_LSB`) is read in that
+//! field's byte order and format; applying it fills every other translation the card expects
+//! (`cardbench_workflow::report_fields`). A labelled chip value (`MIFARE_UID=…`) is taken for a
+//! card that expects only translations of it.
 
-use cardbench_protocol::readout::is_known_field;
-use cardbench_protocol::{NormalisedReadout, normalise_readout};
+use cardbench_protocol::{NormalisedReadout, ReportFieldCatalogue};
 use cardbench_store::{Connection, cards, readouts, shipments};
 use serde::{Deserialize, Serialize};
 
@@ -32,8 +36,15 @@ pub enum ScanMeaning {
     Unknown { reason: String },
 }
 
-/// Interprets one scan. `card_in_hand`: the card selected at the station, if any.
+/// Interprets one scan by the built-in report fields. `card_in_hand`: the card selected at the
+/// station, if any.
 pub fn interpret_scan(conn: &Connection, raw: &str, card_in_hand: Option<&str>) -> Result<ScanMeaning> {
+    interpret_scan_with(conn, &ReportFieldCatalogue::built_in(), raw, card_in_hand)
+}
+
+/// [`interpret_scan`] with the configuration's report fields.
+pub fn interpret_scan_with(conn: &Connection, catalogue: &ReportFieldCatalogue, raw: &str, card_in_hand: Option<&str>) -> Result<ScanMeaning> {
+    let is_known_field = |field: &str| catalogue.is_known(field);
     // Scanners end with CR, LF or Tab depending on their setup; some prefix a symbology id.
     let text = raw.trim_matches(|c: char| c.is_whitespace() || c.is_control());
     if text.is_empty() {
@@ -48,9 +59,9 @@ pub fn interpret_scan(conn: &Connection, raw: &str, card_in_hand: Option<&str>) 
     if let Some((label, value)) = text.split_once('=') {
         let label = label.trim();
         if let Some(card) = &hand
-            && card.request.card.expected_report_data_fields.iter().any(|f| f == label)
+            && fills_expected(catalogue, &card.request.card.expected_report_data_fields, label)
         {
-            return Ok(readout_or_bad(&card.card_id, label, value));
+            return Ok(readout_or_bad(catalogue, &card.card_id, label, value));
         }
         if is_known_field(label) {
             return Ok(match &hand {
@@ -83,7 +94,7 @@ pub fn interpret_scan(conn: &Connection, raw: &str, card_in_hand: Option<&str>) 
     let known = missing.iter().copied().chain(expected.iter().filter(|f| !missing.contains(f))).filter(|f| is_known_field(f));
     let mut first_error = None;
     for field in known {
-        match normalise_readout(field, text) {
+        match catalogue.normalise(field, text) {
             Ok(readout) => return Ok(ScanMeaning::Readout { card_id: card.card_id.clone(), field: field.clone(), readout }),
             Err(e) => {
                 first_error.get_or_insert_with(|| (field.clone(), e.to_string()));
@@ -93,7 +104,7 @@ pub fn interpret_scan(conn: &Connection, raw: &str, card_in_hand: Option<&str>) 
     if let [only] = missing.as_slice()
         && !is_known_field(only)
     {
-        return Ok(readout_or_bad(&card.card_id, only, text));
+        return Ok(readout_or_bad(catalogue, &card.card_id, only, text));
     }
     Ok(match first_error {
         Some((field, reason)) => ScanMeaning::BadReadout { card_id: card.card_id.clone(), field, reason },
@@ -101,8 +112,15 @@ pub fn interpret_scan(conn: &Connection, raw: &str, card_in_hand: Option<&str>) 
     })
 }
 
-fn readout_or_bad(card_id: &str, field: &str, value: &str) -> ScanMeaning {
-    match normalise_readout(field, value) {
+/// Whether a value labelled `label` fills a field of `expected`: the field itself, or a known
+/// field of the same kind (a chip's UID fills each of its translations).
+fn fills_expected(catalogue: &ReportFieldCatalogue, expected: &[String], label: &str) -> bool {
+    expected.iter().any(|f| f == label)
+        || catalogue.spec(label).is_some_and(|s| expected.iter().any(|f| catalogue.spec(f).is_some_and(|e| e.kind == s.kind)))
+}
+
+fn readout_or_bad(catalogue: &ReportFieldCatalogue, card_id: &str, field: &str, value: &str) -> ScanMeaning {
+    match catalogue.normalise(field, value) {
         Ok(readout) => ScanMeaning::Readout { card_id: card_id.to_owned(), field: field.to_owned(), readout },
         Err(e) => ScanMeaning::BadReadout { card_id: card_id.to_owned(), field: field.to_owned(), reason: e.to_string() },
     }

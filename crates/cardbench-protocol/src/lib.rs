@@ -17,6 +17,7 @@ pub mod messages;
 pub mod problem;
 pub mod readout;
 pub mod received_time;
+pub mod report_fields;
 pub mod subject;
 pub mod validate;
 /// The embedded schemas, public so contract tests and the simulator check against the same files.
@@ -30,5 +31,6 @@ pub use messages::{
 pub use problem::Problem;
 pub use readout::{NormalisedReadout, ReadoutError, normalise_readout};
 pub use received_time::{ReceivedTime, ReceivedZone, UnknownZone};
+pub use report_fields::{FieldKind, FieldSpec, ReportFieldCatalogue};
 pub use subject::{Direction, Subject};
 pub use validate::{DecodeOptions, Inbound, decode_inbound, decode_inbound_with};

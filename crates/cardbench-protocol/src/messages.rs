@@ -55,6 +55,11 @@ pub struct CardRequest {
     /// Readouts the partner must report in CARD_PRODUCED, e.g. `MIFARE_UID`.
     #[serde(default)]
     pub expected_report_data_fields: Vec<String>,
+    /// Values the partner reports in CARD_PRODUCED's `externalReportData`, e.g. `PIN_CODE`. Our
+    /// reading: NGOC's card report shows `externalReportData`, but NGOC does not publish how a
+    /// request asks for it (docs/protocol/README.md). The values are secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expected_external_report_data_fields: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -75,6 +80,10 @@ pub struct CardProduced {
     pub produced: DateTime<Utc>,
     /// Exactly the request's `expectedReportDataFields`, normalised.
     pub report_data: IndexMap<String, String>,
+    /// The external values asked for (e.g. `PIN_CODE`), secret; absent when none are. Replaced in
+    /// our stored copy by a tombstone once REPORT_OK arrives.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub external_report_data: IndexMap<String, String>,
 }
 
 /// `EXTERNAL_PRODUCTION_REPORT_OK`: NGOC accepted a CARD_PRODUCED.

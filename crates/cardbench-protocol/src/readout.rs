@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::report_fields::ReportFieldCatalogue;
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ReadoutError {
     #[error("empty")]
@@ -16,7 +18,11 @@ pub enum ReadoutError {
     #[error("odd number of hex digits ({0})")]
     OddLength(usize),
     #[error("{got} bytes; {field} must be {allowed} bytes")]
-    WrongLength { field: &'static str, got: usize, allowed: &'static str },
+    WrongLength { field: String, got: usize, allowed: &'static str },
+    #[error("not a decimal number: {0:?}")]
+    NotDecimal(char),
+    #[error("too large: {field} must be {allowed} bytes")]
+    TooLarge { field: String, allowed: &'static str },
 }
 
 /// A readout in the form we report, plus both byte orders for display: readers and encoders
@@ -34,46 +40,19 @@ pub struct NormalisedReadout {
     pub lsb_first: Option<String>,
 }
 
-/// The format rules of a known field, if any.
-struct HexField {
-    name: &'static str,
-    lengths: &'static [usize],
-    allowed: &'static str,
-}
-
-const HEX_FIELDS: [HexField; 3] = [
-    // ISO 14443-3: single, double and triple size UIDs.
-    HexField { name: "MIFARE_UID", lengths: &[4, 7, 10], allowed: "4, 7 or 10" },
-    HexField { name: "DESFIRE_UID", lengths: &[7], allowed: "7" },
-    // ISO 7816-3: TS + T0 at least, 33 bytes at most.
-    HexField { name: "ATR", lengths: &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33], allowed: "2 to 33" },
-];
-
-/// Whether Cardbench knows the format of this field.
+/// Whether Cardbench knows the format of this field without configuration (see
+/// [`crate::report_fields`] for the catalogue and fields added in the config file).
 pub fn is_known_field(field: &str) -> bool {
-    HEX_FIELDS.iter().any(|f| f.name == field)
+    ReportFieldCatalogue::built_in().is_known(field)
 }
 
-/// Checks and normalises one readout value for `field`.
+/// Checks and normalises one readout value for `field`, by the built-in catalogue.
 pub fn normalise_readout(field: &str, raw: &str) -> Result<NormalisedReadout, ReadoutError> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        return Err(ReadoutError::Empty);
-    }
-    let Some(rule) = HEX_FIELDS.iter().find(|f| f.name == field) else {
-        return Ok(NormalisedReadout { value: trimmed.to_owned(), msb_first: None, lsb_first: None });
-    };
-    let bytes = parse_hex_bytes(trimmed)?;
-    if !rule.lengths.contains(&bytes.len()) {
-        return Err(ReadoutError::WrongLength { field: rule.name, got: bytes.len(), allowed: rule.allowed });
-    }
-    let msb = hex_upper(bytes.iter());
-    let lsb = hex_upper(bytes.iter().rev());
-    Ok(NormalisedReadout { value: msb.clone(), msb_first: Some(msb), lsb_first: Some(lsb) })
+    ReportFieldCatalogue::built_in().normalise(field, raw)
 }
 
 /// Accepts `04A22B1C`, `04 a2 2b 1c`, `04:A2:2B:1C`, `04-a2-2b-1c` and a `0x` prefix.
-fn parse_hex_bytes(text: &str) -> Result<Vec<u8>, ReadoutError> {
+pub(crate) fn parse_hex_bytes(text: &str) -> Result<Vec<u8>, ReadoutError> {
     let body = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")).unwrap_or(text);
     let mut digits = Vec::with_capacity(body.len());
     for c in body.chars() {
@@ -99,7 +78,7 @@ fn hex_value(digit: u8) -> u8 {
     }
 }
 
-fn hex_upper<'a>(bytes: impl Iterator<Item = &'a u8>) -> String {
+pub(crate) fn hex_upper<'a>(bytes: impl Iterator<Item = &'a u8>) -> String {
     bytes.map(|b| format!("{b:02X}")).collect()
 }
 
@@ -121,7 +100,7 @@ mod tests {
     fn mifare_uid_rejects_wrong_lengths_and_non_hex() {
         assert_eq!(
             normalise_readout("MIFARE_UID", "04A22B"),
-            Err(ReadoutError::WrongLength { field: "MIFARE_UID", got: 3, allowed: "4, 7 or 10" })
+            Err(ReadoutError::WrongLength { field: "MIFARE_UID".into(), got: 3, allowed: "4, 7 or 10" })
         );
         assert_eq!(normalise_readout("MIFARE_UID", "04A22B1G"), Err(ReadoutError::NotHex('G')));
         assert_eq!(normalise_readout("MIFARE_UID", "04A22B1"), Err(ReadoutError::OddLength(7)));

@@ -101,5 +101,27 @@ fn semantic_problems(subject: Subject, value: &serde_json::Value) -> Vec<Problem
             }
         }
     }
+    if subject == Subject::RequestSent {
+        problems.extend(external_field_problems(value));
+    }
+    problems
+}
+
+/// An external report value is stored beside the report fields under its name: a name asked
+/// for twice, or in both lists, would be two values in one place.
+fn external_field_problems(value: &serde_json::Value) -> Vec<Problem> {
+    let card = value.get("card");
+    let list = |key: &str| card.and_then(|c| c.get(key)).and_then(|v| v.as_array()).map(Vec::as_slice).unwrap_or_default();
+    let report: std::collections::HashSet<&str> = list("expectedReportDataFields").iter().filter_map(|f| f.as_str()).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut problems = Vec::new();
+    for (i, name) in list("expectedExternalReportDataFields").iter().enumerate().filter_map(|(i, f)| Some((i, f.as_str()?))) {
+        let path = format!("card.expectedExternalReportDataFields[{i}]");
+        if !seen.insert(name) {
+            problems.push(Problem::new(path, format!("{name} is listed twice")));
+        } else if report.contains(name) {
+            problems.push(Problem::new(path, format!("{name} is also in expectedReportDataFields")));
+        }
+    }
     problems
 }

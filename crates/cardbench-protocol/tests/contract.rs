@@ -302,6 +302,7 @@ fn card_produced() -> CardProduced {
         // Sub-second precision as the clock gives it: must still be a schema date-time.
         produced: Utc.timestamp_opt(1_795_000_000, 123_456_789).single().expect("time"),
         report_data: IndexMap::from([("MIFARE_UID".to_owned(), "04A22B1C".to_owned()), ("ATR".to_owned(), "3B8F8001".to_owned())]),
+        external_report_data: IndexMap::new(),
     }
 }
 
@@ -352,6 +353,7 @@ fn request(recipient: Option<&str>, company: Option<&str>) -> ExternalProduction
             card_id: "CRD-1".into(),
             card_elements: IndexMap::from([("NAME".to_owned(), "Åsa Öberg".to_owned())]),
             expected_report_data_fields: vec!["MIFARE_UID".into()],
+            expected_external_report_data_fields: vec![],
         },
         accessories: vec![],
     }
@@ -566,4 +568,48 @@ fn every_error_code_is_documented_in_the_contract() {
         assert!(listed.contains(&code), "{code} missing from error.schema.json examples");
     }
     assert_eq!(listed.len(), ErrorCode::KNOWN.len(), "error.schema.json lists a code the code does not know");
+}
+
+// ---------------------------------------------------------------------------------------------
+// NGOC's report fields and external report data
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn card_produced_with_external_report_data_validates_and_without_it_omits_the_key() {
+    let with_pin = CardProduced {
+        report_data: IndexMap::from([
+            ("TRANSLATION_MIFARE_HEX_MSB".to_owned(), "04A22B1C".to_owned()),
+            ("TRANSLATION_MIFARE_HEX_LSB".to_owned(), "1C2BA204".to_owned()),
+        ]),
+        external_report_data: IndexMap::from([("PIN_CODE".to_owned(), "4711".to_owned())]),
+        ..card_produced()
+    };
+    let sent = assert_sends_valid(Subject::CardProduced, &with_pin);
+    assert_eq!(sent["externalReportData"], json!({"PIN_CODE": "4711"}));
+    let plain = assert_sends_valid(Subject::CardProduced, &card_produced());
+    assert!(plain.get("externalReportData").is_none(), "absent when nothing is asked for: {plain}");
+    // Strict: an empty object or a non-text value is not what we send.
+    for bad in [json!({}), json!({"PIN_CODE": 4711}), json!({"PIN_CODE": ""})] {
+        let mut body = sent.clone();
+        body["externalReportData"] = bad.clone();
+        assert!(!schema_problems(Subject::CardProduced, &body).is_empty(), "accepted {bad}");
+    }
+}
+
+#[test]
+fn a_request_may_ask_for_external_report_data_once_per_name() {
+    let mut body = good_request();
+    body["card"]["expectedReportDataFields"] = json!(["TRANSLATION_MIFARE_HEX_LSB"]);
+    body["card"]["expectedExternalReportDataFields"] = json!(["PIN_CODE"]);
+    match decode(Subject::RequestSent, &body) {
+        Ok(Inbound::Request(r)) => assert_eq!(r.card.expected_external_report_data_fields, ["PIN_CODE"]),
+        other => panic!("not taken: {other:?}"),
+    }
+    body["card"]["expectedExternalReportDataFields"] = json!(["PIN_CODE", "PIN_CODE", "TRANSLATION_MIFARE_HEX_LSB"]);
+    let problems = decode(Subject::RequestSent, &body).expect_err("twice, and in both lists");
+    assert_eq!(
+        paths(&problems),
+        BTreeSet::from(["card.expectedExternalReportDataFields[1]", "card.expectedExternalReportDataFields[2]"]),
+        "{problems:?}"
+    );
 }

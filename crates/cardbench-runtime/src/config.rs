@@ -49,6 +49,12 @@ pub struct Config {
     pub devices: cardbench_devices::DevicesConfig,
     /// This workstation's screens: sound, masking in lists, how long history is kept.
     pub workstation: WorkstationConfig,
+    /// Report fields not built in (`[report_fields.NAME]`, see [`crate::report_config`]).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub report_fields: std::collections::BTreeMap<String, cardbench_protocol::FieldSpec>,
+    /// External report data by article (`[external_report_data]`).
+    #[serde(skip_serializing_if = "crate::report_config::ExternalReportDataConfig::is_empty")]
+    pub external_report_data: crate::report_config::ExternalReportDataConfig,
     /// How received messages are read where NGOC's form leaves a choice.
     pub protocol: ProtocolConfig,
 }
@@ -127,6 +133,8 @@ impl Default for Config {
             devices: cardbench_devices::DevicesConfig::default(),
             workstation: WorkstationConfig::default(),
             protocol: ProtocolConfig::default(),
+            report_fields: Default::default(),
+            external_report_data: Default::default(),
         }
     }
 }
@@ -207,6 +215,7 @@ impl Config {
             return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
         }
         self.devices.validate().map_err(|(setting, reason)| ConfigError::Invalid { setting, reason })?;
+        self.report_settings()?;
         if !(30..=3650).contains(&self.workstation.retention_days) {
             return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });
         }

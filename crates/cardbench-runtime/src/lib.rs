@@ -17,6 +17,7 @@ pub mod events;
 pub mod hotfolder;
 pub mod link;
 pub mod node;
+pub mod report_config;
 mod receiver;
 mod sender;
 mod supervise;

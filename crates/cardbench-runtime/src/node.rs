@@ -69,7 +69,9 @@ impl Node {
     pub async fn start(config: &Config, options: &NodeOptions) -> Result<Node, NodeError> {
         let data_dir = config.data_dir()?;
         let store = Arc::new(Store::open_in(&data_dir)?);
-        let workflow = Workflow::new(store).with_decode_options(config.decode_options()?);
+        let workflow = Workflow::new(store)
+            .with_decode_options(config.decode_options()?)
+            .with_report_settings(config.report_settings()?);
         let runtime_config = RuntimeConfig {
             inbound_queue: config.queues.inbound.clone(),
             outbound_queue: config.queues.outbound.clone(),

@@ -178,6 +178,7 @@ fn card(rng: &mut impl Rng, ids: &mut impl Ids, org: &Organisation) -> CardReque
         card_id: ids.next_card_id(),
         card_elements: elements,
         expected_report_data_fields: expected,
+        expected_external_report_data_fields: Vec::new(),
     }
 }
 

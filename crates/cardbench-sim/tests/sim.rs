@@ -84,6 +84,7 @@ fn produced(r: &ExternalProductionData, uid: &str) -> CardProduced {
         card_id: r.card.card_id.clone(),
         produced: chrono::Utc::now(),
         report_data,
+        external_report_data: IndexMap::new(),
     }
 }
 

@@ -169,3 +169,10 @@ pub fn list(conn: &Connection, f: &OutboxFilter) -> Result<Vec<OutboxRow>> {
     )?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
+
+/// Rewrites a row's body in place (e.g. secrets replaced by a tombstone once answered); the row,
+/// its messageId and its history stay. Returns false when there is no such row.
+pub fn replace_body(conn: &Connection, id: i64, body: &str) -> Result<bool> {
+    let n = conn.prepare_cached("UPDATE outbox SET body = ?2 WHERE id = ?1")?.execute(params![id, body])?;
+    Ok(n == 1)
+}

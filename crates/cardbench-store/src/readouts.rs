@@ -44,3 +44,12 @@ pub fn other_card_with(conn: &Connection, field: &str, value: &str, except_card:
         .query_row(params![field, value, except_card], |r| r.get(0))
         .optional()?)
 }
+
+/// Replaces one stored value (e.g. a secret by a tombstone), keeping where and when it was
+/// captured. Returns false when the card has no such field.
+pub fn replace_value(conn: &Connection, card_id: &str, field: &str, value: &str) -> Result<bool> {
+    let n = conn
+        .prepare_cached("UPDATE readouts SET value = ?3 WHERE card_id = ?1 AND field = ?2")?
+        .execute(params![card_id, field, value])?;
+    Ok(n == 1)
+}

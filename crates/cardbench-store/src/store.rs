@@ -81,9 +81,12 @@ fn connect(path: &Path) -> Result<Connection> {
     // The daemon, the CLI and the app may all have the file open: wait for the lock, don't fail.
     conn.busy_timeout(Duration::from_secs(10))?;
     // FULL, not NORMAL: our inbox rows are the only record of messages already settled on the
-    // broker, so a commit must survive power loss before we settle.
+    // broker, so a commit must survive power loss before we settle. secure_delete: a value
+    // overwritten or deleted (a PIN code replaced by its tombstone after REPORT_OK) is zeroed in
+    // the file, not left in free space.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
+         PRAGMA secure_delete = ON;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;",

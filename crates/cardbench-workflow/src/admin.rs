@@ -14,6 +14,7 @@ impl Workflow {
         self.store().write(|tx| {
             let row = outbox::get(tx, outbox_id)?
                 .ok_or_else(|| WorkflowError::InvalidRequest(format!("no outbox message #{outbox_id}")))?;
+            crate::secrets::refuse_resend_without_secrets(&row.body, outbox_id)?;
             outbox::resend(tx, outbox_id)?;
             let now = cardbench_store::time::now();
             audit::record(

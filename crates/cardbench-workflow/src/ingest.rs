@@ -550,6 +550,7 @@ fn accept_report_ok(conn: &Connection, card: &cards::CardRow, now: &str) -> Resu
         &StatusChange { report_ok_at: Some(Some(now)), last_error: Some(None), ..Default::default() },
         now,
     )?;
+    crate::secrets::remove_after_report_ok(conn, card, now)?;
     Ok(Decision::accepted(None, None, vec![WorkflowEvent::ReportOk { card_id: card.card_id.clone() }]))
 }
 

@@ -21,6 +21,8 @@ pub mod events;
 pub mod ingest;
 pub mod production;
 pub mod refusal;
+pub mod report_fields;
+pub mod secrets;
 pub mod shipping;
 pub mod views;
 
@@ -35,6 +37,7 @@ pub use decode::DecodedBatch;
 pub use ingest::{IngestOutcome, IngestReport};
 pub use production::{ApplyOutcome, ProduceResult, ReadoutInput};
 pub use refusal::RefuseResult;
+pub use report_fields::ReportSettings;
 pub use shipping::{ParcelRequest, ReportErrorCard, ShipProblem};
 pub use views::{CardDetail, ExpectedField, GateNote, GateNoteKind, ShipmentDetail, ShipmentGate, TimelineEntry};
 
@@ -44,11 +47,13 @@ pub struct Workflow {
     store: Arc<Store>,
     /// How received bodies are read (e.g. the zone of offset-less times); from the config.
     decode_options: Arc<DecodeOptions>,
+    report: Arc<ReportSettings>,
 }
 
 impl Workflow {
+    /// With the built-in report fields only; see [`Workflow::with_report_settings`].
     pub fn new(store: Arc<Store>) -> Self {
-        Workflow { store, decode_options: Arc::new(DecodeOptions::default()) }
+        Workflow { store, decode_options: Arc::new(DecodeOptions::default()), report: Arc::new(ReportSettings::default()) }
     }
 
     /// This workflow reading received bodies with `options` (`[protocol]` in the config).
@@ -59,6 +64,17 @@ impl Workflow {
 
     pub fn decode_options(&self) -> &DecodeOptions {
         &self.decode_options
+    }
+
+    /// The configuration's report fields and external report data (the config file's
+    /// `[report_fields]` and `[external_report_data]`).
+    pub fn with_report_settings(mut self, settings: ReportSettings) -> Self {
+        self.report = Arc::new(settings);
+        self
+    }
+
+    pub fn report_settings(&self) -> &ReportSettings {
+        &self.report
     }
 
     pub fn store(&self) -> &Arc<Store> {

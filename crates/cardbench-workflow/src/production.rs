@@ -1,7 +1,6 @@
 //! Production: capturing readouts, queuing CARD_PRODUCED, spoiling and redoing a card.
 
-use cardbench_protocol::readout::is_known_field;
-use cardbench_protocol::{CardProduced, ReadoutError, Subject, normalise_readout};
+use cardbench_protocol::{CardProduced, Subject};
 use cardbench_store::audit::{self, NewAudit};
 use cardbench_store::cards::{self, CardRow, CardStatus, StatusChange};
 use cardbench_store::outbox::{self, NewOutboxRow};
@@ -9,7 +8,8 @@ use cardbench_store::{Connection, readouts};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ReadoutProblem, Result, WorkflowError};
+use crate::error::{Result, WorkflowError};
+use crate::report_fields::{ReportSettings, chip_owner, resolve};
 use crate::{Workflow, check_operator};
 
 /// A readout as captured: the field, the raw value, and where it came from (typed, scan, reader,
@@ -38,10 +38,11 @@ impl Workflow {
     /// next still to come). Returns the card's status afterwards.
     pub fn save_readouts(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<CardStatus> {
         let operator = check_operator(operator)?;
+        let settings = self.report_settings();
         self.store().write(|tx| {
             let card = load_card(tx, card_id)?;
             let now = cardbench_store::time::now();
-            let (status, _) = store_readouts(tx, &card, values, source, &now, true)?;
+            let (status, _) = store_readouts(tx, settings, &card, values, source, &now, true, false)?;
             audit_readouts_saved(tx, operator, &card, values, source, &now)?;
             Ok(status)
         })
@@ -51,7 +52,7 @@ impl Workflow {
     /// field is present, and queues CARD_PRODUCED — all in one transaction.
     pub fn produce(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ProduceResult> {
         let operator = check_operator(operator)?;
-        self.store().write(|tx| produce_in(tx, operator, card_id, values, source, false))
+        self.store().write(|tx| produce_in(tx, self.report_settings(), operator, card_id, values, source, false))
     }
 
     /// One physical action per card (a chip on a reader, a scan): stores `values` and, when every
@@ -59,14 +60,15 @@ impl Workflow {
     /// leaves the card exactly as it was.
     pub fn apply_readouts(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ApplyOutcome> {
         let operator = check_operator(operator)?;
-        self.store().write(|tx| apply_readouts_in(tx, operator, card_id, values, source, false))
+        self.store().write(|tx| apply_readouts_in(tx, self.report_settings(), operator, card_id, values, source, false))
     }
 
     /// Applies many cards' readouts in ONE transaction (an encoder's result file: one fsync for
     /// 10,000 rows instead of 10,000). Each row runs under its own savepoint, so a refused row
     /// leaves nothing behind and the other rows still apply. `complete_only`: a row that would
     /// leave expected fields missing is refused instead of saved. Values for fields the row's card
-    /// does not expect are left out (a result file has columns for many kinds of card). `also`
+    /// does not expect are left out (a result file has columns for many kinds of card), except a
+    /// chip's value that fills fields it does expect (see [`crate::report_fields`]). `also`
     /// runs in the same transaction after the rows (e.g. to record that a file was taken).
     pub fn apply_readout_batch<T>(
         &self,
@@ -83,7 +85,7 @@ impl Workflow {
             // batch only; the connection gets its own setting back.
             let cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0)).map_err(cardbench_store::StoreError::from)?;
             tx.execute_batch("PRAGMA cache_size = -32000").map_err(cardbench_store::StoreError::from)?;
-            let outcome = apply_batch_in(tx, operator, rows, source, complete_only, also);
+            let outcome = apply_batch_in(tx, self.report_settings(), operator, rows, source, complete_only, also);
             tx.execute_batch(&format!("PRAGMA cache_size = {cache}")).map_err(cardbench_store::StoreError::from)?;
             outcome
         })
@@ -153,6 +155,7 @@ pub(crate) fn load_card(conn: &Connection, card_id: &str) -> Result<CardRow> {
 
 fn apply_batch_in<T>(
     tx: &Connection,
+    settings: &ReportSettings,
     operator: &str,
     rows: &[(String, Vec<ReadoutInput>)],
     source: &str,
@@ -164,9 +167,9 @@ fn apply_batch_in<T>(
         // Prepared once (cached), not parsed per row: this loop runs 10,000 times a file.
         savepoint(tx, "SAVEPOINT batch_row")?;
         let result = if complete_only {
-            produce_in(tx, operator, card_id, values, source, true).map(ApplyOutcome::Produced)
+            produce_in(tx, settings, operator, card_id, values, source, true).map(ApplyOutcome::Produced)
         } else {
-            apply_readouts_in(tx, operator, card_id, values, source, true)
+            apply_readouts_in(tx, settings, operator, card_id, values, source, true)
         };
         if result.is_err() {
             savepoint(tx, "ROLLBACK TO batch_row")?;
@@ -199,6 +202,7 @@ pub enum ApplyOutcome {
 
 fn apply_readouts_in(
     tx: &Connection,
+    settings: &ReportSettings,
     operator: &str,
     card_id: &str,
     values: &[ReadoutInput],
@@ -207,19 +211,19 @@ fn apply_readouts_in(
 ) -> Result<ApplyOutcome> {
     let card = load_card(tx, card_id)?;
     let now = cardbench_store::time::now();
-    let values = expected_only(&card, values, only_expected);
-    let (status, stored) = store_readouts(tx, &card, &values, source, &now, true)?;
-    let missing = missing_fields(&card, &stored);
+    let (status, stored) = store_readouts(tx, settings, &card, values, source, &now, true, only_expected)?;
+    let missing = missing_fields(settings, &card, &stored);
     if missing.is_empty() {
-        return queue_card_produced(tx, operator, &card, stored, source, &now).map(ApplyOutcome::Produced);
+        return queue_card_produced(tx, settings, operator, &card, stored, source, &now).map(ApplyOutcome::Produced);
     }
-    audit_readouts_saved(tx, operator, &card, &values, source, &now)?;
+    audit_readouts_saved(tx, operator, &card, values, source, &now)?;
     Ok(ApplyOutcome::Saved { card_id: card_id.to_owned(), status, missing })
 }
 
-/// The expected fields of `card` that `stored` does not hold, in the request's order.
-fn missing_fields(card: &CardRow, stored: &[readouts::ReadoutRow]) -> Vec<String> {
-    card.request.card.expected_report_data_fields.iter().filter(|f| !stored.iter().any(|r| &r.field == *f)).cloned().collect()
+/// The required fields of `card` (report data, then external data) that `stored` does not hold,
+/// in the request's order.
+fn missing_fields(settings: &ReportSettings, card: &CardRow, stored: &[readouts::ReadoutRow]) -> Vec<String> {
+    settings.required_fields(card).into_iter().filter(|f| !stored.iter().any(|r| &r.field == f)).collect()
 }
 
 fn audit_readouts_saved(tx: &Connection, operator: &str, card: &CardRow, values: &[ReadoutInput], source: &str, now: &str) -> Result<()> {
@@ -239,6 +243,7 @@ fn audit_readouts_saved(tx: &Connection, operator: &str, card: &CardRow, values:
 
 fn produce_in(
     tx: &Connection,
+    settings: &ReportSettings,
     operator: &str,
     card_id: &str,
     values: &[ReadoutInput],
@@ -247,16 +252,16 @@ fn produce_in(
 ) -> Result<ProduceResult> {
     let card = load_card(tx, card_id)?;
     let now = cardbench_store::time::now();
-    let values = expected_only(&card, values, only_expected);
     // The status is set to `produced` below, in the same transaction: no intermediate update.
-    let (_, stored) = store_readouts(tx, &card, &values, source, &now, false)?;
-    queue_card_produced(tx, operator, &card, stored, source, &now)
+    let (_, stored) = store_readouts(tx, settings, &card, values, source, &now, false, only_expected)?;
+    queue_card_produced(tx, settings, operator, &card, stored, source, &now)
 }
 
 /// With every expected field in `stored`: queues CARD_PRODUCED carrying exactly those fields and
 /// marks the card produced; otherwise refuses, naming what is missing.
 fn queue_card_produced(
     tx: &Connection,
+    settings: &ReportSettings,
     operator: &str,
     card: &CardRow,
     stored: Vec<readouts::ReadoutRow>,
@@ -264,7 +269,7 @@ fn queue_card_produced(
     now: &str,
 ) -> Result<ProduceResult> {
     let card_id = card.card_id.as_str();
-    let missing = missing_fields(card, &stored);
+    let missing = missing_fields(settings, card, &stored);
     if !missing.is_empty() {
         return Err(WorkflowError::MissingReadouts { card_id: card_id.to_owned(), missing });
     }
@@ -273,12 +278,16 @@ fn queue_card_produced(
     // Exactly the expected fields, in the request's order.
     let report_data: IndexMap<String, String> =
         expected.iter().map(|f| (f.clone(), stored.get(f).cloned().unwrap_or_default())).collect();
+    // Secret: goes into the body only (and from there, once REPORT_OK arrives, is removed).
+    let external_report_data: IndexMap<String, String> =
+        settings.external_fields(card).into_iter().map(|f| { let v = stored.get(&f).cloned().unwrap_or_default(); (f, v) }).collect();
     let body = CardProduced {
         organisation_id: card.organisation_id.clone(),
         shipment_id: card.shipment_id.clone(),
         card_id: card.card_id.clone(),
         produced: chrono::Utc::now(),
         report_data: report_data.clone(),
+        external_report_data,
     };
     let json = serde_json::to_string(&body).map_err(|source| WorkflowError::Encode { what: "CARD_PRODUCED", source })?;
     let queued = outbox::insert(
@@ -319,25 +328,22 @@ fn queue_card_produced(
     Ok(ProduceResult { card_id: card_id.to_owned(), message_id: queued.message_id, report_data })
 }
 
-fn expected_only<'a>(card: &CardRow, values: &'a [ReadoutInput], only_expected: bool) -> std::borrow::Cow<'a, [ReadoutInput]> {
-    if !only_expected {
-        return std::borrow::Cow::Borrowed(values);
-    }
-    let expected = &card.request.card.expected_report_data_fields;
-    std::borrow::Cow::Owned(values.iter().filter(|v| expected.contains(&v.field)).cloned().collect())
-}
-
-/// Validates every value (all problems at once), refuses a value already reported for another
-/// card, stores them, and moves the card to `readouts_captured` once all expected fields are there.
+/// Validates every value (all problems at once), fills every expected translation of a chip
+/// read (see [`crate::report_fields`]), refuses a chip already reported for another card, stores
+/// the values, and moves the card to `readouts_captured` once all required fields are there.
 /// Returns the card's status afterwards and its stored readouts. `update_card`: false when the
-/// caller sets the card's status itself in the same transaction.
+/// caller sets the card's status itself in the same transaction. `only_expected`: values for
+/// nothing the card expects are left out rather than refused.
+#[allow(clippy::too_many_arguments)]
 fn store_readouts(
     conn: &Connection,
+    settings: &ReportSettings,
     card: &CardRow,
     values: &[ReadoutInput],
     source: &str,
     now: &str,
     update_card: bool,
+    only_expected: bool,
 ) -> Result<(CardStatus, Vec<readouts::ReadoutRow>)> {
     if !may_produce(card.status) {
         return Err(WorkflowError::NotAllowed {
@@ -347,49 +353,27 @@ fn store_readouts(
         });
     }
     let expected = &card.request.card.expected_report_data_fields;
-    let mut problems = Vec::new();
-    let mut normalised = Vec::with_capacity(values.len());
-    for input in values {
-        if !expected.iter().any(|f| f == &input.field) {
-            problems.push(ReadoutProblem {
-                field: input.field.clone(),
-                message: format!("not expected for this card (expected: {})", expected.join(", ")),
-            });
-            continue;
-        }
-        match normalise_readout(&input.field, &input.value) {
-            Ok(n) => normalised.push((input.field.as_str(), n.value)),
-            Err(e) => problems.push(ReadoutProblem { field: input.field.clone(), message: describe(&e) }),
+    let external = settings.external_fields(card);
+    let resolved = resolve(&settings.catalogue, expected, &external, values, only_expected).map_err(WorkflowError::InvalidReadouts)?;
+    // Chip identities are unique per card; a second card with the same chip, under any name of
+    // its kind (MIFARE_UID, a translation in either byte order), is a mixed-up card. Free-form
+    // fields (print serials, PIN codes...) carry no such rule.
+    for (kind, chip) in &resolved.chips {
+        if let Some((field, value, other_card)) = chip_owner(conn, &settings.catalogue, *kind, chip, &card.card_id)? {
+            return Err(WorkflowError::DuplicateReadout { field, value, other_card });
         }
     }
-    if !problems.is_empty() {
-        return Err(WorkflowError::InvalidReadouts(problems));
-    }
-    for (field, value) in &normalised {
-        // Chip identities are unique per card; a second card with the same UID is a mixed-up
-        // card. Free-form fields (print serials...) carry no such rule.
-        if let Some(other) = is_known_field(field)
-            .then(|| readouts::other_card_with(conn, field, value, &card.card_id))
-            .transpose()?
-            .flatten()
-        {
-            return Err(WorkflowError::DuplicateReadout {
-                field: (*field).to_owned(),
-                value: value.clone(),
-                other_card: other,
-            });
-        }
+    for (field, value) in &resolved.values {
         readouts::upsert(conn, &card.card_id, field, value, source, now)?;
     }
-    let stored = readouts::for_card(conn, &card.card_id)?;
-    let complete = expected.iter().all(|f| stored.iter().any(|r| &r.field == f));
+    // A secret removed after REPORT_OK is no value: if NGOC then refuses the report, it must be
+    // captured again, never sent as its tombstone.
+    let stored: Vec<readouts::ReadoutRow> =
+        readouts::for_card(conn, &card.card_id)?.into_iter().filter(|r| !crate::secrets::is_tombstone(&r.value)).collect();
+    let complete = settings.required_fields(card).iter().all(|f| stored.iter().any(|r| &r.field == f));
     let status = if complete && card.status == CardStatus::Received { CardStatus::ReadoutsCaptured } else { card.status };
-    if update_card && (status != card.status || !normalised.is_empty()) {
+    if update_card && (status != card.status || !resolved.values.is_empty()) {
         cards::set_status(conn, &card.card_id, status, &StatusChange::default(), now)?;
     }
     Ok((status, stored))
-}
-
-fn describe(e: &ReadoutError) -> String {
-    e.to_string()
 }

@@ -1,7 +1,6 @@
 //! What the screens and the CLI show about a card or a shipment, assembled in one read.
 
 use cardbench_protocol::ErrorCode;
-use cardbench_protocol::readout::{is_known_field, normalise_readout};
 use cardbench_store::audit::{self, AuditFilter};
 use cardbench_store::cards::{self, CardRow, CardStatus};
 use cardbench_store::inbox::{self, InboxFilter};
@@ -25,6 +24,10 @@ pub struct ExpectedField {
     pub msb_first: Option<String>,
     pub lsb_first: Option<String>,
     pub source: Option<String>,
+    /// External report data (e.g. PIN_CODE): `value` is masked (or the tombstone once REPORT_OK
+    /// removed it), never the secret itself.
+    #[serde(default)]
+    pub secret: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,22 +101,29 @@ impl Workflow {
     pub fn card_detail(&self, card_id: &str) -> Result<CardDetail> {
         self.store().read(|conn| {
             let card = cards::get(conn, card_id)?.ok_or_else(|| WorkflowError::UnknownCard(card_id.to_owned()))?;
-            let readouts = readouts::for_card(conn, card_id)?;
-            let expected = card
-                .request
-                .card
-                .expected_report_data_fields
-                .iter()
+            let settings = self.report_settings();
+            let external = settings.external_fields(&card);
+            let mut readouts = readouts::for_card(conn, card_id)?;
+            // Secrets never leave the store towards a screen.
+            for r in readouts.iter_mut().filter(|r| external.contains(&r.field)) {
+                r.value = crate::secrets::mask_value(&r.value);
+            }
+            let catalogue = &settings.catalogue;
+            let expected = settings
+                .required_fields(&card)
+                .into_iter()
                 .map(|field| {
-                    let stored = readouts.iter().find(|r| &r.field == field);
-                    let orders = stored.and_then(|r| normalise_readout(field, &r.value).ok());
+                    let secret = external.contains(&field);
+                    let stored = readouts.iter().find(|r| r.field == field);
+                    let orders = stored.filter(|_| !secret).and_then(|r| catalogue.normalise(&field, &r.value).ok());
                     ExpectedField {
-                        field: field.clone(),
-                        known_format: is_known_field(field),
+                        known_format: catalogue.is_known(&field),
                         value: stored.map(|r| r.value.clone()),
                         msb_first: orders.as_ref().and_then(|o| o.msb_first.clone()),
                         lsb_first: orders.and_then(|o| o.lsb_first),
                         source: stored.map(|r| r.source.clone()),
+                        secret,
+                        field,
                     }
                 })
                 .collect();

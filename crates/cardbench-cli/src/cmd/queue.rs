@@ -81,7 +81,9 @@ pub fn inbox(ctx: &Context, args: &InboxArgs) -> anyhow::Result<()> {
 pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     if let Some(id) = args.id {
-        let row = store.read(|c| outbox::get(c, id))?.ok_or_else(|| NotFound(format!("no outbox message #{id}")))?;
+        let mut row = store.read(|c| outbox::get(c, id))?.ok_or_else(|| NotFound(format!("no outbox message #{id}")))?;
+        // External report data (PIN codes...) is secret on every screen, raw view included.
+        row.body = cardbench_workflow::secrets::mask_body(&row.body);
         if args.raw {
             crate::say!("{}", row.body);
             return Ok(());
@@ -106,7 +108,10 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
         limit: Some(args.limit),
         ..Default::default()
     };
-    let rows = store.read(|c| outbox::list(c, &filter))?;
+    let mut rows = store.read(|c| outbox::list(c, &filter))?;
+    for row in &mut rows {
+        row.body = cardbench_workflow::secrets::mask_body(&row.body);
+    }
     if ctx.json {
         return output::json(&rows);
     }

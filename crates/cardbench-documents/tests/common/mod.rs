@@ -41,6 +41,7 @@ pub fn request(org: &str, shipment: &str, card_id: &str, article: &str, holder: 
             card_id: card_id.to_owned(),
             card_elements: elements,
             expected_report_data_fields: vec!["MIFARE_UID".into()],
+            expected_external_report_data_fields: vec![],
         },
         accessories: vec![],
     }
