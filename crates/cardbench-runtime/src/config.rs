@@ -37,6 +37,10 @@ pub struct Config {
     pub simulator: bool,
     /// Requests the in-process simulator generates per minute (0: only on demand).
     pub simulator_requests_per_minute: u32,
+    /// How the simulator writes what NGOC may write otherwise than the contract
+    /// (`[simulator_wire]`: `offsetless_times`, `correlation` = both | body | property | neither |
+    /// rotate), to rehearse NGOC's real forms on the simulator.
+    pub simulator_wire: cardbench_sim::WireForms,
     /// Azure Service Bus namespace and queues (no key: that is in the OS keyring). Used when
     /// `transport = "service_bus"`.
     pub servicebus: Option<cardbench_amqp::ServiceBusSettings>,
@@ -127,6 +131,7 @@ impl Default for Config {
             transport: TransportKind::Embedded,
             simulator: true,
             simulator_requests_per_minute: 6,
+            simulator_wire: cardbench_sim::WireForms::default(),
             servicebus: None,
             amqp_url: None,
             documents: cardbench_documents::DocumentsConfig::default(),
@@ -152,6 +157,18 @@ pub fn default_config_path() -> Result<PathBuf, ConfigError> {
 }
 
 impl Config {
+    /// The simulator as this config sets it: the daemon's in-process one and `cardbench sim`
+    /// alike, on the same queues.
+    pub fn sim_config(&self) -> cardbench_sim::SimConfig {
+        cardbench_sim::SimConfig {
+            requests_queue: self.queues.inbound.clone(),
+            notifications_queue: self.queues.outbound.clone(),
+            requests_per_minute: self.simulator_requests_per_minute,
+            wire: self.simulator_wire.clone(),
+            ..cardbench_sim::SimConfig::default()
+        }
+    }
+
     /// The file alone, without environment overrides: what a settings change edits and saves.
     pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
         match std::fs::read_to_string(path) {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use cardbench_sim::{SimConfig, Simulator};
+use cardbench_sim::Simulator;
 use cardbench_store::Store;
 use cardbench_transport::Connector;
 use cardbench_transport::embedded::EmbeddedQueues;
@@ -79,13 +79,7 @@ impl Node {
         };
         let (connector, embedded) = connector(config, &data_dir)?;
         let simulator = if embedded && config.simulator && !options.no_simulator {
-            let sim_config = SimConfig {
-                requests_queue: config.queues.inbound.clone(),
-                notifications_queue: config.queues.outbound.clone(),
-                requests_per_minute: config.simulator_requests_per_minute,
-                ..SimConfig::default()
-            };
-            let sim = Simulator::open(&data_dir, sim_config, connector.clone())
+            let sim = Simulator::open(&data_dir, config.sim_config(), connector.clone())
                 .map_err(|e| NodeError::Simulator(e.to_string()))?;
             let (stop, stop_rx) = watch::channel(false);
             let task = tokio::spawn(async move {

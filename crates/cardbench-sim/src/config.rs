@@ -49,8 +49,8 @@ impl Default for SimConfig {
 
 /// The forms NGOC may use that our contract tolerates (docs/protocol/README.md, "Tolerances"), so
 /// a run against the simulator rehearses each of them. The defaults are the contract's own forms.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "snake_case")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "snake_case")]
 pub struct WireForms {
     /// Write `ordered` as NGOC's published samples do: no offset, nine fractional digits
     /// (`2022-02-04T09:36:45.650982100`), the wall-clock time in UTC.

@@ -10,12 +10,7 @@ use crate::context::Context;
 use crate::output;
 
 fn sim_config(ctx: &Context) -> SimConfig {
-    SimConfig {
-        requests_queue: ctx.config.queues.inbound.clone(),
-        notifications_queue: ctx.config.queues.outbound.clone(),
-        requests_per_minute: ctx.config.simulator_requests_per_minute,
-        ..SimConfig::default()
-    }
+    ctx.config.sim_config()
 }
 
 pub fn sim(ctx: &Context, command: SimCommand) -> anyhow::Result<()> {
