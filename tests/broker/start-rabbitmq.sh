@@ -211,6 +211,27 @@ for q in "$@"; do
   log "queue $q (dead letters: $q.dlq) declared"
 done
 
+# Two users shaped like NGOC's credentials (Production Partner rules: read on the inbound queue,
+# write on the outbound one), for the two-credential tests. Queue names are per test, so the
+# permissions go by name: the reader may read `ngoc-requests` and `cbin-*` queues (and their
+# `.dlq`), nothing else; the writer may write `ngoc-notifications` and `cbout-*` queues. Neither
+# may configure anything. RabbitMQ 3.10's AMQP 1.0 plugin sends to `/amq/queue/X` through the
+# default exchange, and basic.publish checks write on that exchange (`amq.default`) only, not on
+# the queue: the writer needs `amq.default`, and that right is what tells it from the reader.
+# A receiver on `/amq/queue/X` is a basic.consume: read on queue X.
+# name, password, configure, write, read (regexes; kept in an array so no glob ever expands them)
+users=(
+  "ngoc-reader" "ngoc-reader-pw" '^$' '^$' '^(ngoc-requests|cbin-[A-Za-z0-9_-]+)(\.dlq)?$'
+  "ngoc-writer" "ngoc-writer-pw" '^$' '^(amq\.default|ngoc-notifications|cbout-[A-Za-z0-9_-]+)$' '^$'
+)
+# Users live in the node's data (kept across restarts, gone with --clean, like this marker).
+if [ ! -f "$state/users-ok" ]; then
+  for ((i = 0; i < ${#users[@]}; i += 5)); do
+    "$rmq/rabbitmqctl" -q add_user "${users[i]}" "${users[i+1]}" > /dev/null 2>&1 || true
+    "$rmq/rabbitmqctl" -q set_permissions -p / "${users[i]}" "${users[i+2]}" "${users[i+3]}" "${users[i+4]}" > /dev/null
+  done
+  touch "$state/users-ok"
+fi
 url="amqp://guest:guest@127.0.0.1:$AMQP_PORT"
 echo "$url" > "$state/amqp-url.tmp.$$"
 publish "$state/amqp-url"
@@ -229,3 +250,11 @@ done
 echo "export CARDBENCH_TEST_AMQPS_URL=$amqps_url"
 echo "export CARDBENCH_TEST_AMQP_WSS_URL='$wss_url'"
 echo "export CARDBENCH_TEST_CA_FILE='$tls/ca.pem'"
+reader_url="amqp://ngoc-reader:ngoc-reader-pw@127.0.0.1:$AMQP_PORT"
+writer_url="amqp://ngoc-writer:ngoc-writer-pw@127.0.0.1:$AMQP_PORT"
+for f in amqp-reader-url:"$reader_url" amqp-writer-url:"$writer_url"; do
+  echo "${f#*:}" > "$state/${f%%:*}.tmp.$$"
+  publish "$state/${f%%:*}"
+done
+echo "export CARDBENCH_TEST_AMQP_READER_URL=$reader_url"
+echo "export CARDBENCH_TEST_AMQP_WRITER_URL=$writer_url"

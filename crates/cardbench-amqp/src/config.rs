@@ -1,6 +1,7 @@
 //! Where and how to connect. [`ServiceBusSettings`] is what the config file holds (never a key);
 //! [`ServiceBusConfig`] is the settings plus the secret, ready to connect.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -92,12 +93,20 @@ pub struct ServiceBusSettings {
     pub ca_file: Option<PathBuf>,
     #[serde(default)]
     pub auth: AuthKind,
-    /// SAS rule name (SasCbs, SaslPlain on Service Bus) or user name (SaslPlain on a plain broker).
+    /// SAS rule name (SasCbs, SaslPlain on Service Bus) or user name (SaslPlain on a plain broker):
+    /// the receiving side's credential (inbound queue, its dead letters), and the sending side's
+    /// too unless `outbound_credential` is set.
     #[serde(default)]
     pub user: Option<String>,
-    /// Queue NGOC sends to (we listen).
+    /// The `EntityPath` of `user`'s connection string: the one queue that credential was issued
+    /// for. Must then be the inbound queue, and the outbound queue needs its own credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_path: Option<String>,
+    /// Queue NGOC sends to (we listen). Empty: the inbound credential's `entity_path`.
+    #[serde(default)]
     pub inbound_queue: String,
-    /// Queue we send to (NGOC listens).
+    /// Queue we send to (NGOC listens). Empty: the outbound credential's `entity_path`.
+    #[serde(default)]
     pub outbound_queue: String,
     /// Put before a queue name to make its AMQP address: "" for Service Bus, "/amq/queue/" for
     /// RabbitMQ (whose `/queue/x` would auto-create a transient queue instead).
@@ -115,6 +124,22 @@ pub struct ServiceBusSettings {
     /// See [`ServiceBusConfig::count_first_acquirer`].
     #[serde(default)]
     pub count_first_acquirer: bool,
+    /// The sending side's own credential, when NGOC hands out one per queue (the partner may
+    /// Listen on the inbound queue and Send on the outbound one). Absent: `user` serves both.
+    /// Last in the struct: TOML writes tables after plain values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound_credential: Option<CredentialSettings>,
+}
+
+/// One side's credential as the config file holds it (its key is in the OS keyring).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialSettings {
+    /// SAS rule name (or user name on a plain broker).
+    pub user: String,
+    /// The queue the credential was issued for (`EntityPath`), checked against the queue name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_path: Option<String>,
 }
 
 fn yes() -> bool {
@@ -151,7 +176,12 @@ pub struct ServiceBusConfig {
     /// Extra trusted CA certificates (PEM), added to the platform's and Mozilla's roots; never
     /// replaces them and never turns verification off.
     pub ca_file: Option<PathBuf>,
+    /// The receiving side's credential (receivers on the inbound queue, the dead-letter browser),
+    /// and the sending side's too unless `outbound_auth` is set.
     pub auth: Auth,
+    /// The sending side's own credential (senders to the outbound queue), when NGOC hands out
+    /// one per queue. `None`: `auth` serves both sides.
+    pub outbound_auth: Option<Auth>,
     pub inbound_queue: String,
     pub outbound_queue: String,
     pub address_prefix: String,
@@ -185,6 +215,7 @@ impl ServiceBusConfig {
             websocket: None,
             ca_file: None,
             auth: Auth::SasCbs { rule: rule.to_owned(), key },
+            outbound_auth: None,
             inbound_queue: inbound.to_owned(),
             outbound_queue: outbound.to_owned(),
             address_prefix: String::new(),
@@ -246,6 +277,7 @@ impl ServiceBusConfig {
             websocket,
             ca_file: None,
             auth,
+            outbound_auth: None,
             inbound_queue: inbound.to_owned(),
             outbound_queue: outbound.to_owned(),
             address_prefix: "/amq/queue/".to_owned(),
@@ -257,6 +289,41 @@ impl ServiceBusConfig {
             count_first_acquirer: true,
         }
         .validated()
+    }
+
+    /// Like [`Self::from_amqp_url`], with a second URL for the sending side: the same broker
+    /// (scheme, host, port, path), another user. This is how the rehearsal broker plays NGOC's
+    /// two credentials (read on the inbound queue, write on the outbound one). `None`: the one
+    /// URL serves both sides.
+    pub fn from_amqp_urls(url: &str, outbound_url: Option<&str>, inbound: &str, outbound: &str) -> Result<Self, ConfigError> {
+        let mut config = Self::from_amqp_url(url, inbound, outbound)?;
+        if let Some(out_url) = outbound_url {
+            let out = Self::from_amqp_url(out_url, inbound, outbound)?;
+            if (&out.host, out.port, out.tls, &out.websocket) != (&config.host, config.port, config.tls, &config.websocket) {
+                return Err(ConfigError::OutboundUrlOtherBroker(redact_url(out_url)));
+            }
+            config.outbound_auth = Some(out.auth);
+        }
+        config.validated()
+    }
+
+    /// The credential receivers use (inbound queue, dead letters).
+    pub fn inbound_auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// The credential senders use (outbound queue).
+    pub fn outbound_auth(&self) -> &Auth {
+        self.outbound_auth.as_ref().unwrap_or(&self.auth)
+    }
+
+    /// This configuration as the sending side connects: with the outbound credential in `auth`,
+    /// so the connection code (SASL, CBS) has one credential to deal with.
+    pub fn sending(&self) -> Cow<'_, ServiceBusConfig> {
+        match &self.outbound_auth {
+            None => Cow::Borrowed(self),
+            Some(auth) => Cow::Owned(ServiceBusConfig { auth: auth.clone(), outbound_auth: None, ..self.clone() }),
+        }
     }
 
     /// Checks what can be checked without connecting.
@@ -274,17 +341,19 @@ impl ServiceBusConfig {
         if !self.tls && !is_loopback(&self.host) {
             return Err(ConfigError::PlainToRemoteHost(self.host.clone()));
         }
-        match &self.auth {
-            Auth::SasCbs { rule, key } => {
-                if rule.is_empty() {
-                    return Err(ConfigError::EmptyCredential("SAS rule name"));
+        for auth in [Some(&self.auth), self.outbound_auth.as_ref()].into_iter().flatten() {
+            match auth {
+                Auth::SasCbs { rule, key } => {
+                    if rule.is_empty() {
+                        return Err(ConfigError::EmptyCredential("SAS rule name"));
+                    }
+                    if key.expose().is_empty() {
+                        return Err(ConfigError::EmptyCredential("SAS key"));
+                    }
                 }
-                if key.expose().is_empty() {
-                    return Err(ConfigError::EmptyCredential("SAS key"));
-                }
+                Auth::SaslPlain { user, .. } if user.is_empty() => return Err(ConfigError::EmptyCredential("user name")),
+                _ => {}
             }
-            Auth::SaslPlain { user, .. } if user.is_empty() => return Err(ConfigError::EmptyCredential("user name")),
-            _ => {}
         }
         if let Some(path) = &self.websocket
             && (!path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#'))
@@ -324,15 +393,15 @@ impl ServiceBusConfig {
             (false, true) => "ws",
         };
         let path = self.websocket.as_deref().unwrap_or("");
-        let auth = match &self.auth {
-            Auth::SasCbs { rule, .. } => format!("SAS rule {rule} via CBS"),
-            Auth::SaslPlain { user, .. } => format!("SASL PLAIN as {user}"),
-            Auth::Anonymous => "anonymous".to_owned(),
+        let auth = match &self.outbound_auth {
+            None => describe_auth(&self.auth),
+            Some(out) => format!("receiving: {}; sending: {}", describe_auth(&self.auth), describe_auth(out)),
         };
         format!("{scheme}://{}:{}{path} ({auth})", self.host, self.port)
     }
 
-    /// The settings to store in the config file (the secret goes to the keyring).
+    /// The settings to store in the config file (the secrets go to the keyring). EntityPaths
+    /// are not known here (they were checked against the queue names): none is written.
     pub fn settings(&self) -> ServiceBusSettings {
         let (auth, user) = match &self.auth {
             Auth::SasCbs { rule, .. } => (AuthKind::SasCbs, Some(rule.clone())),
@@ -355,34 +424,100 @@ impl ServiceBusConfig {
             credit: self.credit,
             max_locked: self.max_locked,
             count_first_acquirer: self.count_first_acquirer,
+            entity_path: None,
+            outbound_credential: self.outbound_auth.as_ref().and_then(|a| match a {
+                Auth::SasCbs { rule, .. } => Some(CredentialSettings { user: rule.clone(), entity_path: None }),
+                Auth::SaslPlain { user, .. } => Some(CredentialSettings { user: user.clone(), entity_path: None }),
+                Auth::Anonymous => None,
+            }),
+        }
+    }
+}
+
+/// A credential in words, never its secret: "SAS rule partner-listen via CBS".
+fn describe_auth(auth: &Auth) -> String {
+    match auth {
+        Auth::SasCbs { rule, .. } => format!("SAS rule {rule} via CBS"),
+        Auth::SaslPlain { user, .. } => format!("SASL PLAIN as {user}"),
+        Auth::Anonymous => "anonymous".to_owned(),
+    }
+}
+
+impl Auth {
+    /// The credential's name as NGOC knows it (SAS rule or user name), for messages.
+    pub fn name(&self) -> &str {
+        match self {
+            Auth::SasCbs { rule, .. } => rule,
+            Auth::SaslPlain { user, .. } => user,
+            Auth::Anonymous => "anonymous",
         }
     }
 }
 
 impl ServiceBusSettings {
-    /// Reads the key/password from the OS keyring (filed under host and rule/user by
-    /// [`crate::secrets::store_secret`]) and joins it: what the CLI and the app call at start.
+    /// Reads the keys/passwords from the OS keyring (filed by [`crate::secrets::store_secret`]
+    /// under host, rule/user and EntityPath) and joins them: what the CLI and the app call at start.
     pub fn load_config(self) -> Result<ServiceBusConfig, ConfigError> {
-        let secret = match self.auth {
-            AuthKind::Anonymous => None,
+        let load = |user: &str, entity: Option<&str>| {
+            crate::secrets::load_secret(&self.host, user, entity).map_err(|e| ConfigError::Keyring(e.to_string()))
+        };
+        let (inbound, outbound) = match self.auth {
+            AuthKind::Anonymous => (None, None),
             AuthKind::SasCbs | AuthKind::SaslPlain => {
-                let user = self.user.clone().unwrap_or_default();
-                crate::secrets::load_secret(&self.host, &user).map_err(|e| ConfigError::Keyring(e.to_string()))?
+                let inbound = load(self.user.as_deref().unwrap_or_default(), self.entity_path.as_deref())?;
+                let outbound = match &self.outbound_credential {
+                    Some(c) => load(&c.user, c.entity_path.as_deref())?,
+                    None => inbound.clone(),
+                };
+                (inbound, outbound)
             }
         };
-        self.into_config(secret)
+        self.into_config_with(inbound, outbound)
     }
 
     /// Joins the settings with the secret (from [`crate::secrets::load_secret`]; `None` for
-    /// anonymous).
+    /// anonymous), for settings with one credential for both sides.
     pub fn into_config(self, secret: Option<Secret>) -> Result<ServiceBusConfig, ConfigError> {
+        self.into_config_with(secret.clone(), secret)
+    }
+
+    /// Joins the settings with each side's secret (the outbound one is used only when
+    /// `outbound_credential` is set). Checks each credential's EntityPath against its queue: a
+    /// mismatch is refused; an empty queue name is taken from the EntityPath.
+    pub fn into_config_with(mut self, inbound_secret: Option<Secret>, outbound_secret: Option<Secret>) -> Result<ServiceBusConfig, ConfigError> {
         let user = self.user.clone().unwrap_or_default();
-        let need_secret = || secret.clone().ok_or_else(|| ConfigError::KeyNotStored(format!("{} ({})", self.host, user)));
-        let auth = match self.auth {
-            AuthKind::SasCbs => Auth::SasCbs { rule: user.clone(), key: need_secret()? },
-            AuthKind::SaslPlain => Auth::SaslPlain { user: user.clone(), password: need_secret()? },
-            AuthKind::Anonymous => Auth::Anonymous,
+        let host = self.host.clone();
+        let kind = self.auth;
+        let make = |user: &str, entity: Option<&str>, secret: Option<Secret>| -> Result<Auth, ConfigError> {
+            let need = || {
+                let which = match entity {
+                    Some(e) => format!("{host} ({user}, EntityPath {e})"),
+                    None => format!("{host} ({user})"),
+                };
+                secret.clone().ok_or(ConfigError::KeyNotStored(which))
+            };
+            Ok(match kind {
+                AuthKind::SasCbs => Auth::SasCbs { rule: user.to_owned(), key: need()? },
+                AuthKind::SaslPlain => Auth::SaslPlain { user: user.to_owned(), password: need()? },
+                AuthKind::Anonymous => Auth::Anonymous,
+            })
         };
+        if let Some(entity) = &self.entity_path {
+            if self.outbound_credential.is_none() {
+                return Err(ConfigError::EntityPathForBothQueues { user: user.clone(), entity_path: entity.clone() });
+            }
+            self.inbound_queue = checked_entity_path("inbound", &user, entity, &self.inbound_queue)?;
+        }
+        let outbound_auth = match &self.outbound_credential {
+            None => None,
+            Some(c) => {
+                if let Some(entity) = &c.entity_path {
+                    self.outbound_queue = checked_entity_path("outbound", &c.user, entity, &self.outbound_queue)?;
+                }
+                Some(make(&c.user, c.entity_path.as_deref(), outbound_secret)?)
+            }
+        };
+        let auth = make(&user, self.entity_path.as_deref(), inbound_secret)?;
         ServiceBusConfig {
             port: self.port.unwrap_or(default_port(self.tls, self.websocket)),
             websocket: self.websocket.then(|| self.websocket_path.clone().unwrap_or_else(|| SERVICE_BUS_WS_PATH.to_owned())),
@@ -390,6 +525,7 @@ impl ServiceBusSettings {
             host: self.host,
             tls: self.tls,
             auth,
+            outbound_auth,
             inbound_queue: self.inbound_queue,
             outbound_queue: self.outbound_queue,
             address_prefix: self.address_prefix,
@@ -402,6 +538,79 @@ impl ServiceBusSettings {
         }
         .validated()
     }
+}
+
+impl ServiceBusSettings {
+    /// The settings for pasted connection strings: `first` serves the receiving side (and the
+    /// sending side too when `outbound` is `None`), `outbound` the sending side. Each
+    /// `EntityPath` is checked against its queue name, or gives the queue name when that is
+    /// empty; both strings must name one namespace. The keys are not in the result: the caller
+    /// files them with [`crate::secrets::store_secret`] under ([`ConnectionString::host`],
+    /// rule, EntityPath).
+    pub fn from_connection_strings(
+        first: &ConnectionString,
+        outbound: Option<&ConnectionString>,
+        inbound_queue: &str,
+        outbound_queue: &str,
+    ) -> Result<ServiceBusSettings, ConfigError> {
+        let (inbound_queue, outbound_queue, outbound_credential) = match outbound {
+            None => {
+                if let Some(entity) = &first.entity_path {
+                    return Err(ConfigError::EntityPathForBothQueues { user: first.rule.clone(), entity_path: entity.clone() });
+                }
+                (inbound_queue.trim().to_owned(), outbound_queue.trim().to_owned(), None)
+            }
+            Some(out) => {
+                if !out.host.eq_ignore_ascii_case(&first.host) {
+                    return Err(ConfigError::DifferentNamespaces { inbound: first.host.clone(), outbound: out.host.clone() });
+                }
+                let inbound_queue = match &first.entity_path {
+                    Some(e) => checked_entity_path("inbound", &first.rule, e, inbound_queue)?,
+                    None => inbound_queue.trim().to_owned(),
+                };
+                let outbound_queue = match &out.entity_path {
+                    Some(e) => checked_entity_path("outbound", &out.rule, e, outbound_queue)?,
+                    None => outbound_queue.trim().to_owned(),
+                };
+                (inbound_queue, outbound_queue, Some(CredentialSettings { user: out.rule.clone(), entity_path: out.entity_path.clone() }))
+            }
+        };
+        if inbound_queue.is_empty() {
+            return Err(ConfigError::EmptyQueue("inbound"));
+        }
+        if outbound_queue.is_empty() {
+            return Err(ConfigError::EmptyQueue("outbound"));
+        }
+        Ok(ServiceBusSettings {
+            host: first.host.clone(),
+            port: None,
+            tls: true,
+            websocket: false,
+            websocket_path: None,
+            ca_file: None,
+            auth: AuthKind::SasCbs,
+            user: Some(first.rule.clone()),
+            entity_path: first.entity_path.clone(),
+            inbound_queue,
+            outbound_queue,
+            address_prefix: String::new(),
+            dead_letter_suffix: dlq_suffix(),
+            credit: DEFAULT_CREDIT,
+            max_locked: DEFAULT_MAX_LOCKED,
+            count_first_acquirer: false,
+            outbound_credential,
+        })
+    }
+}
+
+/// A credential issued for one queue (`EntityPath`) serves that queue only: the queue name must
+/// be that one, and an empty queue name becomes it. Returns the queue name to use.
+pub fn checked_entity_path(side: &'static str, user: &str, entity_path: &str, queue: &str) -> Result<String, ConfigError> {
+    let queue = queue.trim();
+    if queue.is_empty() || queue == entity_path {
+        return Ok(entity_path.to_owned());
+    }
+    Err(ConfigError::EntityPathMismatch { side, user: user.to_owned(), entity_path: entity_path.to_owned(), queue: queue.to_owned() })
 }
 
 /// A pasted `Endpoint=sb://HOST/;SharedAccessKeyName=...;SharedAccessKey=...[;EntityPath=...]`.
@@ -585,6 +794,87 @@ mod tests {
         let settings = c.settings();
         assert_eq!(settings.clone().into_config(Some(Secret::new("k"))), Ok(c));
         assert!(matches!(settings.into_config(None), Err(ConfigError::KeyNotStored(_))));
+    }
+
+    const LISTEN: &str = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=partner-listen;SharedAccessKey=bGlzdGVu;EntityPath=ngoc-requests";
+    const SEND: &str = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=partner-send;SharedAccessKey=c2VuZA==;EntityPath=ngoc-notifications";
+
+    #[test]
+    fn two_connection_strings_give_one_credential_per_side() {
+        let (listen, send) = (ConnectionString::parse(LISTEN).expect("listen"), ConnectionString::parse(SEND).expect("send"));
+        // No queue names given: the EntityPaths set them.
+        let settings = ServiceBusSettings::from_connection_strings(&listen, Some(&send), "", "").expect("two strings");
+        assert_eq!((settings.inbound_queue.as_str(), settings.outbound_queue.as_str()), ("ngoc-requests", "ngoc-notifications"));
+        assert_eq!(settings.user.as_deref(), Some("partner-listen"));
+        assert_eq!(settings.entity_path.as_deref(), Some("ngoc-requests"));
+        assert_eq!(
+            settings.outbound_credential,
+            Some(CredentialSettings { user: "partner-send".into(), entity_path: Some("ngoc-notifications".into()) })
+        );
+        // The config file round trip keeps both credentials and no key.
+        let text = toml::to_string_pretty(&settings).expect("toml");
+        assert!(!text.contains("bGlzdGVu") && !text.contains("c2VuZA"), "{text}");
+        let back: ServiceBusSettings = toml::from_str(&text).expect("read back");
+        assert_eq!(back, settings);
+        let config = back.into_config_with(Some(listen.key.clone()), Some(send.key.clone())).expect("config");
+        assert_eq!(config.inbound_auth(), &Auth::SasCbs { rule: "partner-listen".into(), key: Secret::new("bGlzdGVu") });
+        assert_eq!(config.outbound_auth(), &Auth::SasCbs { rule: "partner-send".into(), key: Secret::new("c2VuZA==") });
+        assert_eq!(config.sending().auth, Auth::SasCbs { rule: "partner-send".into(), key: Secret::new("c2VuZA==") });
+        assert_eq!(config.describe(), "amqps://ns.servicebus.windows.net:5671 (receiving: SAS rule partner-listen via CBS; sending: SAS rule partner-send via CBS)");
+        // Queue names given and matching: fine.
+        assert!(ServiceBusSettings::from_connection_strings(&listen, Some(&send), "ngoc-requests", "ngoc-notifications").is_ok());
+    }
+
+    #[test]
+    fn an_entity_path_that_is_not_the_queue_is_a_config_error() {
+        let (listen, send) = (ConnectionString::parse(LISTEN).expect("listen"), ConnectionString::parse(SEND).expect("send"));
+        let err = ServiceBusSettings::from_connection_strings(&listen, Some(&send), "to-bureau", "").expect_err("mismatch");
+        assert_eq!(
+            err,
+            ConfigError::EntityPathMismatch { side: "inbound", user: "partner-listen".into(), entity_path: "ngoc-requests".into(), queue: "to-bureau".into() }
+        );
+        assert!(err.to_string().contains("`partner-listen` was issued for queue `ngoc-requests`"), "{err}");
+        // Swapped strings: the inbound side's EntityPath names the outbound queue.
+        let err = ServiceBusSettings::from_connection_strings(&send, Some(&listen), "ngoc-requests", "ngoc-notifications").expect_err("swapped");
+        assert!(matches!(err, ConfigError::EntityPathMismatch { side: "inbound", .. }), "{err}");
+        // One queue-level string cannot serve both queues.
+        let err = ServiceBusSettings::from_connection_strings(&listen, None, "ngoc-requests", "ngoc-notifications").expect_err("one for both");
+        assert!(matches!(err, ConfigError::EntityPathForBothQueues { .. }), "{err}");
+        // Two namespaces.
+        let other = ConnectionString::parse(&SEND.replace("sb://ns.", "sb://other.")).expect("other");
+        let err = ServiceBusSettings::from_connection_strings(&listen, Some(&other), "", "").expect_err("two namespaces");
+        assert!(matches!(err, ConfigError::DifferentNamespaces { .. }), "{err}");
+        // A hand-edited file is checked the same way when it is loaded.
+        let mut settings = ServiceBusSettings::from_connection_strings(&listen, Some(&send), "", "").expect("ok");
+        settings.outbound_queue = "elsewhere".into();
+        let err = settings.into_config_with(Some(listen.key.clone()), Some(send.key.clone())).expect_err("file mismatch");
+        assert!(matches!(err, ConfigError::EntityPathMismatch { side: "outbound", .. }), "{err}");
+    }
+
+    #[test]
+    fn one_namespace_connection_string_still_serves_both_sides() {
+        let cs = ConnectionString::parse("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=bureau;SharedAccessKey=k").expect("cs");
+        let settings = ServiceBusSettings::from_connection_strings(&cs, None, "to-bureau", "to-ngoc").expect("shared");
+        assert_eq!((settings.entity_path.clone(), settings.outbound_credential.clone()), (None, None));
+        let text = toml::to_string_pretty(&settings).expect("toml");
+        assert!(!text.contains("entity_path") && !text.contains("outbound_credential"), "an old-style file stays old-style: {text}");
+        let config = settings.into_config(Some(Secret::new("k"))).expect("config");
+        assert_eq!(config.inbound_auth(), config.outbound_auth());
+        assert!(matches!(config.sending(), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn two_broker_urls_give_two_users_on_one_broker() {
+        let c = ServiceBusConfig::from_amqp_urls("amqp://reader:r@127.0.0.1:5672", Some("amqp://writer:w@127.0.0.1:5672"), "in", "out").expect("two urls");
+        assert_eq!(c.inbound_auth(), &Auth::SaslPlain { user: "reader".into(), password: Secret::new("r") });
+        assert_eq!(c.outbound_auth(), &Auth::SaslPlain { user: "writer".into(), password: Secret::new("w") });
+        assert_eq!(c.sending().auth, *c.outbound_auth());
+        assert!(!c.describe().contains(":w@") && c.describe().contains("sending: SASL PLAIN as writer"), "{}", c.describe());
+        let err = ServiceBusConfig::from_amqp_urls("amqp://reader:r@127.0.0.1:5672", Some("amqp://writer:secret@127.0.0.1:5673"), "in", "out")
+            .expect_err("other broker");
+        assert!(matches!(&err, ConfigError::OutboundUrlOtherBroker(u) if !u.contains("secret")), "{err}");
+        let one = ServiceBusConfig::from_amqp_urls("amqp://guest:g@127.0.0.1:5672", None, "in", "out").expect("one url");
+        assert_eq!(one, ServiceBusConfig::from_amqp_url("amqp://guest:g@127.0.0.1:5672", "in", "out").expect("same"));
     }
 
     #[test]

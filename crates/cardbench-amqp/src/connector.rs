@@ -28,13 +28,16 @@ impl AmqpConnector {
         &self.config
     }
 
-    /// The concrete receiver (for `receive_raw` and `close`).
+    /// The concrete receiver (for `receive_raw` and `close`). Receivers log in with the inbound
+    /// (receiving side's) credential, [`ServiceBusConfig::inbound_auth`].
     pub async fn open_receiver(&self, queue: &str) -> Result<AmqpReceiver, TransportError> {
         Ok(AmqpReceiver::open(&self.config, self.config.address(queue), self.config.credit, self.config.max_locked).await?)
     }
 
+    /// Senders log in with the outbound (sending side's) credential,
+    /// [`ServiceBusConfig::outbound_auth`]: NGOC grants Send on the outbound queue only.
     pub async fn open_sender(&self, queue: &str) -> Result<AmqpSender, TransportError> {
-        Ok(AmqpSender::open(&self.config, self.config.address(queue)).await?)
+        Ok(AmqpSender::open(&self.config.sending(), self.config.address(queue)).await?)
     }
 
     /// Browses `queue`'s dead-letter queue (address from the config's dead-letter suffix).

@@ -36,6 +36,18 @@ pub enum ConfigError {
     BadUrl(String),
     #[error("the WebSocket path `{0}` must start with `/` and hold no spaces (Service Bus: /$servicebus/websocket)")]
     BadWebSocketPath(String),
+    #[error(
+        "the {side} credential `{user}` was issued for queue `{entity_path}` (EntityPath), but the {side} queue is `{queue}`: use the connection string issued for `{queue}`, or set the {side} queue to `{entity_path}`"
+    )]
+    EntityPathMismatch { side: &'static str, user: String, entity_path: String, queue: String },
+    #[error(
+        "the credential `{user}` was issued for queue `{entity_path}` only (EntityPath), so it cannot serve both queues: give one connection string per queue (inbound and outbound)"
+    )]
+    EntityPathForBothQueues { user: String, entity_path: String },
+    #[error("the inbound and outbound connection strings name different namespaces (`{inbound}`, `{outbound}`): both queues must be in one namespace")]
+    DifferentNamespaces { inbound: String, outbound: String },
+    #[error("the outbound URL `{0}` must name the same broker (scheme, host, port, path) as the inbound one; only the user may differ")]
+    OutboundUrlOtherBroker(String),
     #[error("no key is stored in the OS keyring for {0}: enter it again in the settings")]
     KeyNotStored(String),
     #[error("{0}")]

@@ -24,7 +24,7 @@ pub mod secrets;
 
 pub use cbs::put_token_request;
 pub use check::{CheckReport, StepResult, check_connection};
-pub use config::{Auth, AuthKind, ConnectionString, Secret, ServiceBusConfig, ServiceBusSettings};
+pub use config::{Auth, AuthKind, ConnectionString, CredentialSettings, Secret, ServiceBusConfig, ServiceBusSettings};
 pub use connect::{Step, StepError};
 pub use connector::AmqpConnector;
 pub use deadletter::{DeadLetter, DeadLetterBrowser};

@@ -1,12 +1,15 @@
 //! The SAS key / password lives in the OS keyring (macOS Keychain, Windows Credential Manager,
 //! Secret Service on Linux), never in the config file or a log. Entries are keyed by the
-//! namespace host and the rule/user name, so two namespaces do not overwrite each other.
+//! namespace host and the rule/user name, so two namespaces do not overwrite each other, and by
+//! the EntityPath of a queue-level rule: Service Bus names such rules per queue, so the
+//! inbound and the outbound queue may each have a rule of the same name with its own key.
 //!
 //! A daemon run as a system service (the packaged `cardbench.service`) has no desktop session and
 //! so no Secret Service to ask. There, `CARDBENCH_SECRETS_DIR` names a directory that takes the
-//! keyring's place: one file per entry, named like the entry (`<rule>@<host>`), holding the key as
-//! text, readable by the service's user alone. When the variable is set the directory is the only
-//! store used, so a station never finds half its secrets in one place and half in the other.
+//! keyring's place: one file per entry, named like the keyring account (`<rule>@<host>`, with a
+//! `/` of a queue-level rule's account written `%2F`), holding the key as text, readable by the
+//! service's user alone. When the variable is set the directory is the only store used, so a
+//! station never finds half its secrets in one place and half in the other.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,18 +22,23 @@ use crate::error::SecretError;
 /// The keyring "service" all Cardbench secrets are filed under.
 pub const KEYRING_SERVICE: &str = "cardbench-servicebus";
 
+/// The keyring account: `<rule>@<host>` for a namespace-level rule (as before EntityPaths were
+/// kept), `<rule>@<host>/<entity>` for a rule issued on one queue.
+pub fn account(host: &str, user: &str, entity_path: Option<&str>) -> String {
+    match entity_path {
+        None => format!("{user}@{host}"),
+        Some(entity) => format!("{user}@{host}/{entity}"),
+    }
+}
+
 /// The environment variable naming the directory used instead of the OS keyring.
 pub const SECRETS_DIR_ENV: &str = "CARDBENCH_SECRETS_DIR";
 
 /// A key file holds one line of text; anything much larger is not a SAS key or a password.
 const MAX_SECRET_FILE: u64 = 64 * 1024;
 
-fn entry_name(host: &str, user: &str) -> String {
-    format!("{user}@{host}")
-}
-
-fn entry(host: &str, user: &str) -> Result<Entry, SecretError> {
-    Entry::new(KEYRING_SERVICE, &entry_name(host, user)).map_err(|e| SecretError::Keyring(e.to_string()))
+fn entry(host: &str, user: &str, entity_path: Option<&str>) -> Result<Entry, SecretError> {
+    Entry::new(KEYRING_SERVICE, &account(host, user, entity_path)).map_err(|e| SecretError::Keyring(e.to_string()))
 }
 
 /// The secrets directory when `CARDBENCH_SECRETS_DIR` is set (and not empty).
@@ -38,30 +46,36 @@ fn secrets_dir() -> Option<PathBuf> {
     std::env::var_os(SECRETS_DIR_ENV).filter(|d| !d.is_empty()).map(PathBuf::from)
 }
 
-pub fn store_secret(host: &str, user: &str, secret: &Secret) -> Result<(), SecretError> {
+/// The file an account is kept in: the account, with `%` and `/` percent-encoded so a queue-level
+/// rule's `<rule>@<host>/<entity>` stays one file name.
+fn file_name(account: &str) -> String {
+    account.replace('%', "%25").replace('/', "%2F")
+}
+
+pub fn store_secret(host: &str, user: &str, entity_path: Option<&str>, secret: &Secret) -> Result<(), SecretError> {
     match secrets_dir() {
-        Some(dir) => files::store(&dir, &entry_name(host, user), secret),
-        None => entry(host, user)?.set_password(secret.expose()).map_err(|e| SecretError::Keyring(e.to_string())),
+        Some(dir) => files::store(&dir, &file_name(&account(host, user, entity_path)), secret),
+        None => entry(host, user, entity_path)?.set_password(secret.expose()).map_err(|e| SecretError::Keyring(e.to_string())),
     }
 }
 
 /// `Ok(None)` when nothing is stored (the settings screen then asks for the key).
-pub fn load_secret(host: &str, user: &str) -> Result<Option<Secret>, SecretError> {
+pub fn load_secret(host: &str, user: &str, entity_path: Option<&str>) -> Result<Option<Secret>, SecretError> {
     if let Some(dir) = secrets_dir() {
-        return files::load(&dir, &entry_name(host, user));
+        return files::load(&dir, &file_name(&account(host, user, entity_path)));
     }
-    match entry(host, user)?.get_password() {
+    match entry(host, user, entity_path)?.get_password() {
         Ok(p) => Ok(Some(Secret::new(p))),
         Err(keyring::Error::NoEntry) => Ok(None),
         Err(e) => Err(SecretError::Keyring(e.to_string())),
     }
 }
 
-pub fn delete_secret(host: &str, user: &str) -> Result<(), SecretError> {
+pub fn delete_secret(host: &str, user: &str, entity_path: Option<&str>) -> Result<(), SecretError> {
     if let Some(dir) = secrets_dir() {
-        return files::delete(&dir, &entry_name(host, user));
+        return files::delete(&dir, &file_name(&account(host, user, entity_path)));
     }
-    match entry(host, user)?.delete_credential() {
+    match entry(host, user, entity_path)?.delete_credential() {
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
         Err(e) => Err(SecretError::Keyring(e.to_string())),
     }
@@ -151,7 +165,7 @@ mod tests {
     fn secrets_directory_round_trip_is_private() {
         let root = tempfile::tempdir().expect("temp dir");
         let dir = root.path().join("secrets");
-        let name = entry_name("ns.servicebus.windows.net", "partner-listen");
+        let name = file_name(&account("ns.servicebus.windows.net", "partner-listen", Some("ngoc-requests")));
         assert_eq!(files::load(&dir, &name).expect("load before store"), None);
         files::store(&dir, &name, &Secret::new("k3y=")).expect("store");
         assert_eq!(files::load(&dir, &name).expect("load"), Some(Secret::new("k3y=")));
@@ -172,17 +186,30 @@ mod tests {
         assert!(!root.path().join("escape").exists());
     }
 
+
+    #[test]
+    fn namespace_rules_keep_their_old_account_and_queue_rules_get_their_own() {
+        assert_eq!(account("ns.servicebus.windows.net", "bureau", None), "bureau@ns.servicebus.windows.net");
+        assert_eq!(account("ns.servicebus.windows.net", "partner", Some("ngoc-requests")), "partner@ns.servicebus.windows.net/ngoc-requests");
+        assert_ne!(account("h", "partner", Some("a")), account("h", "partner", Some("b")));
+    }
+
     /// Runs against the real OS keyring when one is reachable (a desktop session); on a headless
     /// machine without a Secret Service the keyring error is the expected answer, and it must be
     /// an error, not a silent success.
     #[test]
     fn store_load_delete_round_trip_or_clear_error() {
         let host = format!("test-{}.invalid", uuid::Uuid::new_v4());
-        match store_secret(&host, "rule", &Secret::new("k3y")) {
+        match store_secret(&host, "rule", None, &Secret::new("k3y")) {
             Ok(()) => {
-                assert_eq!(load_secret(&host, "rule").expect("load"), Some(Secret::new("k3y")));
-                delete_secret(&host, "rule").expect("delete");
-                assert_eq!(load_secret(&host, "rule").expect("load after delete"), None);
+                assert_eq!(load_secret(&host, "rule", None).expect("load"), Some(Secret::new("k3y")));
+                // The same rule name on a queue is another rule with its own key.
+                store_secret(&host, "rule", Some("q1"), &Secret::new("other")).expect("store queue-level");
+                assert_eq!(load_secret(&host, "rule", Some("q1")).expect("load"), Some(Secret::new("other")));
+                assert_eq!(load_secret(&host, "rule", None).expect("load"), Some(Secret::new("k3y")));
+                delete_secret(&host, "rule", Some("q1")).expect("delete");
+                delete_secret(&host, "rule", None).expect("delete");
+                assert_eq!(load_secret(&host, "rule", None).expect("load after delete"), None);
             }
             Err(SecretError::Keyring(msg)) => {
                 assert!(!msg.contains("k3y"), "the error must not carry the secret");

@@ -314,17 +314,37 @@ pub enum ConfigCommand {
     Show,
     /// Set the operator name in the config file.
     SetOperator { name: String },
-    /// Use Azure Service Bus: split and check a connection string, keep the key in the OS keyring,
-    /// write the rest to the config file.
+    /// Use Azure Service Bus: split and check the connection string(s), keep the keys in the OS
+    /// keyring, write the rest to the config file. One string for both queues
+    /// (`--connection-string`), or one per queue as NGOC hands them out (Listen on the inbound
+    /// queue, Send on the outbound one): `--inbound-connection-string` and
+    /// `--outbound-connection-string`.
     SetServicebus {
-        /// `Endpoint=sb://HOST/;SharedAccessKeyName=RULE;SharedAccessKey=KEY`
-        #[arg(long, env = "CARDBENCH_SERVICEBUS_CONNECTION_STRING", hide_env_values = true)]
-        connection_string: String,
-        /// Queue NGOC sends requests to (we listen).
-        #[arg(long)]
+        /// `Endpoint=sb://HOST/;SharedAccessKeyName=RULE;SharedAccessKey=KEY`: one credential for both queues.
+        #[arg(
+            long,
+            env = "CARDBENCH_SERVICEBUS_CONNECTION_STRING",
+            hide_env_values = true,
+            conflicts_with = "inbound_connection_string",
+            required_unless_present = "inbound_connection_string"
+        )]
+        connection_string: Option<String>,
+        /// The inbound queue's connection string (Listen right; `EntityPath=` the inbound queue).
+        #[arg(
+            long,
+            env = "CARDBENCH_SERVICEBUS_INBOUND_CONNECTION_STRING",
+            hide_env_values = true,
+            requires = "outbound_connection_string"
+        )]
+        inbound_connection_string: Option<String>,
+        /// The outbound queue's connection string (Send right; `EntityPath=` the outbound queue).
+        #[arg(long, env = "CARDBENCH_SERVICEBUS_OUTBOUND_CONNECTION_STRING", hide_env_values = true)]
+        outbound_connection_string: Option<String>,
+        /// Queue NGOC sends requests to (we listen). Default: the inbound string's EntityPath.
+        #[arg(long, default_value = "")]
         inbound: String,
-        /// Queue we send notifications to (NGOC listens).
-        #[arg(long)]
+        /// Queue we send notifications to (NGOC listens). Default: the outbound string's EntityPath.
+        #[arg(long, default_value = "")]
         outbound: String,
     },
     /// Go back to the embedded transport with the simulator.

@@ -45,8 +45,12 @@ pub struct Config {
     /// `transport = "service_bus"`.
     pub servicebus: Option<cardbench_amqp::ServiceBusSettings>,
     /// A plain AMQP 1.0 broker (`amqp://user:pass@127.0.0.1:5672`) for rehearsals and tests; takes
-    /// the place of `servicebus`. Also `CARDBENCH_AMQP_URL`.
+    /// the place of `servicebus`. Also `CARDBENCH_AMQP_URL`. Its user receives (the inbound
+    /// credential), and sends too unless `amqp_outbound_url` is set.
     pub amqp_url: Option<String>,
+    /// The same broker with the sending side's user (NGOC's outbound credential: write on the
+    /// outbound queue only), for rehearsing with two credentials. Also `CARDBENCH_AMQP_OUTBOUND_URL`.
+    pub amqp_outbound_url: Option<String>,
     /// Packing slips, billing, shift reports: sender, masking, cost centres, printer.
     pub documents: cardbench_documents::DocumentsConfig,
     /// PC/SC readers, the encoder hot folder, job export.
@@ -134,6 +138,7 @@ impl Default for Config {
             simulator_wire: cardbench_sim::WireForms::default(),
             servicebus: None,
             amqp_url: None,
+            amqp_outbound_url: None,
             documents: cardbench_documents::DocumentsConfig::default(),
             devices: cardbench_devices::DevicesConfig::default(),
             workstation: WorkstationConfig::default(),
@@ -193,6 +198,11 @@ impl Config {
             config.amqp_url = Some(url.trim().to_owned());
             config.transport = TransportKind::ServiceBus;
         }
+        if let Ok(url) = std::env::var("CARDBENCH_AMQP_OUTBOUND_URL")
+            && !url.trim().is_empty()
+        {
+            config.amqp_outbound_url = Some(url.trim().to_owned());
+        }
         config.validate()?;
         Ok(config)
     }
@@ -228,6 +238,12 @@ impl Config {
                 reason: "service_bus needs a [servicebus] section (or amqp_url): run `cardbench config set-servicebus`".into(),
             });
         }
+        if self.amqp_outbound_url.is_some() && self.amqp_url.is_none() {
+            return Err(ConfigError::Invalid {
+                setting: "amqp_outbound_url",
+                reason: "is the sending side's user on the broker of amqp_url: set amqp_url (the receiving side's) too".into(),
+            });
+        }
         if self.operator.as_deref().is_some_and(|o| o.trim().is_empty()) {
             return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
         }
@@ -247,32 +263,35 @@ impl Config {
         Ok(cardbench_protocol::DecodeOptions { received_time_zone: zone })
     }
 
-    /// Switches to Azure Service Bus from a pasted connection string: the key goes to the OS
-    /// keyring (never to this file), the rest into `[servicebus]`. Shared by `cardbench config
-    /// set-servicebus` and the app's settings screen.
+    /// Switches to Azure Service Bus from a pasted connection string for both queues: the key
+    /// goes to the OS keyring (never to this file), the rest into `[servicebus]`.
     pub fn use_service_bus(&mut self, connection_string: &str, inbound: &str, outbound: &str) -> Result<(), ConfigError> {
+        self.use_service_bus_strings(connection_string, None, inbound, outbound)
+    }
+
+    /// Switches to Azure Service Bus from pasted connection strings: `first` for the receiving
+    /// side (and the sending side too when `outbound_string` is `None`), `outbound_string` for
+    /// the sending side, as NGOC hands them out (Listen on the inbound queue, Send on the
+    /// outbound one, each with `EntityPath`). An empty queue name is taken from the EntityPath;
+    /// a different one is refused. Keys go to the OS keyring (never to this file), the rest into
+    /// `[servicebus]`. Shared by `cardbench config set-servicebus` and the app's settings screen.
+    pub fn use_service_bus_strings(&mut self, first: &str, outbound_string: Option<&str>, inbound: &str, outbound: &str) -> Result<(), ConfigError> {
         let invalid = |reason: String| ConfigError::Invalid { setting: "servicebus", reason };
-        let parsed = cardbench_amqp::ConnectionString::parse(connection_string).map_err(|e| invalid(e.to_string()))?;
-        cardbench_amqp::secrets::store_secret(&parsed.host, &parsed.rule, &parsed.key)
-            .map_err(|e| invalid(format!("cannot keep the key in the OS keyring (it is never written to a file): {e}")))?;
-        self.servicebus = Some(cardbench_amqp::ServiceBusSettings {
-            host: parsed.host,
-            port: None,
-            tls: true,
-            websocket: false,
-            websocket_path: None,
-            ca_file: None,
-            auth: cardbench_amqp::AuthKind::SasCbs,
-            user: Some(parsed.rule),
-            inbound_queue: inbound.to_owned(),
-            outbound_queue: outbound.to_owned(),
-            address_prefix: String::new(),
-            dead_letter_suffix: "/$DeadLetterQueue".to_owned(),
-            credit: cardbench_amqp::config::DEFAULT_CREDIT,
-            max_locked: cardbench_amqp::config::DEFAULT_MAX_LOCKED,
-            count_first_acquirer: false,
-        });
-        self.use_queues(inbound, outbound);
+        let parse = |which: &str, s: &str| {
+            cardbench_amqp::ConnectionString::parse(s).map_err(|e| invalid(format!("{which}: {e}")))
+        };
+        let first = parse(if outbound_string.is_some() { "the inbound connection string" } else { "the connection string" }, first)?;
+        let second = outbound_string.map(|s| parse("the outbound connection string", s)).transpose()?;
+        let settings = cardbench_amqp::ServiceBusSettings::from_connection_strings(&first, second.as_ref(), inbound, outbound)
+            .map_err(|e| invalid(e.to_string()))?;
+        // Checked before any key is filed: a refused pair leaves the keyring as it was.
+        for cs in std::iter::once(&first).chain(second.as_ref()) {
+            cardbench_amqp::secrets::store_secret(&cs.host, &cs.rule, cs.entity_path.as_deref(), &cs.key)
+                .map_err(|e| invalid(format!("cannot keep the key in the OS keyring (it is never written to a file): {e}")))?;
+        }
+        let (inbound, outbound) = (settings.inbound_queue.clone(), settings.outbound_queue.clone());
+        self.servicebus = Some(settings);
+        self.use_queues(&inbound, &outbound);
         self.transport = TransportKind::ServiceBus;
         Ok(())
     }
@@ -294,8 +313,13 @@ impl Config {
         }
         let invalid = |e: cardbench_amqp::ConfigError| ConfigError::Invalid { setting: "servicebus", reason: e.to_string() };
         if let Some(url) = &self.amqp_url {
-            let config = cardbench_amqp::ServiceBusConfig::from_amqp_url(url, &self.queues.inbound, &self.queues.outbound)
-                .map_err(invalid)?;
+            let config = cardbench_amqp::ServiceBusConfig::from_amqp_urls(
+                url,
+                self.amqp_outbound_url.as_deref(),
+                &self.queues.inbound,
+                &self.queues.outbound,
+            )
+            .map_err(invalid)?;
             return Ok(Some(config));
         }
         match &self.servicebus {
@@ -354,6 +378,47 @@ mod tests {
         std::fs::write(&path, "[protocol]\nreceived_time_zone = \"Europe/Atlantis\"\n").expect("write");
         let err = Config::load(&path).expect_err("unknown zone");
         assert!(err.to_string().contains("protocol.received_time_zone"), "{err}");
+    }
+
+    #[test]
+    fn a_rehearsal_broker_takes_a_second_url_for_the_sending_side() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "transport = \"service_bus\"\namqp_url = \"amqp://ngoc-reader:r@127.0.0.1:5672\"\n\
+             amqp_outbound_url = \"amqp://ngoc-writer:w@127.0.0.1:5672\"\n",
+        )
+        .expect("write");
+        let config = Config::load_file(&path).expect("two urls");
+        let amqp = config.amqp().expect("valid").expect("broker");
+        assert_eq!(amqp.inbound_auth().name(), "ngoc-reader");
+        assert_eq!(amqp.outbound_auth().name(), "ngoc-writer");
+        // The sending side's URL alone means nothing.
+        let only_out = Config { amqp_url: None, transport: TransportKind::Embedded, ..config.clone() };
+        let err = only_out.validate().expect_err("outbound url alone");
+        assert!(err.to_string().contains("amqp_outbound_url"), "{err}");
+        // Another broker for the sending side is refused, naming what differs.
+        let other = Config { amqp_outbound_url: Some("amqp://ngoc-writer:w@127.0.0.1:5673".into()), ..config };
+        let err = other.amqp().expect_err("other broker");
+        assert!(err.to_string().contains("same broker"), "{err}");
+    }
+
+    #[test]
+    fn two_connection_strings_are_checked_before_any_key_is_kept() {
+        let listen = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=partner-listen;SharedAccessKey=a2V5;EntityPath=ngoc-requests";
+        let send = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=partner-send;SharedAccessKey=a2V5;EntityPath=ngoc-notifications";
+        let mut config = Config::default();
+        // Swapped: the inbound string was issued for the outbound queue.
+        let err = config.use_service_bus_strings(send, Some(listen), "ngoc-requests", "ngoc-notifications").expect_err("swapped");
+        let text = err.to_string();
+        assert!(text.contains("inbound credential `partner-send` was issued for queue `ngoc-notifications`"), "{text}");
+        assert!(!text.contains("a2V5"), "never the key: {text}");
+        assert_eq!(config, Config::default(), "a refused pair changes nothing");
+        let err = config.use_service_bus(listen, "ngoc-requests", "ngoc-notifications").expect_err("one queue-level string for both");
+        assert!(err.to_string().contains("one connection string per queue"), "{err}");
+        let err = config.use_service_bus_strings(listen, Some("Endpoint=sb://ns/;SharedAccessKey=k"), "", "").expect_err("bad second");
+        assert!(err.to_string().contains("the outbound connection string: the connection string has no `SharedAccessKeyName=`"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The flow through a real AMQP 1.0 broker (RabbitMQ on loopback, started by scripts/test.sh):
 //! the daemon and the simulator each with their own AMQP connections, requests → CARD_PRODUCED →
-//! REPORT_OK → SHIPPED → SHIPPED_OK, then the broker's queues drained. Also: the outbox keeps
-//! working while the broker is unreachable and drains once it is back.
+//! REPORT_OK → SHIPPED → SHIPPED_OK, then the broker's queues drained — with one broker user,
+//! and with NGOC's two credentials (a user that may only read the inbound queue, one that may
+//! only write the outbound queue). Also: the outbox keeps working while the broker is
+//! unreachable and drains once it is back.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,9 +71,67 @@ async fn the_whole_flow_runs_through_a_real_broker() {
     declare(&[&inbound, &outbound]);
     let amqp = ServiceBusConfig::from_amqp_url(&url, &inbound, &outbound).expect("broker url");
     let connector: Arc<dyn Connector> = Arc::new(AmqpConnector::new(amqp.clone()));
-
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(Store::open_in(dir.path()).expect("store"));
+    whole_flow(dir.path(), connector, amqp, &inbound, &outbound).await;
+}
+
+/// A broker user's URL that start-rabbitmq.sh prints (`env`) and writes to the state dir (`file`).
+fn broker_user_url(env: &str, file: &str) -> Option<String> {
+    if let Ok(url) = std::env::var(env)
+        && !url.trim().is_empty()
+    {
+        return Some(url.trim().to_owned());
+    }
+    let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
+    if let Ok(url) = std::fs::read_to_string(dir.join(file))
+        && !url.trim().is_empty()
+    {
+        return Some(url.trim().to_owned());
+    }
+    if std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1") {
+        return None;
+    }
+    panic!("{env} is unset and {file} is not in the broker's state dir: run tests/broker/start-rabbitmq.sh");
+}
+
+/// NGOC's credentials: Cardbench receives as `ngoc-reader` (read on the inbound queue only) and
+/// sends as `ngoc-writer` (write on the outbound queue only), configured as the CLI and the app
+/// read it (`amqp_url` + `amqp_outbound_url`) and connected through the node's own connector.
+/// The simulator plays NGOC with the broker's admin user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_flow_runs_with_a_read_only_and_a_write_only_credential() {
+    let Some(admin) = broker_url() else { return };
+    let (Some(reader), Some(writer)) = (
+        broker_user_url("CARDBENCH_TEST_AMQP_READER_URL", "amqp-reader-url"),
+        broker_user_url("CARDBENCH_TEST_AMQP_WRITER_URL", "amqp-writer-url"),
+    ) else {
+        return;
+    };
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    // The users' rights cover `cbin-*` (read) and `cbout-*` (write) queues.
+    let (inbound, outbound) = (format!("cbin-flow-{tag}"), format!("cbout-flow-{tag}"));
+    declare(&[&inbound, &outbound]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = cardbench_runtime::config::Config {
+        transport: cardbench_runtime::config::TransportKind::ServiceBus,
+        amqp_url: Some(reader),
+        amqp_outbound_url: Some(writer),
+        queues: cardbench_runtime::config::QueueNames { inbound: inbound.clone(), outbound: outbound.clone() },
+        ..Default::default()
+    };
+    config.validate().expect("valid config");
+    let (connector, embedded) = cardbench_runtime::node::connector(&config, dir.path()).expect("connector");
+    assert!(!embedded);
+    assert!(connector.describe().contains("receiving: SASL PLAIN as ngoc-reader; sending: SASL PLAIN as ngoc-writer"), "{}", connector.describe());
+    let ngoc = ServiceBusConfig::from_amqp_url(&admin, &inbound, &outbound).expect("admin url");
+    whole_flow(dir.path(), connector, ngoc, &inbound, &outbound).await;
+}
+
+/// 20 requests from the simulator (on `sim_amqp`) → produced → REPORT_OK → shipped → SHIPPED_OK,
+/// with Cardbench's runtime on `connector`; then NGOC has received each outbox row once.
+async fn whole_flow(dir: &std::path::Path, connector: Arc<dyn Connector>, sim_amqp: ServiceBusConfig, inbound: &str, outbound: &str) {
+    let (inbound, outbound) = (inbound.to_owned(), outbound.to_owned());
+    let store = Arc::new(Store::open_in(dir).expect("store"));
     let wf = Workflow::new(store.clone());
     let sim_config = SimConfig {
         requests_queue: inbound.clone(),
@@ -80,7 +140,7 @@ async fn the_whole_flow_runs_through_a_real_broker() {
         receive_wait_ms: 100,
         ..SimConfig::default()
     };
-    let sim = Arc::new(Simulator::open(dir.path(), sim_config, Arc::new(AmqpConnector::new(amqp.clone()))).expect("sim"));
+    let sim = Arc::new(Simulator::open(&dir.join("ngoc"), sim_config, Arc::new(AmqpConnector::new(sim_amqp))).expect("sim"));
     let generated = sim.generate(20).await.expect("generate");
     let runtime_config = RuntimeConfig {
         inbound_queue: inbound.clone(),

@@ -192,3 +192,15 @@ pub async fn receive_as_sent(rx: &mut dyn QueueReceiver, sent: &[OutboundMessage
     }
     rx.accept(&got.iter().map(|d| d.tag).collect::<Vec<_>>()).await.expect("accept");
 }
+
+/// The broker's read-only user (`ngoc-reader`: may read `ngoc-requests` and `cbin-*` queues and
+/// their `.dlq`, nothing else), as NGOC's inbound credential would be.
+pub fn reader_url() -> Option<String> {
+    broker_value("CARDBENCH_TEST_AMQP_READER_URL", "amqp-reader-url")
+}
+
+/// The broker's write-only user (`ngoc-writer`: may write `ngoc-notifications` and `cbout-*`
+/// queues, through `amq.default`), as NGOC's outbound credential would be.
+pub fn writer_url() -> Option<String> {
+    broker_value("CARDBENCH_TEST_AMQP_WRITER_URL", "amqp-writer-url")
+}

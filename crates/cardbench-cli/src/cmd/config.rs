@@ -19,8 +19,10 @@ pub fn config(ctx: &Context, command: ConfigCommand) -> anyhow::Result<()> {
             crate::say!("{}", toml::to_string_pretty(&ctx.config)?);
             Ok(())
         }
-        ConfigCommand::SetServicebus { connection_string, inbound, outbound } => {
-            super::servicebus::set_servicebus(ctx, &connection_string, &inbound, &outbound)
+        ConfigCommand::SetServicebus { connection_string, inbound_connection_string, outbound_connection_string, inbound, outbound } => {
+            // clap guarantees one of the two for the receiving side.
+            let first = inbound_connection_string.or(connection_string).unwrap_or_default();
+            super::servicebus::set_servicebus(ctx, &first, outbound_connection_string.as_deref(), &inbound, &outbound)
         }
         ConfigCommand::UseSimulator => {
             let mut config = Config::load_file(&ctx.config_path)?;

@@ -85,14 +85,26 @@ pub fn dead_letters(ctx: &Context, command: DeadLettersCommand) -> anyhow::Resul
     })
 }
 
-pub fn set_servicebus(ctx: &Context, connection_string: &str, inbound: &str, outbound: &str) -> anyhow::Result<()> {
+pub fn set_servicebus(ctx: &Context, first: &str, outbound_string: Option<&str>, inbound: &str, outbound: &str) -> anyhow::Result<()> {
     let mut config = Config::load_file(&ctx.config_path)?;
-    config.use_service_bus(connection_string, inbound, outbound)?;
+    config.use_service_bus_strings(first, outbound_string, inbound, outbound)?;
     config.save(&ctx.config_path)?;
-    let (host, rule) = config.servicebus.as_ref().map(|s| (s.host.clone(), s.user.clone().unwrap_or_default())).unwrap_or_default();
-    crate::say!(
-        "Service Bus {host} (rule {rule}) saved to {}; the key is in the OS keyring. Run `cardbench check-connection`.",
-        ctx.config_path.display()
-    );
+    let Some(sb) = config.servicebus.as_ref() else { anyhow::bail!("no [servicebus] section was written") };
+    let rule = sb.user.clone().unwrap_or_default();
+    match &sb.outbound_credential {
+        None => crate::say!(
+            "Service Bus {} (rule {rule} for both queues) saved to {}; the key is in the OS keyring. Run `cardbench check-connection`.",
+            sb.host,
+            ctx.config_path.display()
+        ),
+        Some(out) => crate::say!(
+            "Service Bus {}: inbound {} (rule {rule}), outbound {} (rule {}) saved to {}; the keys are in the OS keyring. Run `cardbench check-connection`.",
+            sb.host,
+            sb.inbound_queue,
+            sb.outbound_queue,
+            out.user,
+            ctx.config_path.display()
+        ),
+    }
     Ok(())
 }
