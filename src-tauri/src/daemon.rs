@@ -176,6 +176,11 @@ fn forward(app: AppHandle, node: &Node) {
                     WorkflowEvent::NgocError { inbox_id, error_code } => {
                         AppEvent::Error { card_id: None, message: format!("NGOC sent ERROR {error_code} (inbox #{inbox_id})") }
                     }
+                    // A valid message that could not be matched without guessing: say so, so a
+                    // person looks at it in the queue inspector.
+                    WorkflowEvent::NeedsOperator { inbox_id, reason, card_id, .. } => {
+                        AppEvent::Error { card_id, message: format!("message #{inbox_id} needs a person: {reason}") }
+                    }
                     WorkflowEvent::CardChanged { card_id } => AppEvent::CardChanged { card_id, status: None },
                     _ => AppEvent::StoreChanged,
                 },
