@@ -13,6 +13,7 @@ macro_rules! with_commands {
             save_readouts,
             produce,
             spoil,
+            refuse,
             shipments,
             shipment,
             scan_into_parcel,

@@ -196,6 +196,7 @@ impl Core {
             spoil_count: d.card.spoil_count,
             parcel_id: d.card.parcel_id,
             may_produce,
+            may_refuse: cardbench_workflow::refusal::why_not_refusable(d.card.status).is_none(),
         })
     }
 
@@ -241,6 +242,15 @@ impl Core {
         self.workflow.spoil(&self.operator(), card_id, reason.trim())?;
         tracing::info!(card_id, "card spoiled");
         Ok(())
+    }
+
+    /// Refuses the card's request with `code` (a partner-side refusal code) and `details`: ERROR
+    /// queued for NGOC, the card refused. The webview asks for confirmation first: irreversible.
+    pub fn refuse(&self, card_id: &str, code: &str, details: &str) -> Result<RefusedView> {
+        let code = cardbench_protocol::ErrorCode::parse(code.trim());
+        let r = self.workflow.refuse(&self.operator(), card_id, &code, details)?;
+        tracing::info!(card_id = %r.card_id, message_id = %r.message_id, code = %r.error_code, "request refused");
+        Ok(RefusedView { card_id: r.card_id, message_id: r.message_id, error_code: r.error_code.to_string() })
     }
 
     /// Applies a chip read to `card_id` (else the next card of the production sequence): the
@@ -295,11 +305,23 @@ impl Core {
                 .collect(),
             parcels: d.parcels.into_iter().map(ParcelView::from).collect(),
             gate: GateView {
-                blocked: !d.gate.awaiting_report.is_empty(),
+                blocked: !d.gate.awaiting_report.is_empty() || !d.gate.report_error.is_empty(),
                 ready: d.gate.ready,
                 awaiting_report: d.gate.awaiting_report,
+                report_error: d.gate.report_error,
                 not_produced: d.gate.not_produced,
                 shipped: d.gate.shipped,
+                refused: d.gate.refused,
+                notes: d
+                    .gate
+                    .notes
+                    .into_iter()
+                    .map(|n| GateNoteView {
+                        card_id: n.card_id,
+                        kind: serde_json::to_value(n.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                        text: n.text,
+                    })
+                    .collect(),
                 summary: d.gate.summary,
             },
         })

@@ -26,6 +26,7 @@ pub enum Status {
     Shipped,
     ShippedOk,
     ShipError,
+    Refused,
 }
 
 impl From<CardStatus> for Status {
@@ -39,6 +40,7 @@ impl From<CardStatus> for Status {
             CardStatus::Shipped => Status::Shipped,
             CardStatus::ShippedOk => Status::ShippedOk,
             CardStatus::ShipError => Status::ShipError,
+            CardStatus::Refused => Status::Refused,
         }
     }
 }
@@ -54,6 +56,7 @@ impl From<Status> for CardStatus {
             Status::Shipped => CardStatus::Shipped,
             Status::ShippedOk => CardStatus::ShippedOk,
             Status::ShipError => CardStatus::ShipError,
+            Status::Refused => CardStatus::Refused,
         }
     }
 }
@@ -211,6 +214,8 @@ pub struct CardView {
     pub parcel_id: Option<i64>,
     /// Whether Produce is allowed from this status.
     pub may_produce: bool,
+    /// Its request may still be refused (not yet accepted as produced by NGOC).
+    pub may_refuse: bool,
 }
 
 /// Live check of one typed or scanned readout.
@@ -323,11 +328,35 @@ impl From<ParcelRow> for ParcelView {
 pub struct GateView {
     pub ready: Vec<String>,
     pub awaiting_report: Vec<String>,
+    /// Produced, answered by NGOC with ERROR: block like `awaiting_report`.
+    pub report_error: Vec<String>,
     pub not_produced: Vec<String>,
     pub shipped: Vec<String>,
+    /// Refused requests: not counted for the shipment.
+    pub refused: Vec<String>,
+    /// Each card that blocks or does not count, and why in words.
+    pub notes: Vec<GateNoteView>,
     /// In words: "blocked: 2 card(s) await REPORT_OK: C1, C2".
     pub summary: String,
     pub blocked: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GateNoteView {
+    pub card_id: String,
+    /// awaiting_report_ok, report_error or refused.
+    pub kind: String,
+    pub text: String,
+}
+
+/// The answer to a refusal: the ERROR queued for NGOC.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RefusedView {
+    pub card_id: String,
+    pub message_id: String,
+    pub error_code: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -777,7 +806,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     export!(
         Status, CommandError, Cursor, WorklistQuery, WorklistItem, WorklistPage, NameValue, AccessoryLine,
         ExpectedFieldView, TimelineItem, CardView, ReadoutCheck, ReadoutValue, Produced, ShipmentItem,
-        AccessoryBalanceLine, ParcelState, ParcelView, GateView, ShipmentView, ParcelDraft, ScanVerdict,
+        AccessoryBalanceLine, ParcelState, ParcelView, GateView, GateNoteView, RefusedView, ShipmentView, ParcelDraft, ScanVerdict,
         ScanMeaningView,
         InboxOutcome, QueueQuery, QueueMessage, LinkView, QueueOverview, StatusCount, HourCount, ErrorLine,
         Dashboard, ConnectionKind, HolderOnSlips, Settings, AppInfo, ChipView, ChipApplied, ReadersView,

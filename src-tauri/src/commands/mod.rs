@@ -85,6 +85,19 @@ pub async fn spoil(core: Shared<'_>, card_id: String, reason: String) -> Answer<
 }
 
 #[tauri::command]
+pub async fn refuse(
+    core: Shared<'_>,
+    events: State<'_, crate::events::Events>,
+    card_id: String,
+    code: String,
+    details: String,
+) -> Answer<RefusedView> {
+    let done = blocking(&core, move |c| c.refuse(&card_id, &code, &details)).await;
+    events.wake_sender();
+    done
+}
+
+#[tauri::command]
 pub async fn shipments(core: Shared<'_>, open_only: bool) -> Answer<Vec<ShipmentItem>> {
     blocking(&core, move |c| c.shipments(open_only)).await
 }

@@ -22,6 +22,7 @@ import type { QueueOverview } from './bindings/QueueOverview';
 import type { QueueQuery } from './bindings/QueueQuery';
 import type { ReadoutCheck } from './bindings/ReadoutCheck';
 import type { ReadoutValue } from './bindings/ReadoutValue';
+import type { RefusedView } from './bindings/RefusedView';
 import type { ScanMeaningView } from './bindings/ScanMeaningView';
 import type { ScanVerdict } from './bindings/ScanVerdict';
 import type { Settings } from './bindings/Settings';
@@ -43,6 +44,7 @@ export interface Commands {
   save_readouts: { args: { cardId: string; values: ReadoutValue[]; source: string }; result: Status };
   produce: { args: { cardId: string; values: ReadoutValue[]; source: string }; result: Produced };
   spoil: { args: { cardId: string; reason: string }; result: null };
+  refuse: { args: { cardId: string; code: string; details: string }; result: RefusedView };
   shipments: { args: { openOnly: boolean }; result: ShipmentItem[] };
   shipment: { args: { shipmentId: string }; result: ShipmentView };
   scan_into_parcel: { args: { shipmentId: string; cardId: string; already: string[] }; result: ScanVerdict };

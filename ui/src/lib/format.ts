@@ -9,6 +9,7 @@ export const STATUS_LABEL: Record<Status, string> = {
   shipped: 'Awaiting SHIPPED_OK',
   shipped_ok: 'SHIPPED_OK',
   ship_error: 'Shipment refused',
+  refused: 'Refused by us',
 };
 
 export const ALL_STATUSES: Status[] = [
@@ -20,6 +21,15 @@ export const ALL_STATUSES: Status[] = [
   'shipped',
   'shipped_ok',
   'ship_error',
+  'refused',
+];
+
+/** The codes a request can be refused with (the core checks them too), with what each means. */
+export const REFUSAL_CODES: { code: string; label: string }[] = [
+  { code: 'UNKNOWN_ARTICLE', label: 'Article unknown to the bureau' },
+  { code: 'CARD_LAYOUT_MISMATCH', label: 'Data does not fit the card layout' },
+  { code: 'PHOTO_UNUSABLE', label: 'Photo unusable' },
+  { code: 'REQUEST_REFUSED', label: 'Other reason' },
 ];
 
 /** Tone of a status badge: what the operator should feel at a glance. */
@@ -34,6 +44,7 @@ export function statusTone(s: Status): 'todo' | 'wait' | 'ok' | 'bad' | 'done' {
     case 'report_ok':
       return 'ok';
     case 'shipped_ok':
+    case 'refused':
       return 'done';
     default:
       return 'bad';
@@ -70,6 +81,7 @@ export const TIMELINE_LABEL: Record<string, string> = {
   error: 'ERROR from NGOC',
   error_sent: 'ERROR sent to NGOC',
   spoiled: 'Spoiled — to be redone',
+  refused: 'Request refused',
   shipped: 'Shipped in a parcel',
   shipped_ok: 'SHIPPED_OK from NGOC',
   resent: 'Resent',

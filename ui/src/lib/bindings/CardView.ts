@@ -20,4 +20,8 @@ photo: string | null, address: Array<string>, accessories: Array<AccessoryLine>,
 /**
  * Whether Produce is allowed from this status.
  */
-mayProduce: boolean, };
+mayProduce: boolean, 
+/**
+ * Its request may still be refused (not yet accepted as produced by NGOC).
+ */
+mayRefuse: boolean, };

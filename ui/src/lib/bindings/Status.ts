@@ -3,4 +3,4 @@
 /**
  * Where a card stands (mirrors `cardbench_store::cards::CardStatus`).
  */
-export type Status = "received" | "readouts_captured" | "produced" | "report_ok" | "report_error" | "shipped" | "shipped_ok" | "ship_error";
+export type Status = "received" | "readouts_captured" | "produced" | "report_ok" | "report_error" | "shipped" | "shipped_ok" | "ship_error" | "refused";
