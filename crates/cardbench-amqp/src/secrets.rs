@@ -25,12 +25,12 @@ fn entry(host: &str, user: &str, entity_path: Option<&str>) -> Result<Entry, Sec
     Entry::new(KEYRING_SERVICE, &account(host, user, entity_path)).map_err(|e| SecretError::Keyring(e.to_string()))
 }
 
-pub fn store_secret(host: &str, user: &str, entity_path: Option<&str>, secret: &Secret) -> Result<(), SecretError> {
+pub fn store_secret_for(host: &str, user: &str, entity_path: Option<&str>, secret: &Secret) -> Result<(), SecretError> {
     entry(host, user, entity_path)?.set_password(secret.expose()).map_err(|e| SecretError::Keyring(e.to_string()))
 }
 
 /// `Ok(None)` when nothing is stored (the settings screen then asks for the key).
-pub fn load_secret(host: &str, user: &str, entity_path: Option<&str>) -> Result<Option<Secret>, SecretError> {
+pub fn load_secret_for(host: &str, user: &str, entity_path: Option<&str>) -> Result<Option<Secret>, SecretError> {
     match entry(host, user, entity_path)?.get_password() {
         Ok(p) => Ok(Some(Secret::new(p))),
         Err(keyring::Error::NoEntry) => Ok(None),
@@ -38,11 +38,26 @@ pub fn load_secret(host: &str, user: &str, entity_path: Option<&str>) -> Result<
     }
 }
 
-pub fn delete_secret(host: &str, user: &str, entity_path: Option<&str>) -> Result<(), SecretError> {
+pub fn delete_secret_for(host: &str, user: &str, entity_path: Option<&str>) -> Result<(), SecretError> {
     match entry(host, user, entity_path)?.delete_credential() {
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
         Err(e) => Err(SecretError::Keyring(e.to_string())),
     }
+}
+
+/// A namespace-level rule's key (no EntityPath): [`store_secret_for`] with `None`.
+pub fn store_secret(host: &str, user: &str, secret: &Secret) -> Result<(), SecretError> {
+    store_secret_for(host, user, None, secret)
+}
+
+/// A namespace-level rule's key (no EntityPath): [`load_secret_for`] with `None`.
+pub fn load_secret(host: &str, user: &str) -> Result<Option<Secret>, SecretError> {
+    load_secret_for(host, user, None)
+}
+
+/// A namespace-level rule's key (no EntityPath): [`delete_secret_for`] with `None`.
+pub fn delete_secret(host: &str, user: &str) -> Result<(), SecretError> {
+    delete_secret_for(host, user, None)
 }
 
 #[cfg(test)]
@@ -62,16 +77,16 @@ mod tests {
     #[test]
     fn store_load_delete_round_trip_or_clear_error() {
         let host = format!("test-{}.invalid", uuid::Uuid::new_v4());
-        match store_secret(&host, "rule", None, &Secret::new("k3y")) {
+        match store_secret_for(&host, "rule", None, &Secret::new("k3y")) {
             Ok(()) => {
-                assert_eq!(load_secret(&host, "rule", None).expect("load"), Some(Secret::new("k3y")));
+                assert_eq!(load_secret_for(&host, "rule", None).expect("load"), Some(Secret::new("k3y")));
                 // The same rule name on a queue is another rule with its own key.
-                store_secret(&host, "rule", Some("q1"), &Secret::new("other")).expect("store queue-level");
-                assert_eq!(load_secret(&host, "rule", Some("q1")).expect("load"), Some(Secret::new("other")));
-                assert_eq!(load_secret(&host, "rule", None).expect("load"), Some(Secret::new("k3y")));
-                delete_secret(&host, "rule", Some("q1")).expect("delete");
-                delete_secret(&host, "rule", None).expect("delete");
-                assert_eq!(load_secret(&host, "rule", None).expect("load after delete"), None);
+                store_secret_for(&host, "rule", Some("q1"), &Secret::new("other")).expect("store queue-level");
+                assert_eq!(load_secret_for(&host, "rule", Some("q1")).expect("load"), Some(Secret::new("other")));
+                assert_eq!(load_secret_for(&host, "rule", None).expect("load"), Some(Secret::new("k3y")));
+                delete_secret_for(&host, "rule", Some("q1")).expect("delete");
+                delete_secret_for(&host, "rule", None).expect("delete");
+                assert_eq!(load_secret_for(&host, "rule", None).expect("load after delete"), None);
             }
             Err(SecretError::Keyring(msg)) => {
                 assert!(!msg.contains("k3y"), "the error must not carry the secret");
