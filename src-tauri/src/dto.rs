@@ -638,13 +638,20 @@ pub struct Settings {
     /// Every action is audited under this name.
     pub operator: String,
     pub connection: ConnectionKind,
-    /// As shown: `Endpoint=sb://…;SharedAccessKeyName=…` without the key. As entered: the whole
-    /// string once, with `SharedAccessKey` (the key then goes to the OS keyring).
+    /// As shown: `Endpoint=sb://…;SharedAccessKeyName=…[;EntityPath=…]` without the key. As
+    /// entered: the whole string once, with `SharedAccessKey` (the key then goes to the OS
+    /// keyring). The inbound queue's string (Listen), or the one string for both queues.
     pub service_bus_connection_string: String,
+    /// The outbound queue's own string (Send), when NGOC gives one per queue; empty: the one
+    /// above serves both. Shown and entered like the one above.
+    pub service_bus_outbound_connection_string: String,
     /// AMQP over WebSockets on port 443, for floors where only HTTPS leaves the building.
     pub service_bus_web_socket: bool,
-    /// `amqp://user:password@host:port` of a rehearsal broker.
+    /// `amqp://user:password@host:port` of a rehearsal broker (its user receives, and sends too
+    /// unless `amqp_outbound_url` is set).
     pub amqp_url: String,
+    /// The same broker with the sending side's user; empty: `amqp_url`'s user sends.
+    pub amqp_outbound_url: String,
     pub inbound_queue: String,
     pub outbound_queue: String,
     pub simulator_requests_per_minute: u32,

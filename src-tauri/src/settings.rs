@@ -21,14 +21,20 @@ pub fn view(config: &Config) -> Settings {
     Settings {
         operator: config.operator.clone().unwrap_or_default(),
         connection,
-        // Without the key: it is in the keyring, and a screen must never show it.
+        // Without the keys: they are in the keyring, and a screen must never show them.
         service_bus_connection_string: config
             .servicebus
             .as_ref()
-            .map(|sb| format!("Endpoint=sb://{}/;SharedAccessKeyName={}", sb.host, sb.user.as_deref().unwrap_or("")))
+            .map(|sb| shown_string(&sb.host, sb.user.as_deref().unwrap_or(""), sb.entity_path.as_deref()))
+            .unwrap_or_default(),
+        service_bus_outbound_connection_string: config
+            .servicebus
+            .as_ref()
+            .and_then(|sb| sb.outbound_credential.as_ref().map(|c| shown_string(&sb.host, &c.user, c.entity_path.as_deref())))
             .unwrap_or_default(),
         service_bus_web_socket: config.servicebus.as_ref().is_some_and(|sb| sb.websocket),
         amqp_url: config.amqp_url.clone().unwrap_or_default(),
+        amqp_outbound_url: config.amqp_outbound_url.clone().unwrap_or_default(),
         inbound_queue: config.queues.inbound.clone(),
         outbound_queue: config.queues.outbound.clone(),
         simulator_requests_per_minute: config.simulator_requests_per_minute,
@@ -44,6 +50,14 @@ pub fn view(config: &Config) -> Settings {
         mask_holder: config.workstation.mask_holder,
         sound: config.workstation.sound,
         retention_days: config.workstation.retention_days,
+    }
+}
+
+/// A connection string as the screen shows it: everything but the key.
+fn shown_string(host: &str, rule: &str, entity_path: Option<&str>) -> String {
+    match entity_path {
+        Some(e) => format!("Endpoint=sb://{host}/;SharedAccessKeyName={rule};EntityPath={e}"),
+        None => format!("Endpoint=sb://{host}/;SharedAccessKeyName={rule}"),
     }
 }
 
@@ -133,13 +147,16 @@ fn apply_connection(config: &mut Config, s: &Settings, inbound: &str, outbound: 
             // The Service Bus section stays for a later switch back; only the transport changes.
             config.transport = TransportKind::Embedded;
             config.amqp_url = None;
+            config.amqp_outbound_url = None;
             config.use_queues(inbound, outbound);
         }
         ConnectionKind::AmqpBroker => {
             let url = s.amqp_url.trim();
-            cardbench_amqp::ServiceBusConfig::from_amqp_url(url, inbound, outbound)
+            let outbound_url = blank_to_none(&s.amqp_outbound_url);
+            cardbench_amqp::ServiceBusConfig::from_amqp_urls(url, outbound_url.as_deref(), inbound, outbound)
                 .map_err(|e| AppError::Settings(format!("AMQP broker: {e}")))?;
             config.amqp_url = Some(url.to_owned());
+            config.amqp_outbound_url = outbound_url;
             config.transport = TransportKind::ServiceBus;
             config.use_queues(inbound, outbound);
         }
@@ -148,31 +165,47 @@ fn apply_connection(config: &mut Config, s: &Settings, inbound: &str, outbound: 
             if pasted.is_empty() {
                 return refuse("Service Bus: paste the connection string NGOC gave you (Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…)");
             }
-            config.amqp_url = None;
-            if pasted.to_ascii_lowercase().contains("sharedaccesskey=") {
-                config.use_service_bus(pasted, inbound, outbound).map_err(|e| AppError::Settings(e.to_string()))?;
-            } else {
-                // The string as this screen shows it (no key): the key must already be in the
-                // keyring for this very namespace and rule.
-                let same = config.servicebus.as_ref().is_some_and(|sb| {
-                    pasted == format!("Endpoint=sb://{}/;SharedAccessKeyName={}", sb.host, sb.user.as_deref().unwrap_or(""))
-                });
-                let has_key = same
-                    && config.servicebus.as_ref().is_some_and(|sb| {
-                        cardbench_amqp::secrets::load_secret(&sb.host, sb.user.as_deref().unwrap_or("")).ok().flatten().is_some()
-                    });
-                if !has_key {
-                    return refuse("Service Bus: paste the whole connection string once, with SharedAccessKey — the key goes to the OS keyring, never to a file");
+            let pasted_out = blank_to_none(&s.service_bus_outbound_connection_string);
+            let sb = config.servicebus.as_ref();
+            // Each string is either pasted whole (with its key) or left as shown (its key is then
+            // taken from the keyring, inside this process only).
+            let first = with_key(pasted, sb.map(|sb| (sb.host.as_str(), sb.user.as_deref().unwrap_or(""), sb.entity_path.as_deref())), "")?;
+            let second = match &pasted_out {
+                None => None,
+                Some(p) => {
+                    let shown = sb.and_then(|sb| sb.outbound_credential.as_ref().map(|c| (sb.host.as_str(), c.user.as_str(), c.entity_path.as_deref())));
+                    Some(with_key(p, shown, "outbound ")?)
                 }
-                config.transport = TransportKind::ServiceBus;
-                config.use_queues(inbound, outbound);
-            }
+            };
+            config.amqp_url = None;
+            config.amqp_outbound_url = None;
+            config
+                .use_service_bus_strings(&first, second.as_deref(), inbound, outbound)
+                .map_err(|e| AppError::Settings(e.to_string()))?;
             if let Some(sb) = &mut config.servicebus {
                 sb.websocket = s.service_bus_web_socket;
             }
         }
     }
     Ok(())
+}
+
+/// The whole connection string for `pasted`: as is when it carries its key; when it is the
+/// string as the screen showed it (`shown`: host, rule, EntityPath), with the key from the OS
+/// keyring. Anything else is refused: a key is never guessed.
+fn with_key(pasted: &str, shown: Option<(&str, &str, Option<&str>)>, which: &str) -> Result<String, AppError> {
+    if pasted.to_ascii_lowercase().contains("sharedaccesskey=") {
+        return Ok(pasted.to_owned());
+    }
+    let key = shown
+        .filter(|(host, rule, entity)| pasted == shown_string(host, rule, *entity))
+        .and_then(|(host, rule, entity)| cardbench_amqp::secrets::load_secret_for(host, rule, entity).ok().flatten());
+    match key {
+        Some(key) => Ok(format!("{pasted};SharedAccessKey={}", key.expose())),
+        None => refuse(format!(
+            "Service Bus: paste the whole {which}connection string once, with SharedAccessKey — the key goes to the OS keyring, never to a file"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -202,6 +235,43 @@ mod tests {
         assert!(refused(&bad_key).contains("SharedAccessKeyName"), "{}", refused(&bad_key));
         let broker = Settings { connection: ConnectionKind::AmqpBroker, amqp_url: "http://x".into(), ..valid() };
         assert!(refused(&broker).contains("AMQP broker"), "{}", refused(&broker));
+    }
+
+    #[test]
+    fn two_credentials_on_the_screen_are_checked_and_read_back() {
+        // Two Service Bus strings: each EntityPath must be its queue (checked before any key is kept).
+        let listen = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=partner-listen;SharedAccessKey=a2V5;EntityPath=ngoc-requests";
+        let send = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=partner-send;SharedAccessKey=a2V5;EntityPath=ngoc-notifications";
+        let sb = Settings {
+            connection: ConnectionKind::ServiceBus,
+            service_bus_connection_string: send.into(),
+            service_bus_outbound_connection_string: listen.into(),
+            ..valid()
+        };
+        let why = refused(&sb);
+        assert!(why.contains("inbound credential `partner-send` was issued for queue `ngoc-notifications`"), "{why}");
+        assert!(!why.contains("a2V5"), "{why}");
+        // The outbound string as shown (no key) with nothing in the keyring: asked for whole.
+        let shown = Settings {
+            service_bus_connection_string: listen.into(),
+            service_bus_outbound_connection_string: "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=partner-send".into(),
+            ..sb
+        };
+        assert!(refused(&shown).contains("whole outbound connection string"), "{}", refused(&shown));
+
+        // A rehearsal broker with a second user for the sending side.
+        let broker = Settings {
+            connection: ConnectionKind::AmqpBroker,
+            amqp_url: "amqp://ngoc-reader:r@127.0.0.1:5672".into(),
+            amqp_outbound_url: "amqp://ngoc-writer:w@127.0.0.1:5672".into(),
+            ..valid()
+        };
+        let mut config = Config::default();
+        apply(&mut config, &broker).expect("valid");
+        assert_eq!(config.amqp_outbound_url.as_deref(), Some("amqp://ngoc-writer:w@127.0.0.1:5672"));
+        assert_eq!(view(&config), broker);
+        let other = Settings { amqp_outbound_url: "amqp://ngoc-writer:w@127.0.0.1:5999".into(), ..broker };
+        assert!(refused(&other).contains("same broker"), "{}", refused(&other));
     }
 
     #[test]

@@ -455,11 +455,11 @@ impl Auth {
 }
 
 impl ServiceBusSettings {
-    /// Reads the keys/passwords from the OS keyring (filed by [`crate::secrets::store_secret`]
+    /// Reads the keys/passwords from the OS keyring (filed by [`crate::secrets::store_secret_for`]
     /// under host, rule/user and EntityPath) and joins them: what the CLI and the app call at start.
     pub fn load_config(self) -> Result<ServiceBusConfig, ConfigError> {
         let load = |user: &str, entity: Option<&str>| {
-            crate::secrets::load_secret(&self.host, user, entity).map_err(|e| ConfigError::Keyring(e.to_string()))
+            crate::secrets::load_secret_for(&self.host, user, entity).map_err(|e| ConfigError::Keyring(e.to_string()))
         };
         let (inbound, outbound) = match self.auth {
             AuthKind::Anonymous => (None, None),
@@ -545,7 +545,7 @@ impl ServiceBusSettings {
     /// sending side too when `outbound` is `None`), `outbound` the sending side. Each
     /// `EntityPath` is checked against its queue name, or gives the queue name when that is
     /// empty; both strings must name one namespace. The keys are not in the result: the caller
-    /// files them with [`crate::secrets::store_secret`] under ([`ConnectionString::host`],
+    /// files them with [`crate::secrets::store_secret_for`] under ([`ConnectionString::host`],
     /// rule, EntityPath).
     pub fn from_connection_strings(
         first: &ConnectionString,

@@ -52,7 +52,7 @@ fn file_name(account: &str) -> String {
     account.replace('%', "%25").replace('/', "%2F")
 }
 
-pub fn store_secret(host: &str, user: &str, entity_path: Option<&str>, secret: &Secret) -> Result<(), SecretError> {
+pub fn store_secret_for(host: &str, user: &str, entity_path: Option<&str>, secret: &Secret) -> Result<(), SecretError> {
     match secrets_dir() {
         Some(dir) => files::store(&dir, &file_name(&account(host, user, entity_path)), secret),
         None => entry(host, user, entity_path)?.set_password(secret.expose()).map_err(|e| SecretError::Keyring(e.to_string())),
@@ -60,7 +60,7 @@ pub fn store_secret(host: &str, user: &str, entity_path: Option<&str>, secret: &
 }
 
 /// `Ok(None)` when nothing is stored (the settings screen then asks for the key).
-pub fn load_secret(host: &str, user: &str, entity_path: Option<&str>) -> Result<Option<Secret>, SecretError> {
+pub fn load_secret_for(host: &str, user: &str, entity_path: Option<&str>) -> Result<Option<Secret>, SecretError> {
     if let Some(dir) = secrets_dir() {
         return files::load(&dir, &file_name(&account(host, user, entity_path)));
     }
@@ -71,7 +71,7 @@ pub fn load_secret(host: &str, user: &str, entity_path: Option<&str>) -> Result<
     }
 }
 
-pub fn delete_secret(host: &str, user: &str, entity_path: Option<&str>) -> Result<(), SecretError> {
+pub fn delete_secret_for(host: &str, user: &str, entity_path: Option<&str>) -> Result<(), SecretError> {
     if let Some(dir) = secrets_dir() {
         return files::delete(&dir, &file_name(&account(host, user, entity_path)));
     }
@@ -79,6 +79,21 @@ pub fn delete_secret(host: &str, user: &str, entity_path: Option<&str>) -> Resul
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
         Err(e) => Err(SecretError::Keyring(e.to_string())),
     }
+}
+
+/// A namespace-level rule's key (no EntityPath): [`store_secret_for`] with `None`.
+pub fn store_secret(host: &str, user: &str, secret: &Secret) -> Result<(), SecretError> {
+    store_secret_for(host, user, None, secret)
+}
+
+/// A namespace-level rule's key (no EntityPath): [`load_secret_for`] with `None`.
+pub fn load_secret(host: &str, user: &str) -> Result<Option<Secret>, SecretError> {
+    load_secret_for(host, user, None)
+}
+
+/// A namespace-level rule's key (no EntityPath): [`delete_secret_for`] with `None`.
+pub fn delete_secret(host: &str, user: &str) -> Result<(), SecretError> {
+    delete_secret_for(host, user, None)
 }
 
 /// The secrets directory: one file per entry, written atomically (temporary file, fsync, rename)

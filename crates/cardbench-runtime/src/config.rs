@@ -286,7 +286,7 @@ impl Config {
             .map_err(|e| invalid(e.to_string()))?;
         // Checked before any key is filed: a refused pair leaves the keyring as it was.
         for cs in std::iter::once(&first).chain(second.as_ref()) {
-            cardbench_amqp::secrets::store_secret(&cs.host, &cs.rule, cs.entity_path.as_deref(), &cs.key)
+            cardbench_amqp::secrets::store_secret_for(&cs.host, &cs.rule, cs.entity_path.as_deref(), &cs.key)
                 .map_err(|e| invalid(format!("cannot keep the key in the OS keyring (it is never written to a file): {e}")))?;
         }
         let (inbound, outbound) = (settings.inbound_queue.clone(), settings.outbound_queue.clone());

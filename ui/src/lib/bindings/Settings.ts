@@ -12,18 +12,29 @@ export type Settings = {
  */
 operator: string, connection: ConnectionKind, 
 /**
- * As shown: `Endpoint=sb://…;SharedAccessKeyName=…` without the key. As entered: the whole
- * string once, with `SharedAccessKey` (the key then goes to the OS keyring).
+ * As shown: `Endpoint=sb://…;SharedAccessKeyName=…[;EntityPath=…]` without the key. As
+ * entered: the whole string once, with `SharedAccessKey` (the key then goes to the OS
+ * keyring). The inbound queue's string (Listen), or the one string for both queues.
  */
 serviceBusConnectionString: string, 
+/**
+ * The outbound queue's own string (Send), when NGOC gives one per queue; empty: the one
+ * above serves both. Shown and entered like the one above.
+ */
+serviceBusOutboundConnectionString: string, 
 /**
  * AMQP over WebSockets on port 443, for floors where only HTTPS leaves the building.
  */
 serviceBusWebSocket: boolean, 
 /**
- * `amqp://user:password@host:port` of a rehearsal broker.
+ * `amqp://user:password@host:port` of a rehearsal broker (its user receives, and sends too
+ * unless `amqp_outbound_url` is set).
  */
-amqpUrl: string, inboundQueue: string, outboundQueue: string, simulatorRequestsPerMinute: number, 
+amqpUrl: string, 
+/**
+ * The same broker with the sending side's user; empty: `amqp_url`'s user sends.
+ */
+amqpOutboundUrl: string, inboundQueue: string, outboundQueue: string, simulatorRequestsPerMinute: number, 
 /**
  * The encoder's result folder (empty: none).
  */
