@@ -22,6 +22,8 @@ macro_rules! with_commands {
             inbox,
             outbox,
             resend,
+            dead_letters,
+            import_dead_letter,
             queue_overview,
             dashboard,
             get_settings,

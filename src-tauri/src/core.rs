@@ -394,6 +394,71 @@ impl Core {
         Ok(())
     }
 
+    /// The inbound queue's Service Bus / broker connection, or why there is none.
+    fn dead_letter_config(&self) -> std::result::Result<cardbench_amqp::ServiceBusConfig, String> {
+        match self.config().amqp() {
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => Err("The embedded simulator is in use: there is no broker, so there is no dead-letter \
+                             queue. Dead letters exist with a Service Bus or broker connection (Settings)."
+                .into()),
+            Err(e) => Err(format!("The connection settings are not usable: {e}")),
+        }
+    }
+
+    /// A small runtime of its own for one dead-letter call: the command runs on a blocking
+    /// thread, and tests call the core without any runtime.
+    fn run_async<T>(&self, work: impl std::future::Future<Output = T>) -> Result<T> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| AppError::Io(format!("cannot start the async runtime: {e}")))?;
+        Ok(rt.block_on(work))
+    }
+
+    /// Up to `max` dead letters of the inbound queue, left where they are (the same function as
+    /// `cardbench dead-letters list`).
+    pub fn dead_letters(&self, max: u32) -> Result<DeadLetterList> {
+        let config = match self.dead_letter_config() {
+            Ok(c) => c,
+            Err(why) => return Ok(DeadLetterList { available: false, note: Some(why), peeked: false, address: None, letters: vec![] }),
+        };
+        let max = (max as usize).clamp(1, 500);
+        let listing = self.run_async(cardbench_runtime::deadletters::list(&config, max))??;
+        let note = if listing.letters.is_empty() {
+            Some(format!("No dead letters in {}.", listing.address))
+        } else if !listing.peeked {
+            Some("This broker has no peek: listing took the dead letters and released them again.".into())
+        } else {
+            None
+        };
+        Ok(DeadLetterList {
+            available: true,
+            note,
+            peeked: listing.peeked,
+            address: Some(listing.address),
+            letters: listing.letters.into_iter().map(DeadLetterItem::from).collect(),
+        })
+    }
+
+    /// Records the dead letter as if just received (same checks, dedupe and answers), then
+    /// removes it from the dead-letter queue (the same function as `cardbench dead-letters import`).
+    pub fn import_dead_letter(&self, message_id: &str) -> Result<DeadLetterImported> {
+        use cardbench_workflow::IngestOutcome;
+        let config = self.dead_letter_config().map_err(AppError::Invalid)?;
+        let message_id = message_id.trim();
+        let outcome = self
+            .run_async(cardbench_runtime::deadletters::import(&self.workflow, &config, message_id))??
+            .ok_or_else(|| AppError::Invalid(format!("no dead letter {message_id} (any more)")))?;
+        let (name, inbox_id, detail) = match outcome {
+            IngestOutcome::Accepted { inbox_id } => ("accepted", Some(inbox_id), None),
+            IngestOutcome::Duplicate { inbox_id } => ("duplicate", Some(inbox_id), None),
+            IngestOutcome::Rejected { inbox_id, code, reason } => ("rejected", Some(inbox_id), Some(format!("{code}: {reason}"))),
+            IngestOutcome::Ignored { inbox_id, reason } => ("ignored", Some(inbox_id), Some(reason)),
+            IngestOutcome::Retry { error } => ("retry", None, Some(error)),
+        };
+        Ok(DeadLetterImported { message_id: message_id.to_owned(), outcome: name.into(), inbox_id, detail })
+    }
+
     pub fn queue_overview(&self) -> Result<QueueOverview> {
         self.store()
             .read(|conn| {

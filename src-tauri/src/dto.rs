@@ -550,6 +550,68 @@ impl From<OutboxRow> for QueueMessage {
     }
 }
 
+/// One message of the inbound queue's dead-letter queue, as found there (not recorded).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetterItem {
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    pub correlation_id: Option<String>,
+    /// The broker's reason (Service Bus: DeadLetterReason: description).
+    pub reason: Option<String>,
+    /// When the broker enqueued it (RFC 3339), when it says.
+    pub enqueued_at: Option<String>,
+    pub card_id: Option<String>,
+    pub body: String,
+    pub pretty: Option<String>,
+    /// Every application property and annotation the broker gave, as text.
+    pub fields: Vec<NameValue>,
+}
+
+impl From<cardbench_runtime::deadletters::DeadLetterView> for DeadLetterItem {
+    fn from(d: cardbench_runtime::deadletters::DeadLetterView) -> Self {
+        let body = String::from_utf8_lossy(&d.body).into_owned();
+        DeadLetterItem {
+            message_id: d.message_id,
+            subject: d.subject,
+            correlation_id: d.correlation_id,
+            reason: d.reason,
+            enqueued_at: d.enqueued_at,
+            card_id: d.card_id,
+            pretty: pretty(&body),
+            body,
+            fields: d.fields.into_iter().map(|(name, value)| NameValue { name, value }).collect(),
+        }
+    }
+}
+
+/// The dead-letter view: the list, or why there is none.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetterList {
+    /// False with the embedded simulator (no broker, so no dead-letter queue).
+    pub available: bool,
+    /// Why the list is empty or unavailable, in words.
+    pub note: Option<String>,
+    /// True: listed by a real peek (nothing locked). False: the broker has none, so listing took
+    /// the messages and released them again.
+    pub peeked: bool,
+    pub address: Option<String>,
+    pub letters: Vec<DeadLetterItem>,
+}
+
+/// What importing a dead letter did: `outcome` is accepted, duplicate, rejected or ignored.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetterImported {
+    pub message_id: String,
+    pub outcome: String,
+    #[ts(type = "number | null")]
+    pub inbox_id: Option<i64>,
+    /// Rejected: the code and reason (an ERROR went to the outbox). Ignored: why.
+    pub detail: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkView {
@@ -815,7 +877,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
         ExpectedFieldView, TimelineItem, CardView, ReadoutCheck, ReadoutValue, Produced, ShipmentItem,
         AccessoryBalanceLine, ParcelState, ParcelView, GateView, GateNoteView, RefusedView, ShipmentView, ParcelDraft, ScanVerdict,
         ScanMeaningView,
-        InboxOutcome, QueueQuery, QueueMessage, LinkView, QueueOverview, StatusCount, HourCount, ErrorLine,
+        InboxOutcome, QueueQuery, QueueMessage, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, HourCount, ErrorLine,
         Dashboard, ConnectionKind, HolderOnSlips, Settings, AppInfo, ChipView, ChipApplied, ReadersView,
         HotFolderFileView, HotFolderView, DevicesView, DocumentsWritten, Progress, LogLines, AppEvent,
     );

@@ -13,6 +13,8 @@ pub enum AppError {
     Devices(#[from] cardbench_devices::DevicesError),
     #[error(transparent)]
     Documents(#[from] cardbench_documents::DocumentError),
+    #[error(transparent)]
+    DeadLetters(#[from] cardbench_runtime::deadletters::DeadLetterError),
     #[error("settings refused: {0}")]
     Settings(String),
     #[error("{0}")]
@@ -35,6 +37,7 @@ impl From<AppError> for CommandError {
             AppError::Store(_) => ("store".to_owned(), Vec::new()),
             AppError::Devices(d) => (d.code().to_owned(), Vec::new()),
             AppError::Documents(_) => ("documents".to_owned(), Vec::new()),
+            AppError::DeadLetters(_) => ("dead_letters".to_owned(), Vec::new()),
             AppError::Settings(_) => ("settings".to_owned(), Vec::new()),
             AppError::Invalid(_) => ("invalid".to_owned(), Vec::new()),
             AppError::Io(_) => ("io".to_owned(), Vec::new()),

@@ -18,6 +18,12 @@ ANONYMOUS and serves:
 - each QUEUE, as an in-memory peek-lock queue: a link to or from it is attached only on a
   connection that put a valid token for `sb://HOST/QUEUE`; when that token expires and no newer
   one was put, the peer detaches the link with amqp:unauthorized-access (as Service Bus does).
+  Each message gets the annotation x-opt-sequence-number (1, 2, ... per peer) when it arrives.
+- `QUEUE/$management`: Service Bus's entity management node, with the one operation Cardbench
+  uses: `com.microsoft:peek-message` (amqp-value map body from-sequence-number, message-count).
+  The answer (statusCode 200, body map `messages` → list of maps with the AMQP-encoded `message`
+  as binary; 204 when none) lists the queue's waiting messages without taking or locking them.
+  Served only on a connection holding a token for QUEUE (a token covers the paths under it).
 
 Every event the test asserts on is appended to FILE as one JSON line (time, event, audience,
 expiry, status, connection number). The token itself is never written.
@@ -34,11 +40,13 @@ import time
 import urllib.parse
 from collections import deque
 
-from proton import Condition, Message, Terminus
+from proton import Condition, Message, Terminus, int32, symbol
 from proton.handlers import MessagingHandler
 from proton.reactor import Container
 
 TOKEN_TYPE = "servicebus.windows.net:sastoken"
+MANAGEMENT = "/$management"
+PEEK = "com.microsoft:peek-message"
 
 
 def expected_signature(key, sr, se):
@@ -81,6 +89,7 @@ class Peer(MessagingHandler):
         self.reply_links = {}    # (connection, reply-to address) -> sender link
         self.queue_links = []    # (link, queue) attached to a queue
         self.in_flight = {}      # delivery -> (queue, message)
+        self.sequence = 0        # last x-opt-sequence-number given
 
     def log(self, **fields):
         self.log_file.write(json.dumps({"t": time.time(), **fields}) + "\n")
@@ -120,15 +129,26 @@ class Peer(MessagingHandler):
             if link.is_receiver:
                 link.flow(10)
             return
-        if address not in self.queues:
+        node = address[: -len(MANAGEMENT)] if address and address.endswith(MANAGEMENT) else None
+        entity = node if node is not None else address
+        if entity not in self.queues:
             self.refuse(link, "amqp:not-found", f"The messaging entity '{address}' could not be found.")
             return
-        audience = self.audience(address)
+        audience = self.audience(entity)
         if self.tokens.get((conn, audience), 0) <= time.time():
             self.log(event="link-refused", conn=self.cid(conn), audience=audience)
             self.refuse(link, "amqp:unauthorized-access", f"Unauthorized access: no valid token for {audience} on this connection (put-token first)")
             return
         link.open()
+        if node is not None:
+            # The management node: requests come in on our receiving end, answers go out on the
+            # sending end whose target is the requester's reply-to address.
+            self.log(event="management-attached", conn=self.cid(conn), audience=audience, role="sender" if link.is_sender else "receiver")
+            if link.is_sender:
+                self.reply_links[(conn, link.remote_target.address)] = link
+            else:
+                link.flow(10)
+            return
         self.queue_links.append((link, address))
         self.log(event="link-attached", conn=self.cid(conn), audience=audience, role="sender" if link.is_sender else "receiver")
         if link.is_receiver:
@@ -154,6 +174,15 @@ class Peer(MessagingHandler):
             link.flow(1)
             return
         queue = link.target.address
+        if queue.endswith(MANAGEMENT):
+            self.management(conn, queue[: -len(MANAGEMENT)], msg)
+            self.accept(event.delivery)
+            link.flow(1)
+            return
+        self.sequence += 1
+        annotations = dict(msg.annotations or {})
+        annotations[symbol("x-opt-sequence-number")] = self.sequence
+        msg.annotations = annotations
         self.queues[queue].append(msg)
         self.accept(event.delivery)
         link.flow(1)
@@ -172,6 +201,27 @@ class Peer(MessagingHandler):
         self.log(event="put-token", conn=self.cid(conn), audience=audience, expiry=expiry, status=status, description=desc)
         reply = Message(correlation_id=msg.id, address=msg.reply_to,
                         properties={"status-code": status, "status-description": desc})
+        sender = self.reply_links.get((conn, msg.reply_to))
+        if sender is None:
+            self.log(event="no-reply-link", conn=self.cid(conn), reply_to=msg.reply_to)
+            return
+        sender.send(reply)
+
+    def management(self, conn, queue, msg):
+        props = msg.properties or {}
+        body = msg.body if isinstance(msg.body, dict) else {}
+        if props.get("operation") != PEEK:
+            status, answer = 501, None
+        else:
+            start = int(body.get("from-sequence-number", 0))
+            count = int(body.get("message-count", 1))
+            # Waiting messages only, left in place: a peek neither takes nor locks.
+            found = [m for m in self.queues[queue] if m.annotations.get(symbol("x-opt-sequence-number"), 0) >= start][:count]
+            status = 200 if found else 204
+            answer = {"messages": [{"message": m.encode()} for m in found]} if found else None
+        self.log(event="management", conn=self.cid(conn), audience=self.audience(queue), operation=props.get("operation"), status=status,
+                 count=len(answer["messages"]) if answer else 0)
+        reply = Message(correlation_id=msg.id, address=msg.reply_to, properties={"statusCode": int32(status)}, body=answer)
         sender = self.reply_links.get((conn, msg.reply_to))
         if sender is None:
             self.log(event="no-reply-link", conn=self.cid(conn), reply_to=msg.reply_to)

@@ -41,8 +41,9 @@ impl AmqpConnector {
     }
 
     /// Browses `queue`'s dead-letter queue (address from the config's dead-letter suffix).
-    pub async fn dead_letters(&self, queue: &str) -> Result<DeadLetterBrowser, TransportError> {
-        DeadLetterBrowser::open(self.clone(), queue).await
+    /// Connects only when first used.
+    pub fn dead_letters(&self, queue: &str) -> DeadLetterBrowser {
+        DeadLetterBrowser::new(self.clone(), queue)
     }
 }
 

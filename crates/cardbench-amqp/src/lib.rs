@@ -6,7 +6,8 @@
 //! - [`AmqpConnector`]: receivers (peek-lock, small credit) and senders (pipelined, durable).
 //! - [`check_connection`]: which step failed (DNS, TCP, TLS, WebSocket, AMQP, auth, queue,
 //!   permission).
-//! - [`DeadLetterBrowser`]: list / show / import dead letters.
+//! - [`DeadLetterBrowser`]: list / show dead letters (a real peek on Service Bus), take one
+//!   locked and complete or release it.
 //! - [`secrets`]: the key in the OS keyring. [`sas`]: SAS tokens.
 
 mod cbs;
@@ -18,6 +19,7 @@ mod deadletter;
 mod error;
 mod link;
 mod mapping;
+mod peek;
 mod receiver;
 pub mod sas;
 pub mod secrets;
@@ -27,7 +29,7 @@ pub use check::{CheckReport, StepResult, check_connection};
 pub use config::{Auth, AuthKind, ConnectionString, CredentialSettings, Secret, ServiceBusConfig, ServiceBusSettings};
 pub use connect::{Step, StepError};
 pub use connector::AmqpConnector;
-pub use deadletter::{DeadLetter, DeadLetterBrowser};
+pub use deadletter::{BrowseMethod, DeadLetter, DeadLetterBrowser, Listing};
 pub use error::{ConfigError, SecretError};
 pub use link::AmqpSender;
 pub use receiver::AmqpReceiver;

@@ -69,21 +69,46 @@ pub fn amqp_to_delivery(tag: DeliveryTag, m: &Message<Body<Value>>, count_first_
     }
 }
 
+/// The field [`extra_fields`] gives Service Bus's enqueued time under (RFC 3339).
+pub const ENQUEUED_TIME_FIELD: &str = "x-opt-enqueued-time";
+
 /// The message's application properties and annotations rendered as text, for dead-letter
-/// inspection (Service Bus puts DeadLetterReason / DeadLetterErrorDescription there).
+/// inspection (Service Bus puts DeadLetterReason / DeadLetterErrorDescription in the
+/// application properties, x-opt-enqueued-time among the annotations). Strings and symbols come
+/// as they are, timestamps as RFC 3339, anything else in its debug form.
 pub fn extra_fields(m: &Message<Body<Value>>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(ap) = &m.application_properties {
         for (k, v) in ap.0.iter() {
-            out.push((k.clone(), format!("{v:?}")));
+            out.push((k.clone(), value_text(&Value::from(v.clone()))));
         }
     }
     if let Some(ma) = &m.message_annotations {
+        use fe2o3_amqp::types::messaging::annotations::OwnedKey;
         for (k, v) in ma.0.iter() {
-            out.push((format!("annotation {k:?}"), format!("{v:?}")));
+            let key = match k {
+                OwnedKey::Symbol(s) => s.0.clone(),
+                OwnedKey::Ulong(n) => n.to_string(),
+            };
+            out.push((key, value_text(v)));
         }
     }
     out
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Symbol(s) => s.0.clone(),
+        Value::Timestamp(t) => chrono::DateTime::from_timestamp_millis(t.milliseconds())
+            .map_or_else(|| t.milliseconds().to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        Value::Long(n) => n.to_string(),
+        Value::Int(n) => n.to_string(),
+        Value::Uint(n) => n.to_string(),
+        Value::Ulong(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => format!("{other:?}"),
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use cardbench_amqp::{AmqpConnector, Auth, Secret, Step, check_connection};
+use cardbench_amqp::{AmqpConnector, Auth, BrowseMethod, Secret, Step, check_connection};
 use cardbench_transport::{Connector, DeliveryTag, OutboundMessage, QueueReceiver, TransportErrorKind};
 use common::{msg, setup, unique};
 
@@ -215,7 +215,7 @@ async fn duplicate_message_id_is_delivered_twice_by_rabbitmq() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dead_letters_are_listed_shown_and_imported() {
+async fn dead_letters_are_listed_shown_taken_and_settled_without_sending() {
     let q = unique("dl");
     let Some(cfg) = setup(&q, &unique("unused")) else { return };
     let c = AmqpConnector::new(cfg.clone());
@@ -228,32 +228,34 @@ async fn dead_letters_are_listed_shown_and_imported() {
     // the max delivery count or by an explicit dead-letter). Cardbench itself never does this.
     reject_all(&cfg, &cfg.address(&q), 2).await;
 
-    let mut dl = c.dead_letters(&q).await.expect("dead letter browser");
+    let mut dl = c.dead_letters(&q);
     let listed = dl.list(10, WAIT).await.expect("list");
-    let ids: HashSet<_> = listed.iter().filter_map(|d| d.delivery.message_id.clone()).collect();
+    // RabbitMQ 3.10 has no `$management` peek: the browser says it took and released them.
+    assert_eq!(listed.method, BrowseMethod::LockAndRelease);
+    let ids: HashSet<_> = listed.letters.iter().filter_map(|d| d.delivery.message_id.clone()).collect();
     assert_eq!(ids, HashSet::from(["poison-1".to_owned(), "poison-2".to_owned()]));
     // Listing released them: still there.
     let shown = dl.show("poison-1", 10, WAIT).await.expect("show").expect("poison-1 still there");
     assert_eq!(shown.delivery.body, poison.body);
     assert_eq!(shown.delivery.correlation_id.as_deref(), Some("corr-7"));
     // Service Bus adds DeadLetterReason / DeadLetterErrorDescription as application properties
-    // (shown in `fields`); RabbitMQ 3.10's AMQP 1.0 plugin passes no x-death info, so nothing to
-    // check here.
+    // (shown in `fields`); RabbitMQ 3.10's AMQP 1.0 plugin passes no x-death info.
+    assert_eq!(shown.reason(), None);
 
-    assert!(dl.import("poison-1", 10, WAIT).await.expect("import"));
-    assert!(!dl.import("no-such-id", 10, QUIET).await.expect("import of a missing id"));
+    // Taken and released: still there. Taken and completed: gone.
+    let taken = dl.take("poison-1", 10, WAIT).await.expect("take").expect("poison-1 taken");
+    assert_eq!(taken.delivery.body, poison.body);
+    dl.release(&taken).await.expect("release");
+    let taken = dl.take("poison-1", 10, WAIT).await.expect("take").expect("poison-1 taken again");
+    dl.complete(&taken).await.expect("complete");
+    assert!(dl.take("no-such-id", 10, QUIET).await.expect("take of a missing id").is_none());
     let left = dl.list(10, WAIT).await.expect("list");
-    assert_eq!(left.iter().filter_map(|d| d.delivery.message_id.as_deref()).collect::<Vec<_>>(), ["poison-2"]);
+    assert_eq!(left.letters.iter().filter_map(|d| d.delivery.message_id.as_deref()).collect::<Vec<_>>(), ["poison-2"]);
     dl.close().await;
 
+    // Nothing was sent back into the queue (NGOC's inbound rights are read-only).
     let mut rx = c.receiver(&q).await.expect("receiver");
-    let back = rx.receive(10, WAIT).await.expect("receive");
-    assert_eq!(back.len(), 1);
-    assert_eq!(back[0].message_id.as_deref(), Some("poison-1"));
-    assert_eq!(back[0].subject.as_deref(), Some("CARD_REQUEST"));
-    assert_eq!(back[0].correlation_id.as_deref(), Some("corr-7"));
-    assert_eq!(back[0].body, poison.body);
-    rx.accept(&[back[0].tag]).await.expect("accept");
+    assert!(rx.receive(10, QUIET).await.expect("receive").is_empty(), "the inbound queue stays empty");
 }
 
 /// Rejects `n` messages on `address` with a plain fe2o3 receiver (test scaffolding).

@@ -163,3 +163,42 @@ async fn token_is_renewed_before_it_expires_and_links_stay_up() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_listed_by_a_peek_on_the_management_node_without_taking_them() {
+    // Service Bus addressing: the dead-letter sub-queue and its `$management` node.
+    let dlq = "to-bureau/$DeadLetterQueue";
+    let peer = CbsPeer::start(&["to-bureau", "to-ngoc", dlq]);
+    let mut cfg = peer.config("to-bureau", "to-ngoc", KEY);
+    cfg.dead_letter_suffix = "/$DeadLetterQueue".into();
+    let c = AmqpConnector::new(cfg.clone());
+    let mut tx = c.sender(dlq).await.expect("sender");
+    let sent = [msg("dl-1", "EXTERNAL_PRODUCTION_REQUEST_SENT", b"{\"n\":1}"), msg("dl-2", "EXTERNAL_PRODUCTION_REQUEST_SENT", b"{\"n\":2}")];
+    assert!(tx.send(&sent).await.iter().all(|r| r.is_ok()));
+
+    let mut browser = c.dead_letters("to-bureau");
+    let listing = browser.list(10, WAIT).await.expect("list");
+    assert_eq!(listing.method, cardbench_amqp::BrowseMethod::Peek);
+    let ids: Vec<_> = listing.letters.iter().filter_map(|d| d.delivery.message_id.as_deref()).collect();
+    assert_eq!(ids, ["dl-1", "dl-2"]);
+    assert_eq!(listing.letters[1].delivery.body, b"{\"n\":2}");
+    // Asked again from after the last sequence number: nothing more (a 204), so two requests.
+    let shown = browser.show("dl-2", 10, WAIT).await.expect("show").expect("dl-2 shown");
+    assert_eq!(shown.delivery.subject.as_deref(), Some("EXTERNAL_PRODUCTION_REQUEST_SENT"));
+    browser.close().await;
+
+    let events = peer.events();
+    let peeks: Vec<_> = events.iter().filter(|e| e["event"] == "management").collect();
+    assert!(peeks.iter().all(|e| e["operation"] == "com.microsoft:peek-message"), "{events:#?}");
+    assert_eq!(peeks.iter().map(|e| e["status"].as_i64().unwrap_or(0)).collect::<Vec<_>>(), [200, 204, 200, 204], "{events:#?}");
+    // Listing and showing never attached a receiving link to the dead-letter queue: nothing was
+    // taken, locked or counted.
+    let dlq_audience = format!("sb://127.0.0.1/{dlq}");
+    assert!(
+        !events.iter().any(|e| e["event"] == "link-attached" && e["audience"] == dlq_audience.as_str() && e["role"] == "sender"),
+        "{events:#?}"
+    );
+    // Both are still there, untouched, for a receiver.
+    let mut rx = c.receiver(dlq).await.expect("receiver");
+    common::receive_as_sent(rx.as_mut(), &sent, WAIT).await;
+}

@@ -130,13 +130,15 @@ pub struct PeriodArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum DeadLettersCommand {
+    /// Dead letters, oldest first, left in place (peeked where the broker can).
     List {
         #[arg(long, default_value_t = 50)]
         max: usize,
     },
     /// One dead letter with its raw body.
     Show { message_id: String },
-    /// Send a dead letter back into the inbound queue, to go through the normal flow.
+    /// Record a dead letter as if it had just been received (same checks, dedupe and answers),
+    /// then remove it from the dead-letter queue. Nothing is sent to the inbound queue.
     Import { message_id: String },
 }
 

@@ -6,12 +6,16 @@
 //! - [`sender`]: drains the outbox in order, marking a row sent only when the queue took it;
 //!   a resend keeps the messageId so the broker's duplicate detection drops a copy.
 //!
+//! - [`deadletters`]: the inbound queue's dead letters, listed (peeked) and imported through
+//!   the same ingest, for the CLI and the app.
+//!
 //! Both reconnect with exponential backoff and jitter and report their [`link::LinkState`], which
 //! is also written to the store so another process (CLI, app) can show it. Events go out on a
 //! broadcast channel only after the transaction that caused them committed.
 
 pub mod backoff;
 pub mod config;
+pub mod deadletters;
 mod error;
 pub mod events;
 pub mod hotfolder;

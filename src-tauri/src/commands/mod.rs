@@ -142,6 +142,23 @@ pub async fn resend(core: Shared<'_>, events: State<'_, crate::events::Events>, 
 }
 
 #[tauri::command]
+pub async fn dead_letters(core: Shared<'_>, max: u32) -> Answer<DeadLetterList> {
+    blocking(&core, move |c| c.dead_letters(max)).await
+}
+
+/// An ERROR the import queued goes out now rather than at the sender's next poll.
+#[tauri::command]
+pub async fn import_dead_letter(
+    core: Shared<'_>,
+    events: State<'_, crate::events::Events>,
+    message_id: String,
+) -> Answer<DeadLetterImported> {
+    let done = blocking(&core, move |c| c.import_dead_letter(&message_id)).await;
+    events.wake_sender();
+    done
+}
+
+#[tauri::command]
 pub async fn queue_overview(core: Shared<'_>) -> Answer<QueueOverview> {
     blocking(&core, |c| c.queue_overview()).await
 }

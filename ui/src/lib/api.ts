@@ -11,6 +11,8 @@ import type { ChipView } from './bindings/ChipView';
 import type { CommandError } from './bindings/CommandError';
 import type { Cursor } from './bindings/Cursor';
 import type { Dashboard } from './bindings/Dashboard';
+import type { DeadLetterImported } from './bindings/DeadLetterImported';
+import type { DeadLetterList } from './bindings/DeadLetterList';
 import type { DocumentsWritten } from './bindings/DocumentsWritten';
 import type { DevicesView } from './bindings/DevicesView';
 import type { LogLines } from './bindings/LogLines';
@@ -53,6 +55,8 @@ export interface Commands {
   inbox: { args: { query: QueueQuery }; result: QueueMessage[] };
   outbox: { args: { query: QueueQuery }; result: QueueMessage[] };
   resend: { args: { outboxId: number }; result: null };
+  dead_letters: { args: { max: number }; result: DeadLetterList };
+  import_dead_letter: { args: { messageId: string }; result: DeadLetterImported };
   queue_overview: { args: Record<string, never>; result: QueueOverview };
   dashboard: { args: Record<string, never>; result: Dashboard };
   get_settings: { args: Record<string, never>; result: Settings };

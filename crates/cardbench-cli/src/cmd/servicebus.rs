@@ -1,9 +1,7 @@
 //! `cardbench check-connection`, `cardbench dead-letters …`, `cardbench config set-servicebus`.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
-use cardbench_amqp::{AmqpConnector, check_connection as check};
+use cardbench_amqp::check_connection as check;
 use cardbench_runtime::config::Config;
 
 use crate::cli::DeadLettersCommand;
@@ -41,48 +39,69 @@ pub fn check_connection(ctx: &Context) -> anyhow::Result<()> {
 }
 
 pub fn dead_letters(ctx: &Context, command: DeadLettersCommand) -> anyhow::Result<()> {
+    use cardbench_runtime::deadletters;
+    use cardbench_workflow::IngestOutcome;
     let config = amqp_config(ctx)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let connector = AmqpConnector::new(config.clone());
-        let mut browser = connector.dead_letters(&config.inbound_queue).await?;
-        let wait = Duration::from_secs(2);
-        let result = match command {
-            DeadLettersCommand::List { max } => {
-                let letters = browser.list(max, wait).await?;
-                let rows: Vec<Vec<String>> = letters
-                    .iter()
-                    .map(|d| {
-                        vec![
-                            output::or_dash(d.delivery.message_id.as_deref()),
-                            output::or_dash(d.delivery.subject.as_deref()),
-                            d.delivery.body.len().to_string(),
-                        ]
-                    })
-                    .collect();
-                output::table(&["MESSAGE ID", "SUBJECT", "BYTES"], &rows);
+    match command {
+        DeadLettersCommand::List { max } => {
+            let listing = runtime.block_on(deadletters::list(&config, max))?;
+            if ctx.json {
+                return output::json(&listing);
+            }
+            let rows: Vec<Vec<String>> = listing
+                .letters
+                .iter()
+                .map(|d| {
+                    vec![
+                        output::or_dash(d.message_id.as_deref()),
+                        output::or_dash(d.subject.as_deref()),
+                        output::or_dash(d.card_id.as_deref()),
+                        output::or_dash(d.enqueued_at.as_deref()),
+                        output::or_dash(d.reason.as_deref()),
+                        d.body.len().to_string(),
+                    ]
+                })
+                .collect();
+            output::table(&["MESSAGE ID", "SUBJECT", "CARD ID", "ENQUEUED", "REASON", "BYTES"], &rows);
+            if !listing.peeked {
+                crate::say!("(this broker has no peek: the dead letters were taken and released again to list them)");
+            }
+            Ok(())
+        }
+        DeadLettersCommand::Show { message_id } => match runtime.block_on(deadletters::show(&config, &message_id))? {
+            Some(d) => {
+                if ctx.json {
+                    return output::json(&d);
+                }
+                crate::say!("subject {}", output::or_dash(d.subject.as_deref()));
+                crate::say!("reason  {}", output::or_dash(d.reason.as_deref()));
+                crate::say!("{}", output::body_text(&d.body));
                 Ok(())
             }
-            DeadLettersCommand::Show { message_id } => match browser.show(&message_id, 1000, wait).await? {
-                Some(d) => {
-                    crate::say!("subject {}", output::or_dash(d.delivery.subject.as_deref()));
-                    crate::say!("{}", output::body_text(&d.delivery.body));
-                    Ok(())
-                }
-                None => Err(NotFound(format!("no dead letter {message_id}")).into()),
-            },
-            DeadLettersCommand::Import { message_id } => {
-                if browser.import(&message_id, 1000, wait).await? {
-                    crate::say!("{message_id} sent back to {}", config.inbound_queue);
-                    Ok(())
-                } else {
-                    Err(NotFound(format!("no dead letter {message_id}")).into())
-                }
+            None => Err(NotFound(format!("no dead letter {message_id}")).into()),
+        },
+        DeadLettersCommand::Import { message_id } => {
+            let workflow = ctx.workflow()?;
+            let outcome = runtime.block_on(deadletters::import(&workflow, &config, &message_id))?;
+            let Some(outcome) = outcome else { return Err(NotFound(format!("no dead letter {message_id}")).into()) };
+            if ctx.json {
+                return output::json(&outcome);
             }
-        };
-        browser.close().await;
-        result
-    })
+            match &outcome {
+                IngestOutcome::Accepted { inbox_id } => crate::say!("{message_id} recorded (inbox #{inbox_id}) and removed from the dead-letter queue"),
+                IngestOutcome::Duplicate { inbox_id } => {
+                    crate::say!("{message_id} was already received (inbox #{inbox_id}): recorded as a duplicate, removed from the dead-letter queue")
+                }
+                IngestOutcome::Rejected { inbox_id, code, reason } => {
+                    crate::say!("{message_id} recorded as rejected (inbox #{inbox_id}, {code}: {reason}) and removed from the dead-letter queue")
+                }
+                IngestOutcome::Ignored { inbox_id, reason } => crate::say!("{message_id} recorded as ignored (inbox #{inbox_id}: {reason})"),
+                IngestOutcome::Retry { error } => crate::say!("{message_id} not recorded: {error}"),
+            }
+            Ok(())
+        }
+    }
 }
 
 pub fn set_servicebus(ctx: &Context, first: &str, outbound_string: Option<&str>, inbound: &str, outbound: &str) -> anyhow::Result<()> {
