@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
 use cardbench_runtime::{Runtime, RuntimeConfig};
-use cardbench_sim::{SimConfig, Simulator};
+use cardbench_protocol::Subject;
+use cardbench_sim::{CorrelationForm, SimConfig, Simulator, WireForms};
 use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::Store;
 use cardbench_transport::Connector;
@@ -72,7 +73,7 @@ async fn the_whole_flow_runs_through_a_real_broker() {
     let amqp = ServiceBusConfig::from_amqp_url(&url, &inbound, &outbound).expect("broker url");
     let connector: Arc<dyn Connector> = Arc::new(AmqpConnector::new(amqp.clone()));
     let dir = tempfile::tempdir().expect("tempdir");
-    whole_flow(dir.path(), connector, amqp, &inbound, &outbound).await;
+    whole_flow(dir.path(), connector, amqp, &inbound, &outbound, WireForms::default()).await;
 }
 
 /// A broker user's URL that start-rabbitmq.sh prints (`env`) and writes to the state dir (`file`).
@@ -124,12 +125,24 @@ async fn the_whole_flow_runs_with_a_read_only_and_a_write_only_credential() {
     assert!(!embedded);
     assert!(connector.describe().contains("receiving: SASL PLAIN as ngoc-reader; sending: SASL PLAIN as ngoc-writer"), "{}", connector.describe());
     let ngoc = ServiceBusConfig::from_amqp_url(&admin, &inbound, &outbound).expect("admin url");
-    whole_flow(dir.path(), connector, ngoc, &inbound, &outbound).await;
+    // NGOC as it really writes: offset-less nine-digit times, its MIFARE translation field
+    // names, and answers correlated by body, property, both or neither in turn.
+    let wire = WireForms { offsetless_times: true, translation_fields: true, correlation: CorrelationForm::Rotate };
+    whole_flow(dir.path(), connector, ngoc, &inbound, &outbound, wire).await;
 }
 
-/// 20 requests from the simulator (on `sim_amqp`) → produced → REPORT_OK → shipped → SHIPPED_OK,
-/// with Cardbench's runtime on `connector`; then NGOC has received each outbox row once.
-async fn whole_flow(dir: &std::path::Path, connector: Arc<dyn Connector>, sim_amqp: ServiceBusConfig, inbound: &str, outbound: &str) {
+/// 20 requests from the simulator (on `sim_amqp`, writing NGOC's `wire` forms) → produced →
+/// REPORT_OK → shipped in two parcels where a shipment has two cards or more (a partial delivery)
+/// → SHIPPED_OK, with Cardbench's runtime on `connector`; then NGOC has received each outbox row
+/// once, and no ERROR was sent to NGOC.
+async fn whole_flow(
+    dir: &std::path::Path,
+    connector: Arc<dyn Connector>,
+    sim_amqp: ServiceBusConfig,
+    inbound: &str,
+    outbound: &str,
+    wire: WireForms,
+) {
     let (inbound, outbound) = (inbound.to_owned(), outbound.to_owned());
     let store = Arc::new(Store::open_in(dir).expect("store"));
     let wf = Workflow::new(store.clone());
@@ -138,6 +151,7 @@ async fn whole_flow(dir: &std::path::Path, connector: Arc<dyn Connector>, sim_am
         notifications_queue: outbound.clone(),
         seed: Some(11),
         receive_wait_ms: 100,
+        wire: wire.clone(),
         ..SimConfig::default()
     };
     let sim = Arc::new(Simulator::open(&dir.join("ngoc"), sim_config, Arc::new(AmqpConnector::new(sim_amqp))).expect("sim"));
@@ -158,25 +172,41 @@ async fn whole_flow(dir: &std::path::Path, connector: Arc<dyn Connector>, sim_am
 
     wait_until("20 requests arrive through the broker", Duration::from_secs(60), || count(&store, CardStatus::Received) == 20).await;
     for (i, card_id) in generated.card_ids.iter().enumerate() {
-        let fields = wf.card_detail(card_id).expect("detail").card.request.card.expected_report_data_fields;
-        let values: Vec<ReadoutInput> = fields
-            .iter()
-            .map(|f| ReadoutInput { field: f.clone(), value: if f == "MIFARE_UID" { format!("04{:012X}", i + 1) } else { format!("V{i}") } })
-            .collect();
+        let request = wf.card_detail(card_id).expect("detail").card.request;
+        if wire.offsetless_times {
+            assert!(!request.ordered.has_offset(), "the time is kept as NGOC wrote it: {}", request.ordered.as_received());
+        }
+        // The chip is read once, as MIFARE_UID; the workflow fills each expected translation.
+        let fields = request.card.expected_report_data_fields;
+        let mut values: Vec<ReadoutInput> =
+            fields.iter().filter(|f| !f.contains("MIFARE")).map(|f| ReadoutInput { field: f.clone(), value: format!("V{i}") }).collect();
+        if fields.iter().any(|f| f.contains("MIFARE")) {
+            values.push(ReadoutInput { field: "MIFARE_UID".into(), value: format!("04{:012X}", i + 1) });
+        }
         wf.produce("operator", card_id, &values, "test").expect("produce");
     }
     runtime.wake_sender();
     wait_until("REPORT_OK for every card", Duration::from_secs(60), || count(&store, CardStatus::ReportOk) == 20).await;
+    let mut parcels = 0;
     for shipment_id in &generated.shipment_ids {
         let detail = wf.shipment_detail(shipment_id).expect("detail");
-        let accessories = detail
+        let accessories: Vec<_> = detail
             .accessories
             .iter()
             .map(|a| cardbench_protocol::Accessory { article_id: a.article_id.clone(), accessory_id: a.accessory_id.clone(), quantity: a.requested })
             .collect();
-        wf.ship("shipper", &ParcelRequest { shipment_id: shipment_id.clone(), cards: detail.gate.ready.clone(), accessories, ..Default::default() })
+        // Two parcels where there are two cards or more: the first half now, the rest with the
+        // accessories after.
+        let (first, rest) = detail.gate.ready.split_at(detail.gate.ready.len() / 2);
+        if !first.is_empty() {
+            wf.ship("shipper", &ParcelRequest { shipment_id: shipment_id.clone(), cards: first.to_vec(), ..Default::default() }).expect("ship part 1");
+            parcels += 1;
+        }
+        wf.ship("shipper", &ParcelRequest { shipment_id: shipment_id.clone(), cards: rest.to_vec(), accessories, ..Default::default() })
             .expect("ship");
+        parcels += 1;
     }
+    assert!(parcels > generated.shipment_ids.len(), "at least one shipment went in two parcels");
     runtime.wake_sender();
     wait_until("SHIPPED_OK for every card", Duration::from_secs(60), || count(&store, CardStatus::ShippedOk) == 20).await;
 
@@ -186,6 +216,19 @@ async fn whole_flow(dir: &std::path::Path, connector: Arc<dyn Connector>, sim_am
         .read(|c| cardbench_store::outbox::list(c, &cardbench_store::outbox::OutboxFilter { limit: Some(1000), ..Default::default() }))
         .expect("outbox");
     assert_eq!(received.len(), outbox.len(), "every outbox row arrived, and nothing else");
+    let errors: Vec<_> =
+        outbox.iter().filter(|row| row.subject == Subject::Error.as_str()).map(|row| (row.id, row.card_id.clone())).collect();
+    assert!(errors.is_empty(), "no ERROR goes to NGOC: {errors:?}");
+    // Every answer was taken whatever its correlation form: nothing rejected or left for a person.
+    let inbox = store
+        .read(|c| cardbench_store::inbox::list(c, &cardbench_store::inbox::InboxFilter { limit: Some(1000), ..Default::default() }))
+        .expect("inbox");
+    let not_taken: Vec<_> = inbox
+        .iter()
+        .filter(|row| row.outcome != cardbench_store::inbox::Outcome::Accepted)
+        .map(|row| (row.id, row.subject.clone(), row.outcome, row.reason.clone()))
+        .collect();
+    assert!(not_taken.is_empty(), "every message NGOC sent was accepted: {not_taken:?}");
     for row in &outbox {
         assert!(row.sent_at.is_some(), "outbox #{} is marked sent", row.id);
         assert!(received.iter().any(|r| r.message_id.as_deref() == Some(row.message_id.as_str())), "{} arrived", row.message_id);

@@ -55,6 +55,9 @@ pub struct WireForms {
     /// Write `ordered` as NGOC's published samples do: no offset, nine fractional digits
     /// (`2022-02-04T09:36:45.650982100`), the wall-clock time in UTC.
     pub offsetless_times: bool,
+    /// Ask for the chip UID as NGOC's reports name it, `TRANSLATION_MIFARE_HEX_MSB` and
+    /// `TRANSLATION_MIFARE_HEX_LSB`, instead of `MIFARE_UID`.
+    pub translation_fields: bool,
     /// Where REPORT_OK and SHIPPED_OK name the message they answer.
     pub correlation: CorrelationForm,
 }

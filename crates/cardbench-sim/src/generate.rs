@@ -3,6 +3,8 @@
 //! source and the ids, so a seed reproduces the content.
 
 use cardbench_protocol::{Accessory, Address, CardRequest, ExternalProductionData, ReceivedTime, ReceivedZone};
+
+use crate::config::WireForms;
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
 use indexmap::IndexMap;
 use rand::Rng;
@@ -100,13 +102,13 @@ pub(crate) trait Ids {
 }
 
 /// One shipment: `cards` requests to one address of one organisation.
-/// `offsetless_times`: `ordered` as NGOC's published samples write it (see [`crate::config::WireForms`]).
+/// `wire`: where NGOC's own forms replace the contract's (see [`WireForms`]).
 pub(crate) fn shipment(
     rng: &mut impl Rng,
     ids: &mut impl Ids,
     cards: usize,
     accessory_rate: f64,
-    offsetless_times: bool,
+    wire: &WireForms,
     now: DateTime<Utc>,
 ) -> Vec<ExternalProductionData> {
     let org = ORGANISATIONS.choose(rng).unwrap_or(&ORGANISATIONS[0]);
@@ -128,7 +130,7 @@ pub(crate) fn shipment(
     // Ordered a little before it reaches us, in the organisation's time zone, whole seconds.
     let ordered_at = now - chrono::Duration::seconds(rng.random_range(5..3_600));
     let ordered = DateTime::from_timestamp(ordered_at.timestamp(), 0).unwrap_or(now).with_timezone(&offset);
-    let ordered: ReceivedTime = if offsetless_times {
+    let ordered: ReceivedTime = if wire.offsetless_times {
         // UTC wall-clock time with nine fraction digits and no offset; Cardbench reads it in its
         // configured zone (UTC by default).
         let text = ordered_at.naive_utc().format("%Y-%m-%dT%H:%M:%S%.9f").to_string();
@@ -142,7 +144,7 @@ pub(crate) fn shipment(
             shipment_id: shipment_id.clone(),
             ordered: ordered.clone(),
             address: address.clone(),
-            card: card(rng, ids, org),
+            card: card(rng, ids, org, wire.translation_fields),
             accessories: if rng.random_bool(accessory_rate) { accessories(rng) } else { Vec::new() },
         })
         .collect()
@@ -154,7 +156,7 @@ fn person(rng: &mut impl Rng) -> String {
     format!("{first} {last}")
 }
 
-fn card(rng: &mut impl Rng, ids: &mut impl Ids, org: &Organisation) -> CardRequest {
+fn card(rng: &mut impl Rng, ids: &mut impl Ids, org: &Organisation, translation_fields: bool) -> CardRequest {
     let mut elements = IndexMap::new();
     elements.insert(org.name_key.to_owned(), person(rng));
     elements.insert("EMPLOYEE_NO".to_owned(), format!("{:06}", rng.random_range(1..999_999)));
@@ -165,14 +167,13 @@ fn card(rng: &mut impl Rng, ids: &mut impl Ids, org: &Organisation) -> CardReque
     elements.insert("VALID_TO".to_owned(), format!("{}-{:02}", rng.random_range(2027..2031), rng.random_range(1..13)));
     // Mostly the chip UID; sometimes also a printed serial; a few cards (visitor cards without
     // a chip the partner reads) expect nothing.
+    // NGOC's own reports name the UID by its translations, one per byte order.
+    let uid: &[&str] = if translation_fields { &["TRANSLATION_MIFARE_HEX_MSB", "TRANSLATION_MIFARE_HEX_LSB"] } else { &["MIFARE_UID"] };
     let roll: f64 = rng.random();
-    let expected = if roll < 0.75 {
-        vec!["MIFARE_UID".to_owned()]
-    } else if roll < 0.9 {
-        vec!["MIFARE_UID".to_owned(), "PRINT_SERIAL".to_owned()]
-    } else {
-        Vec::new()
-    };
+    let mut expected: Vec<String> = if roll < 0.9 { uid.iter().map(|f| (*f).to_owned()).collect() } else { Vec::new() };
+    if (0.75..0.9).contains(&roll) {
+        expected.push("PRINT_SERIAL".to_owned());
+    }
     CardRequest {
         article_id: (*org.articles.choose(rng).unwrap_or(&org.articles[0])).to_owned(),
         card_id: ids.next_card_id(),

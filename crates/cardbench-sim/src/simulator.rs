@@ -355,7 +355,7 @@ fn generate_in(conn: &mut Connection, config: &SimConfig, rng: &mut StdRng, n_re
         let max = config.max_cards_per_shipment.max(1);
         let size = rng.random_range(config.min_cards_per_shipment.clamp(1, max)..=max).min(left);
         left -= size;
-        let requests = generate::shipment(rng, &mut ids, size as usize, rate(config.accessory_rate), config.wire.offsetless_times, now);
+        let requests = generate::shipment(rng, &mut ids, size as usize, rate(config.accessory_rate), &config.wire, now);
         for request in requests {
             report.requests += 1;
             let mut body = serde_json::to_value(&request)?;

@@ -75,7 +75,13 @@ fn request_of(d: &Delivery) -> ExternalProductionData {
 fn produced(r: &ExternalProductionData, uid: &str) -> CardProduced {
     let mut report_data = IndexMap::new();
     for field in &r.card.expected_report_data_fields {
-        let value = if field == "MIFARE_UID" { uid.to_owned() } else { format!("S-{}", r.card.card_id) };
+        // `uid` is hex, most significant byte first; the LSB translation is its bytes reversed.
+        let lsb = || uid.as_bytes().chunks(2).rev().map(|pair| String::from_utf8_lossy(pair).into_owned()).collect::<String>();
+        let value = match field.as_str() {
+            "MIFARE_UID" | "TRANSLATION_MIFARE_HEX_MSB" => uid.to_owned(),
+            "TRANSLATION_MIFARE_HEX_LSB" => lsb(),
+            _ => format!("S-{}", r.card.card_id),
+        };
         report_data.insert(field.clone(), value);
     }
     CardProduced {
@@ -176,7 +182,7 @@ async fn a_correct_card_produced_gets_report_ok_with_correlation() {
 #[tokio::test]
 async fn ngoc_wire_forms_write_offsetless_times_and_rotate_the_correlation() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wire = WireForms { offsetless_times: true, correlation: CorrelationForm::Rotate };
+    let wire = WireForms { offsetless_times: true, translation_fields: true, correlation: CorrelationForm::Rotate };
     let (queues, sim) = open(dir.path(), SimConfig { wire, ..config(3) });
     sim.generate(5).await.expect("generate");
     let mut bench = Bench::new(&queues).await;
@@ -187,7 +193,8 @@ async fn ngoc_wire_forms_write_offsetless_times_and_rotate_the_correlation() {
         // 2026-12-07T08:30:00.000000000: no Z, no offset, nine digits after the point.
         let (_, fraction) = ordered.split_once('.').expect("a fraction");
         assert!(fraction.len() == 9 && fraction.bytes().all(|b| b.is_ascii_digit()), "nine digits, no offset: {ordered}");
-        request_of(d);
+        let fields = request_of(d).card.expected_report_data_fields;
+        assert!(fields.is_empty() || fields[..2] == ["TRANSLATION_MIFARE_HEX_MSB", "TRANSLATION_MIFARE_HEX_LSB"], "{fields:?}");
     }
     let requests: Vec<_> = deliveries.iter().map(request_of).collect();
     let mut forms = Vec::new();
