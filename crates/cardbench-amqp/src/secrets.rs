@@ -215,16 +215,16 @@ mod tests {
     #[test]
     fn store_load_delete_round_trip_or_clear_error() {
         let host = format!("test-{}.invalid", uuid::Uuid::new_v4());
-        match store_secret(&host, "rule", None, &Secret::new("k3y")) {
+        match store_secret_for(&host, "rule", None, &Secret::new("k3y")) {
             Ok(()) => {
-                assert_eq!(load_secret(&host, "rule", None).expect("load"), Some(Secret::new("k3y")));
+                assert_eq!(load_secret_for(&host, "rule", None).expect("load"), Some(Secret::new("k3y")));
                 // The same rule name on a queue is another rule with its own key.
-                store_secret(&host, "rule", Some("q1"), &Secret::new("other")).expect("store queue-level");
-                assert_eq!(load_secret(&host, "rule", Some("q1")).expect("load"), Some(Secret::new("other")));
-                assert_eq!(load_secret(&host, "rule", None).expect("load"), Some(Secret::new("k3y")));
-                delete_secret(&host, "rule", Some("q1")).expect("delete");
-                delete_secret(&host, "rule", None).expect("delete");
-                assert_eq!(load_secret(&host, "rule", None).expect("load after delete"), None);
+                store_secret_for(&host, "rule", Some("q1"), &Secret::new("other")).expect("store queue-level");
+                assert_eq!(load_secret_for(&host, "rule", Some("q1")).expect("load"), Some(Secret::new("other")));
+                assert_eq!(load_secret_for(&host, "rule", None).expect("load"), Some(Secret::new("k3y")));
+                delete_secret_for(&host, "rule", Some("q1")).expect("delete");
+                delete_secret_for(&host, "rule", None).expect("delete");
+                assert_eq!(load_secret_for(&host, "rule", None).expect("load after delete"), None);
             }
             Err(SecretError::Keyring(msg)) => {
                 assert!(!msg.contains("k3y"), "the error must not carry the secret");
