@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use cardbench_protocol::readout::{is_known_field, normalise_readout};
+use cardbench_protocol::ReportFieldCatalogue;
 use cardbench_store::cards::{self, CardStatus, WorklistCursor, WorklistFilter};
 use cardbench_store::inbox::{self, InboxFilter, Outcome};
 use cardbench_store::outbox::{self, OutboxFilter};
@@ -54,8 +54,9 @@ fn blank_to_none(s: Option<String>) -> Option<String> {
 impl Core {
     pub fn new(store: Arc<Store>, data_dir: PathBuf, log_file: PathBuf, daemon: bool, config_path: PathBuf) -> Result<Core> {
         let config = Config::load(&config_path).map_err(|e| AppError::Settings(e.to_string()))?;
+        let report_settings = config.report_settings().map_err(|e| AppError::Settings(e.to_string()))?;
         Ok(Core {
-            workflow: Workflow::new(store),
+            workflow: Workflow::new(store).with_report_settings(report_settings),
             data_dir,
             log_file,
             config_path,
@@ -187,6 +188,7 @@ impl Core {
                     msb_first: e.msb_first,
                     lsb_first: e.lsb_first,
                     source: e.source,
+                    secret: e.secret,
                 })
                 .collect(),
             timeline: d.timeline.into_iter().map(|t| TimelineItem { at: t.at, what: t.what, detail: t.detail }).collect(),
@@ -201,7 +203,7 @@ impl Core {
     }
 
     pub fn check_readout(&self, field: &str, value: &str) -> ReadoutCheck {
-        check_readout(field, value)
+        check_readout_with(&self.workflow.report_settings().catalogue, field, value)
     }
 
     /// The next card to produce: the oldest received, captured or refused card after `after`.
@@ -219,7 +221,8 @@ impl Core {
     /// decides; the webview acts on the answer).
     pub fn interpret_scan(&self, raw: &str, card_in_hand: Option<&str>) -> Result<ScanMeaningView> {
         let hand = card_in_hand.map(str::trim).filter(|c| !c.is_empty());
-        let meaning = self.store().read(|conn| cardbench_devices::interpret_scan(conn, raw, hand))?;
+        let catalogue = &self.workflow.report_settings().catalogue;
+        let meaning = self.store().read(|conn| cardbench_devices::interpret_scan_with(conn, catalogue, raw, hand))?;
         Ok(meaning.into())
     }
 
@@ -653,23 +656,45 @@ fn photo_url(value: &str) -> Option<String> {
     None
 }
 
+/// [`check_readout_with`] by the built-in report fields.
 pub fn check_readout(field: &str, value: &str) -> ReadoutCheck {
-    match normalise_readout(field, value) {
-        Ok(n) => ReadoutCheck {
-            field: field.to_owned(),
-            ok: true,
-            message: None,
-            value: Some(n.value),
-            msb_first: n.msb_first,
-            lsb_first: n.lsb_first,
-        },
+    check_readout_with(&ReportFieldCatalogue::built_in(), field, value)
+}
+
+/// Checks one typed or scanned readout; for a chip's value, also gives it under every other
+/// known name of its kind (the translations one read fills).
+pub fn check_readout_with(catalogue: &ReportFieldCatalogue, field: &str, value: &str) -> ReadoutCheck {
+    match catalogue.normalise(field, value) {
+        Ok(n) => {
+            let translations = catalogue
+                .spec(field)
+                .and_then(|spec| Some((spec.kind, spec.parse(field, value).ok()?)))
+                .map(|(kind, chip)| {
+                    catalogue
+                        .fields_of_kind(kind)
+                        .filter(|(name, _)| *name != field)
+                        .map(|(name, spec)| ReadoutValue { field: name.to_owned(), value: spec.render(&chip) })
+                        .collect()
+                })
+                .unwrap_or_default();
+            ReadoutCheck {
+                field: field.to_owned(),
+                ok: true,
+                message: None,
+                value: Some(n.value),
+                msb_first: n.msb_first,
+                lsb_first: n.lsb_first,
+                translations,
+            }
+        }
         Err(e) => ReadoutCheck {
             field: field.to_owned(),
             ok: false,
-            message: Some(if is_known_field(field) { e.to_string() } else { format!("{field}: {e}") }),
+            message: Some(if catalogue.is_known(field) { e.to_string() } else { format!("{field}: {e}") }),
             value: None,
             msb_first: None,
             lsb_first: None,
+            translations: Vec::new(),
         },
     }
 }

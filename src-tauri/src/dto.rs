@@ -183,6 +183,9 @@ pub struct ExpectedFieldView {
     pub msb_first: Option<String>,
     pub lsb_first: Option<String>,
     pub source: Option<String>,
+    /// External report data (e.g. PIN_CODE): `value` is masked, never the secret; the input is
+    /// password-like.
+    pub secret: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -230,6 +233,9 @@ pub struct ReadoutCheck {
     pub value: Option<String>,
     pub msb_first: Option<String>,
     pub lsb_first: Option<String>,
+    /// The same chip under every other known name of its kind (NGOC's translations), each in its
+    /// byte order and format: one read fills them all.
+    pub translations: Vec<ReadoutValue>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -524,7 +530,9 @@ impl From<InboxRow> for QueueMessage {
 }
 
 impl From<OutboxRow> for QueueMessage {
-    fn from(r: OutboxRow) -> Self {
+    fn from(mut r: OutboxRow) -> Self {
+        // External report data (PIN codes...) never reaches the webview, raw view included.
+        r.body = cardbench_workflow::secrets::mask_body(&r.body);
         let state = if r.sent_at.is_some() {
             "sent"
         } else if r.last_error.is_some() {

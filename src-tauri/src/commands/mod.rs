@@ -46,8 +46,8 @@ pub async fn card(core: Shared<'_>, card_id: String) -> Answer<CardView> {
 }
 
 #[tauri::command]
-pub fn check_readout(field: String, value: String) -> ReadoutCheck {
-    crate::core::check_readout(&field, &value)
+pub fn check_readout(core: Shared<'_>, field: String, value: String) -> ReadoutCheck {
+    core.check_readout(&field, &value)
 }
 
 #[tauri::command]
