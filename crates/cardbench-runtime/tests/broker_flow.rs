@@ -5,7 +5,8 @@
 //! only write the outbound queue). Also: the outbox keeps working while the broker is
 //! unreachable and drains once it is back.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,51 +18,10 @@ use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::Store;
 use cardbench_transport::Connector;
 use cardbench_workflow::{ParcelRequest, ReadoutInput, Workflow};
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The test broker's URL. Missing → the test fails (CI must not skip it silently), unless
-/// CARDBENCH_SKIP_BROKER_TESTS=1.
-fn broker_url() -> Option<String> {
-    if let Ok(url) = std::env::var("CARDBENCH_TEST_AMQP_URL")
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
-    if let Ok(url) = std::fs::read_to_string(dir.join("amqp-url"))
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    if std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1") {
-        return None;
-    }
-    panic!("no test broker: run `eval \"$(tests/broker/start-rabbitmq.sh)\"` or set CARDBENCH_SKIP_BROKER_TESTS=1");
-}
-
-/// Fresh durable queues for this test, so parallel tests never share a queue.
-fn declare(queues: &[&str]) {
-    let out = std::process::Command::new("bash")
-        .arg(repo_root().join("tests/broker/start-rabbitmq.sh"))
-        .args(queues)
-        .output()
-        .expect("run the broker script");
-    assert!(out.status.success(), "declaring {queues:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
+use common::{broker_url, broker_user_url, declare, wait_until};
 
 fn count(store: &Store, status: CardStatus) -> i64 {
     store.read(cards::count_by_status).expect("count").into_iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| n)
-}
-
-async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < limit, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,25 +34,6 @@ async fn the_whole_flow_runs_through_a_real_broker() {
     let connector: Arc<dyn Connector> = Arc::new(AmqpConnector::new(amqp.clone()));
     let dir = tempfile::tempdir().expect("tempdir");
     whole_flow(dir.path(), connector, amqp, &inbound, &outbound, WireForms::default()).await;
-}
-
-/// A broker user's URL that start-rabbitmq.sh prints (`env`) and writes to the state dir (`file`).
-fn broker_user_url(env: &str, file: &str) -> Option<String> {
-    if let Ok(url) = std::env::var(env)
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
-    if let Ok(url) = std::fs::read_to_string(dir.join(file))
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    if std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1") {
-        return None;
-    }
-    panic!("{env} is unset and {file} is not in the broker's state dir: run tests/broker/start-rabbitmq.sh");
 }
 
 /// NGOC's credentials: Cardbench receives as `ngoc-reader` (read on the inbound queue only) and

@@ -3,7 +3,8 @@
 //! the dead letter is recorded through the receive loop's ingest and then removed from the
 //! dead-letter queue; nothing is ever sent into the inbound queue.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,46 +16,16 @@ use cardbench_store::inbox::{self, InboxFilter, Outcome};
 use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_transport::{Connector, OutboundMessage, QueueSender};
 use cardbench_workflow::{IngestOutcome, Workflow};
+use common::{broker_dir, broker_url, declare};
 
 const QUIET: Duration = Duration::from_millis(700);
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn broker_dir() -> PathBuf {
-    std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"))
-}
-
-/// The test broker's URL. Missing → the test fails, unless CARDBENCH_SKIP_BROKER_TESTS=1.
-fn broker_url() -> Option<String> {
-    if let Ok(url) = std::env::var("CARDBENCH_TEST_AMQP_URL")
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    if let Ok(url) = std::fs::read_to_string(broker_dir().join("amqp-url"))
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    if std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1") {
-        return None;
-    }
-    panic!("no test broker: run `eval \"$(tests/broker/start-rabbitmq.sh)\"` or set CARDBENCH_SKIP_BROKER_TESTS=1");
-}
 
 /// A fresh inbound queue (with its `.dlq`) for this test; the config to reach it.
 fn setup(name: &str) -> Option<(ServiceBusConfig, String)> {
     let url = broker_url()?;
     let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let (inbound, outbound) = (format!("{name}-in-{tag}"), format!("{name}-out-{tag}"));
-    let out = std::process::Command::new("bash")
-        .arg(repo_root().join("tests/broker/start-rabbitmq.sh"))
-        .args([&inbound, &outbound])
-        .output()
-        .expect("run the broker script");
-    assert!(out.status.success(), "declaring queues: {}", String::from_utf8_lossy(&out.stderr));
+    declare(&[&inbound, &outbound]);
     Some((ServiceBusConfig::from_amqp_url(&url, &inbound, &outbound).expect("broker url"), inbound))
 }
 

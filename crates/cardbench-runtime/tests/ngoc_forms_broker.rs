@@ -3,9 +3,10 @@
 //! REPORT_OK / SHIPPED_OK that carry the answered message-id only in the AMQP `correlation-id`
 //! property, or nowhere. No ERROR goes to NGOC.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
 use cardbench_protocol::{DecodeOptions, ReceivedZone, Subject};
@@ -16,47 +17,7 @@ use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_transport::{OutboundMessage, QueueSender};
 use cardbench_workflow::{ParcelRequest, ReadoutInput, Workflow};
 use serde_json::json;
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The test broker's URL (as `broker_flow.rs` finds it). Missing → the test fails, unless
-/// CARDBENCH_SKIP_BROKER_TESTS=1.
-fn broker_url() -> Option<String> {
-    if let Ok(url) = std::env::var("CARDBENCH_TEST_AMQP_URL")
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
-    if let Ok(url) = std::fs::read_to_string(dir.join("amqp-url"))
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    if std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1") {
-        return None;
-    }
-    panic!("no test broker: run `eval \"$(tests/broker/start-rabbitmq.sh)\"` or set CARDBENCH_SKIP_BROKER_TESTS=1");
-}
-
-fn declare(queues: &[&str]) {
-    let out = std::process::Command::new("bash")
-        .arg(repo_root().join("tests/broker/start-rabbitmq.sh"))
-        .args(queues)
-        .output()
-        .expect("run the broker script");
-    assert!(out.status.success(), "declaring {queues:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < limit, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use common::{broker_url, declare, repo_root, wait_until};
 
 fn status(store: &Store, card_id: &str) -> Option<CardStatus> {
     store.read(|c| cards::get(c, card_id)).ok().flatten().map(|c| c.status)
