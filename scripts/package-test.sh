@@ -34,7 +34,8 @@ check "has a description" sh -c "dpkg-deb -f '$deb' Description | grep -q 'produ
 check "recommends pcscd, cups-client and a keyring" sh -c \
   "dpkg-deb -f '$deb' Recommends | grep -q pcscd && dpkg-deb -f '$deb' Recommends | grep -q cups-client && dpkg-deb -f '$deb' Recommends | grep -q gnome-keyring"
 contents=$(dpkg-deb -c "$deb")
-check "ships the app, the CLI and the unit" sh -c "echo '$contents' | grep -q ' ./usr/bin/cardbench-app$' && echo '$contents' | grep -q ' ./usr/bin/cardbench$' && echo '$contents' | grep -q ' ./lib/systemd/system/cardbench.service$'"
+ships() { echo "$contents" | grep -Eq " (\./)?$1\$"; }
+check "ships the app, the CLI and the unit" sh -c "$(declare -f ships); contents='$contents'; ships usr/bin/cardbench-app && ships usr/bin/cardbench && ships lib/systemd/system/cardbench.service"
 check "ships no test tool" sh -c "! echo '$contents' | grep -q cardbench-seed"
 
 export DEBIAN_FRONTEND=noninteractive
@@ -57,7 +58,9 @@ check "cardbench status on a fresh data dir" sh -c \
 # `systemctl stop` sends).
 unit_env=$(sed -n 's/^Environment=//p' /lib/systemd/system/cardbench.service | xargs)
 service_run() {
-  runuser -u cardbench -- env $unit_env cardbench run >"$tmp/daemon.log" 2>&1 &
+  # setpriv execs the daemon itself (runuser would stay in between and SIGKILL it 2 s after
+  # passing SIGTERM on), so the signal reaches the daemon as systemd's would.
+  setpriv --reuid cardbench --regid cardbench --init-groups env $unit_env cardbench run >"$tmp/daemon.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do grep -q "cardbench running" "$tmp/daemon.log" && break; sleep 0.2; done
   grep -q "cardbench running" "$tmp/daemon.log" || { cat "$tmp/daemon.log"; kill -9 $pid; return 1; }
