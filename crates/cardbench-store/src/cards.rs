@@ -123,6 +123,11 @@ pub fn insert_serialised(
         inbox_id,
         request_json,
     ])?;
+    insert_accessories(conn, request)
+}
+
+/// The accessories the request orders with its card.
+fn insert_accessories(conn: &Connection, request: &ExternalProductionData) -> Result<()> {
     let mut acc = conn.prepare_cached(
         "INSERT INTO card_accessories (card_id, article_id, accessory_id, quantity) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -161,12 +166,7 @@ pub fn receive_again(
         request_json,
     ])?;
     conn.prepare_cached("DELETE FROM card_accessories WHERE card_id = ?1")?.execute([&request.card.card_id])?;
-    let mut acc = conn.prepare_cached(
-        "INSERT INTO card_accessories (card_id, article_id, accessory_id, quantity) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for a in &request.accessories {
-        acc.execute(params![request.card.card_id, a.article_id, a.accessory_id, a.quantity])?;
-    }
+    insert_accessories(conn, request)?;
     crate::readouts::clear(conn, &request.card.card_id)?;
     Ok(())
 }
