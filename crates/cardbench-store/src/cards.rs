@@ -107,12 +107,31 @@ pub fn insert_serialised(
     inbox_id: i64,
     received_at: &str,
 ) -> Result<()> {
-    conn.prepare_cached(
+    write_request(
+        conn,
         "INSERT INTO cards (card_id, organisation_id, shipment_id, article_id, holder, ordered_at, received_at,
                             request_inbox_id, request_json, status, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'received', ?7)",
-    )?
-    .execute(params![
+        request,
+        request_json,
+        inbox_id,
+        received_at,
+    )?;
+    insert_accessories(conn, request)
+}
+
+/// Runs `sql`, an insert or an update of a card from its request, with the request's columns as
+/// ?1–?9 (cardId, organisationId, shipmentId, articleId, holder, ordered, received, inbox row,
+/// request JSON): one list, so a new card and a re-received one are written alike.
+fn write_request(
+    conn: &Connection,
+    sql: &str,
+    request: &ExternalProductionData,
+    request_json: &str,
+    inbox_id: i64,
+    received_at: &str,
+) -> Result<()> {
+    conn.prepare_cached(sql)?.execute(params![
         request.card.card_id,
         request.organisation_id,
         request.shipment_id,
@@ -123,7 +142,7 @@ pub fn insert_serialised(
         inbox_id,
         request_json,
     ])?;
-    insert_accessories(conn, request)
+    Ok(())
 }
 
 /// The accessories the request orders with its card.
@@ -147,24 +166,18 @@ pub fn receive_again(
     inbox_id: i64,
     received_at: &str,
 ) -> Result<()> {
-    conn.prepare_cached(
+    write_request(
+        conn,
         "UPDATE cards SET organisation_id = ?2, shipment_id = ?3, article_id = ?4, holder = ?5, ordered_at = ?6,
                           received_at = ?7, request_inbox_id = ?8, request_json = ?9, status = 'received',
                           produced_message_id = NULL, produced_at = NULL, report_ok_at = NULL, parcel_id = NULL,
                           shipped_ok_at = NULL, last_error_code = NULL, last_error_details = NULL, updated_at = ?7
          WHERE card_id = ?1",
-    )?
-    .execute(params![
-        request.card.card_id,
-        request.organisation_id,
-        request.shipment_id,
-        request.card.article_id,
-        request.holder_name(),
-        crate::time::format(request.ordered.to_utc()),
-        received_at,
-        inbox_id,
+        request,
         request_json,
-    ])?;
+        inbox_id,
+        received_at,
+    )?;
     conn.prepare_cached("DELETE FROM card_accessories WHERE card_id = ?1")?.execute([&request.card.card_id])?;
     insert_accessories(conn, request)?;
     crate::readouts::clear(conn, &request.card.card_id)?;
