@@ -5,6 +5,7 @@ use cardbench_workflow::WorkflowEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::link::LinkState;
+use crate::store_health::StoreHealth;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -12,6 +13,9 @@ pub enum RuntimeEvent {
     /// Something the workflow did, after its commit.
     Workflow { event: WorkflowEvent },
     Link { state: LinkState },
+    /// The store started failing (disk full, locked, I/O; received messages are held) or
+    /// recovered.
+    Store { health: StoreHealth },
     /// Unsent outbox rows after a send round.
     OutboxDepth { pending: i64 },
     /// Messages received and settled in one batch.

@@ -24,6 +24,7 @@ pub mod node;
 pub mod report_config;
 mod receiver;
 mod sender;
+pub mod store_health;
 mod supervise;
 mod writer;
 
@@ -60,6 +61,9 @@ pub struct RuntimeConfig {
     /// Outbox rows sent per round.
     pub send_batch: u32,
     pub backoff: backoff::Backoff,
+    /// Waits between commits of a held batch while the store fails. Capped low: the backlog
+    /// should start draining within seconds of the disk being freed.
+    pub store_backoff: backoff::Backoff,
 }
 
 impl Default for RuntimeConfig {
@@ -71,6 +75,7 @@ impl Default for RuntimeConfig {
             receive_wait: Duration::from_millis(500),
             send_batch: 200,
             backoff: backoff::Backoff::default(),
+            store_backoff: backoff::Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(2) },
         }
     }
 }
@@ -83,6 +88,7 @@ pub struct Runtime {
     link: watch::Receiver<LinkState>,
     outbox_wake: Arc<Notify>,
     settled: Arc<watch::Sender<u64>>,
+    store_health: watch::Receiver<store_health::StoreHealth>,
 }
 
 impl Runtime {
@@ -98,6 +104,7 @@ impl Runtime {
         let (link_tx, link) = watch::channel(LinkState::default());
         let link_tx = Arc::new(link_tx);
         let outbox_wake = Arc::new(Notify::new());
+        let (store_health_tx, store_health) = watch::channel(store_health::StoreHealth::default());
         let shared = Shared {
             workflow,
             connector,
@@ -106,12 +113,13 @@ impl Runtime {
             link: link_tx,
             outbox_wake: outbox_wake.clone(),
             settled: settled.clone(),
+            store_health: Arc::new(store_health_tx),
         };
         let tasks = vec![
             tokio::spawn(receiver::run(shared.clone(), shutdown_rx.clone())),
             tokio::spawn(sender::run(shared, shutdown_rx)),
         ];
-        Runtime { shutdown, tasks, events, link, outbox_wake, settled }
+        Runtime { shutdown, tasks, events, link, outbox_wake, settled, store_health }
     }
 
     /// How many received messages were committed and then accepted on the queue since start.
@@ -126,6 +134,12 @@ impl Runtime {
 
     pub fn link_state(&self) -> watch::Receiver<LinkState> {
         self.link.clone()
+    }
+
+    /// Failing (disk full, locked, I/O) while received messages are held for a store that cannot
+    /// take them; healthy again by itself.
+    pub fn store_health(&self) -> watch::Receiver<store_health::StoreHealth> {
+        self.store_health.clone()
     }
 
     /// Publishes an event of a service running beside the daemon (the hot folder) to the same
@@ -161,6 +175,7 @@ pub(crate) struct Shared {
     pub outbox_wake: Arc<Notify>,
     /// Messages committed and then accepted, since start.
     pub settled: Arc<watch::Sender<u64>>,
+    pub store_health: Arc<watch::Sender<store_health::StoreHealth>>,
 }
 
 impl Shared {

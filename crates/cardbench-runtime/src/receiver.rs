@@ -9,6 +9,7 @@ use cardbench_transport::{Delivery, DeliveryTag, QueueReceiver};
 use cardbench_workflow::{IngestOutcome, WorkflowEvent};
 use tokio::sync::watch;
 
+use crate::store_health::HealthReporter;
 use crate::writer::BatchWriter;
 
 use crate::link::Side;
@@ -44,7 +45,8 @@ type InFlight = tokio::task::JoinHandle<Result<Committed, (Vec<DeliveryTag>, Str
 /// them in the order they were queued, and N+1 is queued only after N), and each batch is still
 /// settled only after its own commit.
 async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &mut watch::Receiver<bool>) -> Option<String> {
-    let writer = match BatchWriter::start(shared.workflow.clone()) {
+    let health = HealthReporter { health: shared.store_health.clone(), events: shared.events.clone() };
+    let writer = match BatchWriter::start(shared.workflow.clone(), health, shared.config.store_backoff, shutdown.clone()) {
         Ok(w) => Arc::new(w),
         Err(e) => return Some(format!("cannot start the store writer thread: {e}")),
     };
@@ -123,8 +125,11 @@ impl Queued {
     }
 }
 
-/// Waits for a batch's commit, then accepts or releases each message as its outcome says. A
-/// failed commit releases the whole batch (nothing of it is recorded, so all of it comes back).
+/// Waits for a batch's commit, then accepts or releases each message as its outcome says. While
+/// the store fails as a whole the writer holds the batch and tries again (see `writer::Retry`),
+/// so this waits too and the loop takes no more messages. A commit failed for another reason
+/// (or given up at shutdown) releases the whole batch: nothing of it is recorded, so all of it
+/// comes back.
 /// `Ingested` goes out only once the batch is settled, so "settled" in it is true: a watcher (the
 /// status line, `cardbench bench`) never counts a message the queue still holds.
 async fn settle(shared: &Shared, receiver: &mut dyn QueueReceiver, task: InFlight) -> Result<(), String> {

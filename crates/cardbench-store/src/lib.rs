@@ -15,6 +15,7 @@ mod checkpoint;
 pub mod conflicts;
 mod error;
 pub mod hotfolder_files;
+pub mod health;
 pub mod inbox;
 pub mod link_status;
 mod migrate;
@@ -28,6 +29,7 @@ mod store;
 pub mod time;
 
 pub use error::{Result, StoreError};
+pub use health::StoreFailure;
 pub use migrate::SCHEMA_VERSION;
 pub use rusqlite::{Connection, Transaction};
-pub use store::Store;
+pub use store::{DATABASE_FILE, Store};

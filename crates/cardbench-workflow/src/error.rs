@@ -40,6 +40,15 @@ pub enum WorkflowError {
 }
 
 impl WorkflowError {
+    /// The failure of the whole store behind this error (disk full, locked, I/O), if any: not
+    /// this message's or this change's fault, and gone once the store recovers.
+    pub fn store_failure(&self) -> Option<cardbench_store::StoreFailure> {
+        match self {
+            WorkflowError::Store(e) => e.failure(),
+            _ => None,
+        }
+    }
+
     /// A stable code the UI and scripts can branch on.
     pub fn code(&self) -> &'static str {
         match self {

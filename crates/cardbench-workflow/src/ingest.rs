@@ -230,7 +230,14 @@ fn ingest_one(
             Ok(outcome)
         }
         Err(error) => {
-            conn.execute_batch("ROLLBACK TO ingest_one; RELEASE ingest_one").map_err(StoreError::from)?;
+            let rolled_back = conn.execute_batch("ROLLBACK TO ingest_one; RELEASE ingest_one").map_err(StoreError::from);
+            // A full disk or a lock held elsewhere is not this message's fault: the whole batch
+            // fails and is tried again as it is, without a delivery counted toward the poison
+            // limit.
+            if error.store_failure().is_some() {
+                return Err(error);
+            }
+            rolled_back?;
             if envelope.delivery_count + 1 < POISON_DELIVERY_COUNT {
                 tracing::warn!(%error, delivery_count = envelope.delivery_count, "message failed; it will be released");
                 return Ok(IngestOutcome::Retry { error: error.to_string() });

@@ -44,6 +44,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
                             report.file_name, report.outcome, report.rows_applied, report.rows_total, report.produced
                         ),
                         RuntimeEvent::HotFolderProblem { message } => crate::say!("hot folder: {message}"),
+                        RuntimeEvent::Store { health } => crate::say!("{}", health.describe()),
                         _ => {}
                     }
                 }

@@ -1,6 +1,8 @@
 //! `cardbench status`: what an operator or a support engineer wants to see first.
 
-use cardbench_store::{cards, conflicts, inbox, link_status, outbox};
+use std::time::Duration;
+
+use cardbench_store::{StoreFailure, cards, conflicts, health, inbox, link_status, outbox};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -9,6 +11,8 @@ use crate::output;
 #[derive(Serialize)]
 struct Status {
     data_dir: String,
+    /// Asked of the disk and the database now: a failing store cannot record that it fails.
+    store_failing: Option<StoreFailure>,
     cards: Vec<(cards::CardStatus, i64)>,
     inbox: Vec<(inbox::Outcome, i64)>,
     outbox_pending: i64,
@@ -17,10 +21,15 @@ struct Status {
 }
 
 pub fn status(ctx: &Context) -> anyhow::Result<()> {
-    let store = ctx.store()?;
+    let store_failing = health::probe(&ctx.data_dir.join(cardbench_store::DATABASE_FILE), Duration::from_secs(2));
+    let store = ctx.store().map_err(|e| match store_failing {
+        Some(failure) => anyhow::anyhow!("store failing: {failure}: {e}"),
+        None => e,
+    })?;
     let status = store.read(|c| {
         Ok::<_, cardbench_store::StoreError>(Status {
             data_dir: ctx.data_dir.display().to_string(),
+            store_failing,
             cards: cards::count_by_status(c)?,
             inbox: inbox::count_by_outcome(c)?,
             outbox_pending: outbox::pending_count(c)?,
@@ -32,6 +41,10 @@ pub fn status(ctx: &Context) -> anyhow::Result<()> {
         return output::json(&status);
     }
     crate::say!("data dir        {}", status.data_dir);
+    match status.store_failing {
+        None => crate::say!("store           ok"),
+        Some(failure) => crate::say!("store           FAILING: {failure} (received messages are held, not lost; it resumes by itself)"),
+    }
     crate::say!("cards           {}", join(&status.cards));
     crate::say!("inbox           {}", join(&status.inbox));
     crate::say!("outbox waiting  {}", status.outbox_pending);
