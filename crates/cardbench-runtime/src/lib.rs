@@ -84,6 +84,9 @@ impl Default for RuntimeConfig {
 pub struct Runtime {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// Writes link states to the store; stopped after the links, then the last state is written.
+    persister: JoinHandle<()>,
+    workflow: Workflow,
     events: broadcast::Sender<RuntimeEvent>,
     link: watch::Receiver<LinkState>,
     outbox_wake: Arc<Notify>,
@@ -105,6 +108,7 @@ impl Runtime {
         let link_tx = Arc::new(link_tx);
         let outbox_wake = Arc::new(Notify::new());
         let (store_health_tx, store_health) = watch::channel(store_health::StoreHealth::default());
+        let shared_workflow = workflow.clone();
         let shared = Shared {
             workflow,
             connector,
@@ -115,11 +119,12 @@ impl Runtime {
             settled: settled.clone(),
             store_health: Arc::new(store_health_tx),
         };
+        let persister = tokio::spawn(link::persist(shared.workflow.clone(), link.clone()));
         let tasks = vec![
             tokio::spawn(receiver::run(shared.clone(), shutdown_rx.clone())),
             tokio::spawn(sender::run(shared, shutdown_rx)),
         ];
-        Runtime { shutdown, tasks, events, link, outbox_wake, settled, store_health }
+        Runtime { shutdown, tasks, persister, workflow: shared_workflow, events, link, outbox_wake, settled, store_health }
     }
 
     /// How many received messages were committed and then accepted on the queue since start.
@@ -161,6 +166,9 @@ impl Runtime {
                 tracing::error!(error = %e, "runtime task ended abnormally");
             }
         }
+        self.persister.abort();
+        let (workflow, last) = (self.workflow, self.link.borrow().clone());
+        let _ = tokio::task::spawn_blocking(move || link::write_rows(&workflow, &last)).await;
     }
 }
 

@@ -49,7 +49,7 @@ impl Side {
     }
 }
 
-/// Sets one side's state; publishes and persists only real changes.
+/// Sets one side's state; publishes only real changes (written to the store by [`persist`]).
 pub(crate) async fn set(shared: &crate::Shared, side: Side, phase: LinkPhase, error: Option<String>, retry_in: Option<std::time::Duration>) {
     let now = chrono::Utc::now();
     let next_retry_at = retry_in.and_then(|d| chrono::Duration::from_std(d).ok()).map(|d| cardbench_store::time::format(now + d));
@@ -75,16 +75,36 @@ pub(crate) async fn set(shared: &crate::Shared, side: Side, phase: LinkPhase, er
         }
     }
     shared.publish(crate::RuntimeEvent::Link { state });
-    let row = LinkStatusRow {
+}
+
+/// Writes each new link state to `link_status` for other processes, from a task of its own: a
+/// store that is locked or full must not hold up the links (the receive loop would wait out the
+/// busy timeout at every change of state). Only the latest state is written when several come
+/// while a write waits. Runs until aborted; [`write_rows`] writes the last one at shutdown.
+pub(crate) async fn persist(workflow: cardbench_workflow::Workflow, mut state: tokio::sync::watch::Receiver<LinkState>) {
+    while state.changed().await.is_ok() {
+        let now = state.borrow_and_update().clone();
+        let workflow = workflow.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || write_rows(&workflow, &now)).await {
+            tracing::warn!(error = %e, "could not record link state");
+        }
+    }
+}
+
+/// Writes both sides' rows; a failure is logged (the screens have the live state anyway).
+pub(crate) fn write_rows(workflow: &cardbench_workflow::Workflow, state: &LinkState) {
+    let rows = [(Side::Inbound, &state.inbound), (Side::Outbound, &state.outbound)].map(|(side, entry)| LinkStatusRow {
         link: side.name().into(),
         state: serde_json::to_value(&entry.phase).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-        detail: entry.last_error,
-        since: entry.since,
-        next_retry_at: entry.next_retry_at,
-    };
-    match shared.blocking(move |wf| wf.store().write(|tx| link_status::set(tx, &row))).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "could not record link state"),
-        Err(e) => tracing::warn!(error = %e, "could not record link state"),
+        detail: entry.last_error.clone(),
+        since: entry.since.clone(),
+        next_retry_at: entry.next_retry_at.clone(),
+    });
+    // Skipped, not waited for, while another process holds the lock: the next change writes again.
+    let written = workflow
+        .store()
+        .write_briefly(std::time::Duration::from_millis(200), |tx| rows.iter().try_for_each(|row| link_status::set(tx, row)));
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "could not record link state");
     }
 }

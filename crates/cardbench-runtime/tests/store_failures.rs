@@ -127,7 +127,7 @@ impl Rig {
         let redelivered = rows.iter().filter(|r| r.delivery_count > 0).count();
         assert_eq!(redelivered, 0, "no request was released and delivered again while the store failed");
         assert_eq!(self.released.load(std::sync::atomic::Ordering::SeqCst), 0, "the loop released nothing");
-        let cards: i64 = self.store.read(|c| cardbench_store::cards::count_by_status(c)).expect("cards").iter().map(|(_, n)| n).sum();
+        let cards: i64 = self.store.read(cardbench_store::cards::count_by_status).expect("cards").iter().map(|(_, n)| n).sum();
         assert_eq!(cards, total as i64, "every request is in the worklist once");
         assert!(self.runtime.store_health().borrow().failing.is_none(), "the store is shown healthy again");
 
@@ -249,10 +249,6 @@ fn hold_write_lock(database: &Path, seconds: u64) -> Child {
 fn hold_the_write_lock_as_a_second_process() {
     let Ok(spec) = std::env::var(HOLD_LOCK_ENV) else { return };
     let (path, seconds) = spec.split_once('\n').expect("path and seconds");
-    let conn = rusqlite::Connection::open(path).expect("open");
-    conn.busy_timeout(Duration::from_secs(30)).expect("busy timeout");
-    conn.execute_batch("BEGIN IMMEDIATE").expect("take the write lock");
-    println!("{LOCK_TAKEN}");
-    std::thread::sleep(Duration::from_secs(seconds.parse().expect("seconds")));
-    conn.execute_batch("ROLLBACK").expect("let go");
+    let seconds = Duration::from_secs(seconds.parse().expect("seconds"));
+    cardbench_store::health::hold_write_lock(Path::new(path), seconds, || println!("{LOCK_TAKEN}")).expect("hold the write lock");
 }

@@ -97,6 +97,19 @@ pub fn probe(database: &Path, wait: Duration) -> Option<StoreFailure> {
     locked.err().and_then(|e| StoreFailure::of_sqlite(&e))
 }
 
+/// Takes the write lock of `database` on a connection of its own, calls `locked`, holds the lock
+/// for `hold` and lets go without writing: what a second process (another station's tool, a
+/// careless backup) does to the store. For the outage benchmark and tests.
+pub fn hold_write_lock(database: &Path, hold: Duration, locked: impl FnOnce()) -> Result<(), StoreError> {
+    let conn = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    locked();
+    std::thread::sleep(hold);
+    conn.execute_batch("ROLLBACK")?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

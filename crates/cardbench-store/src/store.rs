@@ -63,6 +63,29 @@ impl Store {
         Ok(value)
     }
 
+    /// [`Store::write`] for what may be skipped (the link states): waits at most `wait` for the
+    /// write lock instead of the busy timeout, so a lock held elsewhere does not hold the single
+    /// writer (and the receive loop behind it) for ten seconds for a status row.
+    pub fn write_briefly<T, E>(&self, wait: Duration, work: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        conn.busy_timeout(wait).map_err(StoreError::from)?;
+        let failed = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => {
+                tx.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::from)?;
+                let value = work(&tx)?;
+                tx.commit().map_err(StoreError::from)?;
+                self.checkpointer.committed();
+                return Ok(value);
+            }
+            Err(e) => e,
+        };
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::from)?;
+        Err(StoreError::from(failed).into())
+    }
+
     /// Runs `work` on the read connection (a consistent snapshot per statement).
     pub fn read<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where
@@ -73,13 +96,16 @@ impl Store {
     }
 }
 
+/// How long a write waits for a lock another process holds before it fails as `Locked`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     // The daemon, the CLI and the app may all have the file open: wait for the lock, don't fail.
-    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // FULL, not NORMAL: our inbox rows are the only record of messages already settled on the
     // broker, so a commit must survive power loss before we settle. secure_delete: a value
     // overwritten or deleted (a PIN code replaced by its tombstone after REPORT_OK) is zeroed in

@@ -194,6 +194,9 @@ impl Workflow {
             });
             match attempt {
                 Ok(report) => return Ok(report),
+                // The store fails as a whole: message by message would fail the same way (and
+                // wait out the busy timeout once more).
+                Err(error) if error.store_failure().is_some() => return Err(error),
                 Err(error) => tracing::debug!(%error, "batch failed as a whole; applying it message by message"),
             }
         }

@@ -36,6 +36,9 @@ pub fn bench(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
     if wants("slip") {
         slip()?;
     }
+    if wants("outage") {
+        runtime.block_on(super::bench_outage::outage(scratch.path(), args.messages))?;
+    }
     if wants("broker") {
         runtime.block_on(super::bench_broker::broker(scratch.path(), ctx.config.amqp_url.as_deref(), args.messages))?;
     }
@@ -202,7 +205,7 @@ fn raw_insert_rate(dir: &Path, bodies: &[Vec<u8>], parsed: &[ExternalProductionD
     Ok(bodies.len() as f64 / start.elapsed().as_secs_f64())
 }
 
-async fn load_queue(queues: &EmbeddedQueues, queue: &str, bodies: &[Vec<u8>]) -> anyhow::Result<()> {
+pub(super) async fn load_queue(queues: &EmbeddedQueues, queue: &str, bodies: &[Vec<u8>]) -> anyhow::Result<()> {
     let mut sender = queues.sender(queue).await?;
     for chunk in bodies.chunks(1000) {
         let batch: Vec<OutboundMessage> = chunk.iter().map(|body| request_message(body)).collect();

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_broker;
 mod bench_hotfolder;
+mod bench_outage;
 mod cards;
 mod config;
 pub(crate) mod devices;
