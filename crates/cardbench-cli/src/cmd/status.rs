@@ -22,10 +22,18 @@ struct Status {
 
 pub fn status(ctx: &Context) -> anyhow::Result<()> {
     let store_failing = health::probe(&ctx.data_dir.join(cardbench_store::DATABASE_FILE), Duration::from_secs(2));
-    let store = ctx.store().map_err(|e| match store_failing {
-        Some(failure) => anyhow::anyhow!("store failing: {failure}: {e}"),
-        None => e,
-    })?;
+    let store = match (ctx.store(), store_failing) {
+        (Ok(store), _) => store,
+        // A full disk can keep the store from opening at all (SQLite's shared-memory file is
+        // made on open): say so first, then why the counts are missing.
+        (Err(e), Some(failure)) => {
+            if !ctx.json {
+                say_store(Some(failure));
+            }
+            return Err(e.context(format!("store failing: {failure}")));
+        }
+        (Err(e), None) => return Err(e),
+    };
     let status = store.read(|c| {
         Ok::<_, cardbench_store::StoreError>(Status {
             data_dir: ctx.data_dir.display().to_string(),
@@ -41,10 +49,7 @@ pub fn status(ctx: &Context) -> anyhow::Result<()> {
         return output::json(&status);
     }
     crate::say!("data dir        {}", status.data_dir);
-    match status.store_failing {
-        None => crate::say!("store           ok"),
-        Some(failure) => crate::say!("store           FAILING: {failure} (received messages are held, not lost; it resumes by itself)"),
-    }
+    say_store(status.store_failing);
     crate::say!("cards           {}", join(&status.cards));
     crate::say!("inbox           {}", join(&status.inbox));
     crate::say!("outbox waiting  {}", status.outbox_pending);
@@ -63,6 +68,13 @@ pub fn status(ctx: &Context) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+fn say_store(failing: Option<StoreFailure>) {
+    match failing {
+        None => crate::say!("store           ok"),
+        Some(failure) => crate::say!("store           FAILING: {failure} (received messages are held, not lost; it resumes by itself)"),
+    }
 }
 
 fn join<T: Serialize>(counts: &[(T, i64)]) -> String {
