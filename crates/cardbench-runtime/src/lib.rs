@@ -23,6 +23,7 @@ pub mod link;
 pub mod node;
 pub mod report_config;
 mod receiver;
+pub mod retention;
 mod sender;
 mod supervise;
 mod writer;
