@@ -95,6 +95,9 @@ pub struct PurgeCounts {
     pub hot_folder_files: usize,
     pub job_exports: usize,
     pub slips: usize,
+    /// Text files naming kept and purged cards both (a job of several cards): the lines of the
+    /// purged ones removed, the file kept.
+    pub files_rewritten: usize,
     /// Files bigger than the cap, left in place.
     pub files_too_large: usize,
 }
@@ -112,6 +115,8 @@ pub struct PurgeReport {
     pub card_ids: Vec<String>,
     /// The files removed (or to remove).
     pub files: Vec<PathBuf>,
+    /// The files whose purged cards' lines were removed (or are to be).
+    pub rewritten: Vec<PathBuf>,
     /// Whether the write-ahead log was emptied afterwards (false when a reader held it; the next
     /// run finishes it). Always false in a dry run.
     pub log_truncated: bool,
@@ -223,6 +228,7 @@ impl Workflow {
             counts: PurgeCounts::default(),
             card_ids: Vec::new(),
             files: Vec::new(),
+            rewritten: Vec::new(),
             log_truncated: false,
         };
         if dry_run {
@@ -263,10 +269,17 @@ impl Workflow {
         }
         let planned: HashSet<&str> = if dry_run { report.card_ids.iter().map(String::as_str).collect() } else { HashSet::new() };
         let files = self.store().read(|conn| old_files(conn, areas, &cutoff, &planned))?;
-        for (kind, path) in files {
-            match kind {
-                None => report.counts.files_too_large += 1,
-                Some(kind) => {
+        for (verdict, path) in files {
+            match verdict {
+                FileVerdict::TooLarge => report.counts.files_too_large += 1,
+                FileVerdict::Rewrite(keep) => {
+                    if !dry_run {
+                        overwrite_file(&path, &keep)?;
+                    }
+                    report.counts.files_rewritten += 1;
+                    report.rewritten.push(path);
+                }
+                FileVerdict::Remove(kind) => {
                     if !dry_run {
                         remove_file(&path)?;
                     }
@@ -280,7 +293,7 @@ impl Workflow {
             }
         }
         if !dry_run {
-            if !report.files.is_empty() {
+            if !report.files.is_empty() || !report.rewritten.is_empty() {
                 self.store().write(|tx| {
                     audit::record(
                         tx,
@@ -290,7 +303,7 @@ impl Workflow {
                             action: PURGED_UNLINKED,
                             card_id: None,
                             shipment_id: None,
-                            details: Some(&serde_json::json!({ "files": report.files, "cutoff": cutoff })),
+                            details: Some(&serde_json::json!({ "files": report.files, "rewritten": report.rewritten, "cutoff": cutoff })),
                         },
                     )?;
                     Ok::<_, WorkflowError>(())
@@ -344,16 +357,26 @@ fn purge_unlinked_messages(conn: &Connection, cutoff: &str, tombstone: &str, at:
     Ok(batch.len())
 }
 
-/// The files of `areas` to remove: older than `cutoff` and naming no card whose data is kept
-/// (cards in `purging` count as purged). `None` as kind: too large to read, left alone.
-fn old_files(conn: &Connection, areas: &[FileArea], cutoff: &str, purging: &HashSet<&str>) -> Result<Vec<(Option<FileKind>, PathBuf)>> {
+/// What becomes of one old file.
+enum FileVerdict {
+    Remove(FileKind),
+    /// Keep the file with only these bytes (the lines naming purged cards removed).
+    Rewrite(Vec<u8>),
+    TooLarge,
+}
+
+/// The files of `areas` older than `cutoff` that hold data of purged cards (cards in `purging`
+/// count as purged): removed when they name no card whose data is kept, else (text files) the
+/// purged cards' lines removed. A slip is one parcel's: removed once all its cards are purged.
+fn old_files(conn: &Connection, areas: &[FileArea], cutoff: &str, purging: &HashSet<&str>) -> Result<Vec<(FileVerdict, PathBuf)>> {
     let cutoff_time = cardbench_store::time::parse(cutoff).map(SystemTime::from);
     let Some(cutoff_time) = cutoff_time else { return Ok(Vec::new()) };
-    let kept = |card_id: &str| -> Result<bool> {
+    // Some(true): data kept; Some(false): purged or being purged; None: no such card.
+    let kept = |card_id: &str| -> Result<Option<bool>> {
         if purging.contains(card_id) {
-            return Ok(false);
+            return Ok(Some(false));
         }
-        Ok(rows::card_kept(conn, card_id)?.unwrap_or(false))
+        Ok(rows::card_kept(conn, card_id)?)
     };
     let mut out = Vec::new();
     for area in areas {
@@ -371,25 +394,43 @@ fn old_files(conn: &Connection, areas: &[FileArea], cutoff: &str, purging: &Hash
                 continue;
             }
             if meta.len() > MAX_FILE_BYTES {
-                out.push((None, path));
+                out.push((FileVerdict::TooLarge, path));
                 continue;
             }
-            let named = match area.kind {
-                FileKind::Slip => match slip_parcel(&path) {
-                    Some(parcel) => rows::parcel_card_ids(conn, parcel)?.unwrap_or_default(),
-                    None => card_tokens(&path)?,
-                },
-                FileKind::HotFolderResult | FileKind::JobExport => card_tokens(&path)?,
-            };
-            let mut any_kept = false;
-            for card_id in &named {
-                if kept(card_id)? {
-                    any_kept = true;
-                    break;
+            if let (FileKind::Slip, Some(parcel)) = (area.kind, slip_parcel(&path)) {
+                let cards = rows::parcel_card_ids(conn, parcel)?.unwrap_or_default();
+                let mut any_kept = false;
+                for card_id in &cards {
+                    any_kept |= kept(card_id)? == Some(true);
+                }
+                if !any_kept {
+                    out.push((FileVerdict::Remove(area.kind), path));
+                }
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(|source| file_error("cannot read", &path, source))?;
+            let text = String::from_utf8_lossy(&bytes);
+            let (mut any_kept, mut any_purged) = (false, false);
+            let mut lines_kept = Vec::with_capacity(bytes.len());
+            for line in text.split_inclusive('\n') {
+                let mut line_purged = false;
+                for word in words(line) {
+                    match kept(word)? {
+                        Some(true) => any_kept = true,
+                        Some(false) => line_purged = true,
+                        None => {}
+                    }
+                }
+                any_purged |= line_purged;
+                if !line_purged {
+                    lines_kept.extend_from_slice(line.as_bytes());
                 }
             }
             if !any_kept {
-                out.push((Some(area.kind), path));
+                // Naming purged cards only, or no card we hold at all (and old): it goes.
+                out.push((FileVerdict::Remove(area.kind), path));
+            } else if any_purged {
+                out.push((FileVerdict::Rewrite(lines_kept), path));
             }
         }
     }
@@ -402,19 +443,31 @@ fn slip_parcel(path: &Path) -> Option<i64> {
     stem.rsplit('_').next()?.parse().ok()
 }
 
-/// Every word of a text file that could be a cardId (CSV cells, JSON strings): the caller looks
-/// them up. Reading a file for ids, not parsing it: a failed file may be malformed.
-fn card_tokens(path: &Path) -> Result<Vec<String>> {
-    let bytes = std::fs::read(path).map_err(|source| file_error("cannot read", path, source))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let words: HashSet<&str> = text
-        .split(|c: char| c.is_whitespace() || ",;\"'{}[]|=<>()".contains(c))
+/// Every word of a line that could be a cardId (CSV cells, JSON strings): the caller looks them
+/// up. Reading a file for ids, not parsing it: a failed result file may be malformed.
+fn words(line: &str) -> HashSet<&str> {
+    line.split(|c: char| c.is_whitespace() || ",;\"'{}[]|=<>()".contains(c))
         .map(|w| w.trim_start_matches('\u{feff}'))
         .filter(|w| !w.is_empty() && w.len() <= 128)
-        .collect();
-    let mut words: Vec<String> = words.into_iter().map(str::to_owned).collect();
-    words.sort();
-    Ok(words)
+        .collect()
+}
+
+/// Rewrites a file in place with `keep`, zeroing what followed before cutting it short, so the
+/// removed lines are not left in the file's old blocks.
+fn overwrite_file(path: &Path, keep: &[u8]) -> Result<()> {
+    use std::io::{Seek as _, Write as _};
+    let write = || -> std::io::Result<()> {
+        let len = std::fs::symlink_metadata(path)?.len();
+        let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        file.write_all(keep)?;
+        let rest = len.saturating_sub(keep.len() as u64);
+        file.write_all(&vec![0u8; usize::try_from(rest).unwrap_or(0)])?;
+        file.sync_data()?;
+        file.set_len(keep.len() as u64)?;
+        file.sync_all()
+    };
+    write().map_err(|source| file_error("cannot rewrite", path, source))
 }
 
 /// Overwrites a file with zeros, then removes it: on a plain file system its blocks no longer

@@ -39,6 +39,7 @@ pub fn purge(ctx: &Context, args: &PurgeArgs) -> anyhow::Result<()> {
         ("hot-folder result files", c.hot_folder_files),
         ("job exports", c.job_exports),
         ("packing slips", c.slips),
+        ("files kept with purged cards' lines removed", c.files_rewritten),
     ];
     let table: Vec<Vec<String>> = rows.iter().map(|(what, n)| vec![(*what).to_owned(), n.to_string()]).collect();
     output::table(&["KIND", "COUNT"], &table);
@@ -51,6 +52,9 @@ pub fn purge(ctx: &Context, args: &PurgeArgs) -> anyhow::Result<()> {
         }
         for file in &report.files {
             crate::say!("file {}", file.display());
+        }
+        for file in &report.rewritten {
+            crate::say!("lines of {}", file.display());
         }
     } else if !report.log_truncated {
         crate::say!("note: another process held the database log; the next purge finishes emptying it");
