@@ -13,9 +13,11 @@ use cardbench_store::inbox::Envelope;
 const NAME: &str = "Ingegerd Gammalsdotter";
 const STREET: &str = "Forntidsvägen 17";
 
-fn core(mask_holder: bool, operator: &str) -> (tempfile::TempDir, Core) {
+fn core_with(mask_holder: bool, operator: &str) -> (tempfile::TempDir, Core) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = format!("operator = {operator:?}\n[workstation]\nmask_holder = {mask_holder}\n");
+    // No operator line at all for "": the config refuses a blank name.
+    let operator_line = if operator.is_empty() { String::new() } else { format!("operator = {operator:?}\n") };
+    let config = format!("{operator_line}[workstation]\nmask_holder = {mask_holder}\n");
     std::fs::write(dir.path().join("config.toml"), config).expect("write config");
     let data = dir.path().join("data");
     let store = Arc::new(Store::open_in(&data).expect("open store"));
@@ -33,7 +35,7 @@ fn core(mask_holder: bool, operator: &str) -> (tempfile::TempDir, Core) {
 
 #[test]
 fn the_inspector_masks_received_bodies_and_reveal_shows_one_audited_with_the_operator() {
-    let (_dir, core) = core(true, "Support Sam");
+    let (_dir, core) = core_with(true, "Support Sam");
     let listed = core.inbox(QueueQuery::default()).expect("inbox");
     let message = &listed[0];
     assert!(message.masked, "{message:?}");
@@ -47,14 +49,14 @@ fn the_inspector_masks_received_bodies_and_reveal_shows_one_audited_with_the_ope
     let reveal = trail.iter().find(|a| a.action == cardbench_workflow::cardholder::REVEALED).expect("audited");
     assert_eq!(reveal.operator, "Support Sam");
 
-    let (_dir, unmasked) = core(false, "Support Sam");
+    let (_dir, unmasked) = core_with(false, "Support Sam");
     let shown = &unmasked.inbox(QueueQuery::default()).expect("inbox")[0];
     assert!(!shown.masked && shown.body.contains(NAME), "masking off shows the body: {shown:?}");
 }
 
 #[test]
 fn reveal_without_an_operator_is_refused_and_not_shown() {
-    let (_dir, core) = core(true, "");
+    let (_dir, core) = core_with(true, "");
     let id = core.inbox(QueueQuery::default()).expect("inbox")[0].id;
     let err = core.reveal_inbox(id).expect_err("no operator, no reveal");
     assert!(!err.to_string().contains(NAME), "{err}");
@@ -63,7 +65,7 @@ fn reveal_without_an_operator_is_refused_and_not_shown() {
 #[test]
 fn a_masked_name_is_not_found_by_the_worklist_search() {
     for mask in [true, false] {
-        let (_dir, core) = core(mask, "alice");
+        let (_dir, core) = core_with(mask, "alice");
         let count = |search: &str| {
             core.worklist(WorklistQuery { search: Some(search.into()), ..WorklistQuery::default() }).expect("worklist").rows.len()
         };
