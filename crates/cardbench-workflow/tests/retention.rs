@@ -39,7 +39,8 @@ fn shipped_ok(wf: &Workflow, card_id: &str) -> i64 {
     ingest(wf, Subject::ReportOk, &json!({"cardId": card_id, "correlationId": produced.message_id}));
     let parcel = wf.ship("bob", &ParcelRequest { shipment_id: format!("S-{card_id}"), cards: vec![card_id.into()], ..Default::default() }).expect("ship");
     ingest(wf, Subject::ShippedOk, &json!({"shipmentId": format!("S-{card_id}"), "correlationId": parcel.message_id}));
-    parcel.outbox_id
+    // The CARD_PRODUCED row: it held the readouts.
+    wf.store().read(|c| cardbench_store::outbox::by_message_id(c, &produced.message_id)).expect("read").expect("queued").id
 }
 
 fn holder(wf: &Workflow, card_id: &str) -> Option<String> {
@@ -50,7 +51,7 @@ fn holder(wf: &Workflow, card_id: &str) -> Option<String> {
 fn a_card_is_purged_only_after_shipped_ok_plus_the_retention_days() {
     let dir = tempfile::tempdir().expect("tempdir");
     let wf = Workflow::new(Arc::new(Store::open_in(dir.path()).expect("store")));
-    let shipped_outbox = shipped_ok(&wf, "C-SHIPPED");
+    let produced_outbox = shipped_ok(&wf, "C-SHIPPED");
     request(&wf, "C-WAITING");
     let now = Utc::now();
 
@@ -71,7 +72,7 @@ fn a_card_is_purged_only_after_shipped_ok_plus_the_retention_days() {
     assert_eq!(card.status, cards::CardStatus::ShippedOk);
     assert!(card.request.address.recipient.as_deref().is_some_and(cardbench_workflow::retention::is_tombstone), "{:?}", card.request.address);
     assert_eq!(holder(&wf, "C-WAITING").as_deref(), Some(NAME), "a card not shipped keeps its data however old");
-    let resend = wf.resend("alice", shipped_outbox);
+    let resend = wf.resend("alice", produced_outbox);
     assert!(matches!(resend, Err(WorkflowError::InvalidRequest(_))), "a purged message is never sent again: {resend:?}");
 
     let again = wf.purge(now + Duration::days(400), 30, &[], false).expect("purge");
