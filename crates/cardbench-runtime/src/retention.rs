@@ -27,13 +27,22 @@ pub fn file_areas(config: &Config, data_dir: &Path) -> Vec<FileArea> {
     let mut areas = Vec::new();
     if let Some(folder) = &config.devices.hotfolder.folder {
         for sub in [PROCESSED_DIR, FAILED_DIR] {
-            areas.push(FileArea { kind: FileKind::HotFolderResult, dir: folder.join(sub) });
+            areas.push(FileArea {
+                kind: FileKind::HotFolderResult,
+                dir: folder.join(sub),
+            });
         }
     }
     if let Some(folder) = &config.devices.export.folder {
-        areas.push(FileArea { kind: FileKind::JobExport, dir: folder.clone() });
+        areas.push(FileArea {
+            kind: FileKind::JobExport,
+            dir: folder.clone(),
+        });
     }
-    areas.push(FileArea { kind: FileKind::Slip, dir: slips_dir(data_dir) });
+    areas.push(FileArea {
+        kind: FileKind::Slip,
+        dir: slips_dir(data_dir),
+    });
     areas
 }
 
@@ -43,8 +52,19 @@ pub fn slips_dir(data_dir: &Path) -> PathBuf {
 }
 
 /// One purge (or, `dry_run`, its report only) as of `now` with the configured days.
-pub fn purge(workflow: &Workflow, config: &Config, data_dir: &Path, now: DateTime<Utc>, dry_run: bool) -> Result<PurgeReport, WorkflowError> {
-    workflow.purge(now, config.workstation.retention_days, &file_areas(config, data_dir), dry_run)
+pub fn purge(
+    workflow: &Workflow,
+    config: &Config,
+    data_dir: &Path,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<PurgeReport, WorkflowError> {
+    workflow.purge(
+        now,
+        config.workstation.retention_days,
+        &file_areas(config, data_dir),
+        dry_run,
+    )
 }
 
 /// The daemon's daily purge; stops with [`RetentionTask::stop`].
@@ -65,10 +85,14 @@ impl RetentionTask {
                 }
                 wait = EVERY;
                 let (wf, cfg, dir) = (workflow.clone(), config.clone(), data_dir.clone());
-                match tokio::task::spawn_blocking(move || purge(&wf, &cfg, &dir, Utc::now(), false)).await {
+                match tokio::task::spawn_blocking(move || purge(&wf, &cfg, &dir, Utc::now(), false))
+                    .await
+                {
                     Ok(Ok(_)) => {}
                     // Counted, never the data: the next day's run tries again.
-                    Ok(Err(error)) => tracing::warn!(%error, "retention purge failed; tried again tomorrow"),
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "retention purge failed; tried again tomorrow")
+                    }
                     Err(error) => tracing::warn!(%error, "retention purge stopped"),
                 }
             }

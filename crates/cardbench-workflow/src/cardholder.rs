@@ -55,13 +55,20 @@ const REPORT_DATA: &str = "reportData";
 pub fn shown_body(body: &[u8], mask_holder: bool) -> String {
     let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
         return if mask_holder {
-            format!("<{} bytes, not JSON: masked; reveal to see them>", body.len())
+            format!(
+                "<{} bytes, not JSON: masked; reveal to see them>",
+                body.len()
+            )
         } else {
             String::from_utf8_lossy(body).into_owned()
         };
     };
     if !value.is_object() {
-        return if mask_holder { secrets::MASK.to_owned() } else { String::from_utf8_lossy(body).into_owned() };
+        return if mask_holder {
+            secrets::MASK.to_owned()
+        } else {
+            String::from_utf8_lossy(body).into_owned()
+        };
     }
     let changed = if mask_holder {
         hide(&mut value, &Hide::Mask)
@@ -103,8 +110,9 @@ impl Workflow {
     pub fn reveal_inbox(&self, operator: &str, inbox_id: i64) -> Result<InboxRow> {
         let operator = check_operator(operator)?;
         self.store().write(|tx| {
-            let row = inbox::get(tx, inbox_id)?
-                .ok_or_else(|| WorkflowError::InvalidRequest(format!("no inbox message #{inbox_id}")))?;
+            let row = inbox::get(tx, inbox_id)?.ok_or_else(|| {
+                WorkflowError::InvalidRequest(format!("no inbox message #{inbox_id}"))
+            })?;
             audit::record(
                 tx,
                 &NewAudit {
@@ -113,7 +121,9 @@ impl Workflow {
                     action: REVEALED,
                     card_id: row.card_id.as_deref(),
                     shipment_id: row.shipment_id.as_deref(),
-                    details: Some(&serde_json::json!({ "inboxId": row.id, "messageId": row.message_id })),
+                    details: Some(
+                        &serde_json::json!({ "inboxId": row.id, "messageId": row.message_id }),
+                    ),
                 },
             )?;
             Ok(row)
@@ -135,7 +145,8 @@ pub(crate) fn hide(value: &mut Value, how: &Hide<'_>) -> usize {
         Value::Object(map) => {
             let mut n = 0;
             for (key, v) in map.iter_mut() {
-                if KEPT.contains(&key.as_str()) || (key == REPORT_DATA && matches!(how, Hide::Mask)) {
+                if KEPT.contains(&key.as_str()) || (key == REPORT_DATA && matches!(how, Hide::Mask))
+                {
                     continue;
                 }
                 n += hide(v, how);
@@ -161,10 +172,17 @@ fn is_tombstone(s: &str) -> bool {
 }
 
 fn mask_secrets_only(value: &mut Value) -> usize {
-    let Some(secrets) = value.get_mut(secrets::BODY_KEY).and_then(Value::as_object_mut) else { return 0 };
+    let Some(secrets) = value
+        .get_mut(secrets::BODY_KEY)
+        .and_then(Value::as_object_mut)
+    else {
+        return 0;
+    };
     let mut n = 0;
     for v in secrets.values_mut() {
-        let shown = v.as_str().map_or_else(|| secrets::MASK.to_owned(), secrets::mask_value);
+        let shown = v
+            .as_str()
+            .map_or_else(|| secrets::MASK.to_owned(), secrets::mask_value);
         if v.as_str() != Some(shown.as_str()) {
             *v = Value::String(shown);
             n += 1;
@@ -185,12 +203,25 @@ mod tests {
     #[test]
     fn a_masked_request_shows_ids_and_counts_and_no_cardholder_value() {
         let shown = shown_body(REQUEST.as_bytes(), true);
-        for hidden in ["Åsa", "Öberg", "Storgatan", "111 22", "Stockholm", "+4670", "4711", "asa@example.org"] {
+        for hidden in [
+            "Åsa",
+            "Öberg",
+            "Storgatan",
+            "111 22",
+            "Stockholm",
+            "+4670",
+            "4711",
+            "asa@example.org",
+        ] {
             assert!(!shown.contains(hidden), "{hidden} shows: {shown}");
         }
         let v: Value = serde_json::from_str(&shown).expect("still JSON");
         assert_eq!(v["card"]["cardId"], "C-1");
-        assert_eq!(v["card"]["cardElements"]["NAME"], secrets::MASK, "element names stay, values go");
+        assert_eq!(
+            v["card"]["cardElements"]["NAME"],
+            secrets::MASK,
+            "element names stay, values go"
+        );
         assert_eq!(v["address"]["countryCode"], "SE");
         assert_eq!(v["accessories"][0]["quantity"], 2);
         assert_eq!(v["card"]["expectedReportDataFields"][0], "MIFARE_UID");
@@ -202,21 +233,37 @@ mod tests {
         let produced = r#"{"cardId":"C-1","reportData":{"MIFARE_UID":"04A22B1C"},"externalReportData":{"PIN_CODE":"4711"}}"#;
         for mask in [false, true] {
             let shown = shown_body(produced.as_bytes(), mask);
-            assert!(!shown.contains("4711") && shown.contains("04A22B1C"), "{mask}: {shown}");
+            assert!(
+                !shown.contains("4711") && shown.contains("04A22B1C"),
+                "{mask}: {shown}"
+            );
         }
     }
 
     #[test]
     fn a_body_that_is_not_json_is_not_shown_when_masked() {
-        assert_eq!(shown_body(b"Jane Doe, Storgatan 1", false), "Jane Doe, Storgatan 1");
+        assert_eq!(
+            shown_body(b"Jane Doe, Storgatan 1", false),
+            "Jane Doe, Storgatan 1"
+        );
         let shown = shown_body(b"Jane Doe, Storgatan 1", true);
         assert!(!shown.contains("Jane"), "{shown}");
     }
 
     #[test]
     fn a_purge_leaves_tombstones_and_takes_the_readouts_too() {
-        let mut v: Value = serde_json::from_str(r#"{"cardId":"C-1","reportData":{"MIFARE_UID":"04A22B1C"}}"#).expect("json");
-        assert_eq!(hide(&mut v, &Hide::Purge { tombstone: "<purged>" }), 1);
+        let mut v: Value =
+            serde_json::from_str(r#"{"cardId":"C-1","reportData":{"MIFARE_UID":"04A22B1C"}}"#)
+                .expect("json");
+        assert_eq!(
+            hide(
+                &mut v,
+                &Hide::Purge {
+                    tombstone: "<purged>"
+                }
+            ),
+            1
+        );
         assert_eq!(v["reportData"]["MIFARE_UID"], "<purged>");
         assert_eq!(v["cardId"], "C-1");
     }

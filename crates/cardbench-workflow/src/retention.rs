@@ -29,9 +29,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::Workflow;
 use crate::cardholder::{self, Hide};
 use crate::error::{Result, WorkflowError};
-use crate::Workflow;
 
 /// Audit action of a card's purge.
 pub const PURGED: &str = "cardholder_data_purged";
@@ -149,7 +149,9 @@ fn purged_inbox_body(body: &[u8], tombstone: &str) -> Option<Vec<u8>> {
     match serde_json::from_slice::<Value>(body) {
         Ok(mut value @ Value::Object(_)) => {
             let n = cardholder::hide(&mut value, &Hide::Purge { tombstone });
-            (n > 0).then(|| serde_json::to_vec(&value).unwrap_or_else(|_| tombstone.as_bytes().to_vec()))
+            (n > 0).then(|| {
+                serde_json::to_vec(&value).unwrap_or_else(|_| tombstone.as_bytes().to_vec())
+            })
         }
         _ if body == tombstone.as_bytes() => None,
         _ => Some(tombstone.as_bytes().to_vec()),
@@ -161,15 +163,31 @@ fn purged_outbox_body(body: &str, tombstone: &str) -> Option<String> {
 }
 
 fn plan_card(conn: &Connection, card_id: &str, tombstone: &str) -> Result<Option<CardPlan>> {
-    let Some(card) = cards::get(conn, card_id)? else { return Ok(None) };
-    let mut request = serde_json::to_value(&card.request)
-        .map_err(|source| WorkflowError::Encode { what: "the request before its purge", source })?;
+    let Some(card) = cards::get(conn, card_id)? else {
+        return Ok(None);
+    };
+    let mut request =
+        serde_json::to_value(&card.request).map_err(|source| WorkflowError::Encode {
+            what: "the request before its purge",
+            source,
+        })?;
     cardholder::hide(&mut request, &Hide::Purge { tombstone });
-    let request_json =
-        serde_json::to_string(&request).map_err(|source| WorkflowError::Encode { what: "the purged request", source })?;
-    let inbox = rows::inbox_of_card(conn, card_id)?.into_iter().map(|(id, body)| (id, purged_inbox_body(&body, tombstone))).collect();
-    let outbox = rows::outbox_of_card(conn, card_id)?.into_iter().map(|(id, body)| (id, purged_outbox_body(&body, tombstone))).collect();
-    let readouts = readouts::for_card(conn, card_id)?.iter().filter(|r| !is_tombstone(&r.value)).count();
+    let request_json = serde_json::to_string(&request).map_err(|source| WorkflowError::Encode {
+        what: "the purged request",
+        source,
+    })?;
+    let inbox = rows::inbox_of_card(conn, card_id)?
+        .into_iter()
+        .map(|(id, body)| (id, purged_inbox_body(&body, tombstone)))
+        .collect();
+    let outbox = rows::outbox_of_card(conn, card_id)?
+        .into_iter()
+        .map(|(id, body)| (id, purged_outbox_body(&body, tombstone)))
+        .collect();
+    let readouts = readouts::for_card(conn, card_id)?
+        .iter()
+        .filter(|r| !is_tombstone(&r.value))
+        .count();
     Ok(Some(CardPlan {
         card_id: card.card_id,
         shipment_id: card.shipment_id,
@@ -216,7 +234,13 @@ impl Workflow {
     /// before `now`, of received messages naming no card received before then, and of the files
     /// in `areas` that name only purged cards and are older than that. With `dry_run`, changes
     /// nothing and reports what it would take.
-    pub fn purge(&self, now: DateTime<Utc>, days: u32, areas: &[FileArea], dry_run: bool) -> Result<PurgeReport> {
+    pub fn purge(
+        &self,
+        now: DateTime<Utc>,
+        days: u32,
+        areas: &[FileArea],
+        dry_run: bool,
+    ) -> Result<PurgeReport> {
         let at = cardbench_store::time::format(now);
         let cutoff = cutoff(now, days);
         let tombstone = tombstone(&at);
@@ -239,7 +263,8 @@ impl Workflow {
                         report.card_ids.push(plan.card_id);
                     }
                 }
-                report.counts.messages_without_card = rows::inbox_without_card_before(conn, &cutoff, u32::MAX)?.len();
+                report.counts.messages_without_card =
+                    rows::inbox_without_card_before(conn, &cutoff, u32::MAX)?.len();
                 Ok::<_, WorkflowError>(())
             })?;
         } else {
@@ -260,15 +285,23 @@ impl Workflow {
                 }
             }
             loop {
-                let taken = self.store().write(|tx| purge_unlinked_messages(tx, &cutoff, &tombstone, &at))?;
+                let taken = self
+                    .store()
+                    .write(|tx| purge_unlinked_messages(tx, &cutoff, &tombstone, &at))?;
                 report.counts.messages_without_card += taken;
                 if taken < BATCH as usize {
                     break;
                 }
             }
         }
-        let planned: HashSet<&str> = if dry_run { report.card_ids.iter().map(String::as_str).collect() } else { HashSet::new() };
-        let files = self.store().read(|conn| old_files(conn, areas, &cutoff, &planned))?;
+        let planned: HashSet<&str> = if dry_run {
+            report.card_ids.iter().map(String::as_str).collect()
+        } else {
+            HashSet::new()
+        };
+        let files = self
+            .store()
+            .read(|conn| old_files(conn, areas, &cutoff, &planned))?;
         for (verdict, path) in files {
             match verdict {
                 FileVerdict::TooLarge => report.counts.files_too_large += 1,
@@ -334,7 +367,12 @@ impl Workflow {
 }
 
 /// One batch of received messages naming no card, before `cutoff`: bodies purged, one audit row.
-fn purge_unlinked_messages(conn: &Connection, cutoff: &str, tombstone: &str, at: &str) -> Result<usize> {
+fn purge_unlinked_messages(
+    conn: &Connection,
+    cutoff: &str,
+    tombstone: &str,
+    at: &str,
+) -> Result<usize> {
     let batch = rows::inbox_without_card_before(conn, cutoff, BATCH)?;
     let mut ids = Vec::with_capacity(batch.len());
     for (id, body) in &batch {
@@ -350,7 +388,9 @@ fn purge_unlinked_messages(conn: &Connection, cutoff: &str, tombstone: &str, at:
                 action: PURGED_UNLINKED,
                 card_id: None,
                 shipment_id: None,
-                details: Some(&serde_json::json!({ "inboxIds": ids, "replacedBy": tombstone, "cutoff": cutoff })),
+                details: Some(
+                    &serde_json::json!({ "inboxIds": ids, "replacedBy": tombstone, "cutoff": cutoff }),
+                ),
             },
         )?;
     }
@@ -368,9 +408,16 @@ enum FileVerdict {
 /// The files of `areas` older than `cutoff` that hold data of purged cards (cards in `purging`
 /// count as purged): removed when they name no card whose data is kept, else (text files) the
 /// purged cards' lines removed. A slip is one parcel's: removed once all its cards are purged.
-fn old_files(conn: &Connection, areas: &[FileArea], cutoff: &str, purging: &HashSet<&str>) -> Result<Vec<(FileVerdict, PathBuf)>> {
+fn old_files(
+    conn: &Connection,
+    areas: &[FileArea],
+    cutoff: &str,
+    purging: &HashSet<&str>,
+) -> Result<Vec<(FileVerdict, PathBuf)>> {
     let cutoff_time = cardbench_store::time::parse(cutoff).map(SystemTime::from);
-    let Some(cutoff_time) = cutoff_time else { return Ok(Vec::new()) };
+    let Some(cutoff_time) = cutoff_time else {
+        return Ok(Vec::new());
+    };
     // Some(true): data kept; Some(false): purged or being purged; None: no such card.
     let kept = |card_id: &str| -> Result<Option<bool>> {
         if purging.contains(card_id) {
@@ -389,7 +436,9 @@ fn old_files(conn: &Connection, areas: &[FileArea], cutoff: &str, purging: &Hash
         paths.sort();
         for path in paths {
             // Never follow a link or open a device: only regular files of the area itself.
-            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
             if !meta.file_type().is_file() || meta.modified().map_or(true, |m| m >= cutoff_time) {
                 continue;
             }
@@ -408,7 +457,8 @@ fn old_files(conn: &Connection, areas: &[FileArea], cutoff: &str, purging: &Hash
                 }
                 continue;
             }
-            let bytes = std::fs::read(&path).map_err(|source| file_error("cannot read", &path, source))?;
+            let bytes =
+                std::fs::read(&path).map_err(|source| file_error("cannot read", &path, source))?;
             let text = String::from_utf8_lossy(&bytes);
             let (mut any_kept, mut any_purged) = (false, false);
             let mut lines_kept = Vec::with_capacity(bytes.len());
@@ -439,7 +489,11 @@ fn old_files(conn: &Connection, areas: &[FileArea], cutoff: &str, purging: &Hash
 
 /// The parcel of `slip_<shipment>_<parcel>.pdf`.
 fn slip_parcel(path: &Path) -> Option<i64> {
-    let stem = path.file_name()?.to_str()?.strip_suffix(".pdf")?.strip_prefix("slip_")?;
+    let stem = path
+        .file_name()?
+        .to_str()?
+        .strip_suffix(".pdf")?
+        .strip_prefix("slip_")?;
     stem.rsplit('_').next()?.parse().ok()
 }
 
@@ -492,7 +546,11 @@ fn remove_file(path: &Path) -> Result<()> {
 }
 
 fn file_error(action: &'static str, path: &Path, source: std::io::Error) -> WorkflowError {
-    WorkflowError::File { action, path: path.display().to_string(), source }
+    WorkflowError::File {
+        action,
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 #[cfg(test)]
@@ -502,15 +560,25 @@ mod tests {
     #[test]
     fn slips_are_known_by_their_parcel() {
         assert_eq!(slip_parcel(Path::new("/d/slip_S-1_42.pdf")), Some(42));
-        assert_eq!(slip_parcel(Path::new("/d/slip_S_with_underscores_7.pdf")), Some(7));
+        assert_eq!(
+            slip_parcel(Path::new("/d/slip_S_with_underscores_7.pdf")),
+            Some(7)
+        );
         assert_eq!(slip_parcel(Path::new("/d/manifest_x.pdf")), None);
     }
 
     #[test]
     fn a_body_that_is_not_json_is_replaced_whole_and_only_once() {
         let t = tombstone("2027-01-01T00:00:00.000Z");
-        assert_eq!(purged_inbox_body(b"Jane Doe", &t), Some(t.as_bytes().to_vec()));
+        assert_eq!(
+            purged_inbox_body(b"Jane Doe", &t),
+            Some(t.as_bytes().to_vec())
+        );
         assert_eq!(purged_inbox_body(t.as_bytes(), &t), None);
-        assert_eq!(purged_inbox_body(br#"{"cardId":"C-1"}"#, &t), None, "nothing to purge: the body stays");
+        assert_eq!(
+            purged_inbox_body(br#"{"cardId":"C-1"}"#, &t),
+            None,
+            "nothing to purge: the body stays"
+        );
     }
 }

@@ -19,12 +19,22 @@ pub struct PurgeArgs {
 
 pub fn purge(ctx: &Context, args: &PurgeArgs) -> anyhow::Result<()> {
     let workflow = ctx.workflow()?;
-    let report = cardbench_runtime::retention::purge(&workflow, &ctx.config, &ctx.data_dir, chrono::Utc::now(), args.dry_run)?;
+    let report = cardbench_runtime::retention::purge(
+        &workflow,
+        &ctx.config,
+        &ctx.data_dir,
+        chrono::Utc::now(),
+        args.dry_run,
+    )?;
     if ctx.json {
         return output::json(&report);
     }
     let c = &report.counts;
-    let verb = if report.dry_run { "would purge" } else { "purged" };
+    let verb = if report.dry_run {
+        "would purge"
+    } else {
+        "purged"
+    };
     crate::say!(
         "{verb}: cardholder data of cards shipped (SHIPPED_OK) before {} ({} days kept)",
         report.cutoff,
@@ -39,12 +49,21 @@ pub fn purge(ctx: &Context, args: &PurgeArgs) -> anyhow::Result<()> {
         ("hot-folder result files", c.hot_folder_files),
         ("job exports", c.job_exports),
         ("packing slips", c.slips),
-        ("files kept with purged cards' lines removed", c.files_rewritten),
+        (
+            "files kept with purged cards' lines removed",
+            c.files_rewritten,
+        ),
     ];
-    let table: Vec<Vec<String>> = rows.iter().map(|(what, n)| vec![(*what).to_owned(), n.to_string()]).collect();
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(what, n)| vec![(*what).to_owned(), n.to_string()])
+        .collect();
     output::table(&["KIND", "COUNT"], &table);
     if c.files_too_large > 0 {
-        crate::say!("{} file(s) too large to read were left in place", c.files_too_large);
+        crate::say!(
+            "{} file(s) too large to read were left in place",
+            c.files_too_large
+        );
     }
     if report.dry_run {
         for card in &report.card_ids {
@@ -57,7 +76,9 @@ pub fn purge(ctx: &Context, args: &PurgeArgs) -> anyhow::Result<()> {
             crate::say!("lines of {}", file.display());
         }
     } else if !report.log_truncated {
-        crate::say!("note: another process held the database log; the next purge finishes emptying it");
+        crate::say!(
+            "note: another process held the database log; the next purge finishes emptying it"
+        );
     }
     Ok(())
 }
