@@ -21,6 +21,7 @@ macro_rules! with_commands {
             ship,
             inbox,
             outbox,
+            reveal_inbox,
             resend,
             dead_letters,
             import_dead_letter,

@@ -118,6 +118,7 @@ impl Core {
             organisation_id: blank_to_none(q.organisation_id),
             shipment_id: blank_to_none(q.shipment_id),
             search: blank_to_none(q.search),
+            search_holder: cardbench_workflow::cardholder::search_matches_holder(self.mask()),
             received_from: blank_to_none(q.received_from).map(|d| day_start(&d)).transpose()?,
             received_to: blank_to_none(q.received_to).map(|d| day_after(&d)).transpose()?,
             after: q.after.map(|c| WorklistCursor { received_at: c.received_at, card_id: c.card_id }),
@@ -372,8 +373,9 @@ impl Core {
             before_id: q.before_id,
             limit: Some(q.limit.unwrap_or(200).min(1000)),
         };
+        let mask = self.mask();
         let rows = self.store().read(|conn| inbox::list(conn, &f))?;
-        Ok(rows.into_iter().map(QueueMessage::from).collect())
+        Ok(rows.into_iter().map(|r| QueueMessage::received(r, mask)).collect())
     }
 
     pub fn outbox(&self, q: QueueQuery) -> Result<Vec<QueueMessage>> {
@@ -389,6 +391,13 @@ impl Core {
         };
         let rows = self.store().read(|conn| outbox::list(conn, &f))?;
         Ok(rows.into_iter().map(QueueMessage::from).collect())
+    }
+
+    /// A received message unmasked, for the operator who pressed Reveal: audited under their name.
+    pub fn reveal_inbox(&self, inbox_id: i64) -> Result<QueueMessage> {
+        let row = self.workflow.reveal_inbox(&self.operator(), inbox_id)?;
+        tracing::info!(inbox_id, "received message revealed");
+        Ok(QueueMessage::received(row, false))
     }
 
     pub fn resend(&self, outbox_id: i64) -> Result<()> {

@@ -136,19 +136,8 @@ impl WorklistItem {
     }
 }
 
-/// "Jane Doe" → "J••• D••": enough to tell two cards apart at the bench, not enough to read a name.
-pub fn mask_name(name: &str) -> String {
-    name.split_whitespace()
-        .map(|w| {
-            let mut chars = w.chars();
-            match chars.next() {
-                Some(first) => format!("{first}{}", "•".repeat(chars.count().min(6))),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+/// "Jane Doe" → "J••• D••" (the core's, shared with the CLI).
+pub use cardbench_workflow::cardholder::mask_name;
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -502,16 +491,22 @@ pub struct QueueMessage {
     pub attempts: u32,
     pub body: String,
     pub pretty: Option<String>,
+    /// Cardholder fields of `body` are masked (the workstation's masking); Reveal shows them,
+    /// audited.
+    pub masked: bool,
 }
 
 fn pretty(body: &str) -> Option<String> {
     serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| serde_json::to_string_pretty(&v).ok())
 }
 
-impl From<InboxRow> for QueueMessage {
-    fn from(r: InboxRow) -> Self {
-        let body = String::from_utf8_lossy(&r.body).into_owned();
+impl QueueMessage {
+    /// A received message as the inspector shows it: cardholder fields masked when `mask`.
+    pub fn received(r: InboxRow, mask: bool) -> Self {
+        let body = cardbench_workflow::cardholder::shown_body(&r.body, mask);
+        let masked = mask && body.as_bytes() != r.body.as_slice();
         QueueMessage {
+            masked,
             id: r.id,
             direction: "in".into(),
             message_id: r.message_id,
@@ -541,6 +536,7 @@ impl From<OutboxRow> for QueueMessage {
             "waiting"
         };
         QueueMessage {
+            masked: false,
             id: r.id,
             direction: "out".into(),
             message_id: Some(r.message_id),

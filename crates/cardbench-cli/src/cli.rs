@@ -114,6 +114,10 @@ pub enum Command {
     Hotfolder(crate::cmd::devices::HotfolderCommand),
     /// Write a production job file (CSV) for the personalization machine.
     ExportJob(crate::cmd::devices::ExportJobArgs),
+    /// Purge cardholder data of cards shipped (SHIPPED_OK) more than `workstation.retention_days`
+    /// ago: database rows, hot-folder result files, job exports, packing slips. The daemon does
+    /// this daily; this runs it now, or shows what it would take.
+    Purge(crate::cmd::purge::PurgeArgs),
 }
 
 /// A period in RFC 3339 (`2026-11-01T00:00:00Z`) or a date (`2026-11-01`), and where to write.
@@ -170,7 +174,8 @@ pub struct ListCardsArgs {
     pub organisation: Option<String>,
     #[arg(long)]
     pub shipment: Option<String>,
-    /// Prefix of a cardId, shipmentId or holder name.
+    /// Prefix of a cardId or shipmentId; of a holder name too, unless holder names are masked
+    /// (`workstation.mask_holder`: then a name finds nothing).
     #[arg(long)]
     pub search: Option<String>,
     #[arg(long, default_value_t = 50)]
@@ -240,9 +245,13 @@ pub struct InboxArgs {
     pub since: Option<String>,
     #[arg(long, default_value_t = 50)]
     pub limit: u32,
-    /// With an id: print only the raw body bytes.
+    /// With an id: print only the body (cardholder fields masked when `workstation.mask_holder`).
     #[arg(long)]
     pub raw: bool,
+    /// With an id: show the body unmasked, as received. Audited under the operator's name
+    /// (`--operator`).
+    #[arg(long)]
+    pub reveal: bool,
 }
 
 #[derive(Debug, Args)]

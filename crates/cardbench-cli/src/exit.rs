@@ -19,7 +19,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
     if let Some(e) = error.downcast_ref::<WorkflowError>() {
         return match e {
             WorkflowError::UnknownCard(_) | WorkflowError::UnknownShipment(_) => NOT_FOUND,
-            WorkflowError::Store(_) | WorkflowError::Encode { .. } => FAILURE,
+            WorkflowError::Store(_) | WorkflowError::Encode { .. } | WorkflowError::File { .. } => FAILURE,
             _ => REFUSED,
         };
     }

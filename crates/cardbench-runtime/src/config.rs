@@ -90,8 +90,8 @@ pub struct WorkstationConfig {
     pub sound: bool,
     /// Holder names shown masked ("Å•• Ö••••") in lists, in full only at the production station.
     pub mask_holder: bool,
-    /// Days of message history the bureau wants kept (30–3650). Recorded for the retention job;
-    /// nothing is purged yet.
+    /// Days cardholder data is kept after NGOC's SHIPPED_OK (30–3650); then the daemon's daily
+    /// run (and `cardbench purge --now`) purges it (`cardbench_workflow::retention`).
     pub retention_days: u32,
 }
 

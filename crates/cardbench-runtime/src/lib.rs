@@ -23,6 +23,7 @@ pub mod link;
 pub mod node;
 pub mod report_config;
 mod receiver;
+pub mod retention;
 mod sender;
 pub mod store_health;
 mod supervise;

@@ -52,6 +52,8 @@ pub struct Node {
     simulator: Option<(watch::Sender<bool>, JoinHandle<()>)>,
     /// Present when `[devices.hotfolder] folder` is set.
     hotfolder: Option<HotFolderService>,
+    /// The daily retention purge.
+    retention: crate::retention::RetentionTask,
 }
 
 /// The name hot-folder changes are audited under when no operator is configured: the files come
@@ -96,7 +98,8 @@ impl Node {
             let operator = config.operator.as_deref().filter(|o| !o.trim().is_empty()).unwrap_or(HOTFOLDER_OPERATOR);
             HotFolderService::start(workflow.clone(), operator, folder, config.devices.hotfolder.clone(), runtime.events())
         });
-        Ok(Node { workflow, runtime, data_dir, simulator, hotfolder })
+        let retention = crate::retention::RetentionTask::start(workflow.clone(), config.clone(), data_dir.clone());
+        Ok(Node { workflow, runtime, data_dir, simulator, hotfolder, retention })
     }
 
     /// The hot folder's state, or `None` when none is configured.
@@ -109,6 +112,7 @@ impl Node {
     }
 
     pub async fn shutdown(self) {
+        self.retention.stop().await;
         if let Some(hot) = self.hotfolder {
             // Joins the watch thread, which may be finishing a file: off the async threads.
             let _ = tokio::task::spawn_blocking(move || hot.stop()).await;

@@ -322,8 +322,13 @@ pub struct WorklistFilter {
     pub statuses: Vec<CardStatus>,
     pub organisation_id: Option<String>,
     pub shipment_id: Option<String>,
-    /// Prefix of a cardId, shipmentId or holder name, case-insensitive.
+    /// Prefix of a cardId or shipmentId, and of the holder name when `search_holder`.
     pub search: Option<String>,
+    /// Whether `search` also matches a holder-name prefix (case-insensitive). Off where names are
+    /// shown masked: a search that still matched names would tell, letter by letter, the name
+    /// the screen hides.
+    #[serde(default)]
+    pub search_holder: bool,
     pub received_from: Option<String>,
     pub received_to: Option<String>,
     pub after: Option<WorklistCursor>,
@@ -376,10 +381,13 @@ pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
         // the NOCASE index (LIKE uses it because the pattern has no leading wildcard).
         let low = arg(Value::Text(search.to_owned()));
         let high = arg(Value::Text(format!("{search}\u{10FFFF}")));
-        let like = arg(Value::Text(like_prefix(search)));
-        clauses.push(format!(
-            "(card_id BETWEEN {low} AND {high} OR shipment_id BETWEEN {low} AND {high} OR holder LIKE {like} ESCAPE '\\')"
-        ));
+        let ids = format!("card_id BETWEEN {low} AND {high} OR shipment_id BETWEEN {low} AND {high}");
+        clauses.push(if f.search_holder {
+            let like = arg(Value::Text(like_prefix(search)));
+            format!("({ids} OR holder LIKE {like} ESCAPE '\\')")
+        } else {
+            format!("({ids})")
+        });
     }
     if let Some(from) = &f.received_from {
         clauses.push(format!("received_at >= {}", arg(Value::Text(from.clone()))));

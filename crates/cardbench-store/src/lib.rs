@@ -24,6 +24,7 @@ pub mod parcels;
 pub mod probe;
 pub mod readouts;
 mod refused_status;
+pub mod retention;
 pub mod shipments;
 mod store;
 pub mod time;

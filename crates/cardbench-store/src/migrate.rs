@@ -38,10 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "inbox_body_hash", sql: include_str!("../migrations/0007_inbox_body_hash.sql"), step: None },
     // 8 comes with the report fields part of issue 12.
     Migration { version: 9, name: "card_status_refused", sql: "", step: Some(crate::refused_status::allow_refused) },
+    Migration { version: 10, name: "retention", sql: include_str!("../migrations/0010_retention.sql"), step: None },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(

@@ -86,6 +86,17 @@ impl Store {
         Err(StoreError::from(failed).into())
     }
 
+    /// Copies the whole write-ahead log into the database file and truncates the log to zero
+    /// bytes, so pages a purge rewrote leave no older copy behind in the log (with
+    /// `secure_delete`, the database file itself keeps none either). Waits for readers up to the
+    /// busy timeout; returns false when one still held an old snapshot (then the log is only
+    /// partly copied and the next call finishes it).
+    pub fn checkpoint_truncate(&self) -> Result<bool> {
+        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy == 0)
+    }
+
     /// Runs `work` on the read connection (a consistent snapshot per statement).
     pub fn read<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where

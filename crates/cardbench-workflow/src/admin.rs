@@ -15,6 +15,11 @@ impl Workflow {
             let row = outbox::get(tx, outbox_id)?
                 .ok_or_else(|| WorkflowError::InvalidRequest(format!("no outbox message #{outbox_id}")))?;
             crate::secrets::refuse_resend_without_secrets(&row.body, outbox_id)?;
+            if cardbench_store::retention::outbox_purged(tx, outbox_id)? {
+                return Err(WorkflowError::InvalidRequest(format!(
+                    "outbox message #{outbox_id} was purged after the retention period; it cannot be sent again"
+                )));
+            }
             outbox::resend(tx, outbox_id)?;
             let now = cardbench_store::time::now();
             audit::record(

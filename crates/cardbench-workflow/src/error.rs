@@ -37,6 +37,8 @@ pub enum WorkflowError {
     InvalidRequest(String),
     #[error("cannot encode {what}: {source}")]
     Encode { what: &'static str, source: serde_json::Error },
+    #[error("{action} {path}: {source}")]
+    File { action: &'static str, path: String, source: std::io::Error },
 }
 
 impl WorkflowError {
@@ -64,6 +66,7 @@ impl WorkflowError {
             WorkflowError::ShipRefused(_) => "ship_refused",
             WorkflowError::InvalidRequest(_) => "invalid_request",
             WorkflowError::Encode { .. } => "encode",
+            WorkflowError::File { .. } => "file",
         }
     }
 }

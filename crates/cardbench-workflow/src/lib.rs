@@ -8,12 +8,15 @@
 //! - [`refusal`]: a request the bureau cannot produce is refused with ERROR and leaves the worklist.
 //! - [`shipping`]: parcels are composed under REPORT_OK gating and SHIPPED is queued.
 //! - [`views`]: what a screen or the CLI shows about a card or a shipment.
+//! - [`cardholder`]: what a screen may show of a raw body (masking, revealing, name search).
+//! - [`retention`]: cardholder data purged once a card shipped long enough ago.
 //!
 //! Every operator action takes the operator's name and writes an audit row in the same
 //! transaction as the change and the outbox row it causes.
 
 mod admin;
 mod answer;
+pub mod cardholder;
 mod correlation;
 mod decode;
 mod error;
@@ -22,6 +25,7 @@ pub mod ingest;
 pub mod production;
 pub mod refusal;
 pub mod report_fields;
+pub mod retention;
 pub mod secrets;
 pub mod shipping;
 pub mod views;

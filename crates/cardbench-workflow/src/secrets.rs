@@ -47,17 +47,7 @@ pub fn mask_value(value: &str) -> String {
 /// `externalReportData` masked, tombstones kept. A body that is not a JSON object is returned as
 /// is (it carries no external report data we wrote).
 pub fn mask_body(body: &str) -> String {
-    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(body) else {
-        return body.to_owned();
-    };
-    let Some(secrets) = value.get_mut(BODY_KEY).and_then(|v| v.as_object_mut()) else {
-        return body.to_owned();
-    };
-    for v in secrets.values_mut() {
-        let shown = v.as_str().map_or_else(|| MASK.to_owned(), mask_value);
-        *v = serde_json::Value::String(shown);
-    }
-    serde_json::to_string(&value).unwrap_or_else(|_| body.to_owned())
+    crate::cardholder::shown_body(body.as_bytes(), false)
 }
 
 /// A body whose secrets were removed must not go out again: NGOC would get tombstones for values.

@@ -134,6 +134,12 @@ pub async fn outbox(core: Shared<'_>, query: QueueQuery) -> Answer<Vec<QueueMess
     blocking(&core, move |c| c.outbox(query)).await
 }
 
+/// The Reveal button: the received body unmasked, audited under the operator.
+#[tauri::command]
+pub async fn reveal_inbox(core: Shared<'_>, inbox_id: i64) -> Answer<QueueMessage> {
+    blocking(&core, move |c| c.reveal_inbox(inbox_id)).await
+}
+
 #[tauri::command]
 pub async fn resend(core: Shared<'_>, events: State<'_, crate::events::Events>, outbox_id: i64) -> Answer<()> {
     let done = blocking(&core, move |c| c.resend(outbox_id)).await;

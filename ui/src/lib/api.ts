@@ -54,6 +54,7 @@ export interface Commands {
   ship: { args: { draft: ParcelDraft }; result: ParcelView };
   inbox: { args: { query: QueueQuery }; result: QueueMessage[] };
   outbox: { args: { query: QueueQuery }; result: QueueMessage[] };
+  reveal_inbox: { args: { inboxId: number }; result: QueueMessage };
   resend: { args: { outboxId: number }; result: null };
   dead_letters: { args: { max: number }; result: DeadLetterList };
   import_dead_letter: { args: { messageId: string }; result: DeadLetterImported };

@@ -405,7 +405,12 @@ fn worklist(dir: &Path, n: u32) -> anyhow::Result<()> {
         limit: Some(100),
         ..Default::default()
     })?;
-    report("search holder prefix", &|k| WorklistFilter { search: Some(format!("Åsa Öberg {}", k * 37)), limit: Some(100), ..Default::default() })?;
+    report("search holder prefix", &|k| WorklistFilter {
+        search: Some(format!("Åsa Öberg {}", k * 37)),
+        search_holder: true,
+        limit: Some(100),
+        ..Default::default()
+    })?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use cardbench_store::cards::{self, CardStatus, WorklistFilter};
+use cardbench_workflow::cardholder;
 
 use crate::cli::CardsCommand;
 use crate::context::Context;
@@ -15,16 +16,23 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|s| CardStatus::parse(s).with_context(|| format!("unknown status {s:?}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            let mask = ctx.config.workstation.mask_holder;
             let filter = WorklistFilter {
                 statuses,
                 organisation_id: args.organisation,
                 shipment_id: args.shipment,
                 search: args.search,
+                search_holder: cardholder::search_matches_holder(mask),
                 limit: Some(args.limit),
                 ..Default::default()
             };
             let store = ctx.store()?;
-            let page = store.read(|c| cards::worklist(c, &filter))?;
+            let mut page = store.read(|c| cards::worklist(c, &filter))?;
+            if mask {
+                for row in &mut page.rows {
+                    row.holder = row.holder.as_deref().map(cardholder::mask_name);
+                }
+            }
             if ctx.json {
                 return output::json(&page);
             }

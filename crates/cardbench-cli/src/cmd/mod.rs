@@ -9,6 +9,7 @@ mod config;
 pub(crate) mod devices;
 mod documents;
 mod production;
+pub(crate) mod purge;
 mod queue;
 mod run;
 mod servicebus;
@@ -47,5 +48,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Reader(c) => devices::reader(&ctx, c),
         Command::Hotfolder(c) => devices::hotfolder(&ctx, c),
         Command::ExportJob(args) => devices::export_job(&ctx, &args),
+        Command::Purge(args) => purge::purge(&ctx, &args),
     }
 }

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use cardbench_store::inbox::{self, InboxFilter, Outcome};
 use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_store::conflicts;
+use cardbench_workflow::cardholder;
 
 use crate::cli::{ConflictsCommand, InboxArgs, OutboxArgs};
 use crate::context::Context;
@@ -16,14 +17,27 @@ use crate::output;
 pub fn inbox(ctx: &Context, args: &InboxArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     if let Some(id) = args.id {
-        let row = store.read(|c| inbox::get(c, id))?.ok_or_else(|| NotFound(format!("no inbox message #{id}")))?;
+        // Revealing is an explicit, audited act; otherwise the body is shown as the
+        // workstation's masking says.
+        let (row, body) = if args.reveal {
+            let row = ctx.workflow()?.reveal_inbox(ctx.operator()?, id).map_err(|e| match e {
+                cardbench_workflow::WorkflowError::InvalidRequest(m) => anyhow::Error::new(NotFound(m)),
+                other => other.into(),
+            })?;
+            let body = row.body.clone();
+            (row, body)
+        } else {
+            let row = store.read(|c| inbox::get(c, id))?.ok_or_else(|| NotFound(format!("no inbox message #{id}")))?;
+            let body = cardholder::shown_body(&row.body, ctx.config.workstation.mask_holder).into_bytes();
+            (row, body)
+        };
         if args.raw {
-            std::io::stdout().write_all(&row.body)?;
+            std::io::stdout().write_all(&body)?;
             return Ok(());
         }
         if ctx.json {
             let mut value = serde_json::to_value(&row)?;
-            value["body"] = serde_json::Value::String(String::from_utf8_lossy(&row.body).into_owned());
+            value["body"] = serde_json::Value::String(String::from_utf8_lossy(&body).into_owned());
             return output::json(&value);
         }
         crate::say!("inbox #{}  {}", row.id, row.received_at);
@@ -32,7 +46,7 @@ pub fn inbox(ctx: &Context, args: &InboxArgs) -> anyhow::Result<()> {
         crate::say!("correlationId  {}", output::or_dash(row.correlation_id.as_deref()));
         crate::say!("outcome        {}{}", row.outcome.as_str(), row.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default());
         crate::say!("card/shipment  {} / {}", output::or_dash(row.card_id.as_deref()), output::or_dash(row.shipment_id.as_deref()));
-        crate::say!("{}", output::body_text(&row.body));
+        crate::say!("{}", output::body_text(&body));
         return Ok(());
     }
     let outcome = args
@@ -83,7 +97,7 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
     if let Some(id) = args.id {
         let mut row = store.read(|c| outbox::get(c, id))?.ok_or_else(|| NotFound(format!("no outbox message #{id}")))?;
         // External report data (PIN codes...) is secret on every screen, raw view included.
-        row.body = cardbench_workflow::secrets::mask_body(&row.body);
+        row.body = cardholder::shown_body(row.body.as_bytes(), ctx.config.workstation.mask_holder);
         if args.raw {
             crate::say!("{}", row.body);
             return Ok(());
@@ -110,7 +124,7 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
     };
     let mut rows = store.read(|c| outbox::list(c, &filter))?;
     for row in &mut rows {
-        row.body = cardbench_workflow::secrets::mask_body(&row.body);
+        row.body = cardholder::shown_body(row.body.as_bytes(), ctx.config.workstation.mask_holder);
     }
     if ctx.json {
         return output::json(&rows);

@@ -12,4 +12,9 @@ state: string,
 /**
  * Inbox: why it was rejected/ignored. Outbox: the last send error.
  */
-reason: string | null, cardId: string | null, shipmentId: string | null, attempts: number, body: string, pretty: string | null, };
+reason: string | null, cardId: string | null, shipmentId: string | null, attempts: number, body: string, pretty: string | null, 
+/**
+ * Cardholder fields of `body` are masked (the workstation's masking); Reveal shows them,
+ * audited.
+ */
+masked: boolean, };
