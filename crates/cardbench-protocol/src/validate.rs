@@ -59,8 +59,9 @@ pub fn decode_inbound_with(subject: Subject, body: &[u8], options: &DecodeOption
     })?;
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| vec![Problem::new("", format!("body is not valid JSON: {e}"))])?;
-    let mut problems = crate::validate_schema::check(subject, &value);
-    problems.extend(semantic_problems(subject, &value));
+    // Listed up to a bound, the rest counted: a body with 100,000 bad items gets one small answer.
+    let problems =
+        crate::problem::listed(crate::validate_schema::violations(subject, &value).chain(semantic_problems(subject, &value)));
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -97,7 +98,7 @@ fn semantic_problems(subject: Subject, value: &serde_json::Value) -> Vec<Problem
             if let Some(name) = f.as_str()
                 && !seen.insert(name)
             {
-                problems.push(Problem::new(format!("card.expectedReportDataFields[{i}]"), format!("{name} is listed twice")));
+                problems.push(Problem::new(format!("card.expectedReportDataFields[{i}]"), format!("{} is listed twice", short(name))));
             }
         }
     }
@@ -118,10 +119,16 @@ fn external_field_problems(value: &serde_json::Value) -> Vec<Problem> {
     for (i, name) in list("expectedExternalReportDataFields").iter().enumerate().filter_map(|(i, f)| Some((i, f.as_str()?))) {
         let path = format!("card.expectedExternalReportDataFields[{i}]");
         if !seen.insert(name) {
-            problems.push(Problem::new(path, format!("{name} is listed twice")));
+            problems.push(Problem::new(path, format!("{} is listed twice", short(name))));
         } else if report.contains(name) {
-            problems.push(Problem::new(path, format!("{name} is also in expectedReportDataFields")));
+            problems.push(Problem::new(path, format!("{} is also in expectedReportDataFields", short(name))));
         }
     }
     problems
+}
+
+/// A field name from the body, quoted in a problem: cut short (names have a schema bound, but
+/// these rules run on bodies the schema refused too).
+fn short(name: &str) -> std::borrow::Cow<'_, str> {
+    crate::problem::cut_short(name, crate::problem::MAX_QUOTED_BYTES)
 }
