@@ -11,10 +11,22 @@ use crate::received_time::ReceivedZone;
 use crate::subject::Subject;
 
 /// How received bodies are read where the contract leaves a choice to the receiver.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DecodeOptions {
     /// The zone a received time without offset is read in (`[protocol] received_time_zone`).
     pub received_time_zone: ReceivedZone,
+    /// A body longer than this is refused without being read (the link's maximum message size,
+    /// `[servicebus] max_message_size`; see "Limits" in `docs/protocol/README.md`).
+    pub max_body_bytes: usize,
+}
+
+/// The default [`DecodeOptions::max_body_bytes`]: Service Bus premium's message size.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions { received_time_zone: ReceivedZone::default(), max_body_bytes: DEFAULT_MAX_BODY_BYTES }
+    }
 }
 
 /// Any of the six messages, typed.
@@ -52,6 +64,14 @@ pub fn decode_inbound(subject: Subject, body: &[u8]) -> Result<Inbound, Vec<Prob
 
 /// [`decode_inbound`] with the receiver's choices (e.g. the zone of offset-less times).
 pub fn decode_inbound_with(subject: Subject, body: &[u8], options: &DecodeOptions) -> Result<Inbound, Vec<Problem>> {
+    // Before anything else: a body beyond the limit is not read at all (neither decoded nor
+    // searched for problems). The receiver may have passed on only its first bytes.
+    if body.len() > options.max_body_bytes {
+        return Err(vec![Problem::new(
+            "",
+            format!("the body is larger than {} bytes, the maximum message size; it was not read", options.max_body_bytes),
+        )]);
+    }
     // Checked apart from JSON so the sender learns which of the two is wrong: the contract says a
     // body is UTF-8 JSON, and a Latin-1 "Öberg" is a different fix from a truncated document.
     let text = std::str::from_utf8(body).map_err(|e| {
