@@ -69,7 +69,9 @@ async fn a_2_mib_message_is_consumed_and_answered_with_error_and_the_next_reques
         let store = store.clone();
         let id = id.to_owned();
         move || {
-            store.read(|c| inbox::list(c, &InboxFilter { message_id: Some(id.clone()), limit: Some(5), ..Default::default() })).unwrap_or_default()
+            store
+                .read(|c| inbox::list(c, &InboxFilter { message_id: Some(id.clone()), limit: Some(5), ..Default::default() }))
+                .unwrap_or_default()
         }
     };
     wait_until("the request after the big one arrives", Duration::from_secs(60), || {
