@@ -259,8 +259,12 @@ pub struct ShipmentItem {
 pub struct AccessoryBalanceLine {
     pub article_id: String,
     pub accessory_id: String,
-    pub requested: u32,
-    pub shipped: u32,
+    // 64-bit sums (see cardbench_store::shipments::AccessoryBalance); a JS number holds them
+    // exactly up to 2^53, far beyond any real shipment.
+    #[ts(type = "number")]
+    pub requested: u64,
+    #[ts(type = "number")]
+    pub shipped: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, TS)]

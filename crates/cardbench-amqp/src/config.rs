@@ -28,6 +28,9 @@ pub const DEFAULT_CREDIT: u32 = 128;
 /// one-at-a-time rate (≈ 200 msg/s) in ≈ 15 s — inside Service Bus's default 60 s lock (and the
 /// 30 s we ask NGOC for at least). We do not renew locks.
 pub const DEFAULT_MAX_LOCKED: u32 = 3072;
+/// Largest received message whose body is read (see [`ServiceBusConfig::max_message_size`]):
+/// Service Bus premium's message size (the standard tier's is 256 KB).
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 1024 * 1024;
 /// Service Bus addresses a queue's dead-letter sub-queue as `<queue>/$DeadLetterQueue`.
 pub const SERVICE_BUS_DLQ_SUFFIX: &str = "/$DeadLetterQueue";
 
@@ -124,6 +127,9 @@ pub struct ServiceBusSettings {
     /// See [`ServiceBusConfig::count_first_acquirer`].
     #[serde(default)]
     pub count_first_acquirer: bool,
+    /// See [`ServiceBusConfig::max_message_size`].
+    #[serde(default = "default_max_message_size")]
+    pub max_message_size: u64,
     /// The sending side's own credential, when NGOC hands out one per queue (the partner may
     /// Listen on the inbound queue and Send on the outbound one). Absent: `user` serves both.
     /// Last in the struct: TOML writes tables after plain values.
@@ -161,6 +167,9 @@ fn default_port(tls: bool, websocket: bool) -> u16 {
 }
 fn default_max_locked() -> u32 {
     DEFAULT_MAX_LOCKED
+}
+fn default_max_message_size() -> u64 {
+    DEFAULT_MAX_MESSAGE_SIZE
 }
 
 /// Settings plus secret, checked: ready for [`crate::AmqpConnector::new`] and
@@ -203,6 +212,12 @@ pub struct ServiceBusConfig {
     /// Count a delivery with first-acquirer=false as redelivered (RabbitMQ leaves
     /// delivery-count at 0). Off for Service Bus, which counts properly.
     pub count_first_acquirer: bool,
+    /// A received message whose body is larger than this many bytes is not read: the receiver
+    /// passes on only its first `max_message_size + 1` bytes, and the workflow records that
+    /// prefix and answers ERROR without decoding it (see "Limits" in `docs/protocol/README.md`).
+    /// Not advertised on the link: fe2o3 detaches a link on a larger delivery, the message comes
+    /// back on the next link, and the queue jams (`docs/decisions/max-message-size.md`).
+    pub max_message_size: u64,
 }
 
 impl ServiceBusConfig {
@@ -225,6 +240,7 @@ impl ServiceBusConfig {
             connect_timeout: Duration::from_secs(20),
             token_lifetime: Duration::from_secs(3600),
             count_first_acquirer: false,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
         }
         .validated()
     }
@@ -287,6 +303,7 @@ impl ServiceBusConfig {
             connect_timeout: Duration::from_secs(20),
             token_lifetime: Duration::from_secs(3600),
             count_first_acquirer: true,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
         }
         .validated()
     }
@@ -424,6 +441,7 @@ impl ServiceBusConfig {
             credit: self.credit,
             max_locked: self.max_locked,
             count_first_acquirer: self.count_first_acquirer,
+            max_message_size: self.max_message_size,
             entity_path: None,
             outbound_credential: self.outbound_auth.as_ref().and_then(|a| match a {
                 Auth::SasCbs { rule, .. } => Some(CredentialSettings { user: rule.clone(), entity_path: None }),
@@ -535,6 +553,7 @@ impl ServiceBusSettings {
             connect_timeout: Duration::from_secs(20),
             token_lifetime: Duration::from_secs(3600),
             count_first_acquirer: self.count_first_acquirer,
+            max_message_size: self.max_message_size,
         }
         .validated()
     }
@@ -598,6 +617,7 @@ impl ServiceBusSettings {
             credit: DEFAULT_CREDIT,
             max_locked: DEFAULT_MAX_LOCKED,
             count_first_acquirer: false,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             outbound_credential,
         })
     }

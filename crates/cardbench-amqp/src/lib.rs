@@ -18,7 +18,8 @@ mod connector;
 mod deadletter;
 mod error;
 mod link;
-mod mapping;
+/// AMQP messages ↔ deliveries; public for the fuzz targets (`fuzz/`).
+pub mod mapping;
 mod peek;
 mod receiver;
 pub mod sas;
@@ -26,7 +27,9 @@ pub mod secrets;
 
 pub use cbs::put_token_request;
 pub use check::{CheckReport, StepResult, check_connection};
-pub use config::{Auth, AuthKind, ConnectionString, CredentialSettings, Secret, ServiceBusConfig, ServiceBusSettings};
+pub use config::{
+    Auth, AuthKind, ConnectionString, CredentialSettings, DEFAULT_MAX_MESSAGE_SIZE, Secret, ServiceBusConfig, ServiceBusSettings,
+};
 pub use connect::{Step, StepError};
 pub use connector::AmqpConnector;
 pub use deadletter::{BrowseMethod, DeadLetter, DeadLetterBrowser, Listing};

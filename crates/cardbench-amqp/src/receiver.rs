@@ -93,6 +93,7 @@ impl AmqpReceiver {
             count_first_acquirer: config.count_first_acquirer,
             credit,
             max_locked,
+            max_message_size: usize::try_from(config.max_message_size).unwrap_or(usize::MAX),
         };
         let task = tokio::spawn(task.run(commands_rx, received_tx));
         Ok(AmqpReceiver { address, received, commands, task, failed: None })
@@ -214,6 +215,8 @@ struct LinkTask {
     count_first_acquirer: bool,
     credit: u32,
     max_locked: usize,
+    /// Bodies beyond this are cut after one byte more (see [`mapping::body_bytes_within`]).
+    max_message_size: usize,
 }
 
 impl LinkTask {
@@ -285,7 +288,11 @@ impl LinkTask {
             Ok(d) => {
                 let (info, message) = d.into_parts();
                 let tag = self.hold(info);
-                Ok((mapping::amqp_to_delivery(tag, &message, self.count_first_acquirer), mapping::extra_fields(&message)))
+                let delivery = mapping::amqp_to_delivery_within(tag, &message, self.count_first_acquirer, self.max_message_size);
+                if delivery.body.len() > self.max_message_size {
+                    tracing::warn!(address = %self.address, max = self.max_message_size, "received a message larger than the maximum message size; passing on its first bytes only");
+                }
+                Ok((delivery, mapping::extra_fields(&message)))
             }
             Err(RecvError::MessageDecode(e)) => {
                 tracing::warn!(address = %self.address, error = %e.source, "received a message that is not valid AMQP; passing it on empty");

@@ -67,7 +67,7 @@ fn operator_work(wf: &Workflow, store: &Store, rng: &mut impl Rng) {
             .accessories
             .iter()
             .filter(|a| a.requested > a.shipped)
-            .map(|a| cardbench_protocol::Accessory { article_id: a.article_id.clone(), accessory_id: a.accessory_id.clone(), quantity: a.requested - a.shipped })
+            .map(|a| cardbench_protocol::Accessory { article_id: a.article_id.clone(), accessory_id: a.accessory_id.clone(), quantity: u32::try_from(a.remaining()).expect("the test's shipments are small") })
             .collect();
         // Partial deliveries: sometimes only the first ready card.
         let cards = if rng.random_bool(0.5) { detail.gate.ready.clone() } else { detail.gate.ready[..1].to_vec() };

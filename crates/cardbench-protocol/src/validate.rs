@@ -11,10 +11,22 @@ use crate::received_time::ReceivedZone;
 use crate::subject::Subject;
 
 /// How received bodies are read where the contract leaves a choice to the receiver.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DecodeOptions {
     /// The zone a received time without offset is read in (`[protocol] received_time_zone`).
     pub received_time_zone: ReceivedZone,
+    /// A body longer than this is refused without being read (the link's maximum message size,
+    /// `[servicebus] max_message_size`; see "Limits" in `docs/protocol/README.md`).
+    pub max_body_bytes: usize,
+}
+
+/// The default [`DecodeOptions::max_body_bytes`]: Service Bus premium's message size.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions { received_time_zone: ReceivedZone::default(), max_body_bytes: DEFAULT_MAX_BODY_BYTES }
+    }
 }
 
 /// Any of the six messages, typed.
@@ -52,6 +64,14 @@ pub fn decode_inbound(subject: Subject, body: &[u8]) -> Result<Inbound, Vec<Prob
 
 /// [`decode_inbound`] with the receiver's choices (e.g. the zone of offset-less times).
 pub fn decode_inbound_with(subject: Subject, body: &[u8], options: &DecodeOptions) -> Result<Inbound, Vec<Problem>> {
+    // Before anything else: a body beyond the limit is not read at all (neither decoded nor
+    // searched for problems). The receiver may have passed on only its first bytes.
+    if body.len() > options.max_body_bytes {
+        return Err(vec![Problem::new(
+            "",
+            format!("the body is larger than {} bytes, the maximum message size; it was not read", options.max_body_bytes),
+        )]);
+    }
     // Checked apart from JSON so the sender learns which of the two is wrong: the contract says a
     // body is UTF-8 JSON, and a Latin-1 "Öberg" is a different fix from a truncated document.
     let text = std::str::from_utf8(body).map_err(|e| {
@@ -59,8 +79,9 @@ pub fn decode_inbound_with(subject: Subject, body: &[u8], options: &DecodeOption
     })?;
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| vec![Problem::new("", format!("body is not valid JSON: {e}"))])?;
-    let mut problems = crate::validate_schema::check(subject, &value);
-    problems.extend(semantic_problems(subject, &value));
+    // Listed up to a bound, the rest counted: a body with 100,000 bad items gets one small answer.
+    let problems =
+        crate::problem::listed(crate::validate_schema::violations(subject, &value).chain(semantic_problems(subject, &value)));
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -97,7 +118,7 @@ fn semantic_problems(subject: Subject, value: &serde_json::Value) -> Vec<Problem
             if let Some(name) = f.as_str()
                 && !seen.insert(name)
             {
-                problems.push(Problem::new(format!("card.expectedReportDataFields[{i}]"), format!("{name} is listed twice")));
+                problems.push(Problem::new(format!("card.expectedReportDataFields[{i}]"), format!("{} is listed twice", short(name))));
             }
         }
     }
@@ -118,10 +139,16 @@ fn external_field_problems(value: &serde_json::Value) -> Vec<Problem> {
     for (i, name) in list("expectedExternalReportDataFields").iter().enumerate().filter_map(|(i, f)| Some((i, f.as_str()?))) {
         let path = format!("card.expectedExternalReportDataFields[{i}]");
         if !seen.insert(name) {
-            problems.push(Problem::new(path, format!("{name} is listed twice")));
+            problems.push(Problem::new(path, format!("{} is listed twice", short(name))));
         } else if report.contains(name) {
-            problems.push(Problem::new(path, format!("{name} is also in expectedReportDataFields")));
+            problems.push(Problem::new(path, format!("{} is also in expectedReportDataFields", short(name))));
         }
     }
     problems
+}
+
+/// A field name from the body, quoted in a problem: cut short (names have a schema bound, but
+/// these rules run on bodies the schema refused too).
+fn short(name: &str) -> std::borrow::Cow<'_, str> {
+    crate::problem::cut_short(name, crate::problem::MAX_QUOTED_BYTES)
 }

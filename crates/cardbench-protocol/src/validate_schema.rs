@@ -80,15 +80,22 @@ fn validator(subject: Subject) -> &'static Validator {
     VALIDATORS[index].get_or_init(|| compile(subject))
 }
 
-/// Every schema violation of `value` as the body of `subject`.
+/// The schema violations of `value` as the body of `subject`: the first
+/// [`crate::problem::MAX_PROBLEMS_LISTED`], then a count of the rest (see [`crate::problem::listed`]).
 pub fn check(subject: Subject, value: &serde_json::Value) -> Vec<Problem> {
+    crate::problem::listed(violations(subject, value))
+}
+
+/// Every schema violation of `value`, one at a time: a body with 100,000 bad items is walked, not
+/// collected.
+pub(crate) fn violations<'v>(subject: Subject, value: &'v serde_json::Value) -> Box<dyn Iterator<Item = Problem> + 'v> {
     let validator = validator(subject);
     // Almost every body is valid: `is_valid` stops early and builds no errors, which is several
     // times cheaper than walking `iter_errors` to its empty end.
     if validator.is_valid(value) {
-        return Vec::new();
+        return Box::new(std::iter::empty());
     }
-    validator.iter_errors(value).map(|e| readable(&e)).collect()
+    Box::new(validator.iter_errors(value).map(|e| readable(&e)))
 }
 
 /// Turns one jsonschema error into a [`Problem`] an operator or NGOC's support can act on.

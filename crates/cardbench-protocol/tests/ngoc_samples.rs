@@ -18,7 +18,7 @@ fn protocol_dir() -> PathBuf {
 }
 
 fn in_zone(name: &str) -> DecodeOptions {
-    DecodeOptions { received_time_zone: ReceivedZone::named(name).expect("zone") }
+    DecodeOptions { received_time_zone: ReceivedZone::named(name).expect("zone"), ..Default::default() }
 }
 
 #[test]

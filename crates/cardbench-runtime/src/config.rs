@@ -260,7 +260,13 @@ impl Config {
     pub fn decode_options(&self) -> Result<cardbench_protocol::DecodeOptions, ConfigError> {
         let zone = cardbench_protocol::ReceivedZone::named(&self.protocol.received_time_zone)
             .map_err(|e| ConfigError::Invalid { setting: "protocol.received_time_zone", reason: e.to_string() })?;
-        Ok(cardbench_protocol::DecodeOptions { received_time_zone: zone })
+        // A body larger than the link's maximum message size is not decoded (the AMQP receiver
+        // passes on only its first max + 1 bytes).
+        let max_body_bytes = self.servicebus.as_ref().map_or(cardbench_amqp::DEFAULT_MAX_MESSAGE_SIZE, |s| s.max_message_size);
+        Ok(cardbench_protocol::DecodeOptions {
+            received_time_zone: zone,
+            max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+        })
     }
 
     /// Switches to Azure Service Bus from a pasted connection string for both queues: the key

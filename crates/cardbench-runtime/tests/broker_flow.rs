@@ -134,7 +134,7 @@ async fn whole_flow(
         let accessories: Vec<_> = detail
             .accessories
             .iter()
-            .map(|a| cardbench_protocol::Accessory { article_id: a.article_id.clone(), accessory_id: a.accessory_id.clone(), quantity: a.requested })
+            .map(|a| cardbench_protocol::Accessory { article_id: a.article_id.clone(), accessory_id: a.accessory_id.clone(), quantity: u32::try_from(a.requested).expect("a small test shipment") })
             .collect();
         // Two parcels where there are two cards or more: the first half now, the rest with the
         // accessories after.

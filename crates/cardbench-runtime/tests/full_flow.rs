@@ -109,7 +109,7 @@ async fn a_hundred_requests_in_twenty_shipments_go_all_the_way_to_shipped_ok() {
         let accessories: Vec<cardbench_protocol::Accessory> = detail
             .accessories
             .iter()
-            .map(|a| cardbench_protocol::Accessory { article_id: a.article_id.clone(), accessory_id: a.accessory_id.clone(), quantity: a.requested })
+            .map(|a| cardbench_protocol::Accessory { article_id: a.article_id.clone(), accessory_id: a.accessory_id.clone(), quantity: u32::try_from(a.requested).expect("a small test shipment") })
             .collect();
         let groups: Vec<(Vec<String>, Vec<cardbench_protocol::Accessory>)> = if n % 2 == 0 {
             vec![(ids[..2].to_vec(), vec![]), (ids[2..].to_vec(), accessories)]

@@ -44,7 +44,7 @@ async fn ngocs_forms_run_through_the_broker_without_an_error_to_ngoc() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(Store::open_in(dir.path()).expect("store"));
-    let zone = DecodeOptions { received_time_zone: ReceivedZone::named("Europe/Stockholm").expect("zone") };
+    let zone = DecodeOptions { received_time_zone: ReceivedZone::named("Europe/Stockholm").expect("zone"), ..Default::default() };
     let wf = Workflow::new(store.clone()).with_decode_options(zone);
     let config = RuntimeConfig {
         inbound_queue: inbound.clone(),

@@ -33,12 +33,24 @@ pub fn get(conn: &Connection, shipment_id: &str) -> Result<Option<ShipmentRow>> 
 
 /// An accessory line of a shipment: how many were requested and how many already went out in
 /// parcels that NGOC has not rejected.
+///
+/// Sums are 64-bit: each line's quantity is a u32 (the contract's bound), and two large lines of
+/// one shipment add up beyond u32 (reading such a sum into a u32 failed the balance, and with it
+/// every parcel of the shipment).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessoryBalance {
     pub article_id: String,
     pub accessory_id: String,
-    pub requested: u32,
-    pub shipped: u32,
+    pub requested: u64,
+    pub shipped: u64,
+}
+
+impl AccessoryBalance {
+    /// How many are left to ship (never negative: parcels of refused cards may have shipped more
+    /// than the requests still counted).
+    pub fn remaining(&self) -> u64 {
+        self.requested.saturating_sub(self.shipped)
+    }
 }
 
 pub fn accessory_balance(conn: &Connection, shipment_id: &str) -> Result<Vec<AccessoryBalance>> {

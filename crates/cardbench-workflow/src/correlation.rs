@@ -34,7 +34,11 @@ pub(crate) fn answered(body: Option<&str>, property: Option<&str>) -> Answered {
 pub(crate) fn conflict_problem(body: &str, property: &str) -> Problem {
     Problem::new(
         "correlationId",
-        format!("{body} in the body differs from the AMQP correlation-id {property}; which message is answered is unclear"),
+        format!(
+            "{} in the body differs from the AMQP correlation-id {}; which message is answered is unclear",
+            crate::ingest::quoted(body),
+            crate::ingest::quoted(property)
+        ),
     )
 }
 

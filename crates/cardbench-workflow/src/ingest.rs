@@ -148,7 +148,11 @@ impl Decision {
     /// (no ping-pong), only recorded.
     fn correlation_conflict(subject: Subject, body: &str, property: &str) -> Self {
         let problem = conflict_problem(body, property);
-        let details = format!("invalid {subject}: correlationId {body} (body) and correlation-id {property} (AMQP property) differ");
+        let details = format!(
+            "invalid {subject}: correlationId {} (body) and correlation-id {} (AMQP property) differ",
+            quoted(body),
+            quoted(property)
+        );
         if subject == Subject::Error {
             return Decision::rejected_silently(ErrorCode::InvalidMessage, details);
         }
@@ -383,7 +387,8 @@ fn decide(
         return reused_message_id(conn, envelope, message_id, first.id);
     }
     let Some(subject) = envelope.subject.and_then(Subject::parse) else {
-        let shown = envelope.subject.map_or("no subject".to_owned(), |s| format!("subject {s:?}"));
+        // Quoted cut short: a subject is whatever the sender put there, of any length.
+        let shown = envelope.subject.map_or("no subject".to_owned(), |s| format!("subject {:?}", quoted(s)));
         return Ok(Decision::rejected(
             ErrorCode::UnknownSubject,
             format!("{shown} is not an External Production message type"),
@@ -439,7 +444,8 @@ fn reused_message_id(conn: &Connection, envelope: &Envelope<'_>, message_id: &st
         return Ok(Decision::duplicate(format!("messageId already received with this body (inbox #{same})"), None, None));
     }
     let details = format!(
-        "messageId {message_id} was already received with another body (inbox #{first_id}); this message was not applied: send it again with a new messageId"
+        "messageId {} was already received with another body (inbox #{first_id}); this message was not applied: send it again with a new messageId",
+        quoted(message_id)
     );
     if envelope.subject == Some(Subject::Error.as_str()) {
         return Ok(Decision::rejected_silently(ErrorCode::MessageIdReused, details));
@@ -780,4 +786,10 @@ fn peek_ids(body: &[u8]) -> (Option<String>, Option<String>) {
 
 fn card_id_for_conflict(decision: &Decision) -> String {
     decision.card_id.clone().unwrap_or_default()
+}
+
+/// A value from the message (subject, messageId, correlation-id) as quoted in a reason or an
+/// ERROR: cut short, since the sender chose its length.
+pub(crate) fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
+    cardbench_protocol::problem::cut_short(text, cardbench_protocol::problem::MAX_QUOTED_BYTES)
 }

@@ -54,7 +54,9 @@ pub enum ShipProblem {
     Refused { card_id: String },
     ListedTwice { card_id: String },
     UnknownAccessory { accessory_id: String },
-    TooManyAccessories { accessory_id: String, asked: u32, remaining: u32 },
+    TooManyAccessories { accessory_id: String, asked: u64, remaining: u64 },
+    /// The lines of one accessory add up beyond what any shipment can hold (u64).
+    QuantityTooLarge { accessory_id: String },
 }
 
 impl std::fmt::Display for ShipProblem {
@@ -92,6 +94,9 @@ impl std::fmt::Display for ShipProblem {
             }
             ShipProblem::TooManyAccessories { accessory_id, asked, remaining } => {
                 write!(f, "accessory {accessory_id}: {asked} asked, only {remaining} left to ship")
+            }
+            ShipProblem::QuantityTooLarge { accessory_id } => {
+                write!(f, "accessory {accessory_id}: the quantities asked add up beyond any count")
             }
         }
     }
@@ -265,18 +270,25 @@ fn parcel_problems(conn: &Connection, request: &ParcelRequest) -> Result<Vec<Shi
         }
     }
     let balance = shipments::accessory_balance(conn, &request.shipment_id)?;
-    let mut asked: Vec<(&str, &str, u32)> = Vec::new();
+    // The same accessory may be listed on several lines: what counts is their total, summed in 64
+    // bits and checked (two u32 lines overflowed a u32 sum: a panic in debug builds, and in
+    // release a wrapped small total that passed the check). `None` is a total beyond u64.
+    let mut asked: Vec<(&str, &str, Option<u64>)> = Vec::new();
     for a in &request.accessories {
         match asked.iter_mut().find(|(art, acc, _)| *art == a.article_id && *acc == a.accessory_id) {
-            Some(entry) => entry.2 += a.quantity,
-            None => asked.push((&a.article_id, &a.accessory_id, a.quantity)),
+            Some(entry) => entry.2 = entry.2.and_then(|n| n.checked_add(u64::from(a.quantity))),
+            None => asked.push((&a.article_id, &a.accessory_id, Some(u64::from(a.quantity)))),
         }
     }
     for (article_id, accessory_id, quantity) in asked {
         match balance.iter().find(|b| b.article_id == article_id && b.accessory_id == accessory_id) {
             None => problems.push(ShipProblem::UnknownAccessory { accessory_id: accessory_id.to_owned() }),
             Some(b) => {
-                let remaining = b.requested.saturating_sub(b.shipped);
+                let remaining = b.remaining();
+                let Some(quantity) = quantity else {
+                    problems.push(ShipProblem::QuantityTooLarge { accessory_id: accessory_id.to_owned() });
+                    continue;
+                };
                 if quantity > remaining {
                     problems.push(ShipProblem::TooManyAccessories { accessory_id: accessory_id.to_owned(), asked: quantity, remaining });
                 }

@@ -150,7 +150,7 @@ fn ngoc_fixture(name: &str) -> Vec<u8> {
 fn ngocs_sample_request_is_taken_with_its_time_kept_as_written_and_read_in_the_configured_zone() {
     let body = ngoc_fixture("request-sent.json");
     for (zone, ordered_at) in [("UTC", "2022-02-04T09:36:45.650Z"), ("Europe/Stockholm", "2022-02-04T08:36:45.650Z")] {
-        let b = bench_with(DecodeOptions { received_time_zone: ReceivedZone::named(zone).expect("zone") });
+        let b = bench_with(DecodeOptions { received_time_zone: ReceivedZone::named(zone).expect("zone"), ..Default::default() });
         let m = Message { id: uuid(), subject: Subject::RequestSent, property: None, body: body.clone() };
         let (outcome, _) = b.receive(&m);
         assert!(accepted(&outcome), "{zone}: NGOC's own form is refused: {outcome:?}");

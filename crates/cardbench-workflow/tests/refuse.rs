@@ -197,7 +197,7 @@ fn a_new_request_with_new_content_brings_a_refused_card_back_and_the_same_conten
     assert_eq!(card.last_error_code, None);
     assert_eq!(b.errors_sent().len(), 1, "taking the new request sends nothing");
     let balance = b.wf.store().read(|c| shipments::accessory_balance(c, "S-1")).expect("read");
-    let lines: Vec<(&str, u32)> = balance.iter().map(|a| (a.accessory_id.as_str(), a.requested)).collect();
+    let lines: Vec<(&str, u64)> = balance.iter().map(|a| (a.accessory_id.as_str(), a.requested)).collect();
     assert_eq!(lines, [("CLIP", 2)], "the new request's accessories replace the refused one's");
     let timeline = b.wf.card_detail("C-1").expect("detail").timeline;
     let whats: Vec<&str> = timeline.iter().map(|t| t.what.as_str()).collect();

@@ -79,6 +79,19 @@ fn parse_accessory(text: &str) -> anyhow::Result<Accessory> {
     Ok(Accessory { article_id: (*article_id).to_owned(), accessory_id: (*accessory_id).to_owned(), quantity })
 }
 
+/// The lines that ship `remaining` of one accessory: a line's quantity is a u32 on the wire, and
+/// a shipment's remaining count (a 64-bit sum of its requests) may exceed it, so it is split
+/// into lines of at most u32::MAX (NGOC counts a parcel's lines of one accessory together).
+fn accessory_lines(article_id: &str, accessory_id: &str, mut remaining: u64) -> Vec<Accessory> {
+    let mut lines = Vec::new();
+    while remaining > 0 {
+        let quantity = u32::try_from(remaining).unwrap_or(u32::MAX);
+        lines.push(Accessory { article_id: article_id.to_owned(), accessory_id: accessory_id.to_owned(), quantity });
+        remaining -= u64::from(quantity);
+    }
+    lines
+}
+
 pub fn ship(ctx: &Context, args: &ShipArgs) -> anyhow::Result<()> {
     let operator = ctx.operator()?;
     let wf = ctx.workflow()?;
@@ -90,11 +103,9 @@ pub fn ship(ctx: &Context, args: &ShipArgs) -> anyhow::Result<()> {
             cards.extend(detail.gate.ready.iter().cloned());
         }
         if args.all_accessories {
-            accessories.extend(detail.accessories.iter().filter(|a| a.requested > a.shipped).map(|a| Accessory {
-                article_id: a.article_id.clone(),
-                accessory_id: a.accessory_id.clone(),
-                quantity: a.requested - a.shipped,
-            }));
+            for a in &detail.accessories {
+                accessories.extend(accessory_lines(&a.article_id, &a.accessory_id, a.remaining()));
+            }
         }
     }
     let request = ParcelRequest {
@@ -117,4 +128,18 @@ pub fn ship(ctx: &Context, args: &ShipArgs) -> anyhow::Result<()> {
         parcel.accessories.len()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accessory_lines;
+
+    #[test]
+    fn what_is_left_beyond_u32_ships_in_several_lines_that_add_up_to_it() {
+        let remaining = 2 * u64::from(u32::MAX) + 7;
+        let lines = accessory_lines("ART", "LEAFLET", remaining);
+        assert_eq!(lines.iter().map(|l| l.quantity).collect::<Vec<_>>(), [u32::MAX, u32::MAX, 7]);
+        assert_eq!(lines.iter().map(|l| u64::from(l.quantity)).sum::<u64>(), remaining);
+        assert!(accessory_lines("ART", "LEAFLET", 0).is_empty());
+    }
 }
