@@ -189,6 +189,15 @@ fn forward(app: AppHandle, node: &Node) {
                     link(&app, "outbound", &state.outbound);
                     continue;
                 }
+                // Shown beside the links: while it fails, nothing received is committed.
+                RuntimeEvent::Store { health } => match health.failing {
+                    Some(f) => AppEvent::Link {
+                        link: "store".into(),
+                        state: "failing".into(),
+                        detail: Some(format!("{} since {}; {} received messages held", f.failure, f.since, f.held)),
+                    },
+                    None => AppEvent::Link { link: "store".into(), state: "up".into(), detail: None },
+                },
                 RuntimeEvent::OutboxDepth { pending } => AppEvent::OutboxDepth { pending },
                 RuntimeEvent::Ingested { .. } => AppEvent::StoreChanged,
                 RuntimeEvent::HotFolderFile { report } => {
