@@ -1,6 +1,7 @@
 // The full operator flow on the embedded NGOC simulator, with the daemon running in the app:
 // requests arrive live → readouts → produced → REPORT_OK → parcel shipped → SHIPPED_OK.
 // Started by tests/e2e/run.sh after e2e.mjs, on a fresh data directory.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync, renameSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,17 @@ async function nextWaitingCard() {
   await s.click(await s.find('[data-testid="sequence-toggle"]'));
   const fields = await s.exec(`return [...document.querySelectorAll('input.readout')].map(i => i.dataset.testid.replace('readout-', ''))`);
   return { id, fields };
+}
+/** How many times NGOC's side (the simulator in the app) received `messageId`, asked through
+ * the real CLI on the app's data directory (`cardbench sim received`). */
+function timesNgocReceived(messageId) {
+  const out = execFileSync(process.env.E2E_CLI, ['--json', 'sim', 'received', '--message-id', messageId], {
+    env: { ...process.env, CARDBENCH_DATA_DIR: process.env.E2E_DATA_DIR, CARDBENCH_CONFIG: process.env.E2E_CONFIG },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const rows = JSON.parse(out);
+  return rows.length === 0 ? 0 : rows[0].timesReceived;
 }
 const hex = () => Array.from({ length: 7 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0')).join('').toUpperCase();
 
@@ -120,6 +132,26 @@ try {
     await s.waitFor('[data-testid="queue-messages"] tr[data-state="sent"]', { timeoutMs: 15_000 });
     await go('dashboard');
     await shot('24-flow-dashboard');
+  });
+
+  await test('a message resent from the queue inspector reaches NGOC again with the same messageId', async () => {
+    await go('queues');
+    await s.click(await s.find('[data-testid="tab-outbox"]'));
+    const row = await s.waitFor('[data-testid="queue-messages"] tr[data-state="sent"]', { text: 'CARD_PRODUCED', timeoutMs: 15_000 });
+    await s.jsClick(row);
+    const messageId = (await s.text(await s.waitFor('[data-testid="message-id"]', { text: /-/ }))).trim();
+    const before = timesNgocReceived(messageId);
+    if (before !== 1) throw new Error(`NGOC had ${messageId} ${before} times before the resend, expected 1`);
+    await s.click(await s.find('[data-testid="resend"]'));
+    await s.waitFor('.banner', { text: 'same messageId' });
+    const until = Date.now() + 30_000;
+    let now = before;
+    while (now < 2 && Date.now() < until) {
+      await sleep(500);
+      now = timesNgocReceived(messageId);
+    }
+    if (now !== 2) throw new Error(`NGOC received ${messageId} ${now} times after the resend, expected 2`);
+    await shot('24b-flow-resent');
   });
 
   await test('a result file in the hot folder set in Settings produces its card', async () => {

@@ -15,7 +15,7 @@ done
 
 if [ "${E2E_SKIP_BUILD:-}" != 1 ]; then
   (cd ui && timeout 300 npm run build --silent)
-  timeout 1500 cargo build -p cardbench-app -p cardbench-seed --bins
+  timeout 1500 cargo build -p cardbench-app -p cardbench-seed -p cardbench-cli --bins
 fi
 app="$CARGO_TARGET_DIR/debug/cardbench-app"
 seed="$CARGO_TARGET_DIR/debug/cardbench-seed"
@@ -58,11 +58,14 @@ kill "${pids[-1]}" 2>/dev/null || true
 # Phase 2: the full operator flow with the daemon and the NGOC simulator in the app.
 flow="$work/flow"
 mkdir -p "$flow"
-printf 'operator = "E2E Operator"\nsimulator = true\nsimulator_requests_per_minute = 30\n[workstation]\nmask_holder = true\nsound = false\n' > "$work/flow.toml"
+# Duplicate detection off on the embedded queues: the resend test shows a resent message reach
+# NGOC's side again (as it does on Service Bus once the 5-day window has passed).
+printf 'operator = "E2E Operator"\nsimulator = true\nsimulator_requests_per_minute = 30\nembedded_duplicate_window_seconds = 0\n[workstation]\nmask_holder = true\nsound = false\n' > "$work/flow.toml"
 port=$((port + 2))
 CARDBENCH_CONFIG="$work/flow.toml" CARDBENCH_DATA_DIR="$flow" \
   tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver2.log" 2>&1 &
 pids+=($!)
 E2E_DRIVER="http://127.0.0.1:$port" E2E_APP="$app" E2E_ARTIFACTS="$root/tests/artifacts" \
+  E2E_CLI="$CARGO_TARGET_DIR/debug/cardbench" E2E_DATA_DIR="$flow" E2E_CONFIG="$work/flow.toml" \
   timeout 600 node tests/e2e/flow.mjs || status=1
 exit "$status"

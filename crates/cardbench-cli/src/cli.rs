@@ -298,6 +298,13 @@ pub enum SimCommand {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// What the simulator (NGOC's side) received, oldest first, with how many times each
+    /// messageId arrived (a resend arrives again with the same one).
+    Received {
+        /// Only the message with this messageId.
+        #[arg(long)]
+        message_id: Option<String>,
+    },
     /// Run the simulator alone (answers our notifications) until Ctrl-C.
     Run {
         #[arg(long)]

@@ -41,6 +41,11 @@ pub struct Config {
     /// (`[simulator_wire]`: `offsetless_times`, `correlation` = both | body | property | neither |
     /// rotate), to rehearse NGOC's real forms on the simulator.
     pub simulator_wire: cardbench_sim::WireForms,
+    /// The embedded queues' duplicate detection, in seconds: a messageId seen within it is
+    /// dropped, as NGOC's Service Bus queues do for 5 days (the default). 0 turns it off, to
+    /// rehearse on the simulator what a resend does once the window has passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded_duplicate_window_seconds: Option<u64>,
     /// Azure Service Bus namespace and queues (no key: that is in the OS keyring). Used when
     /// `transport = "service_bus"`.
     pub servicebus: Option<cardbench_amqp::ServiceBusSettings>,
@@ -136,6 +141,7 @@ impl Default for Config {
             simulator: true,
             simulator_requests_per_minute: 6,
             simulator_wire: cardbench_sim::WireForms::default(),
+            embedded_duplicate_window_seconds: None,
             servicebus: None,
             amqp_url: None,
             amqp_outbound_url: None,

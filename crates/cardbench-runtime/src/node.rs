@@ -36,7 +36,14 @@ pub enum NodeError {
 /// simulator on its other end).
 pub fn connector(config: &Config, data_dir: &std::path::Path) -> Result<(Arc<dyn Connector>, bool), NodeError> {
     match config.transport {
-        TransportKind::Embedded => Ok((Arc::new(EmbeddedQueues::open(data_dir)?), true)),
+        TransportKind::Embedded => {
+            let mut options = cardbench_transport::embedded::EmbeddedOptions::default();
+            if let Some(seconds) = config.embedded_duplicate_window_seconds {
+                options.duplicate_window = std::time::Duration::from_secs(seconds);
+            }
+            let path = data_dir.join(cardbench_transport::embedded::FILE_NAME);
+            Ok((Arc::new(EmbeddedQueues::open_file(&path, options)?), true))
+        }
         TransportKind::ServiceBus => {
             let amqp = config.amqp()?.ok_or_else(|| NodeError::ServiceBus("no [servicebus] settings".into()))?;
             Ok((Arc::new(cardbench_amqp::AmqpConnector::new(amqp)), false))

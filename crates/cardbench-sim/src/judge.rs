@@ -73,6 +73,7 @@ pub(crate) fn handle(
     if let Some(id) = &incoming.message_id {
         let seen: Option<i64> = tx.query_row("SELECT seq FROM received WHERE message_id = ?1", [id], |r| r.get(0)).optional()?;
         if seen.is_some() {
+            tx.execute("INSERT INTO received_again (message_id, received_at) VALUES (?1, ?2)", params![id, now_text()])?;
             return Ok(Handled::Duplicate);
         }
     }

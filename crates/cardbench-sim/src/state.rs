@@ -83,6 +83,12 @@ CREATE TABLE IF NOT EXISTS received (
     shipment_id    TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS received_once ON received(message_id) WHERE message_id IS NOT NULL;
+-- A message that arrived again with a messageId already received (a resend): recorded, not
+-- handled again, as Service Bus's duplicate detection would drop it before NGOC.
+CREATE TABLE IF NOT EXISTS received_again (
+    message_id  TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
 ";
 
 /// Opens the state file with the store's durability settings and creates the schema.
@@ -211,6 +217,8 @@ pub struct ReceivedRecord {
     pub answer_id: Option<String>,
     pub card_id: Option<String>,
     pub shipment_id: Option<String>,
+    /// How many times a message with this messageId arrived (a resend arrives again).
+    pub times_received: u32,
 }
 
 /// A SHIPPED the simulator received: one parcel.
@@ -278,7 +286,8 @@ pub(crate) fn sent(conn: &Connection) -> Result<Vec<SentRecord>, SimError> {
 
 pub(crate) fn received(conn: &Connection) -> Result<Vec<ReceivedRecord>, SimError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, message_id, subject, correlation_id, body, outcome, error_code, details, answer_id, card_id, shipment_id
+        "SELECT seq, message_id, subject, correlation_id, body, outcome, error_code, details, answer_id, card_id, shipment_id,
+                1 + (SELECT COUNT(*) FROM received_again a WHERE a.message_id = received.message_id)
          FROM received ORDER BY seq",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -294,6 +303,7 @@ pub(crate) fn received(conn: &Connection) -> Result<Vec<ReceivedRecord>, SimErro
             answer_id: r.get(8)?,
             card_id: r.get(9)?,
             shipment_id: r.get(10)?,
+            times_received: r.get(11)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

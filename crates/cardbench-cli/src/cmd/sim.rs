@@ -1,4 +1,4 @@
-//! `cardbench sim generate|run`: the NGOC simulator against this data directory's embedded queues.
+//! `cardbench sim generate|received|run`: the NGOC simulator against this data directory's embedded queues.
 
 use std::time::Duration;
 
@@ -33,6 +33,27 @@ pub fn sim(ctx: &Context, command: SimCommand) -> anyhow::Result<()> {
                     return output::json(&report);
                 }
                 crate::say!("{report:?}");
+                Ok(())
+            }
+            SimCommand::Received { message_id } => {
+                let sim = Simulator::open(&ctx.data_dir, sim_config(ctx), queues)?;
+                let mut received = sim.received().await?;
+                if let Some(id) = &message_id {
+                    received.retain(|r| r.message_id.as_deref() == Some(id.as_str()));
+                }
+                if ctx.json {
+                    return output::json(&received);
+                }
+                for r in &received {
+                    crate::say!(
+                        "#{:<6} {:<28} {:<38} ×{} {}",
+                        r.seq,
+                        r.subject.as_deref().unwrap_or("-"),
+                        r.message_id.as_deref().unwrap_or("-"),
+                        r.times_received,
+                        r.outcome
+                    );
+                }
                 Ok(())
             }
             SimCommand::Run { for_seconds } => {
