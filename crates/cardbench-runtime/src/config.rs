@@ -204,11 +204,13 @@ impl Config {
             config.amqp_outbound_url = Some(url.trim().to_owned());
         }
         config.validate()?;
+        config.check_hot_folder(Some(path))?;
         Ok(config)
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate()?;
+        self.check_hot_folder(Some(path))?;
         let text = toml::to_string_pretty(self)?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|source| ConfigError::Write { path: path.display().to_string(), source })?;
@@ -248,12 +250,45 @@ impl Config {
             return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
         }
         self.devices.validate().map_err(|(setting, reason)| ConfigError::Invalid { setting, reason })?;
+        self.check_hot_folder(None)?;
         self.report_settings()?;
         if !(30..=3650).contains(&self.workstation.retention_days) {
             return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });
         }
         self.decode_options()?;
         Ok(())
+    }
+
+    /// The directories and files Cardbench keeps its own data in, which the hot folder must
+    /// stay clear of: it moves every file it takes. `config_file`: the file in use (default:
+    /// [`default_config_path`]).
+    pub fn own_directories(&self, config_file: Option<&Path>) -> Vec<cardbench_devices::hotfolder::OwnDirectory> {
+        let mut own = Vec::new();
+        let data_dirs = self.data_dir().ok().into_iter().chain(std::env::var_os("CARDBENCH_DATA_DIR").map(PathBuf::from));
+        for data in data_dirs {
+            own.push(("the data directory", data.clone()));
+            own.push(("the log directory", data.join("logs")));
+            own.push(("the documents directory", data.join("documents")));
+        }
+        // The dedicated directory when the platform's is used; otherwise the file alone (a
+        // CARDBENCH_CONFIG file may sit in a directory shared with anything).
+        if let Ok(dirs) = project_dirs() {
+            own.push(("the config directory", dirs.config_dir().to_owned()));
+        }
+        if let Some(file) = config_file.map(Path::to_owned).or_else(|| default_config_path().ok()) {
+            own.push(("the config file", file));
+        }
+        own
+    }
+
+    /// Refuses a hot folder that is, contains or lies inside one of [`Config::own_directories`]
+    /// (pointed at the data directory it would move the live database into `failed/`).
+    fn check_hot_folder(&self, config_file: Option<&Path>) -> Result<(), ConfigError> {
+        let Some(folder) = &self.devices.hotfolder.folder else {
+            return Ok(());
+        };
+        cardbench_devices::hotfolder::refuse_own_directories(folder, &self.own_directories(config_file))
+            .map_err(|reason| ConfigError::Invalid { setting: "devices.hotfolder.folder", reason })
     }
 
     /// How the workflow reads received bodies (`[protocol]`).
@@ -419,6 +454,38 @@ mod tests {
         assert!(err.to_string().contains("one connection string per queue"), "{err}");
         let err = config.use_service_bus_strings(listen, Some("Endpoint=sb://ns/;SharedAccessKey=k"), "", "").expect_err("bad second");
         assert!(err.to_string().contains("the outbound connection string: the connection string has no `SharedAccessKeyName=`"), "{err}");
+    }
+
+    #[test]
+    fn a_hot_folder_over_our_own_directories_is_refused_on_load_and_save() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let data = dir.path().join("data");
+        let with_hot = |hot: &Path| {
+            let mut config = Config { data_dir: Some(data.clone()), ..Config::default() };
+            config.devices.hotfolder.folder = Some(hot.to_owned());
+            config
+        };
+        for (hot, says) in [
+            (data.clone(), "it is the data directory"),
+            (data.join("documents").join("slips"), "lies inside the data directory"),
+            (dir.path().to_owned(), "contains the data directory"),
+        ] {
+            let err = with_hot(&hot).save(&path).expect_err("refused");
+            let text = err.to_string();
+            assert!(text.contains("devices.hotfolder.folder") && text.contains(says), "{}: {text}", hot.display());
+        }
+        assert!(!path.exists(), "a refused config is not written");
+        // Written by hand, the file is refused when read.
+        std::fs::write(&path, format!("data_dir = {:?}\n[devices.hotfolder]\nfolder = {:?}\n", data, data.join("."))).expect("write");
+        if std::env::var_os("CARDBENCH_DATA_DIR").is_none() {
+            let err = Config::load(&path).expect_err("refused on load");
+            assert!(err.to_string().contains("it is the data directory"), "{err}");
+        }
+        // The folder holding the config file is refused; one beside it is fine.
+        let err = with_hot(dir.path()).check_hot_folder(Some(&path)).expect_err("holds the config file");
+        assert!(err.to_string().contains("the config file") || err.to_string().contains("data directory"), "{err}");
+        with_hot(&dir.path().join("hot")).save(&path).expect("a folder of its own");
     }
 
     #[test]

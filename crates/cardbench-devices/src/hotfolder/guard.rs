@@ -13,15 +13,13 @@ pub type OwnDirectory = (&'static str, PathBuf);
 /// `Err(reason)` when `folder` is, contains or lies inside one of `own`.
 pub fn refuse_own_directories(folder: &Path, own: &[OwnDirectory]) -> Result<(), String> {
     let hot = resolve(folder);
-    for (name, dir) in own {
-        let dir = resolve(dir);
-        let relation = if hot == dir {
-            "is"
-        } else if hot.starts_with(&dir) {
-            "lies inside"
-        } else if dir.starts_with(&hot) {
-            "contains"
-        } else {
+    let own: Vec<(&str, PathBuf)> = own.iter().map(|(name, dir)| (*name, resolve(dir))).collect();
+    // The plainest relation is named first: "is the data directory" rather than "contains
+    // the log directory" for the same folder.
+    let relations: [(&str, &dyn Fn(&Path) -> bool); 3] =
+        [("is", &|dir| hot == dir), ("lies inside", &|dir| hot.starts_with(dir)), ("contains", &|dir| dir.starts_with(&hot))];
+    for (relation, holds) in relations {
+        let Some((name, dir)) = own.iter().find(|(_, dir)| holds(dir)) else {
             continue;
         };
         return Err(format!(
