@@ -566,7 +566,7 @@ impl Core {
     pub fn parcel_slip(&self, parcel_id: i64, print: bool) -> Result<DocumentsWritten> {
         let config = self.config().documents;
         let out = self.documents_dir().join("slips");
-        std::fs::create_dir_all(&out).map_err(|e| AppError::Io(format!("cannot create {}: {e}", out.display())))?;
+        cardbench_store::private_files::create_dir_all(&out).map_err(|e| AppError::Io(format!("cannot create {}: {e}", out.display())))?;
         let files = cardbench_documents::slip(self.store(), &cardbench_documents::SlipTarget::Parcel(parcel_id), &config.slip, &out)?;
         let printed_to = if print {
             let printer = config

@@ -20,6 +20,7 @@
 //! folder = "/srv/encoder/jobs"
 //! bom = true                        # for Windows tools that need it to read UTF-8
 //! columns = ["cardId", "cardElements", "expectedFields"]
+//! spreadsheet_safe = true           # a cell starting = + - @ gets a leading ' (no formulas)
 //! ```
 
 use std::collections::BTreeMap;
@@ -101,6 +102,11 @@ pub struct ExportConfig {
     pub columns: Vec<String>,
     /// Field separator (one ASCII character).
     pub delimiter: char,
+    /// A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`,
+    /// so the file is safe to open in a spreadsheet (card data from NGOC could otherwise run as
+    /// a formula). Off only for an encoder that must get such values byte for byte and whose
+    /// job files no one opens in a spreadsheet.
+    pub spreadsheet_safe: bool,
 }
 
 impl Default for ExportConfig {
@@ -110,6 +116,7 @@ impl Default for ExportConfig {
             bom: false,
             columns: vec!["cardId".into(), "cardElements".into(), "expectedFields".into()],
             delimiter: ',',
+            spreadsheet_safe: true,
         }
     }
 }

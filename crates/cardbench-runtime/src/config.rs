@@ -212,13 +212,10 @@ impl Config {
         self.validate()?;
         self.check_hot_folder(Some(path))?;
         let text = toml::to_string_pretty(self)?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| ConfigError::Write { path: path.display().to_string(), source })?;
-        }
-        // Write then rename, so a crash never leaves half a config file.
-        let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text).map_err(|source| ConfigError::Write { path: tmp.display().to_string(), source })?;
-        std::fs::rename(&tmp, path).map_err(|source| ConfigError::Write { path: path.display().to_string(), source })
+        // 0600, written to a temporary file, fsynced, renamed over, the directory fsynced: a
+        // crash or power cut leaves the old file or the new one, never half of one.
+        cardbench_store::private_files::write_atomic(path, text.as_bytes())
+            .map_err(|source| ConfigError::Write { path: path.display().to_string(), source })
     }
 
     /// Refuses settings that cannot work, with the reason.
@@ -388,6 +385,22 @@ mod tests {
         let again = Config::load(&path).expect("load");
         assert_eq!(again.operator.as_deref(), std::env::var("CARDBENCH_OPERATOR").ok().as_deref().or(Some("Åsa")));
         assert_eq!(again.queues.inbound, "in");
+    }
+
+    #[test]
+    fn the_config_file_is_written_private_and_whole() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("etc/cardbench/config.toml");
+        Config { operator: Some("Åsa".into()), ..Config::default() }.save(&path).expect("save");
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600, "the file");
+        assert_eq!(mode(path.parent().expect("dir")), 0o700, "a directory it had to create");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        Config::default().save(&path).expect("save again");
+        assert_eq!(mode(&path), 0o600, "a file made readable by hand is private again after a save");
+        let names: Vec<String> = std::fs::read_dir(path.parent().expect("dir")).expect("list").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["config.toml"], "no temporary file left");
     }
 
     #[test]
