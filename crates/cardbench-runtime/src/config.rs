@@ -211,7 +211,7 @@ impl Config {
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate()?;
         self.check_hot_folder(Some(path))?;
-        let text = toml::to_string_pretty(self)?;
+        let text = toml::to_string_pretty(&self.for_file()?)?;
         // 0600, written to a temporary file, fsynced, renamed over, the directory fsynced: a
         // crash or power cut leaves the old file or the new one, never half of one.
         cardbench_store::private_files::write_atomic(path, text.as_bytes())
@@ -253,6 +253,43 @@ impl Config {
             return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });
         }
         self.decode_options()?;
+        Ok(())
+    }
+
+    /// This config as the file keeps it: a broker URL's password filed in the OS keyring (or
+    /// `CARDBENCH_SECRETS_DIR`) like a SAS key, the URL written without it.
+    fn for_file(&self) -> Result<Config, ConfigError> {
+        let mut file = self.clone();
+        for (setting, url) in [("amqp_url", &mut file.amqp_url), ("amqp_outbound_url", &mut file.amqp_outbound_url)] {
+            if let Some(u) = url {
+                *u = cardbench_amqp::secrets::store_url_password(u).map_err(|e| ConfigError::Invalid {
+                    setting,
+                    reason: format!("cannot keep the password in the OS keyring (it is never written to a file): {e}"),
+                })?;
+            }
+        }
+        Ok(file)
+    }
+
+    /// This config with every broker URL password shown as `***`: for `config show` and screens.
+    pub fn redacted(&self) -> Config {
+        let mut shown = self.clone();
+        for url in [&mut shown.amqp_url, &mut shown.amqp_outbound_url].into_iter().flatten() {
+            if cardbench_amqp::config::url_credential(url).is_some() {
+                *url = cardbench_amqp::config::redact_url(url);
+            }
+        }
+        shown
+    }
+
+    /// Sets the rehearsal broker's URLs (the receiving side's, and the sending side's if it has
+    /// its own user) and switches to it. Checked first; passwords go to the keyring on save.
+    pub fn use_amqp_urls(&mut self, url: &str, outbound_url: Option<&str>) -> Result<(), ConfigError> {
+        cardbench_amqp::ServiceBusConfig::from_amqp_urls(url, outbound_url, &self.queues.inbound, &self.queues.outbound)
+            .map_err(|e| ConfigError::Invalid { setting: "amqp_url", reason: e.to_string() })?;
+        self.amqp_url = Some(url.to_owned());
+        self.amqp_outbound_url = outbound_url.map(str::to_owned);
+        self.transport = TransportKind::ServiceBus;
         Ok(())
     }
 
@@ -345,13 +382,25 @@ impl Config {
         }
         let invalid = |e: cardbench_amqp::ConfigError| ConfigError::Invalid { setting: "servicebus", reason: e.to_string() };
         if let Some(url) = &self.amqp_url {
-            let config = cardbench_amqp::ServiceBusConfig::from_amqp_urls(
+            let mut config = cardbench_amqp::ServiceBusConfig::from_amqp_urls(
                 url,
                 self.amqp_outbound_url.as_deref(),
                 &self.queues.inbound,
                 &self.queues.outbound,
             )
             .map_err(invalid)?;
+            // A URL kept without its password: the password is in the keyring.
+            if let Some(password) = url_password(url, "amqp_url")?
+                && let cardbench_amqp::Auth::SaslPlain { password: p, .. } = &mut config.auth
+            {
+                *p = password;
+            }
+            if let Some(out) = &self.amqp_outbound_url
+                && let Some(password) = url_password(out, "amqp_outbound_url")?
+                && let Some(cardbench_amqp::Auth::SaslPlain { password: p, .. }) = &mut config.outbound_auth
+            {
+                *p = password;
+            }
             return Ok(Some(config));
         }
         match &self.servicebus {
@@ -367,6 +416,15 @@ impl Config {
             None => Ok(project_dirs()?.data_dir().to_owned()),
         }
     }
+}
+
+/// The keyring's password for a broker URL written without one (`None`: the URL has its own,
+/// or no user, or none was filed).
+fn url_password(url: &str, setting: &'static str) -> Result<Option<cardbench_amqp::config::Secret>, ConfigError> {
+    cardbench_amqp::secrets::load_url_password(url).map_err(|e| ConfigError::Invalid {
+        setting,
+        reason: format!("the password of {} is kept in the OS keyring, which cannot be read: {e}", cardbench_amqp::config::redact_url(url)),
+    })
 }
 
 #[cfg(test)]
