@@ -88,7 +88,10 @@ fn a_broker_password_is_kept_out_of_the_config_file_and_the_screen_and_still_log
     assert!(file_text.contains("amqp_url = \"amqp://ngoc-reader@127.0.0.1:"), "{file_text}");
     assert!(file_text.contains("amqp_outbound_url = \"amqp://ngoc-writer@127.0.0.1:"), "{file_text}");
     // The passwords: in the secrets directory, one file per user.
-    let kept: Vec<String> = std::fs::read_dir(d.join("secrets")).expect("secrets dir").map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read")).collect();
+    let kept: Vec<String> = std::fs::read_dir(d.join("secrets"))
+        .expect("secrets dir")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read"))
+        .collect();
     for password in passwords {
         assert!(kept.iter().any(|k| k == password), "{password} is kept: {} file(s)", kept.len());
     }
@@ -121,7 +124,8 @@ fn a_broker_password_is_kept_out_of_the_config_file_and_the_screen_and_still_log
     let mut daemon = cardbench(d).args(["run", "--no-sim"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("daemon");
     let started = Instant::now();
     let accepted = loop {
-        let accepted = store.read(inbox::count_by_outcome).expect("count").iter().filter(|(o, _)| *o == Outcome::Accepted).map(|(_, n)| *n).sum::<i64>();
+        let accepted =
+            store.read(inbox::count_by_outcome).expect("count").iter().filter(|(o, _)| *o == Outcome::Accepted).map(|(_, n)| *n).sum::<i64>();
         if accepted >= sent as i64 || started.elapsed() > Duration::from_secs(60) || daemon.try_wait().expect("wait").is_some() {
             break accepted;
         }

@@ -73,7 +73,9 @@ fn links_pipes_devices_other_endings_and_oversized_files_are_never_read() {
 
     // Taken by hand, each stranger is left alone with the reason, at once (a pipe with no writer
     // would block an open forever).
-    for (name, says) in [("pipe.csv", "named pipe"), ("outside.csv", "symbolic link"), ("zero.csv", "symbolic link"), ("notes.xlsx", "not a result file")] {
+    for (name, says) in
+        [("pipe.csv", "named pipe"), ("outside.csv", "symbolic link"), ("zero.csv", "symbolic link"), ("notes.xlsx", "not a result file")]
+    {
         match hot.take(&folder.join(name)) {
             Err(e @ DevicesError::LeftAlone { .. }) => assert!(e.to_string().contains(says), "{name}: {e}"),
             other => panic!("{name} must be left alone: {other:?}"),
@@ -121,7 +123,12 @@ fn the_data_directory_is_refused_as_hot_folder_and_nothing_in_it_moves() {
     assert!(before.iter().any(|p| p.ends_with("cardbench.sqlite")), "{before:?}");
     let link = b.dir.path().join("link-to-data");
     std::os::unix::fs::symlink(&data, &link).expect("symlink");
-    for (folder, says) in [(data.clone(), "it is the data directory"), (data.join("inbox"), "lies inside the data directory"), (b.dir.path().to_owned(), "contains the data directory"), (link, "it is the data directory")] {
+    for (folder, says) in [
+        (data.clone(), "it is the data directory"),
+        (data.join("inbox"), "lies inside the data directory"),
+        (b.dir.path().to_owned(), "contains the data directory"),
+        (link, "it is the data directory"),
+    ] {
         match HotFolder::new(b.wf.clone(), OPERATOR, &folder, config(100, 30)) {
             Err(e @ DevicesError::HotFolderRefused { .. }) => assert!(e.to_string().contains(says), "{}: {e}", folder.display()),
             Err(e) => panic!("{}: wrong error {e}", folder.display()),

@@ -25,7 +25,13 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
 /// Sets `path` (a directory of ours, or a file) to 0700 / 0600, without following a link.
 pub fn make_private(path: &Path) -> io::Result<()> {
     let meta = std::fs::symlink_metadata(path)?;
-    let mode = if meta.is_dir() { DIR_MODE } else if meta.is_file() { FILE_MODE } else { return Ok(()) };
+    let mode = if meta.is_dir() {
+        DIR_MODE
+    } else if meta.is_file() {
+        FILE_MODE
+    } else {
+        return Ok(());
+    };
     if meta.permissions().mode() & 0o7777 != mode {
         std::fs::set_permissions(path, Permissions::from_mode(mode))?;
     }
@@ -90,7 +96,11 @@ mod tests {
         std::fs::set_permissions(&open, Permissions::from_mode(0o644)).expect("chmod");
         write_atomic(&open, b"new").expect("replace");
         assert_eq!((mode(&open), std::fs::read(&open).expect("read")), (0o600, b"new".to_vec()));
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("list").filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
         assert!(leftovers.is_empty(), "no temporary file left behind");
     }
 }

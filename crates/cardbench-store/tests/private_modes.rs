@@ -12,7 +12,10 @@ fn mode(path: &Path) -> u32 {
 
 fn write_something(store: &Store) {
     store
-        .write(|tx| tx.execute_batch("CREATE TABLE IF NOT EXISTS mode_probe (x); INSERT INTO mode_probe VALUES (1);").map_err(cardbench_store::StoreError::from))
+        .write(|tx| {
+            tx.execute_batch("CREATE TABLE IF NOT EXISTS mode_probe (x); INSERT INTO mode_probe VALUES (1);")
+                .map_err(cardbench_store::StoreError::from)
+        })
         .expect("write");
 }
 

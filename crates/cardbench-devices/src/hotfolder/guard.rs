@@ -16,10 +16,13 @@ pub fn refuse_own_directories(folder: &Path, own: &[OwnDirectory]) -> Result<(),
     let own: Vec<(&str, PathBuf)> = own.iter().map(|(name, dir)| (*name, resolve(dir))).collect();
     // The plainest relation is named first: "is the data directory" rather than "contains
     // the log directory" for the same folder.
-    let relations: [(&str, &dyn Fn(&Path) -> bool); 3] =
-        [("is", &|dir| hot == dir), ("lies inside", &|dir| hot.starts_with(dir)), ("contains", &|dir| dir.starts_with(&hot))];
-    for (relation, holds) in relations {
-        let Some((name, dir)) = own.iter().find(|(_, dir)| holds(dir)) else {
+    let holds = |relation: &str, dir: &Path| match relation {
+        "is" => hot == dir,
+        "lies inside" => hot.starts_with(dir),
+        _ => dir.starts_with(&hot),
+    };
+    for relation in ["is", "lies inside", "contains"] {
+        let Some((name, dir)) = own.iter().find(|(_, dir)| holds(relation, dir)) else {
             continue;
         };
         return Err(format!(
@@ -39,11 +42,8 @@ pub fn same_directory(a: &Path, b: &Path) -> bool {
 /// directory made at first start): the longest existing part is canonicalised and the rest
 /// appended, `.` and `..` taken lexically.
 pub fn resolve(path: &Path) -> PathBuf {
-    let absolute = if path.is_absolute() {
-        path.to_owned()
-    } else {
-        std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_owned())
-    };
+    let absolute =
+        if path.is_absolute() { path.to_owned() } else { std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_owned()) };
     let components: Vec<Component<'_>> = absolute.components().collect();
     for split in (0..=components.len()).rev() {
         let head: PathBuf = components[..split].iter().collect();

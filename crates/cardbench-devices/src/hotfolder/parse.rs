@@ -190,7 +190,10 @@ impl<'a> LineCounter<'a> {
 fn sniff_delimiter(text: &str) -> u8 {
     let header = text.lines().next().unwrap_or_default();
     let count = |c: char| header.matches(c).count();
-    [(b',', count(',')), (b';', count(';')), (b'\t', count('\t'))].into_iter().max_by_key(|(_, n)| *n).map_or(b',', |(d, n)| if n == 0 { b',' } else { d })
+    [(b',', count(',')), (b';', count(';')), (b'\t', count('\t'))]
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map_or(b',', |(d, n)| if n == 0 { b',' } else { d })
 }
 
 fn parse_json_lines(text: &str, config: &HotfolderConfig) -> ParsedFile {
@@ -226,7 +229,9 @@ fn parse_json_lines(text: &str, config: &HotfolderConfig) -> ParsedFile {
         let mut values = Vec::new();
         let mut bad = None;
         let nested = object.get("reportData").and_then(|v| v.as_object());
-        for (key, value) in object.iter().filter(|(k, _)| !k.eq_ignore_ascii_case(&config.card_id_column) && *k != "reportData").chain(nested.into_iter().flatten()) {
+        for (key, value) in
+            object.iter().filter(|(k, _)| !k.eq_ignore_ascii_case(&config.card_id_column) && *k != "reportData").chain(nested.into_iter().flatten())
+        {
             match value {
                 serde_json::Value::String(s) if !s.trim().is_empty() => values.push(ReadoutInput { field: field_for(key, config), value: s.clone() }),
                 serde_json::Value::String(_) | serde_json::Value::Null => {}

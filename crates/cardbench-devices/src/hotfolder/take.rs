@@ -140,7 +140,10 @@ impl HotFolder {
             // Same name: we crashed between the commit and the move; finish the move. Another
             // name: the machine wrote the same results again; keep it aside, apply nothing.
             let (outcome, dir) = if seen.file_name == file_name {
-                (if seen.rows_refused == 0 { FileOutcome::Processed } else { FileOutcome::Failed }, if seen.rows_refused == 0 { PROCESSED_DIR } else { FAILED_DIR })
+                (
+                    if seen.rows_refused == 0 { FileOutcome::Processed } else { FileOutcome::Failed },
+                    if seen.rows_refused == 0 { PROCESSED_DIR } else { FAILED_DIR },
+                )
             } else {
                 (FileOutcome::AlreadyTaken, FAILED_DIR)
             };
@@ -170,7 +173,14 @@ impl HotFolder {
         let parsed = match parse(bytes, kind, &self.config) {
             Ok(p) => p,
             Err(reason) => {
-                let record = HotfolderFileRow { sha256: sha256.clone(), file_name: file_name.clone(), taken_at: cardbench_store::time::now(), rows_total: 0, rows_applied: 0, rows_refused: 0 };
+                let record = HotfolderFileRow {
+                    sha256: sha256.clone(),
+                    file_name: file_name.clone(),
+                    taken_at: cardbench_store::time::now(),
+                    rows_total: 0,
+                    rows_applied: 0,
+                    rows_refused: 0,
+                };
                 self.workflow.store().write(|tx| hotfolder_files::insert(tx, &record))?;
                 let text = format!("{file_name}: refused as a whole, nothing applied: {reason}\n");
                 let mut report = self.refuse_whole(path, &file_name, sha256, &text)?;

@@ -58,10 +58,8 @@ impl HotFolder {
                     }
                 }
                 Ok(Wake::Fs(Err(e))) => {
-                    let _ = events.send(HotFolderEvent::Error {
-                        file: None,
-                        error: DevicesError::Watch { path: self.folder.clone(), message: e.to_string() },
-                    });
+                    let _ = events
+                        .send(HotFolderEvent::Error { file: None, error: DevicesError::Watch { path: self.folder.clone(), message: e.to_string() } });
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
             }
