@@ -612,6 +612,12 @@ impl Core {
     pub fn save_settings(&self, s: Settings) -> Result<Settings> {
         let mut file = Config::load_file(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
         settings::apply(&mut file, &s)?;
+        // The directories this app writes to, as it runs (the config alone may not know them).
+        if let Some(folder) = &file.devices.hotfolder.folder {
+            let mut own = vec![("the data directory", self.data_dir.clone()), ("the documents directory", self.documents_dir())];
+            own.extend(self.log_file.parent().map(|d| ("the log directory", d.to_owned())));
+            cardbench_devices::hotfolder::refuse_own_directories(folder, &own).map_err(|r| AppError::Settings(format!("hot folder: {r}")))?;
+        }
         file.save(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
         let effective = Config::load(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = effective;
