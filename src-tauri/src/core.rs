@@ -575,7 +575,7 @@ impl Core {
     pub fn parcel_slip(&self, parcel_id: i64, print: bool) -> Result<DocumentsWritten> {
         let config = self.config().documents;
         let out = self.documents_dir().join("slips");
-        std::fs::create_dir_all(&out).map_err(|e| AppError::Io(format!("cannot create {}: {e}", out.display())))?;
+        cardbench_store::private_files::create_dir_all(&out).map_err(|e| AppError::Io(format!("cannot create {}: {e}", out.display())))?;
         let files = cardbench_documents::slip(self.store(), &cardbench_documents::SlipTarget::Parcel(parcel_id), &config.slip, &out)?;
         let printed_to = if print {
             let printer = config
@@ -621,6 +621,12 @@ impl Core {
     pub fn save_settings(&self, s: Settings) -> Result<Settings> {
         let mut file = Config::load_file(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
         settings::apply(&mut file, &s)?;
+        // The directories this app writes to, as it runs (the config alone may not know them).
+        if let Some(folder) = &file.devices.hotfolder.folder {
+            let mut own = vec![("the data directory", self.data_dir.clone()), ("the documents directory", self.documents_dir())];
+            own.extend(self.log_file.parent().map(|d| ("the log directory", d.to_owned())));
+            cardbench_devices::hotfolder::refuse_own_directories(folder, &own).map_err(|r| AppError::Settings(format!("hot folder: {r}")))?;
+        }
         file.save(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
         let effective = Config::load(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = effective;

@@ -61,7 +61,7 @@ macro_rules! handler {
 
 /// Builds the one tokio runtime, hands it to Tauri, and runs the window until it closes.
 pub fn run(options: Options) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&options.data_dir)
+    cardbench_store::private_files::create_dir_all(&options.data_dir)
         .with_context(|| format!("cannot create the data directory {}", options.data_dir.display()))?;
     let (log_file, _log_guard) = logging::init(&options.data_dir)?;
     tracing::info!(data_dir = %options.data_dir.display(), "Cardbench starting");

@@ -33,8 +33,9 @@ pub fn view(config: &Config) -> Settings {
             .and_then(|sb| sb.outbound_credential.as_ref().map(|c| shown_string(&sb.host, &c.user, c.entity_path.as_deref())))
             .unwrap_or_default(),
         service_bus_web_socket: config.servicebus.as_ref().is_some_and(|sb| sb.websocket),
-        amqp_url: config.amqp_url.clone().unwrap_or_default(),
-        amqp_outbound_url: config.amqp_outbound_url.clone().unwrap_or_default(),
+        // Passwords as `***`: they are in the keyring, and a screen must never show them.
+        amqp_url: config.amqp_url.as_deref().map(shown_url).unwrap_or_default(),
+        amqp_outbound_url: config.amqp_outbound_url.as_deref().map(shown_url).unwrap_or_default(),
         inbound_queue: config.queues.inbound.clone(),
         outbound_queue: config.queues.outbound.clone(),
         simulator_requests_per_minute: config.simulator_requests_per_minute,
@@ -51,6 +52,11 @@ pub fn view(config: &Config) -> Settings {
         sound: config.workstation.sound,
         retention_days: config.workstation.retention_days,
     }
+}
+
+/// A broker URL as the screen shows it: `amqp://user:***@host:port` when it has a user.
+fn shown_url(url: &str) -> String {
+    if cardbench_amqp::config::url_credential(url).is_some() { cardbench_amqp::config::redact_url(url) } else { url.to_owned() }
 }
 
 /// A connection string as the screen shows it: everything but the key.
@@ -151,8 +157,11 @@ fn apply_connection(config: &mut Config, s: &Settings, inbound: &str, outbound: 
             config.use_queues(inbound, outbound);
         }
         ConnectionKind::AmqpBroker => {
-            let url = s.amqp_url.trim();
-            let outbound_url = blank_to_none(&s.amqp_outbound_url);
+            // A password left as shown (`***`) is the one in use, not a new one.
+            let restore = cardbench_amqp::config::restore_redacted_url;
+            let url = restore(s.amqp_url.trim(), config.amqp_url.as_deref());
+            let url = url.as_str();
+            let outbound_url = blank_to_none(&s.amqp_outbound_url).map(|u| restore(&u, config.amqp_outbound_url.as_deref()));
             cardbench_amqp::ServiceBusConfig::from_amqp_urls(url, outbound_url.as_deref(), inbound, outbound)
                 .map_err(|e| AppError::Settings(format!("AMQP broker: {e}")))?;
             config.amqp_url = Some(url.to_owned());
@@ -269,7 +278,16 @@ mod tests {
         let mut config = Config::default();
         apply(&mut config, &broker).expect("valid");
         assert_eq!(config.amqp_outbound_url.as_deref(), Some("amqp://ngoc-writer:w@127.0.0.1:5672"));
-        assert_eq!(view(&config), broker);
+        // The screen shows the passwords as `***`; sent back unchanged, they stay as they were.
+        let shown = Settings {
+            amqp_url: "amqp://ngoc-reader:***@127.0.0.1:5672".into(),
+            amqp_outbound_url: "amqp://ngoc-writer:***@127.0.0.1:5672".into(),
+            ..broker.clone()
+        };
+        assert_eq!(view(&config), shown);
+        let before = config.clone();
+        apply(&mut config, &shown).expect("unchanged");
+        assert_eq!((config.amqp_url, config.amqp_outbound_url), (before.amqp_url, before.amqp_outbound_url), "passwords kept");
         let other = Settings { amqp_outbound_url: "amqp://ngoc-writer:w@127.0.0.1:5999".into(), ..broker };
         assert!(refused(&other).contains("same broker"), "{}", refused(&other));
     }
@@ -277,8 +295,10 @@ mod tests {
     #[test]
     fn what_the_screen_sets_lands_in_the_config_and_reads_back() {
         let dir = tempfile::tempdir().expect("tempdir");
+        // A folder of its own: the one holding the config file is refused.
+        std::fs::create_dir(dir.path().join("hot")).expect("mkdir");
         let s = Settings {
-            hot_folder: dir.path().display().to_string(),
+            hot_folder: dir.path().join("hot").display().to_string(),
             hot_folder_card_id_column: "CardID".into(),
             reader_filter: "ACR122".into(),
             printer: "slips".into(),
@@ -287,14 +307,16 @@ mod tests {
             sound: false,
             retention_days: 90,
             connection: ConnectionKind::AmqpBroker,
-            amqp_url: "amqp://guest:guest@127.0.0.1:5672".into(),
+            // Without a user: a password would need the OS keyring, which a test machine lacks
+            // (the CLI's tests file one in CARDBENCH_SECRETS_DIR).
+            amqp_url: "amqp://127.0.0.1:5672".into(),
             inbound_queue: "in".into(),
             outbound_queue: "out".into(),
             ..valid()
         };
         let mut config = Config::default();
         apply(&mut config, &s).expect("valid");
-        assert_eq!(config.devices.hotfolder.folder.as_deref(), Some(dir.path()));
+        assert_eq!(config.devices.hotfolder.folder.as_deref(), Some(dir.path().join("hot").as_path()));
         assert_eq!(config.devices.reader.name_filter.as_deref(), Some("ACR122"));
         assert_eq!(config.documents.print.printer.as_deref(), Some("slips"));
         assert_eq!(config.transport, TransportKind::ServiceBus);

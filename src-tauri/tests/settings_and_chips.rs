@@ -57,6 +57,12 @@ fn settings_are_saved_into_the_shared_config_file_and_invalid_ones_leave_it_unto
     let before = std::fs::read_to_string(&file).expect("read");
     let err = core.save_settings(cardbench_app::dto::Settings { retention_days: 5, ..s.clone() }).expect_err("refused");
     assert!(err.to_string().contains("retention"), "{err}");
+    // The data directory as hot folder: the watch would move the live database away.
+    let err = core
+        .save_settings(cardbench_app::dto::Settings { hot_folder: dir.path().join("data").display().to_string(), ..s.clone() })
+        .expect_err("refused");
+    assert!(err.to_string().contains("it is the data directory"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), before, "a refused hot folder is not written");
     let err = core
         .save_settings(cardbench_app::dto::Settings { connection: ConnectionKind::AmqpBroker, amqp_url: "ftp://x".into(), ..s })
         .expect_err("refused");

@@ -696,6 +696,61 @@ fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
+/// What a screen shows in place of a password, and what it may send back meaning "unchanged".
+pub const REDACTED_PASSWORD: &str = "***";
+
+/// The credential part of an AMQP URL (`amqp://user:pass@host:port/path`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlCredential {
+    /// Percent-decoded.
+    pub user: String,
+    /// Percent-decoded; `None` when the URL has none, or only [`REDACTED_PASSWORD`].
+    pub password: Option<Secret>,
+    /// `host:port` as written: with the user, the keyring account of the password.
+    pub server: String,
+    /// The same URL without the password (`amqp://user@host:port/path`): what a file may keep.
+    pub without_password: String,
+}
+
+/// The user, password and server of `url`; `None` for a URL without a user (anonymous) or one
+/// that is not `scheme://…`.
+pub fn url_credential(url: &str) -> Option<UrlCredential> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let (userinfo, server) = authority.rsplit_once('@')?;
+    let (user_raw, password_raw) = match userinfo.split_once(':') {
+        Some((u, p)) => (u, Some(p)),
+        None => (userinfo, None),
+    };
+    let password = password_raw.filter(|p| !p.is_empty() && *p != REDACTED_PASSWORD).map(|p| Secret::new(percent_decode(p)));
+    Some(UrlCredential {
+        user: percent_decode(user_raw),
+        password,
+        server: server.to_owned(),
+        without_password: format!("{scheme}://{user_raw}@{server}{path}"),
+    })
+}
+
+/// The URL a screen sent back: when it carries [`REDACTED_PASSWORD`] (the password left as
+/// shown), `current` if that is the same URL with its password, else the URL without one (the
+/// password then stays where it is kept).
+pub fn restore_redacted_url(posted: &str, current: Option<&str>) -> String {
+    let Some(credential) = url_credential(posted) else {
+        return posted.to_owned();
+    };
+    let redacted = posted.split_once("://").and_then(|(_, r)| r.split('/').next()).and_then(|a| a.rsplit_once('@')).is_some_and(|(ui, _)| ui.ends_with(&format!(":{REDACTED_PASSWORD}")));
+    if !redacted {
+        return posted.to_owned();
+    }
+    match current.and_then(|c| url_credential(c).map(|cc| (c, cc))) {
+        Some((current, cc)) if cc.without_password == credential.without_password => current.to_owned(),
+        _ => credential.without_password,
+    }
+}
+
 /// The URL with any password replaced, for error messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

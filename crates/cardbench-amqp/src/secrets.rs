@@ -96,6 +96,30 @@ pub fn delete_secret(host: &str, user: &str) -> Result<(), SecretError> {
     delete_secret_for(host, user, None)
 }
 
+/// A broker URL's password (`amqp://user:pass@host:port`) is kept like a SAS key, under the
+/// account `<user>@<host:port>`; the config file keeps the URL without it. Files the password
+/// (when the URL has one) and returns the URL to write.
+pub fn store_url_password(url: &str) -> Result<String, SecretError> {
+    match crate::config::url_credential(url) {
+        Some(c) => {
+            if let Some(password) = &c.password {
+                store_secret_for(&c.server, &c.user, None, password)?;
+            }
+            Ok(c.without_password)
+        }
+        None => Ok(url.to_owned()),
+    }
+}
+
+/// The password for a URL written without one, from where [`store_url_password`] filed it.
+/// `Ok(None)`: the URL carries its own password, has no user, or none was filed.
+pub fn load_url_password(url: &str) -> Result<Option<Secret>, SecretError> {
+    match crate::config::url_credential(url) {
+        Some(c) if c.password.is_none() => load_secret_for(&c.server, &c.user, None),
+        _ => Ok(None),
+    }
+}
+
 /// The secrets directory: one file per entry, written atomically (temporary file, fsync, rename)
 /// with mode 0600 inside a directory created 0700.
 mod files {
@@ -201,6 +225,24 @@ mod tests {
         assert!(!root.path().join("escape").exists());
     }
 
+
+    #[test]
+    fn a_broker_url_splits_into_the_url_to_keep_and_its_password() {
+        let c = crate::config::url_credential("ws://ngoc%2Dreader:p%40ss@127.0.0.1:8080/$servicebus/websocket").expect("user");
+        assert_eq!((c.user.as_str(), c.server.as_str()), ("ngoc-reader", "127.0.0.1:8080"));
+        assert_eq!(c.password, Some(Secret::new("p@ss")));
+        assert_eq!(c.without_password, "ws://ngoc%2Dreader@127.0.0.1:8080/$servicebus/websocket");
+        assert_eq!(crate::config::url_credential("amqp://127.0.0.1:5672"), None, "anonymous");
+        let shown = crate::config::url_credential("amqp://u:***@h:1").expect("user");
+        assert_eq!(shown.password, None, "the redaction mark is not a password");
+        use crate::config::restore_redacted_url as restore;
+        assert_eq!(restore("amqp://u:***@h:1", Some("amqp://u:pw@h:1")), "amqp://u:pw@h:1", "unchanged on screen: the password in use stays");
+        assert_eq!(restore("amqp://u:***@h:1", Some("amqp://v:pw@h:1")), "amqp://u@h:1", "another user: no password carried over");
+        assert_eq!(restore("amqp://u:new@h:1", Some("amqp://u:pw@h:1")), "amqp://u:new@h:1", "a new password is taken");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join(file_name(&account(&c.server, &c.user, None)));
+        assert_eq!(file.file_name().and_then(|n| n.to_str()), Some("ngoc-reader@127.0.0.1:8080"));
+    }
 
     #[test]
     fn namespace_rules_keep_their_old_account_and_queue_rules_get_their_own() {

@@ -367,4 +367,15 @@ pub enum ConfigCommand {
     },
     /// Go back to the embedded transport with the simulator.
     UseSimulator,
+    /// Use a plain AMQP 1.0 broker (a rehearsal RabbitMQ): `amqp://USER:PASSWORD@HOST:PORT`. The
+    /// password goes to the OS keyring (or CARDBENCH_SECRETS_DIR), the URL without it to the
+    /// config file.
+    SetAmqpUrl {
+        /// The receiving side's URL (and the sending side's too without `--outbound-url`).
+        #[arg(env = "CARDBENCH_SET_AMQP_URL", hide_env_values = true)]
+        url: String,
+        /// The sending side's URL: the same broker, another user.
+        #[arg(long, env = "CARDBENCH_SET_AMQP_OUTBOUND_URL", hide_env_values = true)]
+        outbound_url: Option<String>,
+    },
 }

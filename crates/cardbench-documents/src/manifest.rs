@@ -51,7 +51,8 @@ pub fn write_csv(rows: &[ManifestRow], out: impl Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(CSV_HEADER)?;
     for r in rows {
-        w.write_record([
+        // Shipment, organisation and tracking ids come from outside: never a formula.
+        w.write_record(cardbench_store::spreadsheet::safe_record([
             r.parcel_id.to_string(),
             r.created_at.clone(),
             r.carrier.clone(),
@@ -61,7 +62,7 @@ pub fn write_csv(rows: &[ManifestRow], out: impl Write) -> Result<()> {
             r.cards.to_string(),
             r.accessories.to_string(),
             r.status.clone(),
-        ])?;
+        ]))?;
     }
     w.flush().map_err(|e| crate::error::DocumentError::Csv(e.into()))?;
     Ok(())

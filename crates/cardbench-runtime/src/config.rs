@@ -210,19 +210,18 @@ impl Config {
             config.amqp_outbound_url = Some(url.trim().to_owned());
         }
         config.validate()?;
+        config.check_hot_folder(Some(path))?;
         Ok(config)
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate()?;
-        let text = toml::to_string_pretty(self)?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| ConfigError::Write { path: path.display().to_string(), source })?;
-        }
-        // Write then rename, so a crash never leaves half a config file.
-        let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text).map_err(|source| ConfigError::Write { path: tmp.display().to_string(), source })?;
-        std::fs::rename(&tmp, path).map_err(|source| ConfigError::Write { path: path.display().to_string(), source })
+        self.check_hot_folder(Some(path))?;
+        let text = toml::to_string_pretty(&self.for_file()?)?;
+        // 0600, written to a temporary file, fsynced, renamed over, the directory fsynced: a
+        // crash or power cut leaves the old file or the new one, never half of one.
+        cardbench_store::private_files::write_atomic(path, text.as_bytes())
+            .map_err(|source| ConfigError::Write { path: path.display().to_string(), source })
     }
 
     /// Refuses settings that cannot work, with the reason.
@@ -254,12 +253,82 @@ impl Config {
             return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
         }
         self.devices.validate().map_err(|(setting, reason)| ConfigError::Invalid { setting, reason })?;
+        self.check_hot_folder(None)?;
         self.report_settings()?;
         if !(30..=3650).contains(&self.workstation.retention_days) {
             return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });
         }
         self.decode_options()?;
         Ok(())
+    }
+
+    /// This config as the file keeps it: a broker URL's password filed in the OS keyring (or
+    /// `CARDBENCH_SECRETS_DIR`) like a SAS key, the URL written without it.
+    fn for_file(&self) -> Result<Config, ConfigError> {
+        let mut file = self.clone();
+        for (setting, url) in [("amqp_url", &mut file.amqp_url), ("amqp_outbound_url", &mut file.amqp_outbound_url)] {
+            if let Some(u) = url {
+                *u = cardbench_amqp::secrets::store_url_password(u).map_err(|e| ConfigError::Invalid {
+                    setting,
+                    reason: format!("cannot keep the password in the OS keyring (it is never written to a file): {e}"),
+                })?;
+            }
+        }
+        Ok(file)
+    }
+
+    /// This config with every broker URL password shown as `***`: for `config show` and screens.
+    pub fn redacted(&self) -> Config {
+        let mut shown = self.clone();
+        for url in [&mut shown.amqp_url, &mut shown.amqp_outbound_url].into_iter().flatten() {
+            if cardbench_amqp::config::url_credential(url).is_some() {
+                *url = cardbench_amqp::config::redact_url(url);
+            }
+        }
+        shown
+    }
+
+    /// Sets the rehearsal broker's URLs (the receiving side's, and the sending side's if it has
+    /// its own user) and switches to it. Checked first; passwords go to the keyring on save.
+    pub fn use_amqp_urls(&mut self, url: &str, outbound_url: Option<&str>) -> Result<(), ConfigError> {
+        cardbench_amqp::ServiceBusConfig::from_amqp_urls(url, outbound_url, &self.queues.inbound, &self.queues.outbound)
+            .map_err(|e| ConfigError::Invalid { setting: "amqp_url", reason: e.to_string() })?;
+        self.amqp_url = Some(url.to_owned());
+        self.amqp_outbound_url = outbound_url.map(str::to_owned);
+        self.transport = TransportKind::ServiceBus;
+        Ok(())
+    }
+
+    /// The directories and files Cardbench keeps its own data in, which the hot folder must
+    /// stay clear of: it moves every file it takes. `config_file`: the file in use (default:
+    /// [`default_config_path`]).
+    pub fn own_directories(&self, config_file: Option<&Path>) -> Vec<cardbench_devices::hotfolder::OwnDirectory> {
+        let mut own = Vec::new();
+        let data_dirs = self.data_dir().ok().into_iter().chain(std::env::var_os("CARDBENCH_DATA_DIR").map(PathBuf::from));
+        for data in data_dirs {
+            own.push(("the data directory", data.clone()));
+            own.push(("the log directory", data.join("logs")));
+            own.push(("the documents directory", data.join("documents")));
+        }
+        // The dedicated directory when the platform's is used; otherwise the file alone (a
+        // CARDBENCH_CONFIG file may sit in a directory shared with anything).
+        if let Ok(dirs) = project_dirs() {
+            own.push(("the config directory", dirs.config_dir().to_owned()));
+        }
+        if let Some(file) = config_file.map(Path::to_owned).or_else(|| default_config_path().ok()) {
+            own.push(("the config file", file));
+        }
+        own
+    }
+
+    /// Refuses a hot folder that is, contains or lies inside one of [`Config::own_directories`]
+    /// (pointed at the data directory it would move the live database into `failed/`).
+    fn check_hot_folder(&self, config_file: Option<&Path>) -> Result<(), ConfigError> {
+        let Some(folder) = &self.devices.hotfolder.folder else {
+            return Ok(());
+        };
+        cardbench_devices::hotfolder::refuse_own_directories(folder, &self.own_directories(config_file))
+            .map_err(|reason| ConfigError::Invalid { setting: "devices.hotfolder.folder", reason })
     }
 
     /// How the workflow reads received bodies (`[protocol]`).
@@ -325,13 +394,25 @@ impl Config {
         }
         let invalid = |e: cardbench_amqp::ConfigError| ConfigError::Invalid { setting: "servicebus", reason: e.to_string() };
         if let Some(url) = &self.amqp_url {
-            let config = cardbench_amqp::ServiceBusConfig::from_amqp_urls(
+            let mut config = cardbench_amqp::ServiceBusConfig::from_amqp_urls(
                 url,
                 self.amqp_outbound_url.as_deref(),
                 &self.queues.inbound,
                 &self.queues.outbound,
             )
             .map_err(invalid)?;
+            // A URL kept without its password: the password is in the keyring.
+            if let Some(password) = url_password(url, "amqp_url")?
+                && let cardbench_amqp::Auth::SaslPlain { password: p, .. } = &mut config.auth
+            {
+                *p = password;
+            }
+            if let Some(out) = &self.amqp_outbound_url
+                && let Some(password) = url_password(out, "amqp_outbound_url")?
+                && let Some(cardbench_amqp::Auth::SaslPlain { password: p, .. }) = &mut config.outbound_auth
+            {
+                *p = password;
+            }
             return Ok(Some(config));
         }
         match &self.servicebus {
@@ -347,6 +428,15 @@ impl Config {
             None => Ok(project_dirs()?.data_dir().to_owned()),
         }
     }
+}
+
+/// The keyring's password for a broker URL written without one (`None`: the URL has its own,
+/// or no user, or none was filed).
+fn url_password(url: &str, setting: &'static str) -> Result<Option<cardbench_amqp::config::Secret>, ConfigError> {
+    cardbench_amqp::secrets::load_url_password(url).map_err(|e| ConfigError::Invalid {
+        setting,
+        reason: format!("the password of {} is kept in the OS keyring, which cannot be read: {e}", cardbench_amqp::config::redact_url(url)),
+    })
 }
 
 #[cfg(test)]
@@ -365,6 +455,22 @@ mod tests {
         let again = Config::load(&path).expect("load");
         assert_eq!(again.operator.as_deref(), std::env::var("CARDBENCH_OPERATOR").ok().as_deref().or(Some("Åsa")));
         assert_eq!(again.queues.inbound, "in");
+    }
+
+    #[test]
+    fn the_config_file_is_written_private_and_whole() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("etc/cardbench/config.toml");
+        Config { operator: Some("Åsa".into()), ..Config::default() }.save(&path).expect("save");
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600, "the file");
+        assert_eq!(mode(path.parent().expect("dir")), 0o700, "a directory it had to create");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        Config::default().save(&path).expect("save again");
+        assert_eq!(mode(&path), 0o600, "a file made readable by hand is private again after a save");
+        let names: Vec<String> = std::fs::read_dir(path.parent().expect("dir")).expect("list").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["config.toml"], "no temporary file left");
     }
 
     #[test]
@@ -431,6 +537,38 @@ mod tests {
         assert!(err.to_string().contains("one connection string per queue"), "{err}");
         let err = config.use_service_bus_strings(listen, Some("Endpoint=sb://ns/;SharedAccessKey=k"), "", "").expect_err("bad second");
         assert!(err.to_string().contains("the outbound connection string: the connection string has no `SharedAccessKeyName=`"), "{err}");
+    }
+
+    #[test]
+    fn a_hot_folder_over_our_own_directories_is_refused_on_load_and_save() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let data = dir.path().join("data");
+        let with_hot = |hot: &Path| {
+            let mut config = Config { data_dir: Some(data.clone()), ..Config::default() };
+            config.devices.hotfolder.folder = Some(hot.to_owned());
+            config
+        };
+        for (hot, says) in [
+            (data.clone(), "it is the data directory"),
+            (data.join("documents").join("slips"), "lies inside the data directory"),
+            (dir.path().to_owned(), "contains the data directory"),
+        ] {
+            let err = with_hot(&hot).save(&path).expect_err("refused");
+            let text = err.to_string();
+            assert!(text.contains("devices.hotfolder.folder") && text.contains(says), "{}: {text}", hot.display());
+        }
+        assert!(!path.exists(), "a refused config is not written");
+        // Written by hand, the file is refused when read.
+        std::fs::write(&path, format!("data_dir = {:?}\n[devices.hotfolder]\nfolder = {:?}\n", data, data.join("."))).expect("write");
+        if std::env::var_os("CARDBENCH_DATA_DIR").is_none() {
+            let err = Config::load(&path).expect_err("refused on load");
+            assert!(err.to_string().contains("it is the data directory"), "{err}");
+        }
+        // The folder holding the config file is refused; one beside it is fine.
+        let err = with_hot(dir.path()).check_hot_folder(Some(&path)).expect_err("holds the config file");
+        assert!(err.to_string().contains("the config file") || err.to_string().contains("data directory"), "{err}");
+        with_hot(&dir.path().join("hot")).save(&path).expect("a folder of its own");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
 
 use cardbench_devices::config::HotfolderConfig;
-use cardbench_devices::hotfolder::{FileReport, HotFolder, HotFolderEvent, WatchHandle};
+use cardbench_devices::hotfolder::{FileReport, HotFolder, HotFolderEvent, OwnDirectory, WatchHandle};
 use cardbench_workflow::Workflow;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -39,16 +39,19 @@ pub struct HotFolderService {
 
 impl HotFolderService {
     /// Starts watching `config.folder`. A folder that cannot be watched does not stop the node
-    /// (production and shipping go on without it): the status says why instead.
+    /// (production and shipping go on without it): the status says why instead. A folder that
+    /// is, contains or lies inside one of `own` (or the store's directory) is refused here too,
+    /// whatever the config file said: it would move our own files away.
     pub fn start(
         workflow: Workflow,
         operator: &str,
         folder: PathBuf,
         config: HotfolderConfig,
+        own: Vec<OwnDirectory>,
         events: broadcast::Sender<RuntimeEvent>,
     ) -> HotFolderService {
         let status = Arc::new(Mutex::new(HotFolderStatus { folder: folder.clone(), ..HotFolderStatus::default() }));
-        let started = HotFolder::new(workflow, operator, &folder, config).and_then(|hot| {
+        let started = HotFolder::guarded(workflow, operator, &folder, config, own).and_then(|hot| {
             let (tx, rx) = mpsc::channel();
             let handle = hot.watch(tx)?;
             Ok((handle, rx))

@@ -103,7 +103,8 @@ impl Node {
         let runtime = Runtime::start(workflow.clone(), connector, runtime_config);
         let hotfolder = config.devices.hotfolder.folder.clone().map(|folder| {
             let operator = config.operator.as_deref().filter(|o| !o.trim().is_empty()).unwrap_or(HOTFOLDER_OPERATOR);
-            HotFolderService::start(workflow.clone(), operator, folder, config.devices.hotfolder.clone(), runtime.events())
+            let own = config.own_directories(None);
+            HotFolderService::start(workflow.clone(), operator, folder, config.devices.hotfolder.clone(), own, runtime.events())
         });
         let retention = crate::retention::RetentionTask::start(workflow.clone(), config.clone(), data_dir.clone());
         Ok(Node { workflow, runtime, data_dir, simulator, hotfolder, retention })

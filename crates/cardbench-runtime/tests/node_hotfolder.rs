@@ -105,3 +105,24 @@ async fn a_hot_folder_that_cannot_be_watched_leaves_the_node_running_and_says_wh
     node.workflow.ingest(&[envelope]).expect("ingest");
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_directory_as_hot_folder_is_refused_when_the_watch_starts_and_the_database_stays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    // A config built in code is not validated: the watch itself must refuse.
+    for hot in [data.clone(), data.join("logs"), dir.path().to_owned()] {
+        let node = Node::start(&config(&data, &hot), &NodeOptions::default()).await.expect("the node starts anyway");
+        let body = request("C-1");
+        let id = uuid::Uuid::new_v4().to_string();
+        let envelope = Envelope { message_id: Some(&id), subject: Some(Subject::RequestSent.as_str()), body: &body, ..Default::default() };
+        node.workflow.ingest(&[envelope]).expect("ingest");
+        let status = node.hotfolder_status().expect("configured");
+        assert!(!status.watching, "{status:?}");
+        let problem = status.problem.expect("a reason");
+        assert!(problem.contains("data directory") || problem.contains("log directory"), "{problem}");
+        node.shutdown().await;
+        assert!(data.join("cardbench.sqlite").exists(), "the database stays where it is");
+        assert!(!data.join("failed").exists() && !data.join("processed").exists() && !data.join("taking").exists());
+    }
+}

@@ -21,11 +21,13 @@ pub mod link_status;
 mod migrate;
 pub mod outbox;
 pub mod parcels;
+pub mod private_files;
 pub mod probe;
 pub mod readouts;
 mod refused_status;
 pub mod retention;
 pub mod shipments;
+pub mod spreadsheet;
 mod store;
 pub mod time;
 

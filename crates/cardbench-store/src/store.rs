@@ -28,13 +28,16 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the store in `data_dir`, upgrading an older schema in place.
+    /// The directory is made 0700 (see [`crate::private_files`]): everything in it is ours.
     pub fn open_in(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir)
+        crate::private_files::create_dir_all(data_dir)
+            .and_then(|()| crate::private_files::make_private(data_dir))
             .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
         Store::open(&data_dir.join(DATABASE_FILE))
     }
 
     pub fn open(path: &Path) -> Result<Store> {
+        make_database_private(path)?;
         let mut writer = connect(path)?;
         crate::migrate::migrate(&mut writer, &path.display().to_string())?;
         writer.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)?;
@@ -109,6 +112,25 @@ impl Store {
 
 /// How long a write waits for a lock another process holds before it fails as `Locked`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The database file is created 0600 before SQLite opens it, and an older one made 0600: SQLite
+/// gives the `-wal` and `-shm` files it creates the database file's mode, so all three are
+/// private whatever the umask. Existing `-wal`/`-shm` files are tightened too.
+fn make_database_private(path: &Path) -> Result<()> {
+    let failed = |source| StoreError::DataDir { path: path.display().to_string(), source };
+    if std::fs::symlink_metadata(path).is_err() {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(crate::private_files::FILE_MODE).open(path).map_err(failed)?;
+    }
+    crate::private_files::make_private(path).map_err(failed)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", path.display()));
+        if std::fs::symlink_metadata(&side).is_ok() {
+            crate::private_files::make_private(&side).map_err(|source| StoreError::DataDir { path: side.display().to_string(), source })?;
+        }
+    }
+    Ok(())
+}
 
 fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(

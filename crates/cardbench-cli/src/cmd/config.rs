@@ -9,14 +9,28 @@ use crate::output;
 pub fn config(ctx: &Context, command: ConfigCommand) -> anyhow::Result<()> {
     match command {
         ConfigCommand::Show => {
+            // A broker password (from CARDBENCH_AMQP_URL, or a file written before they went to
+            // the keyring) is shown as `***`.
+            let shown = ctx.config.redacted();
             if ctx.json {
                 return output::json(&serde_json::json!({
-                    "configFile": ctx.config_path, "dataDir": ctx.data_dir, "config": ctx.config,
+                    "configFile": ctx.config_path, "dataDir": ctx.data_dir, "config": shown,
                 }));
             }
             crate::say!("# config file: {}", ctx.config_path.display());
             crate::say!("# data dir:    {}", ctx.data_dir.display());
-            crate::say!("{}", toml::to_string_pretty(&ctx.config)?);
+            crate::say!("{}", toml::to_string_pretty(&shown)?);
+            Ok(())
+        }
+        ConfigCommand::SetAmqpUrl { url, outbound_url } => {
+            let mut config = Config::load_file(&ctx.config_path)?;
+            config.use_amqp_urls(url.trim(), outbound_url.as_deref().map(str::trim).filter(|u| !u.is_empty()))?;
+            config.save(&ctx.config_path)?;
+            crate::say!(
+                "transport: AMQP broker {} (passwords kept in the OS keyring, not in {})",
+                cardbench_amqp::config::redact_url(url.trim()),
+                ctx.config_path.display()
+            );
             Ok(())
         }
         ConfigCommand::SetServicebus { connection_string, inbound_connection_string, outbound_connection_string, inbound, outbound } => {

@@ -175,7 +175,8 @@ pub fn hotfolder(ctx: &Context, command: HotfolderCommand) -> anyhow::Result<()>
         .clone()
         .or_else(|| config.folder.clone())
         .context("no hot folder: pass --folder DIR or set devices.hotfolder.folder in the config file")?;
-    let hot = HotFolder::new(ctx.workflow()?, ctx.operator()?, &folder, config).map_err(lift)?;
+    let own = ctx.config.own_directories(Some(&ctx.config_path));
+    let hot = HotFolder::guarded(ctx.workflow()?, ctx.operator()?, &folder, config, own).map_err(lift)?;
     if args.once {
         let mut failed = 0;
         for path in hot.waiting()? {

@@ -48,7 +48,7 @@ pub fn slip(ctx: &Context, target: &str, out: &Path, print: bool) -> anyhow::Res
 
 pub fn manifest(ctx: &Context, p: &PeriodArgs) -> anyhow::Result<()> {
     let (from, to) = period(p)?;
-    std::fs::create_dir_all(&p.out)?;
+    cardbench_store::private_files::create_dir_all(&p.out)?;
     let files = api::manifest(&*ctx.store()?, &from, &to, &ctx.config.documents.slip.sender_name, &p.out)?;
     written(&files);
     Ok(())
@@ -56,7 +56,7 @@ pub fn manifest(ctx: &Context, p: &PeriodArgs) -> anyhow::Result<()> {
 
 pub fn billing(ctx: &Context, p: &PeriodArgs) -> anyhow::Result<()> {
     let (from, to) = period(p)?;
-    std::fs::create_dir_all(&p.out)?;
+    cardbench_store::private_files::create_dir_all(&p.out)?;
     let files = api::billing(&*ctx.store()?, &from, &to, &ctx.config.documents.billing, &p.out)?;
     for f in &files {
         crate::say!(
@@ -74,7 +74,7 @@ pub fn billing(ctx: &Context, p: &PeriodArgs) -> anyhow::Result<()> {
 pub fn shift_report(ctx: &Context, p: &PeriodArgs) -> anyhow::Result<()> {
     let (from, to) = period(p)?;
     // `--out` is a folder, as for the manifest and billing: the files are named by the period.
-    std::fs::create_dir_all(&p.out).with_context(|| format!("cannot create {}", p.out.display()))?;
+    cardbench_store::private_files::create_dir_all(&p.out).with_context(|| format!("cannot create {}", p.out.display()))?;
     let pdf = api::shift_report_path(&p.out, &from, &to);
     let files = api::shift_report(&*ctx.store()?, &from, &to, &ctx.config.documents.shift, &ctx.config.documents.slip.sender_name, &pdf)?;
     written(&files);
