@@ -21,6 +21,7 @@ mod link;
 mod mapping;
 mod peek;
 mod receiver;
+mod sever;
 pub mod sas;
 pub mod secrets;
 
