@@ -32,6 +32,15 @@ start_service() {
 # RabbitMQ with AMQP 1.0 for the AMQP tests; the queues they use are in tests/broker/queues.txt.
 start_service broker tests/broker/start-rabbitmq.sh "tests/broker/stop-rabbitmq.sh --clean" \
   $(sed 's/#.*//' tests/broker/queues.txt 2>/dev/null | xargs)
+# A second node in a network namespace of its own, reached over a veth pair, for the tests that
+# cut the link for real (crates/cardbench-runtime/tests/outbound_outage.rs). Needs root (CI runs
+# as root); without it those tests say they are skipped.
+if [ "$(id -u)" = 0 ]; then
+  start_service broker-netns tests/broker/start-rabbitmq.sh \
+    "tests/broker/stop-rabbitmq.sh --netns cbtest-$$ --clean" --netns "cbtest-$$"
+else
+  echo "not root: the link-cut tests (broker in a network namespace) will be skipped"
+fi
 # CUPS for the printing tests: its test queue keeps each job's bytes.
 start_service cups tests/cups/start-cupsd.sh tests/cups/stop-cupsd.sh
 # pcscd with a virtual reader, and a virtual card the PC/SC tests put on and take off

@@ -23,14 +23,42 @@
 #   on a live node only declares the queues. After stop-rabbitmq.sh (without --clean) it starts the
 #   node again on the same ports with the same data, so durable messages survive a restart.
 # Needs: tests/broker/install.sh run once (rabbitmq-server, python3-qpid-proton, python3-websockets).
+#
+# --netns NAME (first argument; root only): the node runs in its own network namespace NAME,
+#   reached over a veth pair: NET.1/30 inside, NET.2/30 on this side (NET: CARDBENCH_NETNS_NET,
+#   default 10.213.7). Taking the namespace's end down
+#   (`ip netns exec NAME ip link set $CARDBENCH_TEST_NETNS_VETH_NS down`) cuts the link silently:
+#   no RST, no refusal, packets vanish, as in a broken network, which stopping the node cannot
+#   show. (Taking this side's end down is not silent: its route goes, and sends fail at once.) State in
+#   CARDBENCH_NETNS_BROKER_DIR (default <repo>/target/test-broker-netns-NAME); no WebSocket
+#   relays and no TLS listener. Prints CARDBENCH_TEST_NETNS_AMQP_URL, CARDBENCH_TEST_NETNS (the
+#   namespace), CARDBENCH_TEST_NETNS_VETH (this side's end), CARDBENCH_TEST_NETNS_VETH_NS (the
+#   namespace's end) and CARDBENCH_TEST_NETNS_BROKER_DIR (pass it as CARDBENCH_NETNS_BROKER_DIR to
+#   declare queues again). `stop-rabbitmq.sh --netns NAME --clean` deletes the namespace and the
+#   pair; without --clean they stay, and this script brings the node back on the same address.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-state="${CARDBENCH_BROKER_DIR:-$repo/target/test-broker}"
 rmq=/usr/lib/rabbitmq/bin
 
 log() { echo "start-rabbitmq: $*" >&2; }
+
+netns=""
+if [ "${1:-}" = "--netns" ]; then
+  netns="${2:-}"
+  shift 2 || { log "--netns needs a namespace name"; exit 1; }
+  case "$netns" in
+    *[!A-Za-z0-9_-]*|"") log "namespace name '$netns' not allowed (letters, digits, _ - only)"; exit 1 ;;
+  esac
+fi
+if [ -n "$netns" ]; then
+  state="${CARDBENCH_NETNS_BROKER_DIR:-$repo/target/test-broker-netns-$netns}"
+else
+  state="${CARDBENCH_BROKER_DIR:-$repo/target/test-broker}"
+fi
+# Commands that talk to the node (or pick its ports) run where the node runs.
+run_in() { if [ -n "$netns" ]; then ip netns exec "$netns" "$@"; else "$@"; fi; }
 
 if [ ! -x "$rmq/rabbitmq-server" ]; then
   log "RabbitMQ is not installed ($rmq/rabbitmq-server missing): run tests/broker/install.sh"
@@ -40,12 +68,54 @@ fi
 mkdir -p "$state"
 state="$(cd "$state" && pwd)"
 
+listen_ip=127.0.0.1
+if [ -n "$netns" ]; then
+  [ "$(id -u)" = 0 ] || { log "--netns needs root (ip netns, veth)"; exit 1; }
+  command -v ip > /dev/null || { log "ip (iproute2) is missing: run scripts/setup.sh"; exit 1; }
+  net="${CARDBENCH_NETNS_NET:-10.213.7}"
+  listen_ip="$net.1"
+  host_ip="$net.2"
+  # Interface names hold 15 characters at most.
+  veth="cbh-${netns:0:11}"
+  veth_ns="cbn-${netns:0:11}"
+  if [ ! -e "/var/run/netns/$netns" ]; then
+    # Someone else's address in our /30 would take our traffic (or we theirs): refuse.
+    if ip -o -4 addr show | awk '{print $4}' | grep -q "^$net\.[0-3]/"; then
+      log "an interface here already holds an address in $net.0/30; choose another CARDBENCH_NETNS_NET"
+      rmdir "$state" 2> /dev/null || true
+      exit 1
+    fi
+    ip netns add "$netns"
+    if ! { ip link add "$veth" type veth peer name "$veth_ns" &&
+           ip link set "$veth_ns" netns "$netns" &&
+           ip addr add "$host_ip/30" dev "$veth" &&
+           ip netns exec "$netns" ip addr add "$listen_ip/30" dev "$veth_ns"; }; then
+      log "setting up namespace $netns failed"
+      ip link del "$veth" 2>/dev/null || true
+      ip netns del "$netns" 2>/dev/null || true
+      exit 1
+    fi
+    log "namespace $netns: $listen_ip on $veth_ns inside, $host_ip on $veth here"
+  fi
+  # Up every time: a test that cut the link and died leaves it down.
+  ip link set "$veth" up
+  ip netns exec "$netns" ip link set "$veth_ns" up
+  ip netns exec "$netns" ip link set lo up
+  # A cut must be silent, as a broken network is: with the node's MAC pinned here, taking the
+  # namespace's end down leaves packets going into the pair and vanishing (a connect times out);
+  # without it, the failed ARP turns into a quick "no route to host".
+  ip neigh replace "$listen_ip" lladdr "$(ip netns exec "$netns" cat "/sys/class/net/$veth_ns/address")" dev "$veth" nud permanent
+  # Should this side's end be taken down, its route goes with it: the pair's addresses must then
+  # go nowhere, never out by the default route.
+  ip route replace blackhole "$net.0/30" metric 1000
+fi
+
 free_port() {
   # Binding port 0 lets the kernel choose a port nobody holds right now.
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  run_in /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 port_free() {
-  /usr/bin/python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+  run_in /usr/bin/python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 }
 
 # Ports are kept in the state dir so a restart (stop, then start) comes back where clients expect it.
@@ -82,7 +152,7 @@ mkdir -p "$state/home" "$state/mnesia" "$state/log"
 # Throwaway certificates, made once per state dir (kept across restarts). Written in a temp dir
 # and renamed, as concurrent runs of this script may race.
 tls="$state/tls"
-if [ ! -f "$tls/server.pem" ]; then
+if [ -z "$netns" ] && [ ! -f "$tls/server.pem" ]; then
   command -v openssl > /dev/null || { log "openssl is missing: run scripts/setup.sh"; exit 1; }
   tmp="$(mktemp -d "$state/tls.tmp.XXXXXX")"
   (
@@ -109,7 +179,7 @@ publish() { mv -f "$1.tmp.$$" "$1"; }
 cat > "$state/env.tmp.$$" <<ENV
 export HOME='$state/home'
 export RABBITMQ_NODENAME='cardbench$AMQP_PORT@localhost'
-export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export RABBITMQ_NODE_IP_ADDRESS=$listen_ip
 export RABBITMQ_NODE_PORT='$AMQP_PORT'
 export RABBITMQ_DIST_PORT='$DIST_PORT'
 export ERL_EPMD_ADDRESS=127.0.0.1
@@ -124,7 +194,16 @@ ENV
 publish "$state/env"
 # shellcheck disable=SC1091
 . "$state/env"
-cat > "$state/rabbitmq.conf.tmp.$$" <<CONF
+if [ -n "$netns" ]; then
+  # Plain AMQP on the namespace's end of the pair only (the link-cut tests need nothing else).
+  cat > "$state/rabbitmq.conf.tmp.$$" <<CONF
+listeners.tcp.default = $listen_ip:$AMQP_PORT
+amqp1_0.default_user = guest
+amqp1_0.default_vhost = /
+loopback_users = none
+CONF
+else
+  cat > "$state/rabbitmq.conf.tmp.$$" <<CONF
 listeners.tcp.default = 127.0.0.1:$AMQP_PORT
 listeners.ssl.default = 127.0.0.1:$AMQPS_PORT
 ssl_options.cacertfile = $tls/ca.pem
@@ -136,6 +215,7 @@ amqp1_0.default_user = guest
 amqp1_0.default_vhost = /
 loopback_users = none
 CONF
+fi
 publish "$state/rabbitmq.conf"
 echo '[rabbitmq_amqp1_0].' > "$state/enabled_plugins.tmp.$$"
 publish "$state/enabled_plugins"
@@ -143,11 +223,11 @@ publish "$state/enabled_plugins"
 if ! $running; then
   # Our own epmd, bound to loopback on its own port, so stop-rabbitmq.sh can end exactly it.
   if ! { [ -f "$state/epmd.pid" ] && kill -0 "$(cat "$state/epmd.pid")" 2>/dev/null; }; then
-    setsid /usr/bin/epmd -address 127.0.0.1 -port "$EPMD_PORT" > "$state/log/epmd.log" 2>&1 < /dev/null &
+    setsid ${netns:+ip netns exec "$netns"} /usr/bin/epmd -address 127.0.0.1 -port "$EPMD_PORT" > "$state/log/epmd.log" 2>&1 < /dev/null &
     echo $! > "$state/epmd.pid"
   fi
-  log "starting node $RABBITMQ_NODENAME on 127.0.0.1:$AMQP_PORT (state in $state)"
-  setsid "$rmq/rabbitmq-server" >> "$state/log/server.log" 2>&1 < /dev/null &
+  log "starting node $RABBITMQ_NODENAME on $listen_ip:$AMQP_PORT${netns:+ in namespace $netns} (state in $state)"
+  setsid ${netns:+ip netns exec "$netns"} "$rmq/rabbitmq-server" >> "$state/log/server.log" 2>&1 < /dev/null &
   echo $! > "$state/server.pid"
   ready=false
   for _ in $(seq 1 120); do
@@ -156,7 +236,14 @@ if ! $running; then
       tail -n 30 "$state/log/server.log" >&2
       exit 1
     fi
-    if "$rmq/rabbitmq-diagnostics" -q check_port_connectivity > /dev/null 2>&1; then
+    if [ -n "$netns" ]; then
+      # check_port_connectivity fails on a listener in a namespace (seen with 3.10) though the
+      # port answers: ask whether the node runs, then open the port from this side of the pair.
+      if run_in "$rmq/rabbitmq-diagnostics" -q check_running > /dev/null 2>&1 &&
+         /usr/bin/python3 -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 2)' "$listen_ip" "$AMQP_PORT" 2>/dev/null; then
+        ready=true; break
+      fi
+    elif run_in "$rmq/rabbitmq-diagnostics" -q check_port_connectivity > /dev/null 2>&1; then
       ready=true; break
     fi
     sleep 0.5
@@ -187,8 +274,10 @@ start_relay() { # name, port, extra args
   grep -q '^ready' "$state/log/$name.log" || { log "$name not ready after 5 s"; exit 1; }
   log "AMQP over WebSockets relay ($name) on 127.0.0.1:$port"
 }
-start_relay ws-relay "$WS_PORT"
-start_relay wss-relay "$WSS_PORT" "$tls/server.pem" "$tls/server.key"
+if [ -z "$netns" ]; then
+  start_relay ws-relay "$WS_PORT"
+  start_relay wss-relay "$WSS_PORT" "$tls/server.pem" "$tls/server.key"
+fi
 
 decls=""
 for q in "$@"; do
@@ -202,11 +291,11 @@ for q in "$@"; do
 done
 if [ -n "$decls" ]; then
   # One CLI call for all declarations: each rabbitmqctl start costs about a second.
-  "$rmq/rabbitmqctl" -q eval "${decls} ok." > /dev/null
+  run_in "$rmq/rabbitmqctl" -q eval "${decls} ok." > /dev/null
 fi
 for q in "$@"; do
   # Rejected (dead-lettered) messages of $q go to $q.dlq through the default exchange.
-  "$rmq/rabbitmqctl" -q set_policy -p / --apply-to queues "dlx-$q" "^$(printf '%s' "$q" | sed 's/\./\\./g')\$" \
+  run_in "$rmq/rabbitmqctl" -q set_policy -p / --apply-to queues "dlx-$q" "^$(printf '%s' "$q" | sed 's/\./\\./g')\$" \
     "{\"dead-letter-exchange\":\"\",\"dead-letter-routing-key\":\"$q.dlq\"}" > /dev/null
   log "queue $q (dead letters: $q.dlq) declared"
 done
@@ -227,10 +316,23 @@ users=(
 # Users live in the node's data (kept across restarts, gone with --clean, like this marker).
 if [ ! -f "$state/users-ok" ]; then
   for ((i = 0; i < ${#users[@]}; i += 5)); do
-    "$rmq/rabbitmqctl" -q add_user "${users[i]}" "${users[i+1]}" > /dev/null 2>&1 || true
-    "$rmq/rabbitmqctl" -q set_permissions -p / "${users[i]}" "${users[i+2]}" "${users[i+3]}" "${users[i+4]}" > /dev/null
+    run_in "$rmq/rabbitmqctl" -q add_user "${users[i]}" "${users[i+1]}" > /dev/null 2>&1 || true
+    run_in "$rmq/rabbitmqctl" -q set_permissions -p / "${users[i]}" "${users[i+2]}" "${users[i+3]}" "${users[i+4]}" > /dev/null
   done
   touch "$state/users-ok"
+fi
+if [ -n "$netns" ]; then
+  url="amqp://guest:guest@$listen_ip:$AMQP_PORT"
+  for f in amqp-url:"$url" netns:"$netns" veth:"$veth" veth-ns:"$veth_ns"; do
+    echo "${f#*:}" > "$state/${f%%:*}.tmp.$$"
+    publish "$state/${f%%:*}"
+  done
+  echo "export CARDBENCH_TEST_NETNS_AMQP_URL=$url"
+  echo "export CARDBENCH_TEST_NETNS=$netns"
+  echo "export CARDBENCH_TEST_NETNS_VETH=$veth"
+  echo "export CARDBENCH_TEST_NETNS_VETH_NS=$veth_ns"
+  echo "export CARDBENCH_TEST_NETNS_BROKER_DIR='$state'"
+  exit 0
 fi
 url="amqp://guest:guest@127.0.0.1:$AMQP_PORT"
 echo "$url" > "$state/amqp-url.tmp.$$"

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 
 use crate::cbs;
 use crate::config::{Auth, ServiceBusConfig};
+use crate::sever::{Sever, SeverableTcp};
 
 /// The steps of getting to a usable queue, in order. `check_connection` reports the first that
 /// failed.
@@ -82,9 +83,17 @@ pub(crate) struct Link {
     pub(crate) connection: ConnectionHandle<()>,
     pub(crate) session: SessionHandle<()>,
     renewal: Option<JoinHandle<()>>,
+    sever: Sever,
 }
 
 impl Link {
+    /// Ends the connection from our side at once, dropping whatever it has not delivered
+    /// ([`crate::sever`]): for a broker that stopped answering, whose socket would otherwise
+    /// deliver our abandoned transfers once the network heals.
+    pub(crate) fn sever(&self) {
+        self.sever.sever();
+    }
+
     /// For SAS: puts a token for `address` on `$cbs` and keeps renewing it while the link lives.
     pub(crate) async fn authorize(&mut self, config: &ServiceBusConfig, address: &str) -> Result<(), StepError> {
         if let Auth::SasCbs { rule, key } = &config.auth {
@@ -134,7 +143,7 @@ pub(crate) async fn open(config: &ServiceBusConfig) -> Result<Link, StepError> {
 }
 
 async fn open_inner(config: &ServiceBusConfig) -> Result<Link, StepError> {
-    let stream = tcp_connect(config).await?;
+    let (stream, sever) = SeverableTcp::new(tcp_connect(config).await?);
     // Each layer is a different stream type; fe2o3 takes any of them and spawns its engine, so
     // the handle we keep is the same whichever way we got there.
     let mut connection = match (config.tls, config.websocket.as_deref()) {
@@ -149,7 +158,7 @@ async fn open_inner(config: &ServiceBusConfig) -> Result<Link, StepError> {
     let session = Session::begin(&mut connection)
         .await
         .map_err(|e| StepError::new(Step::Amqp, format!("session refused: {e}")))?;
-    Ok(Link { connection, session, renewal: None })
+    Ok(Link { connection, session, renewal: None, sever })
 }
 
 /// AMQP open + SASL over whatever stream the layers below produced.
@@ -328,7 +337,10 @@ fn read_ca_file(path: &std::path::Path) -> Result<Vec<rustls::pki_types::Certifi
     Ok(certs)
 }
 
-async fn tls_connect(config: &ServiceBusConfig, stream: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, StepError> {
+async fn tls_connect<S>(config: &ServiceBusConfig, stream: S) -> Result<tokio_rustls::client::TlsStream<S>, StepError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let name = rustls::pki_types::ServerName::try_from(config.host.clone())
         .map_err(|e| StepError::new(Step::Tls, format!("`{}` is not a valid TLS server name: {e}", config.host)))?;
     let connector = tokio_rustls::TlsConnector::from(tls_config(config)?);

@@ -22,6 +22,7 @@ mod link;
 pub mod mapping;
 mod peek;
 mod receiver;
+mod sever;
 pub mod sas;
 pub mod secrets;
 

@@ -91,6 +91,13 @@ impl AmqpSender {
         close_quietly(async { let _ = self.link.detach().await; }, conn).await;
     }
 
+    /// Gives up on a connection that stopped answering: see [`crate::sever`].
+    fn sever(&self) {
+        if let Some(conn) = &self.conn {
+            conn.sever();
+        }
+    }
+
     fn send_error(&self, e: SendError) -> TransportError {
         if matches!(e, SendError::MessageSizeExceeded(_) | SendError::MessageEncodeError) {
             return TransportError::new(TransportErrorKind::Rejected, format!("sending to `{}`: {e}", self.address));
@@ -121,6 +128,7 @@ impl QueueSender for AmqpSender {
             // outbox forever.
             let transfer = tokio::time::timeout(EXCHANGE_TIMEOUT, self.link.send_batchable(mapping::outbound_to_amqp(m))).await;
             let Ok(transfer) = transfer else {
+                self.sever();
                 let e = conn_err(format!("`{}` granted no credit for {} s", self.address, EXCHANGE_TIMEOUT.as_secs()));
                 failed = Some(e.clone());
                 pending.push(Err(e));
@@ -136,16 +144,27 @@ impl QueueSender for AmqpSender {
             }
         }
         let mut results = Vec::with_capacity(pending.len());
+        // Once one outcome did not come in time, the link is taken as dead: the outcomes behind it
+        // are not waited for one by one (a silent cut held a batch of 10 for 10 × 30 s).
+        let mut silent: Option<TransportError> = None;
         for (p, m) in pending.into_iter().zip(messages) {
-            let r = match p {
-                Err(e) => Err(e),
-                Ok(fut) => match tokio::time::timeout(EXCHANGE_TIMEOUT, fut).await {
-                    Err(_) => Err(conn_err(format!(
-                        "`{}` gave no outcome for message {} in {} s",
-                        self.address,
-                        m.message_id,
-                        EXCHANGE_TIMEOUT.as_secs()
-                    ))),
+            let r = match (p, &silent) {
+                (Err(e), _) => Err(e),
+                (Ok(_), Some(e)) => Err(e.clone()),
+                (Ok(fut), None) => match tokio::time::timeout(EXCHANGE_TIMEOUT, fut).await {
+                    Err(_) => {
+                        // The rows go again on a new connection: this one must not deliver them
+                        // later too.
+                        self.sever();
+                        let e = conn_err(format!(
+                            "`{}` gave no outcome for message {} in {} s",
+                            self.address,
+                            m.message_id,
+                            EXCHANGE_TIMEOUT.as_secs()
+                        ));
+                        silent = Some(e.clone());
+                        Err(e)
+                    }
                     Ok(outcome) => match outcome {
                     Ok(Outcome::Accepted(_)) => Ok(()),
                     Ok(Outcome::Rejected(r)) => Err(TransportError::new(

@@ -211,6 +211,7 @@ async fn duplicate_message_id_is_delivered_twice_by_rabbitmq() {
         got.extend(rx.receive(10, WAIT).await.expect("receive"));
     }
     assert_eq!(got.len(), 2);
+    assert!(got.iter().all(|d| d.message_id.as_deref() == Some("same")), "both copies, each with the same messageId: {got:?}");
     rx.accept(&got.iter().map(|d| d.tag).collect::<Vec<_>>()).await.expect("accept");
 }
 

@@ -81,4 +81,6 @@ fn a_pipe_closed_early_is_not_a_crash() {
     drop(child.stdout.take());
     let out = child.wait_with_output().expect("wait");
     assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+    // Not ended by a signal (SIGPIPE, an abort) either: it exits with a code of its own.
+    assert!(out.status.code().is_some(), "ended by a signal: {:?}; {}", out.status, text(&out.stderr));
 }
