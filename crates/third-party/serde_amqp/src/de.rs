@@ -34,6 +34,14 @@ use crate::{
 /// real-world OPEN/BEGIN/ATTACH frames carry single-digit element counts.
 pub const MAX_ARRAY_COUNT: usize = 65_536;
 
+/// How many compound values (list, map, array, described) may enclose one another before the
+/// deserializer rejects the value.
+///
+/// PATCHED (Cardbench, see PATCHED.md). An AMQP message's own structure uses about four levels
+/// (message section, described value, list, element); 64 leaves plenty for application data and
+/// keeps the recursion well inside a 2 MiB thread stack.
+pub const MAX_NESTING_DEPTH: usize = 64;
+
 /// Deserialize an instance of type T from an IO stream
 pub fn from_reader<T: de::DeserializeOwned>(reader: impl std::io::Read) -> Result<T, Error> {
     let reader = IoReader::new(reader);
@@ -57,6 +65,9 @@ pub struct Deserializer<R> {
     enum_type: EnumType,
     struct_encoding: StructEncoding,
     elem_format_code: Option<EncodingCodes>,
+    /// How many compound values (list, map, array, described) enclose the one being read now.
+    /// PATCHED (Cardbench, see PATCHED.md): bounded by [`MAX_NESTING_DEPTH`].
+    depth: usize,
 }
 
 impl<'de, R: Read<'de>> Deserializer<R> {
@@ -69,7 +80,25 @@ impl<'de, R: Read<'de>> Deserializer<R> {
             enum_type: Default::default(),
             struct_encoding: StructEncoding::None,
             elem_format_code: None,
+            depth: 0,
         }
+    }
+
+    /// Runs `visit` one compound level deeper, or refuses beyond [`MAX_NESTING_DEPTH`].
+    ///
+    /// PATCHED (Cardbench, see PATCHED.md): every list, map, array and described value is
+    /// decoded through here, and each level recurses on the call stack, so a message of nested
+    /// lists (two bytes per level) overflowed the stack of the receiving thread (SIGSEGV).
+    fn nested<T>(&mut self, visit: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+        if self.depth >= MAX_NESTING_DEPTH {
+            return Err(Error::Message(format!(
+                "AMQP value nested deeper than {MAX_NESTING_DEPTH} levels"
+            )));
+        }
+        self.depth += 1;
+        let result = visit(self);
+        self.depth -= 1;
+        result
     }
 
     fn read_format_code(&mut self) -> Option<Result<EncodingCodes, Error>> {
@@ -852,7 +881,7 @@ where
             self.deserialize_i64(visitor)
         } else if name == TRANSPARENT_VEC {
             self.seq_type = Some(SequenceType::TransparentVec);
-            visitor.visit_seq(TransparentVecAccess::new(self))
+            self.nested(|de| visitor.visit_seq(TransparentVecAccess::new(de)))
         } else if name == LAZY_VALUE {
             self.non_native_type = Some(NonNativeType::LazyValue);
             self.deserialize_byte_buf(visitor)
@@ -894,7 +923,7 @@ where
 
                 // If count is zero, jump to visitor
                 match count {
-                    0 => visitor.visit_seq(ArrayAccess::new(self, len, count)),
+                    0 => self.nested(|de| visitor.visit_seq(ArrayAccess::new(de, len, count))),
                     _ => {
                         let format_code = self
                             .read_format_code()
@@ -902,10 +931,10 @@ where
                         self.elem_format_code = Some(format_code);
 
                         // Account for offset
-                        let len = len - OFFSET_ARRAY8;
+                        let len = len.checked_sub(OFFSET_ARRAY8).ok_or(Error::InvalidLength)?; // PATCHED: was `len - OFFSET_ARRAY8` (underflow panic)
                         // let buf = self.reader.read_bytes(len)?;
 
-                        visitor.visit_seq(ArrayAccess::new(self, len, count))
+                        self.nested(|de| visitor.visit_seq(ArrayAccess::new(de, len, count)))
                     }
                 }
             }
@@ -925,7 +954,7 @@ where
 
                 // If count is zero, jump to visitor
                 match count {
-                    0 => visitor.visit_seq(ArrayAccess::new(self, len, count)),
+                    0 => self.nested(|de| visitor.visit_seq(ArrayAccess::new(de, len, count))),
                     _ => {
                         let format_code = self
                             .read_format_code()
@@ -933,17 +962,17 @@ where
                         self.elem_format_code = Some(format_code);
 
                         // Account for offset
-                        let len = len - OFFSET_ARRAY32;
+                        let len = len.checked_sub(OFFSET_ARRAY32).ok_or(Error::InvalidLength)?; // PATCHED: was `len - OFFSET_ARRAY32` (underflow panic)
                         // let buf = self.reader.read_bytes(len)?;
 
-                        visitor.visit_seq(ArrayAccess::new(self, len, count))
+                        self.nested(|de| visitor.visit_seq(ArrayAccess::new(de, len, count)))
                     }
                 }
             }
             EncodingCodes::List0 => {
                 let len = 0;
                 let count = 0;
-                visitor.visit_seq(ListAccess::new(self, len, count))
+                self.nested(|de| visitor.visit_seq(ListAccess::new(de, len, count)))
             }
             EncodingCodes::List8 => {
                 let len = self
@@ -958,11 +987,11 @@ where
                     as usize;
 
                 // Account for offset
-                let len = len - OFFSET_LIST8;
+                let len = len.checked_sub(OFFSET_LIST8).ok_or(Error::InvalidLength)?; // PATCHED: was `len - OFFSET_LIST8` (underflow panic)
 
                 // Make sure there is no other element format code
                 self.elem_format_code = None;
-                visitor.visit_seq(ListAccess::new(self, len, count))
+                self.nested(|de| visitor.visit_seq(ListAccess::new(de, len, count)))
             }
             EncodingCodes::List32 => {
                 let len_bytes = self.reader.read_const_bytes()?;
@@ -979,11 +1008,11 @@ where
                 }
 
                 // Account for offset
-                let len = len - OFFSET_LIST32;
+                let len = len.checked_sub(OFFSET_LIST32).ok_or(Error::InvalidLength)?; // PATCHED: was `len - OFFSET_LIST32` (underflow panic)
 
                 // Make sure there is no other element format code
                 self.elem_format_code = None;
-                visitor.visit_seq(ListAccess::new(self, len, count))
+                self.nested(|de| visitor.visit_seq(ListAccess::new(de, len, count)))
             }
             _ => Err(Error::InvalidFormatCode),
         }
@@ -1017,7 +1046,7 @@ where
                     as usize;
 
                 // Account for offset
-                let size = size - OFFSET_LIST8;
+                let size = size.checked_sub(OFFSET_LIST8).ok_or(Error::InvalidLength)?; // PATCHED: was `size - OFFSET_LIST8` (underflow panic)
 
                 // Make sure there is no other element format code
                 self.elem_format_code = None;
@@ -1030,7 +1059,7 @@ where
                 let count = u32::from_be_bytes(count_bytes) as usize;
 
                 // Account for offset
-                let size = size - OFFSET_LIST32;
+                let size = size.checked_sub(OFFSET_LIST32).ok_or(Error::InvalidLength)?; // PATCHED: was `size - OFFSET_LIST32` (underflow panic)
 
                 // Make sure there is no other element format code
                 self.elem_format_code = None;
@@ -1043,7 +1072,7 @@ where
             return Err(Error::SequenceLengthMismatch);
         }
 
-        visitor.visit_seq(ListAccess::new(self, size, count))
+        self.nested(|de| visitor.visit_seq(ListAccess::new(de, size, count)))
     }
 
     fn deserialize_map<V>(self, visitor: V) -> Result<V::Value, Self::Error>
@@ -1067,7 +1096,7 @@ where
                     as usize;
 
                 // Account for offset
-                let size = size - OFFSET_MAP8;
+                let size = size.checked_sub(OFFSET_MAP8).ok_or(Error::InvalidLength)?; // PATCHED: was `size - OFFSET_MAP8` (underflow panic)
 
                 (size, count)
             }
@@ -1086,7 +1115,7 @@ where
                 }
 
                 // Account for offset
-                let size = size - OFFSET_MAP32;
+                let size = size.checked_sub(OFFSET_MAP32).ok_or(Error::InvalidLength)?; // PATCHED: was `size - OFFSET_MAP32` (underflow panic)
 
                 (size, count)
             }
@@ -1095,7 +1124,7 @@ where
 
         // // AMQP map count includes both key and value, should be halfed
         // let count = count / 2;
-        visitor.visit_map(MapAccess::new(self, size, count))
+        self.nested(|de| visitor.visit_map(MapAccess::new(de, size, count)))
     }
 
     fn deserialize_tuple_struct<V>(
@@ -1109,17 +1138,17 @@ where
     {
         if name == DESCRIBED_BASIC {
             self.struct_encoding = StructEncoding::DescribedBasic;
-            visitor.visit_seq(DescribedAccess::basic(self, len as u32))
+            self.nested(|de| visitor.visit_seq(DescribedAccess::basic(de, len as u32)))
         } else if name == DESCRIBED_LIST {
             self.struct_encoding = StructEncoding::DescribedList;
-            visitor.visit_seq(DescribedAccess::list(self))
+            self.nested(|de| visitor.visit_seq(DescribedAccess::list(de)))
         } else {
             match self
                 .get_elem_code_or_peek_byte()
                 .ok_or_else(|| Error::unexpected_eof("Expecting format code"))??
                 .try_into()?
             {
-                EncodingCodes::DescribedType => visitor.visit_seq(DescribedAccess::list(self)),
+                EncodingCodes::DescribedType => self.nested(|de| visitor.visit_seq(DescribedAccess::list(de))),
                 _ => self.deserialize_tuple(len, visitor),
             }
         }
@@ -1138,13 +1167,13 @@ where
         let cur_encoding = self.struct_encoding.clone();
         let result = if name == DESCRIBED_BASIC {
             self.struct_encoding = StructEncoding::DescribedBasic;
-            visitor.visit_seq(DescribedAccess::basic(self, fields.len() as u32))
+            self.nested(|de| visitor.visit_seq(DescribedAccess::basic(de, fields.len() as u32)))
         } else if name == DESCRIBED_LIST {
             self.struct_encoding = StructEncoding::DescribedList;
-            visitor.visit_seq(DescribedAccess::list(self))
+            self.nested(|de| visitor.visit_seq(DescribedAccess::list(de)))
         } else if name == DESCRIBED_MAP {
             self.struct_encoding = StructEncoding::DescribedMap;
-            visitor.visit_map(DescribedAccess::map(self))
+            self.nested(|de| visitor.visit_map(DescribedAccess::map(de)))
         } else {
             self.struct_encoding = StructEncoding::None;
             match self
@@ -1156,7 +1185,7 @@ where
                     self.deserialize_tuple(fields.len(), visitor)
                 }
                 EncodingCodes::Map32 | EncodingCodes::Map8 => self.deserialize_map(visitor),
-                EncodingCodes::DescribedType => visitor.visit_seq(DescribedAccess::list(self)),
+                EncodingCodes::DescribedType => self.nested(|de| visitor.visit_seq(DescribedAccess::list(de))),
                 _ => Err(Error::InvalidFormatCode),
             }
         };

@@ -2,7 +2,7 @@ use std::io;
 
 use crate::error::Error;
 
-use super::{private, read_described_bytes, read_primitive_bytes_or_else, Read};
+use super::{private, read_described_bytes, read_primitive_bytes_or_else, Read, READ_CHUNK};
 
 /// A reader for IO stream
 #[derive(Debug)]
@@ -32,15 +32,32 @@ impl<R: io::Read> IoReader<R> {
     }
 
     /// Fill the internal buffer with the given length
+    ///
+    /// PATCHED (Cardbench, see PATCHED.md): `len` comes from the message (a str32/sym32/vbin32
+    /// length, up to 4 GiB), so the buffer grows with the bytes actually read, one
+    /// [`READ_CHUNK`] at a time, instead of `resize(len, 0)` up front. On a short read the
+    /// bytes read so far stay buffered and `UnexpectedEof` is returned.
     pub fn fill_buffer(&mut self, len: usize) -> Result<(), io::Error> {
-        let l = self.buf.len();
-        if l < len {
-            self.buf.resize(len, 0);
-            self.reader.read_exact(&mut self.buf[l..])?;
-            Ok(())
-        } else {
-            Ok(())
+        while self.buf.len() < len {
+            let l = self.buf.len();
+            self.buf.resize(l + (len - l).min(READ_CHUNK), 0);
+            match self.reader.read(&mut self.buf[l..]) {
+                Ok(0) => {
+                    self.buf.truncate(l);
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "fewer bytes than the encoded length",
+                    ));
+                }
+                Ok(read) => self.buf.truncate(l + read),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(l),
+                Err(e) => {
+                    self.buf.truncate(l);
+                    return Err(e);
+                }
+            }
         }
+        Ok(())
     }
 }
 

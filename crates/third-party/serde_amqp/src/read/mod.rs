@@ -10,6 +10,10 @@ pub use ioread::*;
 mod sliceread;
 pub use sliceread::*;
 
+/// PATCHED (Cardbench, see PATCHED.md): the most a reader allocates ahead of the bytes it has
+/// actually read when a length taken from the message asks for more.
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
+
 mod private {
     pub trait Sealed {}
 }
@@ -47,9 +51,18 @@ pub trait Read<'de>: private::Sealed {
     fn peek_bytes(&mut self, n: usize) -> Result<Option<&[u8]>, io::Error>;
 
     /// Consuming `n` number of bytes
+    ///
+    /// PATCHED (Cardbench, see PATCHED.md): `n` comes from the message (a str32/sym32/vbin32
+    /// length, up to 4 GiB), so the buffer grows with the bytes actually read, one
+    /// [`READ_CHUNK`] at a time, instead of `vec![0u8; n]` up front (a 6-byte message made a
+    /// 4 GiB allocation).
     fn read_bytes(&mut self, n: usize) -> Result<Vec<u8>, io::Error> {
-        let mut buf = vec![0u8; n];
-        self.read_exact(&mut buf)?;
+        let mut buf = Vec::new();
+        while buf.len() < n {
+            let start = buf.len();
+            buf.resize(start + (n - start).min(READ_CHUNK), 0);
+            self.read_exact(&mut buf[start..])?;
+        }
         Ok(buf)
     }
 

@@ -57,6 +57,12 @@ impl<'s> Read<'s> for SliceReader<'s> {
         }
     }
 
+    /// PATCHED (Cardbench, see PATCHED.md): checks that `n` bytes remain before allocating them
+    /// (`n` comes from the message).
+    fn read_bytes(&mut self, n: usize) -> Result<Vec<u8>, io::Error> {
+        Ok(self.get_byte_slice(n)?.to_vec())
+    }
+
     fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), io::Error> {
         std::io::Read::read_exact(&mut self.slice, buf)
     }
