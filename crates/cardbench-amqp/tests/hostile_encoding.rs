@@ -9,6 +9,8 @@
 //! the bytes were checked, and lists nested 30,000 deep recursed until the stack overflowed.
 //! Their inputs are kept in `tests/fuzz-regressions/amqp_mapping/`.
 
+mod common;
+
 use std::path::Path;
 
 use fe2o3_amqp::types::messaging::message::DecodeIntoMessage;
@@ -68,19 +70,9 @@ fn decode_within_memory(what: &str, bytes: &[u8]) -> [Decoded; 3] {
     results
 }
 
-/// An AMQP message whose body (amqp-value) is `depth` lists, each inside the one before, each
-/// a well-formed list32 of one element; the innermost is the empty list.
+/// An AMQP message whose body (amqp-value) is `depth` nested lists.
 fn nested_lists_message(depth: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(3 + 9 * depth + 1);
-    out.extend_from_slice(&[0x00, 0x53, 0x77]); // amqp-value section
-    for level in 0..depth {
-        let inside = 9 * (depth - 1 - level) + 1; // bytes of the lists within this one
-        out.push(0xd0); // list32
-        out.extend_from_slice(&u32::try_from(4 + inside).expect("small").to_be_bytes());
-        out.extend_from_slice(&1u32.to_be_bytes());
-    }
-    out.push(0x45); // list0
-    out
+    [&[0x00, 0x53, 0x77][..], &common::nested_lists(depth)].concat()
 }
 
 /// The fuzz target's out-of-memory input: a sym32 claiming 4,283,587,925 bytes, then two bytes.
