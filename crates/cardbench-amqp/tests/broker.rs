@@ -398,3 +398,54 @@ async fn closing_a_receiver_on_one_thread_ends_by_handshake_not_timeout() {
         close_promptly(rx, &format!("idle receiver {round}")).await;
     }
 }
+
+/// A message whose body is 256 KB of nested lists (about 29,000 levels; spread over several
+/// transfers) made serde_amqp recurse once per level inside fe2o3's receive, before our code,
+/// and overflow the tokio worker's stack. With the patched crate (crates/third-party/serde_amqp)
+/// the decode stops at 64 levels: the receiver passes the message on empty with a `decode-error`
+/// field (the workflow records it as rejected), and the next message arrives as sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_message_is_passed_on_as_a_decode_error_and_the_next_one_arrives() {
+    use fe2o3_amqp::types::messaging::Message;
+    use serde_amqp::lazy::LazyValue;
+    use serde_amqp::read::SliceReader;
+
+    let q = unique("nested");
+    let Some(cfg) = setup(&q, &unique("unused")) else { return };
+    let Auth::SaslPlain { user, password } = &cfg.auth else { panic!("test broker uses PLAIN") };
+    let url = format!("amqp://{}:{}@{}:{}", user, password.expose(), cfg.host, cfg.port);
+    // The body's bytes as they go on the wire: a LazyValue is sent verbatim (encoding a nested
+    // `Value` recurses per level and is quadratic: minutes for this one).
+    let encoded = common::nested_lists(256 * 1024 / 9);
+    let body = LazyValue::from_reader(&mut SliceReader::new(&encoded)).expect("one encoded value");
+    assert_eq!(body.as_slice().len(), encoded.len());
+    let mut conn = fe2o3_amqp::Connection::open("nested-sender", url.as_str()).await.expect("connect");
+    let mut session = fe2o3_amqp::Session::begin(&mut conn).await.expect("session");
+    let mut raw = fe2o3_amqp::Sender::attach(&mut session, "nested-sender", cfg.address(&q)).await.expect("attach");
+    let outcome = tokio::time::timeout(WAIT, raw.send(Message::builder().value(body).build())).await.expect("sent in time");
+    assert!(outcome.is_ok_and(|o| o.is_accepted()), "the broker takes the nested message");
+    let _ = raw.close().await;
+    let _ = session.end().await;
+    let _ = conn.close().await;
+
+    let c = AmqpConnector::new(cfg);
+    let mut tx = c.sender(&q).await.expect("sender");
+    assert!(tx.send(&[msg("after-nested", "S", b"{\"ok\":true}")]).await.iter().all(|r| r.is_ok()));
+
+    let mut rx = c.open_receiver(&q).await.expect("receiver");
+    let mut got = rx.receive_raw(10, WAIT).await.expect("receive");
+    if got.len() < 2 {
+        got.extend(rx.receive_raw(10, WAIT).await.expect("receive"));
+    }
+    assert_eq!(got.len(), 2, "{got:?}");
+    let (refused, fields) = &got[0];
+    assert!(refused.body.is_empty() && refused.message_id.is_none(), "{refused:?}");
+    let error = fields.iter().find(|(k, _)| k == "decode-error").map(|(_, v)| v.as_str()).unwrap_or_default();
+    assert!(error.contains("nested deeper than 64 levels"), "{fields:?}");
+    let (next, _) = &got[1];
+    assert_eq!(next.message_id.as_deref(), Some("after-nested"));
+    assert_eq!(next.body, b"{\"ok\":true}");
+    rx.accept(&[refused.tag, next.tag]).await.expect("accept");
+    assert!(rx.receive(10, QUIET).await.expect("receive").is_empty());
+    rx.close().await;
+}

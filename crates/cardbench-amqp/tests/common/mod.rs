@@ -204,3 +204,18 @@ pub fn reader_url() -> Option<String> {
 pub fn writer_url() -> Option<String> {
     broker_value("CARDBENCH_TEST_AMQP_WRITER_URL", "amqp-writer-url")
 }
+
+/// The AMQP encoding of `depth` lists, each inside the one before, each a well-formed list32 of
+/// one element; the innermost is the empty list (9 bytes a level). Built flat: encoding such a
+/// `Value` with serde_amqp recurses once per level and copies each level's bytes (quadratic).
+pub fn nested_lists(depth: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(9 * depth + 1);
+    for level in 0..depth {
+        let inside = 9 * (depth - 1 - level) + 1; // bytes of the lists within this one
+        out.push(0xd0); // list32
+        out.extend_from_slice(&u32::try_from(4 + inside).expect("under 4 GiB").to_be_bytes());
+        out.extend_from_slice(&1u32.to_be_bytes());
+    }
+    out.push(0x45); // list0
+    out
+}
