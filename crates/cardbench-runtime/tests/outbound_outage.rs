@@ -99,6 +99,12 @@ fn outbox_rows(store: &Store) -> Vec<OutboxRow> {
         .expect("outbox")
 }
 
+/// Wakes the sender and waits until nothing in the outbox is unsent.
+async fn wait_all_sent(runtime: &Runtime, store: &Store, what: &str, limit: Duration) {
+    runtime.wake_sender();
+    wait_until(what, limit, || unsent(store) == 0).await;
+}
+
 fn unsent(store: &Store) -> usize {
     outbox_rows(store)
         .iter()
@@ -298,13 +304,7 @@ async fn notifications_wait_while_the_broker_is_down_and_are_delivered_once_when
 
     // Before: sent while the broker is up.
     produce_cards(&wf, 0, 10);
-    runtime.wake_sender();
-    wait_until(
-        "the first 10 notifications are sent",
-        Duration::from_secs(60),
-        || unsent(&store) == 0,
-    )
-    .await;
+    wait_all_sent(&runtime, &store, "the first 10 notifications are sent", Duration::from_secs(60)).await;
 
     broker.stop();
     // During: queued while nothing listens on the broker's port. They wait, and the link state
@@ -337,13 +337,7 @@ async fn notifications_wait_while_the_broker_is_down_and_are_delivered_once_when
     wait_for_outbound(&runtime, LinkPhase::Up, Duration::from_secs(60)).await;
     // After: queued once the link is back.
     produce_cards(&wf, 30, 5);
-    runtime.wake_sender();
-    wait_until(
-        "every notification is sent",
-        Duration::from_secs(60),
-        || unsent(&store) == 0,
-    )
-    .await;
+    wait_all_sent(&runtime, &store, "every notification is sent", Duration::from_secs(60)).await;
     runtime.shutdown().await;
 
     let rows = outbox_rows(&store);
@@ -505,13 +499,7 @@ async fn notifications_queued_across_a_silent_link_cut_are_delivered_once_when_i
     );
 
     produce_cards(&wf, 0, 10);
-    runtime.wake_sender();
-    wait_until(
-        "the first 10 notifications are sent",
-        Duration::from_secs(60),
-        || unsent(&store) == 0,
-    )
-    .await;
+    wait_all_sent(&runtime, &store, "the first 10 notifications are sent", Duration::from_secs(60)).await;
     wait_for_outbound(&runtime, LinkPhase::Up, Duration::from_secs(10)).await;
 
     let cut = CutLink::cut(&broker);
@@ -538,13 +526,7 @@ async fn notifications_queued_across_a_silent_link_cut_are_delivered_once_when_i
     )
     .await;
     produce_cards(&wf, 30, 5);
-    runtime.wake_sender();
-    wait_until(
-        "the ones queued after the cut are sent too",
-        Duration::from_secs(60),
-        || unsent(&store) == 0,
-    )
-    .await;
+    wait_all_sent(&runtime, &store, "the ones queued after the cut are sent too", Duration::from_secs(60)).await;
     runtime.shutdown().await;
     // A connection abandoned during the cut that still held our transfers would deliver them
     // when TCP retransmits after the heal (up to two minutes later): wait until no socket towards
