@@ -171,8 +171,35 @@ try {
     await field('parcel-scan', 'C-0000006', { enter: true });
     await s.waitFor('[data-testid="parcel-cards"]', { text: 'C-0000006' });
     await s.click(await s.find('[data-testid="send-shipped"]'));
+    await s.click(await s.waitFor('[data-testid="confirm-shipped"]'));
     await s.waitFor('[data-testid="ship-result"]', { text: 'await REPORT_OK' });
     await shot('06-shipment-blocked');
+  });
+
+  await test('an empty parcel cannot be sent: accessories start at 0 and "All accessories" fills them on purpose', async () => {
+    await s.jsClick(await s.waitFor('[data-testid="shipment-list"] tr', { text: 'S-00000' }));
+    await s.waitFor('[data-testid="gate"]', { text: 'ready' });
+    const state = () => s.exec(`return {
+      disabled: document.querySelector('[data-testid="send-shipped"]').disabled,
+      quantities: [...document.querySelectorAll('[data-testid="parcel-accessories"] input')].map((i) => Number(i.value)),
+    }`);
+    let now = await state();
+    assert(now.quantities.length > 0, 'the seeded shipment has accessories');
+    assert(now.quantities.every((q) => q === 0), `accessories start at 0, not ${now.quantities}`);
+    assert(now.disabled, 'Send SHIPPED is disabled for an empty parcel');
+    await s.click(await s.find('[data-testid="all-accessories"]'));
+    now = await state();
+    assert(now.quantities.every((q) => q > 0), `"All accessories" fills them: ${now.quantities}`);
+    assert(!now.disabled, 'a parcel of accessories can be sent');
+    await s.click(await s.find('[data-testid="send-shipped"]'));
+    const summary = await s.text(await s.waitFor('[data-testid="ship-confirm"]'));
+    assert(summary.includes('0 card(s)') && summary.includes('LANYARD'), `the confirmation names what goes: ${summary}`);
+    await shot('06b-shipment-confirm-accessories');
+    await s.click(await s.waitFor('[data-testid="ship-confirm"] button:not([data-testid])'));
+    await s.jsClick(await s.waitFor('[data-testid="shipment-list"] tr', { text: 'S-00001' }));
+    await s.jsClick(await s.waitFor('[data-testid="shipment-list"] tr', { text: 'S-00000' }));
+    now = await state();
+    assert(now.quantities.every((q) => q === 0) && now.disabled, 'going back sent nothing, and the parcel starts empty again');
   });
 
   await test('a ready shipment ships a parcel with carrier and tracking', async () => {
@@ -183,8 +210,11 @@ try {
       await s.waitFor('[data-testid="parcel-cards"]', { text: id });
     }
     await field('carrier', 'PostNord');
-    await field('tracking', 'PN123456789SE');
-    await s.click(await s.find('[data-testid="send-shipped"]'));
+    // Enter in the tracking field moves to the confirmation, which names what goes.
+    await field('tracking', 'PN123456789SE', { enter: true });
+    const summary = await s.text(await s.waitFor('[data-testid="ship-confirm"]'));
+    assert(summary.includes('3 card(s)') && summary.includes('PostNord') && summary.includes('PN123456789SE'), summary);
+    await s.click(await s.find('[data-testid="confirm-shipped"]'));
     await s.waitFor('[data-testid="ship-result"]', { text: 'SHIPPED queued with 3 card(s)' });
     await s.waitFor('[data-testid="parcel-history"]', { text: 'PN123456789SE' });
     await shot('07-shipment-parcel-sent');

@@ -121,6 +121,7 @@ try {
     await s.type(await s.find('[data-testid="carrier"]'), 'PostNord');
     await s.type(await s.find('[data-testid="tracking"]'), 'PN000111222SE');
     await s.click(await s.find('[data-testid="send-shipped"]'));
+    await s.click(await s.waitFor('[data-testid="confirm-shipped"]'));
     await s.waitFor('[data-testid="ship-result"]', { text: 'SHIPPED queued' });
     await s.waitFor('[data-testid="parcel-history"]', { text: 'SHIPPED_OK', timeoutMs: 30_000 });
     await shot('23-flow-shipped-ok');

@@ -84,3 +84,20 @@ fn a_pipe_closed_early_is_not_a_crash() {
     // Not ended by a signal (SIGPIPE, an abort) either: it exits with a code of its own.
     assert!(out.status.code().is_some(), "ended by a signal: {:?}; {}", out.status, text(&out.stderr));
 }
+
+#[test]
+fn ship_refuses_an_empty_parcel_and_says_what_all_accessories_would_send() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    with_cards(dir.path(), "3");
+    let list = cardbench(dir.path(), &["--json", "cards", "list"]);
+    let page: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON worklist");
+    let shipment = page["rows"][0]["shipment_id"].as_str().expect("shipment id").to_owned();
+
+    let empty = common::run(dir.path(), Some("bob"), &["ship", &shipment, "--carrier", "PostNord"]);
+    assert_eq!(empty.status.code(), Some(3), "an empty parcel is refused by a rule: {}", text(&empty.stderr));
+    let said = text(&empty.stderr);
+    assert!(said.contains("nothing to ship"), "{said}");
+    assert!(said.contains("--all-accessories would send") || said.contains("no accessory is left"), "{said}");
+    let outbox = cardbench(dir.path(), &["--json", "outbox"]);
+    assert!(!text(&outbox.stdout).contains("SHIPPED"), "nothing was queued: {}", text(&outbox.stdout));
+}

@@ -108,6 +108,9 @@ pub fn ship(ctx: &Context, args: &ShipArgs) -> anyhow::Result<()> {
             }
         }
     }
+    if cards.is_empty() && accessories.is_empty() {
+        return Err(empty_parcel(&wf, &args.shipment_id));
+    }
     let request = ParcelRequest {
         shipment_id: args.shipment_id.clone(),
         cards,
@@ -128,6 +131,26 @@ pub fn ship(ctx: &Context, args: &ShipArgs) -> anyhow::Result<()> {
         parcel.accessories.len()
     );
     Ok(())
+}
+
+/// The refusal of a parcel that holds nothing, saying what the flags would put in it: a parcel
+/// never takes every accessory unless asked to (`--all-accessories`).
+fn empty_parcel(wf: &cardbench_workflow::Workflow, shipment_id: &str) -> anyhow::Error {
+    let refused = anyhow::Error::new(cardbench_workflow::WorkflowError::ShipRefused(vec![
+        cardbench_workflow::shipping::ShipProblem::EmptyParcel,
+    ]));
+    let Ok(detail) = wf.shipment_detail(shipment_id) else { return refused };
+    let left: Vec<String> = detail
+        .accessories
+        .iter()
+        .filter(|a| a.remaining() > 0)
+        .map(|a| format!("{} × {} ({})", a.remaining(), a.accessory_id, a.article_id))
+        .collect();
+    let accessories = if left.is_empty() { "no accessory is left to ship".to_owned() } else { format!("--all-accessories would send {}", left.join(", ")) };
+    refused.context(format!(
+        "nothing to ship: name cards, or --all-ready ({} card(s) ready), or --accessory; {accessories}",
+        detail.gate.ready.len()
+    ))
 }
 
 #[cfg(test)]
