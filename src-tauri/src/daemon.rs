@@ -60,6 +60,13 @@ impl Services {
                 }
             }
             emit(app, AppEvent::Daemon { running: node.is_some(), problem: locked(&self.daemon_problem).clone() });
+            // The screen clears its links on that event and the node's first link states may
+            // have gone out before `forward` subscribed: say where the links are now.
+            if let Some(started) = node.as_ref() {
+                let state = started.runtime.link_state().borrow().clone();
+                link(app, "inbound", &state.inbound);
+                link(app, "outbound", &state.outbound);
+            }
         }
         let filter = config.devices.reader.name_filter.clone();
         let readers = {
