@@ -127,12 +127,12 @@ mod tests {
 
     #[test]
     fn a_database_locked_by_another_connection_is_reported_locked() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("cardbench.db");
-        let holder = Connection::open(&path).unwrap();
-        holder.execute_batch("CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);").unwrap();
+        let holder = Connection::open(&path).expect("open");
+        holder.execute_batch("CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);").expect("take the lock");
         assert_eq!(probe(&path, Duration::from_millis(50)), Some(StoreFailure::Locked));
-        holder.execute_batch("COMMIT").unwrap();
+        holder.execute_batch("COMMIT").expect("let go");
         assert_eq!(probe(&path, Duration::from_millis(50)), None);
     }
 }
