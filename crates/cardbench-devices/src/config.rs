@@ -155,7 +155,7 @@ impl DevicesConfig {
             return Err(("devices.hotfolder.rescan_secs", format!("{} s: must be between 1 and 86400", h.rescan_secs)));
         }
         if let (Some(hot), Some(export)) = (&h.folder, &self.export.folder)
-            && (hot == export || crate::hotfolder::same_directory(hot, export))
+            && crate::hotfolder::same_directory(hot, export)
         {
             return Err(("devices.export.folder", "must not be the hot folder: our job files would be read back as results".into()));
         }

@@ -209,14 +209,12 @@ impl Config {
         {
             config.amqp_outbound_url = Some(url.trim().to_owned());
         }
-        config.validate()?;
-        config.check_hot_folder(Some(path))?;
+        config.validate_for(Some(path))?;
         Ok(config)
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
-        self.validate()?;
-        self.check_hot_folder(Some(path))?;
+        self.validate_for(Some(path))?;
         let text = toml::to_string_pretty(&self.for_file()?)?;
         // 0600, written to a temporary file, fsynced, renamed over, the directory fsynced: a
         // crash or power cut leaves the old file or the new one, never half of one.
@@ -226,6 +224,12 @@ impl Config {
 
     /// Refuses settings that cannot work, with the reason.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_for(None)
+    }
+
+    /// [`Config::validate`], the hot folder checked against `config_file` too: the file this
+    /// config is read from or written to (None: the default one).
+    fn validate_for(&self, config_file: Option<&Path>) -> Result<(), ConfigError> {
         for (setting, name) in [("queues.inbound", &self.queues.inbound), ("queues.outbound", &self.queues.outbound)] {
             if name.trim().is_empty() {
                 return Err(ConfigError::Invalid { setting, reason: "a queue name is required".into() });
@@ -253,7 +257,7 @@ impl Config {
             return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
         }
         self.devices.validate().map_err(|(setting, reason)| ConfigError::Invalid { setting, reason })?;
-        self.check_hot_folder(None)?;
+        self.check_hot_folder(config_file)?;
         self.report_settings()?;
         if !(30..=3650).contains(&self.workstation.retention_days) {
             return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });

@@ -60,10 +60,7 @@ impl Store {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
-        let value = work(&tx)?;
-        tx.commit().map_err(StoreError::from)?;
-        self.checkpointer.committed();
-        Ok(value)
+        self.commit_after(tx, work)
     }
 
     /// [`Store::write`] for what may be skipped (the link states): waits at most `wait` for the
@@ -78,15 +75,24 @@ impl Store {
         let failed = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => {
                 tx.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::from)?;
-                let value = work(&tx)?;
-                tx.commit().map_err(StoreError::from)?;
-                self.checkpointer.committed();
-                return Ok(value);
+                return self.commit_after(tx, work);
             }
             Err(e) => e,
         };
         conn.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::from)?;
         Err(StoreError::from(failed).into())
+    }
+
+    /// Runs `work` in `tx` and commits if it returns Ok: what every write does once it holds the
+    /// lock.
+    fn commit_after<T, E>(&self, tx: Transaction<'_>, work: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let value = work(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        self.checkpointer.committed();
+        Ok(value)
     }
 
     /// Copies the whole write-ahead log into the database file and truncates the log to zero

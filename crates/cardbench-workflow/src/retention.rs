@@ -515,8 +515,7 @@ fn overwrite_file(path: &Path, keep: &[u8]) -> Result<()> {
         let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
         file.seek(std::io::SeekFrom::Start(0))?;
         file.write_all(keep)?;
-        let rest = len.saturating_sub(keep.len() as u64);
-        file.write_all(&vec![0u8; usize::try_from(rest).unwrap_or(0)])?;
+        write_zeros(&mut file, len.saturating_sub(keep.len() as u64))?;
         file.sync_data()?;
         file.set_len(keep.len() as u64)?;
         file.sync_all()
@@ -528,21 +527,27 @@ fn overwrite_file(path: &Path, keep: &[u8]) -> Result<()> {
 /// hold the data once freed. (Copy-on-write and flash storage may keep old blocks: the data
 /// directory's disk encryption is the answer there, see docs.)
 fn remove_file(path: &Path) -> Result<()> {
-    use std::io::Write as _;
     let zero = || -> std::io::Result<()> {
         let len = std::fs::symlink_metadata(path)?.len();
         let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
-        let block = vec![0u8; 64 * 1024];
-        let mut left = len;
-        while left > 0 {
-            let n = left.min(block.len() as u64) as usize;
-            file.write_all(&block[..n])?;
-            left -= n as u64;
-        }
+        write_zeros(&mut file, len)?;
         file.sync_data()
     };
     zero().map_err(|source| file_error("cannot overwrite", path, source))?;
     std::fs::remove_file(path).map_err(|source| file_error("cannot remove", path, source))
+}
+
+/// Writes `len` zero bytes at the file's position, a block at a time.
+fn write_zeros(file: &mut std::fs::File, len: u64) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let block = [0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        file.write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
 }
 
 fn file_error(action: &'static str, path: &Path, source: std::io::Error) -> WorkflowError {

@@ -24,7 +24,7 @@ pub(super) async fn outage(dir: &Path, n: u32) -> anyhow::Result<()> {
     crate::say!("\n== store outage: {n} requests; the store's write lock is held elsewhere for the first {} s of ingest", OUTAGE.as_secs());
     let bodies = request_bodies(n);
     let plain = run(&dir.join("outage-none"), &bodies, None).await?;
-    let failing = run(&dir.join("outage-5s"), &bodies, Some(OUTAGE)).await?;
+    let failing = run(&dir.join("outage-locked"), &bodies, Some(OUTAGE)).await?;
     let backlog = bodies.len() as u64 - failing.settled_at_recovery;
     let plain_rate = bodies.len() as f64 / plain.total.as_secs_f64();
     let drain_rate = backlog as f64 / failing.drain.as_secs_f64();
