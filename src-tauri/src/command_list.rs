@@ -29,6 +29,7 @@ macro_rules! with_commands {
             dashboard,
             get_settings,
             save_settings,
+            organisations,
             devices_status,
             parcel_slip,
             period_documents,

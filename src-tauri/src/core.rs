@@ -590,7 +590,7 @@ impl Core {
             None
         };
         tracing::info!(parcel_id, printed = printed_to.is_some(), "packing slip written");
-        Ok(DocumentsWritten { files: files.iter().map(|f| f.display().to_string()).collect(), printed_to })
+        Ok(DocumentsWritten { files: files.iter().map(|f| f.display().to_string()).collect(), printed_to, notes: Vec::new() })
     }
 
     /// Manifest (PDF + CSV), billing CSVs and the shift report for the days `from_day` to
@@ -602,19 +602,28 @@ impl Core {
         }
         let config = self.config().documents;
         let out = self.documents_dir().join(format!("{}_{}", from_day.trim(), to_day.trim()));
-        let step = |n: u32, what: &str| progress(Progress { task: "period documents".into(), step: n, steps: 3, what: what.into() });
-        let mut files = Vec::new();
-        step(1, "manifest");
-        files.extend(cardbench_documents::manifest(self.store(), &from, &to, &config.slip.sender_name, &out)?);
-        step(2, "billing");
-        files.extend(cardbench_documents::billing(self.store(), &from, &to, &config.billing, &out)?.into_iter().map(|b| b.path));
-        step(3, "shift report");
-        let shift = cardbench_documents::api::shift_report_path(&out, &from, &to);
-        files.extend(cardbench_documents::shift_report(self.store(), &from, &to, &config.shift, &config.slip.sender_name, &shift)?);
-        Ok(DocumentsWritten { files: files.iter().map(|f| f.display().to_string()).collect(), printed_to: None })
+        let step = |n: u32, steps: u32, what: &str| progress(Progress { task: "period documents".into(), step: n, steps, what: what.into() });
+        let done = cardbench_documents::period_documents(self.store(), &from, &to, &config, &out, &step)?;
+        let without = done.without_cost_centre();
+        let notes = if without.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "Billed under {} (no cost centre set in Settings): {}",
+                cardbench_documents::billing::NO_COST_CENTRE,
+                without.join(", ")
+            )]
+        };
+        Ok(DocumentsWritten { files: done.files.iter().map(|f| f.display().to_string()).collect(), printed_to: None, notes })
     }
 
     // ---- settings and logs ------------------------------------------------------------------
+
+    /// The organisations the store has shipments of, for the cost-centre list in Settings.
+    pub fn organisations(&self) -> Result<Vec<OrganisationSeen>> {
+        let rows = self.store().read(cardbench_store::shipments::organisations)?;
+        Ok(rows.into_iter().map(|(organisation_id, shipments)| OrganisationSeen { organisation_id, shipments }).collect())
+    }
 
     /// Checks and writes the screen into the config file; the caller restarts the daemon so the
     /// connection and devices take effect.

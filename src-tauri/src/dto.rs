@@ -740,6 +740,40 @@ pub struct Settings {
     pub sound: bool,
     /// Days of message history to keep (30 to 3650).
     pub retention_days: u32,
+    /// Billing: the cost centre of each organisation (a blank cost centre removes the row).
+    pub cost_centres: Vec<CostCentre>,
+    /// Billing: the cost centre of an organisation not listed (empty: such an organisation is
+    /// billed under the visible placeholder `NO-COST-CENTRE`).
+    pub default_cost_centre: String,
+    /// Training on the simulator: the share of messages, in percent (0 to 100), that NGOC's
+    /// simulator gets wrong in each way.
+    pub simulator_faults: SimulatorFaults,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CostCentre {
+    pub organisation_id: String,
+    pub cost_centre: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SimulatorFaults {
+    /// Requests that break the contract (answered with ERROR INVALID_MESSAGE).
+    pub invalid_requests_percent: f64,
+    /// CARD_PRODUCED answered with ERROR INTERNAL_ERROR instead of REPORT_OK.
+    pub errors_after_card_produced_percent: f64,
+    /// Answers NGOC never sends (REPORT_OK, SHIPPED_OK, ERROR); a resend brings them.
+    pub lost_answers_percent: f64,
+}
+
+/// An organisation the store has seen, for the cost-centre list.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganisationSeen {
+    pub organisation_id: String,
+    pub shipments: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -796,6 +830,9 @@ pub enum AppEvent {
 pub struct DocumentsWritten {
     pub files: Vec<String>,
     pub printed_to: Option<String>,
+    /// What the operator must know about what was written (e.g. organisations billed under the
+    /// missing-cost-centre placeholder).
+    pub notes: Vec<String>,
 }
 
 /// One step of long work, pushed while it runs.
@@ -886,7 +923,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
         AccessoryBalanceLine, ParcelState, ParcelView, GateView, GateNoteView, RefusedView, ShipmentView, ParcelDraft, ScanVerdict,
         ScanMeaningView,
         InboxOutcome, QueueQuery, QueueMessage, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, HourCount, ErrorLine,
-        Dashboard, ConnectionKind, HolderOnSlips, Settings, AppInfo, ChipView, ChipApplied, ReadersView,
+        Dashboard, ConnectionKind, HolderOnSlips, Settings, CostCentre, SimulatorFaults, OrganisationSeen, AppInfo, ChipView, ChipApplied, ReadersView,
         HotFolderFileView, HotFolderView, DevicesView, DocumentsWritten, Progress, LogLines, AppEvent,
     );
     Ok(())

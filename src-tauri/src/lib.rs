@@ -16,7 +16,7 @@ pub mod settings;
 
 include!("command_list.rs");
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,6 +28,8 @@ pub use error::AppError;
 #[derive(Debug, Clone)]
 pub struct Options {
     pub data_dir: PathBuf,
+    /// The config file in effect ([`locations`]).
+    pub config_path: PathBuf,
     /// Print start-up, memory and paging figures and quit.
     pub bench: bool,
     /// Do not run the daemon (receive loop, sender, simulator) in the app, e.g. when
@@ -41,11 +43,20 @@ pub struct Options {
     pub bench_baseline_cards: u64,
 }
 
-/// The platform data directory (`~/.local/share/cardbench` on Linux).
-pub fn default_data_dir() -> anyhow::Result<PathBuf> {
-    directories::ProjectDirs::from("", "", "cardbench")
-        .map(|d| d.data_dir().to_owned())
-        .context("no home directory: pass --data-dir or set CARDBENCH_DATA_DIR")
+/// The config file and data directory in effect, by the rule the CLI follows too
+/// ([`cardbench_runtime::config::Locations`]). A bench measures a store it is given and never
+/// creates the platform's data directory.
+pub fn locations(config: Option<&Path>, data_dir: Option<&Path>, bench: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let locations = cardbench_runtime::config::Locations::resolve(config, data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let data_dir = locations.load().and_then(|c| c.data_dir()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let is_platform_default = cardbench_runtime::config::platform_data_dir().is_ok_and(|d| d == data_dir);
+    if bench && is_platform_default && !data_dir.exists() {
+        anyhow::bail!(
+            "--bench measures an existing store and does not create {}: pass --data-dir DIR (e.g. seeded by `cardbench-seed --data-dir DIR --cards 100000`)",
+            data_dir.display()
+        );
+    }
+    Ok((locations.config_file, data_dir))
 }
 
 macro_rules! names {
@@ -76,7 +87,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     tauri::async_runtime::set(runtime.handle().clone());
 
     let store = Arc::new(cardbench_store::Store::open_in(&options.data_dir).context("cannot open the store")?);
-    let config_path = cardbench_runtime::config::default_config_path().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config_path = options.config_path.clone();
     let core = Arc::new(
         core::Core::new(store, options.data_dir.clone(), log_file, !options.no_daemon, config_path)
             .map_err(|e| anyhow::anyhow!("{e}"))?

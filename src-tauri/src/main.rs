@@ -9,9 +9,14 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
-    /// Where the store, settings and logs live (default: the platform data directory).
+    /// Where the store and logs live (default: the config file's `data_dir`, else the platform
+    /// data directory).
     #[arg(long, env = "CARDBENCH_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// The config file (default: config.toml beside the data when a data directory is given,
+    /// else the platform config directory's).
+    #[arg(long, env = "CARDBENCH_CONFIG")]
+    config: Option<PathBuf>,
     /// Measure start to first worklist paint, idle memory and worklist page latency, print them
     /// and quit.
     #[arg(long)]
@@ -30,12 +35,10 @@ fn main() -> anyhow::Result<()> {
     // selects the rendering path (see rendering.rs).
     let rendering = cardbench_app::rendering::choose();
     let args = Args::parse();
-    let data_dir = match args.data_dir {
-        Some(dir) => dir,
-        None => cardbench_app::default_data_dir()?,
-    };
+    let (config_path, data_dir) = cardbench_app::locations(args.config.as_deref(), args.data_dir.as_deref(), args.bench)?;
     cardbench_app::run(cardbench_app::Options {
         data_dir,
+        config_path,
         bench: args.bench,
         no_daemon: args.no_daemon,
         started: rendering.started,

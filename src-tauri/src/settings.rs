@@ -8,7 +8,7 @@ use std::path::Path;
 use cardbench_documents::config::HolderDisplay;
 use cardbench_runtime::config::{Config, TransportKind};
 
-use crate::dto::{ConnectionKind, HolderOnSlips, Settings};
+use crate::dto::{ConnectionKind, CostCentre, HolderOnSlips, Settings, SimulatorFaults};
 use crate::error::AppError;
 
 /// What the screen shows for `config` (the file as written, without environment overrides).
@@ -51,7 +51,53 @@ pub fn view(config: &Config) -> Settings {
         mask_holder: config.workstation.mask_holder,
         sound: config.workstation.sound,
         retention_days: config.workstation.retention_days,
+        cost_centres: config
+            .documents
+            .billing
+            .cost_centres
+            .iter()
+            .map(|(organisation_id, cost_centre)| CostCentre { organisation_id: organisation_id.clone(), cost_centre: cost_centre.clone() })
+            .collect(),
+        default_cost_centre: config.documents.billing.default_cost_centre.clone().unwrap_or_default(),
+        simulator_faults: SimulatorFaults {
+            invalid_requests_percent: percent(config.simulator_faults.invalid_request),
+            errors_after_card_produced_percent: percent(config.simulator_faults.spurious_error),
+            lost_answers_percent: percent(config.simulator_faults.lost_answer),
+        },
     }
+}
+
+/// A rate (0.0–1.0) as the screen's percent, to two decimals.
+fn percent(rate: f64) -> f64 {
+    (rate * 10_000.0).round() / 100.0
+}
+
+/// The screen's percent as a rate; refused outside 0–100.
+fn rate(label: &str, percent: f64) -> Result<f64, AppError> {
+    if !(0.0..=100.0).contains(&percent) {
+        return refuse(format!("simulator faults: {label} is a percentage from 0 to 100"));
+    }
+    Ok(percent / 100.0)
+}
+
+/// The cost-centre list as the config keeps it: blank cost centres dropped (that removes the
+/// organisation's), each organisation once. The values are checked by the core's one rule
+/// (`BillingConfig::validate`, through `Config::validate`).
+fn cost_centres(rows: &[CostCentre]) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    let mut map = std::collections::BTreeMap::new();
+    for row in rows {
+        let (org, centre) = (row.organisation_id.trim(), row.cost_centre.trim());
+        if centre.is_empty() {
+            continue;
+        }
+        if org.is_empty() {
+            return refuse(format!("cost centres: {centre} has no organisation"));
+        }
+        if map.insert(org.to_owned(), centre.to_owned()).is_some() {
+            return refuse(format!("cost centres: {org} is listed twice"));
+        }
+    }
+    Ok(map)
 }
 
 /// A broker URL as the screen shows it: `amqp://user:***@host:port` when it has a user.
@@ -143,6 +189,12 @@ pub fn apply(config: &mut Config, s: &Settings) -> Result<(), AppError> {
     config.workstation.mask_holder = s.mask_holder;
     config.workstation.sound = s.sound;
     config.workstation.retention_days = s.retention_days;
+    config.documents.billing.cost_centres = cost_centres(&s.cost_centres)?;
+    config.documents.billing.default_cost_centre = blank_to_none(&s.default_cost_centre);
+    let f = &s.simulator_faults;
+    config.simulator_faults.invalid_request = rate("invalid requests", f.invalid_requests_percent)?;
+    config.simulator_faults.spurious_error = rate("errors after CARD_PRODUCED", f.errors_after_card_produced_percent)?;
+    config.simulator_faults.lost_answer = rate("lost answers", f.lost_answers_percent)?;
     // What the core itself refuses (retention range, export folder = hot folder, …).
     config.validate().map_err(|e| AppError::Settings(e.to_string()))
 }

@@ -115,3 +115,65 @@ fn the_period_documents_are_written_step_by_step_and_a_backward_period_is_refuse
     let err = core.period_documents("2026-11-30", "2026-11-01", &|_| {}).expect_err("backward");
     assert!(err.to_string().contains("after"), "{err}");
 }
+
+#[test]
+fn cost_centres_and_simulator_faults_are_edited_in_settings() {
+    use cardbench_app::dto::{CostCentre, Settings};
+    let (dir, core) = core();
+    let file = dir.path().join("config.toml");
+    let mut s = core.settings().expect("settings");
+    s.operator = "Billing Clerk".into();
+    s.cost_centres = vec![
+        CostCentre { organisation_id: "ORG-Malmö".into(), cost_centre: "CC-100".into() },
+        // A blank cost centre removes the row.
+        CostCentre { organisation_id: "ORG-Łódź".into(), cost_centre: "  ".into() },
+    ];
+    s.default_cost_centre = "CC-9".into();
+    s.simulator_faults.invalid_requests_percent = 12.5;
+    s.simulator_faults.lost_answers_percent = 100.0;
+    let saved = core.save_settings(s.clone()).expect("valid settings");
+    assert_eq!(saved.cost_centres, vec![CostCentre { organisation_id: "ORG-Malmö".into(), cost_centre: "CC-100".into() }]);
+    assert_eq!(saved.simulator_faults.invalid_requests_percent, 12.5);
+
+    let config = Config::load_file(&file).expect("the file reads back");
+    assert_eq!(config.documents.billing.cost_centres.get("ORG-Malmö").map(String::as_str), Some("CC-100"));
+    assert_eq!(config.documents.billing.default_cost_centre.as_deref(), Some("CC-9"));
+    assert_eq!(config.simulator_faults.invalid_request, 0.125);
+    assert_eq!(config.simulator_faults.lost_answer, 1.0);
+    assert_eq!(core.config().sim_config().faults.lost_answer, 1.0, "the simulator takes them");
+
+    let before = std::fs::read_to_string(&file).expect("read");
+    let refused = |settings: Settings, why: &str| {
+        let err = core.save_settings(settings).expect_err("refused");
+        assert!(err.to_string().contains(why), "{err}");
+        assert_eq!(std::fs::read_to_string(&file).expect("read"), before, "a refused save writes nothing");
+    };
+    let mut placeholder = saved.clone();
+    placeholder.cost_centres[0].cost_centre = "NO-COST-CENTRE".into();
+    refused(placeholder, "placeholder");
+    let mut twice = saved.clone();
+    twice.cost_centres.push(CostCentre { organisation_id: "ORG-Malmö".into(), cost_centre: "CC-2".into() });
+    refused(twice, "listed twice");
+    let mut too_many = saved.clone();
+    too_many.simulator_faults.errors_after_card_produced_percent = 101.0;
+    refused(too_many, "percentage from 0 to 100");
+}
+
+#[test]
+fn the_organisations_seen_are_listed_for_their_cost_centres() {
+    let (_dir, core) = core();
+    for (i, org) in ["ORG-B", "ORG-A", "ORG-B"].iter().enumerate() {
+        let body = serde_json::to_vec(&serde_json::json!({
+            "organisationId": org, "shipmentId": format!("S-{i}"), "ordered": "2026-11-20T08:30:00+01:00",
+            "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": "Åsa"},
+            "card": {"articleId": "A", "cardId": format!("C-{i}"), "cardElements": {"NAME": "Åsa"}, "expectedReportDataFields": ["MIFARE_UID"]},
+            "accessories": []
+        }))
+        .expect("json");
+        let id = format!("m-{i}");
+        let envelope = Envelope { message_id: Some(&id), subject: Some(Subject::RequestSent.as_str()), body: &body, ..Default::default() };
+        core.workflow.ingest(&[envelope]).expect("ingest");
+    }
+    let seen: Vec<(String, i64)> = core.organisations().expect("organisations").into_iter().map(|o| (o.organisation_id, o.shipments)).collect();
+    assert_eq!(seen, vec![("ORG-A".to_owned(), 1), ("ORG-B".to_owned(), 2)]);
+}

@@ -24,7 +24,8 @@ pub struct Global {
     /// Data directory (store and embedded queues). Default: the platform data directory.
     #[arg(long, global = true, env = "CARDBENCH_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Config file. Default: the platform config directory's config.toml.
+    /// Config file. Default: config.toml beside the data when a data directory is given, else the
+    /// platform config directory's config.toml.
     #[arg(long, global = true, env = "CARDBENCH_CONFIG")]
     pub config: Option<PathBuf>,
     /// Operator name every change is audited under.

@@ -20,14 +20,9 @@ pub struct Context {
 
 impl Context {
     pub fn new(global: &Global, json: bool) -> anyhow::Result<Context> {
-        let config_path = match &global.config {
-            Some(p) => p.clone(),
-            None => config::default_config_path()?,
-        };
-        let mut config = Config::load(&config_path)?;
-        if let Some(dir) = &global.data_dir {
-            config.data_dir = Some(dir.clone());
-        }
+        let locations = config::Locations::resolve(global.config.as_deref(), global.data_dir.as_deref())?;
+        let config = locations.load()?;
+        let config_path = locations.config_file;
         let data_dir = config.data_dir()?;
         let operator = global.operator.clone().or_else(|| config.operator.clone());
         Ok(Context { config, config_path, data_dir, json, operator })

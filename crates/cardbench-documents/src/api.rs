@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use cardbench_store::{Store, parcels, private_files};
 
-use crate::config::{BillingConfig, ShiftConfig, SlipConfig};
+use crate::config::{BillingConfig, DocumentsConfig, ShiftConfig, SlipConfig};
 use crate::error::{DocumentError, Result};
 use crate::slip::{PackingSlipData, render_packing_slip};
 use crate::billing::BillingFile;
@@ -79,6 +79,56 @@ pub fn manifest(store: &Store, from: &str, to: &str, sender_name: &str, out_dir:
 /// Billing for [from, to): one CSV per organisation in `out_dir` (see [`crate::billing`]).
 pub fn billing(store: &Store, from: &str, to: &str, config: &BillingConfig, out_dir: &Path) -> Result<Vec<BillingFile>> {
     crate::billing::run(store, from, to, config, out_dir)
+}
+
+/// The period's documents together, as the dashboard writes them.
+#[derive(Debug, Clone, Default)]
+pub struct PeriodDocuments {
+    /// Every file written, in order.
+    pub files: Vec<PathBuf>,
+    pub billing: Vec<BillingFile>,
+}
+
+impl PeriodDocuments {
+    /// Organisations billed under [`crate::billing::NO_COST_CENTRE`].
+    pub fn without_cost_centre(&self) -> Vec<&str> {
+        self.billing.iter().filter(|b| b.cost_centre_missing).map(|b| b.organisation_id.as_str()).collect()
+    }
+}
+
+/// The parts of [`period_documents`], in the order they are written.
+pub const PERIOD_STEPS: [&str; 3] = ["manifest", "billing", "shift report"];
+
+/// Manifest (PDF + CSV), billing CSVs and the shift report for [from, to) into `out_dir`, each
+/// step told to `step(n, of, name)` as it starts. A step that fails stops the run and its error
+/// names the files already written ([`DocumentError::Partial`]), so nobody looks for the rest.
+pub fn period_documents(
+    store: &Store,
+    from: &str,
+    to: &str,
+    config: &DocumentsConfig,
+    out_dir: &Path,
+    step: &dyn Fn(u32, u32, &str),
+) -> Result<PeriodDocuments> {
+    let mut done = PeriodDocuments::default();
+    let steps = PERIOD_STEPS.len() as u32;
+    for (n, name) in (1..).zip(PERIOD_STEPS) {
+        step(n, steps, name);
+        let result = match n {
+            1 => manifest(store, from, to, &config.slip.sender_name, out_dir),
+            2 => billing(store, from, to, &config.billing, out_dir).map(|files| {
+                let paths = files.iter().map(|f| f.path.clone()).collect();
+                done.billing = files;
+                paths
+            }),
+            _ => shift_report(store, from, to, &config.shift, &config.slip.sender_name, &shift_report_path(out_dir, from, to)),
+        };
+        match result {
+            Ok(files) => done.files.extend(files),
+            Err(e) => return Err(DocumentError::Partial { failed: name, written: done.files, source: Box::new(e) }),
+        }
+    }
+    Ok(done)
 }
 
 /// Where the shift report for [from, to) goes in `out_dir` (named like the manifest).

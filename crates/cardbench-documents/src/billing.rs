@@ -40,10 +40,16 @@ pub struct BillingLine {
     pub quantity: u64,
 }
 
+/// The cost centre written for an organisation that has none configured: visibly not a real
+/// one, so the bill is made and accounting sees at once what to fix.
+pub const NO_COST_CENTRE: &str = "NO-COST-CENTRE";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BillingFile {
     pub organisation_id: String,
+    /// [`NO_COST_CENTRE`] when the organisation has none configured (`cost_centre_missing`).
     pub cost_centre: String,
+    pub cost_centre_missing: bool,
     pub invoice_number: String,
     pub path: PathBuf,
     pub lines: Vec<BillingLine>,
@@ -127,9 +133,10 @@ fn csv_bytes(cost_centre: &str, invoice: &str, lines: &[BillingLine]) -> Result<
     w.into_inner().map_err(|e| DocumentError::Csv(e.into_error().into()))
 }
 
-/// Runs billing for [from, to): checks every organisation has a cost centre, takes one invoice
-/// number per organisation, writes `billing_<org>_<from>_<to>.csv` files into `out_dir`, and
-/// records the invoices. Organisations with nothing to bill get no file and no number.
+/// Runs billing for [from, to): takes one invoice number per organisation, writes
+/// `billing_<org>_<from>_<to>.csv` files into `out_dir`, and records the invoices. An
+/// organisation without a cost centre is billed under [`NO_COST_CENTRE`] (its file says so:
+/// `cost_centre_missing`). Organisations with nothing to bill get no file and no number.
 pub fn run(store: &Store, from: &str, to: &str, config: &BillingConfig, out_dir: &Path) -> Result<Vec<BillingFile>> {
     if from >= to {
         return Err(DocumentError::InvalidInput(format!("billing period {from} – {to} is empty")));
@@ -137,21 +144,14 @@ pub fn run(store: &Store, from: &str, to: &str, config: &BillingConfig, out_dir:
     cardbench_store::private_files::create_dir_all(out_dir).map_err(DocumentError::io(out_dir))?;
     store.write(|tx| {
         let billable = billable(tx, from, to)?;
-        let missing: Vec<&str> =
-            billable.keys().filter(|org| cost_centre(config, org).is_none()).map(String::as_str).collect();
-        if !missing.is_empty() {
-            return Err(DocumentError::Config(format!(
-                "no cost centre for organisation(s) {}: add them to billing.cost_centres",
-                missing.join(", ")
-            )));
-        }
         let (from_day, to_day) = (from.get(..10).unwrap_or(from), to.get(..10).unwrap_or(to));
         let now = cardbench_store::time::now();
         let mut files = Vec::new();
         let mut written: Vec<PathBuf> = Vec::new();
         let result = (|| -> Result<()> {
             for (org, lines) in billable {
-                let centre = cost_centre(config, &org).unwrap_or_default().to_owned();
+                let configured = cost_centre(config, &org);
+                let centre = configured.unwrap_or(NO_COST_CENTRE).to_owned();
                 let invoice = next_invoice_number(tx, config)?;
                 tx.execute(
                     "INSERT INTO invoices (invoice_number, organisation_id, cost_centre, period_from, period_to, created_at, lines)
@@ -167,7 +167,8 @@ pub fn run(store: &Store, from: &str, to: &str, config: &BillingConfig, out_dir:
                 }
                 cardbench_store::private_files::write(&path, &csv_bytes(&centre, &invoice, &lines)?).map_err(DocumentError::io(&path))?;
                 written.push(path.clone());
-                files.push(BillingFile { organisation_id: org, cost_centre: centre, invoice_number: invoice, path, lines });
+                let cost_centre_missing = configured.is_none();
+                files.push(BillingFile { organisation_id: org, cost_centre: centre, cost_centre_missing, invoice_number: invoice, path, lines });
             }
             Ok(())
         })();

@@ -64,11 +64,50 @@ impl Default for SlipConfig {
 pub struct BillingConfig {
     /// organisationId → cost centre.
     pub cost_centres: BTreeMap<String, String>,
-    /// Used for an organisation missing from `cost_centres`; without it such an organisation
-    /// stops the run (a bill with a wrong cost centre is worse than a late one).
+    /// Used for an organisation missing from `cost_centres`; without it such an organisation is
+    /// billed under [`crate::billing::NO_COST_CENTRE`] and listed, so accounting sees it at once
+    /// (a guessed cost centre would be billed wrongly without anyone noticing).
     pub default_cost_centre: Option<String>,
     /// Put before the running number, e.g. "CB-" → "CB-000042".
     pub invoice_prefix: String,
+}
+
+/// The longest cost centre accepted (a code, not a description).
+pub const MAX_COST_CENTRE: usize = 64;
+
+impl BillingConfig {
+    /// Refuses what would make a bad bill: a blank organisation or cost centre, one longer than
+    /// [`MAX_COST_CENTRE`], control characters, or the placeholder used as a real cost centre.
+    /// `Err((setting, reason))`.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let check = |setting: &'static str, what: &str, value: &str| -> Result<(), (&'static str, String)> {
+            let bad = |reason: String| Err((setting, reason));
+            if value.trim().is_empty() {
+                return bad(format!("{what}: must not be blank"));
+            }
+            if value.trim() != value {
+                return bad(format!("{what} {value:?}: no spaces before or after"));
+            }
+            if value.chars().count() > MAX_COST_CENTRE {
+                return bad(format!("{what} {value:?}: at most {MAX_COST_CENTRE} characters"));
+            }
+            if value.chars().any(char::is_control) {
+                return bad(format!("{what} {value:?}: no control characters"));
+            }
+            if value == crate::billing::NO_COST_CENTRE {
+                return bad(format!("{what}: {value} is the placeholder for a missing cost centre"));
+            }
+            Ok(())
+        };
+        for (org, centre) in &self.cost_centres {
+            check("documents.billing.cost_centres", "organisation", org)?;
+            check("documents.billing.cost_centres", &format!("cost centre of {org}"), centre)?;
+        }
+        if let Some(centre) = &self.default_cost_centre {
+            check("documents.billing.default_cost_centre", "default cost centre", centre)?;
+        }
+        Ok(())
+    }
 }
 
 /// A shift starts at `start` (local time, "HH:MM") and lasts until the next shift's start.

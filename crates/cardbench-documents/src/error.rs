@@ -23,6 +23,17 @@ pub enum DocumentError {
     Csv(#[from] csv::Error),
     #[error("printing to {printer} failed: {detail}")]
     Print { printer: String, detail: String },
+    /// Part of a set of documents was written before one failed.
+    #[error("the {failed} could not be written: {source}. {}", written_note(written))]
+    Partial { failed: &'static str, written: Vec<PathBuf>, source: Box<DocumentError> },
+}
+
+fn written_note(written: &[PathBuf]) -> String {
+    if written.is_empty() {
+        return "Nothing was written.".into();
+    }
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    format!("Written before it: {}", names.join(", "))
 }
 
 impl DocumentError {

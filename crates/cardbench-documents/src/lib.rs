@@ -24,7 +24,7 @@ pub mod print;
 pub mod shift;
 pub mod slip;
 
-pub use api::{SlipTarget, billing, manifest, shift_report, slip};
+pub use api::{PeriodDocuments, SlipTarget, billing, manifest, period_documents, shift_report, slip};
 pub use bench::bench_packing_slip_1000;
 
 pub use config::{BillingConfig, DocumentsConfig, HolderDisplay, PrintConfig, ShiftConfig, ShiftDef, SlipConfig};

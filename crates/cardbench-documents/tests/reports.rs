@@ -144,7 +144,7 @@ fn billing_writes_one_csv_per_organisation_matching_the_store() {
 }
 
 #[test]
-fn billing_refuses_an_organisation_without_cost_centre_and_takes_no_number() {
+fn an_organisation_without_cost_centre_is_billed_under_the_placeholder_and_listed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     seed(&store);
@@ -153,10 +153,35 @@ fn billing_refuses_an_organisation_without_cost_centre_and_takes_no_number() {
         default_cost_centre: None,
         invoice_prefix: String::new(),
     };
-    let err = billing(&store, "2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z", &config, &dir.path().join("b")).expect_err("Łódź unmapped");
-    assert!(err.to_string().contains("ORG-Łódź"), "{err}");
+    let files = billing(&store, "2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z", &config, &dir.path().join("b")).expect("billed");
+    let lodz = files.iter().find(|f| f.organisation_id == "ORG-Łódź").expect("Łódź billed");
+    assert!(lodz.cost_centre_missing);
+    assert_eq!(lodz.cost_centre, cardbench_documents::billing::NO_COST_CENTRE);
+    assert!(read_csv(&lodz.path).iter().skip(1).all(|row| row[0] == "NO-COST-CENTRE"), "{:?}", read_csv(&lodz.path));
+    let malmo = files.iter().find(|f| f.organisation_id == "ORG-Malmö").expect("Malmö billed");
+    assert!(!malmo.cost_centre_missing && malmo.cost_centre == "CC-100");
     let issued: i64 = store.read(|c| c.query_row("SELECT COUNT(*) FROM invoices", [], |r| r.get(0)).map_err(StoreError::from)).expect("count");
-    assert_eq!(issued, 0);
+    assert_eq!(issued, 2, "both organisations got an invoice");
+}
+
+#[test]
+fn period_documents_name_what_was_written_before_a_step_failed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    seed(&store);
+    let out = dir.path().join("period");
+    // The shift report's PDF path is taken by a directory: the third step fails.
+    let from = "2026-11-23T00:00:00.000Z";
+    let to = "2026-11-24T00:00:00.000Z";
+    std::fs::create_dir_all(cardbench_documents::api::shift_report_path(&out, from, to)).expect("block the shift report");
+    let config = cardbench_documents::DocumentsConfig::default();
+    let steps = std::cell::RefCell::new(Vec::new());
+    let err = cardbench_documents::period_documents(&store, from, to, &config, &out, &|n, of, name| steps.borrow_mut().push(format!("{n}/{of} {name}")))
+        .expect_err("the shift report cannot be written");
+    assert_eq!(*steps.borrow(), ["1/3 manifest", "2/3 billing", "3/3 shift report"]);
+    let text = err.to_string();
+    assert!(text.starts_with("the shift report could not be written"), "{text}");
+    assert!(text.contains("manifest_2026-11-23_2026-11-24.pdf") && text.contains("billing_ORG-Malm"), "{text}");
 }
 
 #[test]

@@ -41,6 +41,10 @@ pub struct Config {
     /// (`[simulator_wire]`: `offsetless_times`, `correlation` = both | body | property | neither |
     /// rotate), to rehearse NGOC's real forms on the simulator.
     pub simulator_wire: cardbench_sim::WireForms,
+    /// How often the simulator injects each fault (`[simulator_faults]`: `invalid_request`,
+    /// `spurious_error`, `lost_answer`, …, 0.0 to 1.0), so operators can practise every refusal.
+    #[serde(skip_serializing_if = "is_default")]
+    pub simulator_faults: cardbench_sim::FaultRates,
     /// The embedded queues' duplicate detection, in seconds: a messageId seen within it is
     /// dropped, as NGOC's Service Bus queues do for 5 days (the default). 0 turns it off, to
     /// rehearse on the simulator what a resend does once the window has passed.
@@ -141,6 +145,7 @@ impl Default for Config {
             simulator: true,
             simulator_requests_per_minute: 6,
             simulator_wire: cardbench_sim::WireForms::default(),
+            simulator_faults: cardbench_sim::FaultRates::default(),
             embedded_duplicate_window_seconds: None,
             servicebus: None,
             amqp_url: None,
@@ -155,16 +160,64 @@ impl Default for Config {
     }
 }
 
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 fn project_dirs() -> Result<directories::ProjectDirs, ConfigError> {
     directories::ProjectDirs::from("", "", "cardbench").ok_or(ConfigError::NoHome)
 }
 
-/// The config file: `CARDBENCH_CONFIG`, else `<platform config dir>/config.toml`.
+/// The config file: `CARDBENCH_CONFIG`, else the one beside `CARDBENCH_DATA_DIR`'s data, else
+/// `<platform config dir>/config.toml` (the rule of [`Locations::resolve`]).
 pub fn default_config_path() -> Result<PathBuf, ConfigError> {
-    if let Some(path) = std::env::var_os("CARDBENCH_CONFIG") {
-        return Ok(PathBuf::from(path));
+    Ok(Locations::resolve(None, None)?.config_file)
+}
+
+/// The config file beside a data directory given without one.
+pub const CONFIG_BESIDE_DATA: &str = "config.toml";
+
+/// Where one process keeps its config and its data: the one rule the app, the CLI and the
+/// daemon share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locations {
+    pub config_file: PathBuf,
+    /// Given by a flag or the environment (the config file's `data_dir` is read later, by
+    /// [`Config::data_dir`]).
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Locations {
+    /// `config`/`data_dir`: what the command line gave; the environment (`CARDBENCH_CONFIG`,
+    /// `CARDBENCH_DATA_DIR`) fills what it did not. A data directory given without a config
+    /// file keeps its config beside the data: a trial or test store must never read or change
+    /// the user's real settings.
+    pub fn resolve(config: Option<&Path>, data_dir: Option<&Path>) -> Result<Locations, ConfigError> {
+        let data_dir = data_dir.map(Path::to_owned).or_else(|| std::env::var_os("CARDBENCH_DATA_DIR").map(PathBuf::from));
+        let config_file = match config.map(Path::to_owned).or_else(|| std::env::var_os("CARDBENCH_CONFIG").map(PathBuf::from)) {
+            Some(file) => file,
+            None => match &data_dir {
+                Some(dir) => dir.join(CONFIG_BESIDE_DATA),
+                None => project_dirs()?.config_dir().join("config.toml"),
+            },
+        };
+        Ok(Locations { config_file, data_dir })
     }
-    Ok(project_dirs()?.config_dir().join("config.toml"))
+
+    /// Loads the config file (missing: defaults), with the environment and the given data
+    /// directory applied.
+    pub fn load(&self) -> Result<Config, ConfigError> {
+        let mut config = Config::load(&self.config_file)?;
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = Some(dir.clone());
+        }
+        Ok(config)
+    }
+}
+
+/// The platform's own data directory, where nothing was given.
+pub fn platform_data_dir() -> Result<PathBuf, ConfigError> {
+    Ok(project_dirs()?.data_dir().to_owned())
 }
 
 impl Config {
@@ -176,6 +229,7 @@ impl Config {
             notifications_queue: self.queues.outbound.clone(),
             requests_per_minute: self.simulator_requests_per_minute,
             wire: self.simulator_wire.clone(),
+            faults: self.simulator_faults.clone(),
             ..cardbench_sim::SimConfig::default()
         }
     }
@@ -257,6 +311,8 @@ impl Config {
             return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
         }
         self.devices.validate().map_err(|(setting, reason)| ConfigError::Invalid { setting, reason })?;
+        self.documents.billing.validate().map_err(|(setting, reason)| ConfigError::Invalid { setting, reason })?;
+        self.check_simulator_faults()?;
         self.check_hot_folder(config_file)?;
         self.report_settings()?;
         if !(30..=3650).contains(&self.workstation.retention_days) {
@@ -323,6 +379,15 @@ impl Config {
             own.push(("the config file", file));
         }
         own
+    }
+
+    fn check_simulator_faults(&self) -> Result<(), ConfigError> {
+        let f = &self.simulator_faults;
+        let rates = [f.invalid_request, f.duplicate_send, f.card_conflict, f.spurious_error, f.lost_answer];
+        if rates.iter().any(|r| !(0.0..=1.0).contains(r)) {
+            return Err(ConfigError::Invalid { setting: "simulator_faults", reason: "each rate is between 0.0 (never) and 1.0 (always)".into() });
+        }
+        Ok(())
     }
 
     /// Refuses a hot folder that is, contains or lies inside one of [`Config::own_directories`]
@@ -429,7 +494,7 @@ impl Config {
     pub fn data_dir(&self) -> Result<PathBuf, ConfigError> {
         match &self.data_dir {
             Some(dir) => Ok(dir.clone()),
-            None => Ok(project_dirs()?.data_dir().to_owned()),
+            None => platform_data_dir(),
         }
     }
 }

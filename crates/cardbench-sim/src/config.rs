@@ -96,6 +96,10 @@ pub struct FaultRates {
     pub card_conflict: f64,
     /// An ERROR (INTERNAL_ERROR) answering a valid CARD_PRODUCED instead of REPORT_OK.
     pub spurious_error: f64,
+    /// An answer (REPORT_OK, SHIPPED_OK or ERROR) lost on NGOC's side: the message was judged
+    /// and applied, but its answer never leaves. The partner sees no answer; when it resends the
+    /// message (same messageId), the lost answer goes out then, as NGOC answers a duplicate.
+    pub lost_answer: f64,
 }
 
 /// A probability usable by `random_bool` (which panics outside 0..=1 or on NaN).

@@ -22,7 +22,14 @@ pub(crate) struct Incoming {
     pub subject: Option<String>,
     pub correlation_id: Option<String>,
     pub body: Vec<u8>,
+    /// Fault injection: the answer to this message is lost ([`crate::FaultRates::lost_answer`]).
+    pub lose_answer: bool,
 }
+
+/// The outbox's `fault` of an answer that is never sent, until its message comes again.
+pub(crate) const LOST_ANSWER: &str = "lost answer";
+/// The same answer once a resend of its message let it go out.
+const LOST_ANSWER_RESENT: &str = "lost answer, sent when the message came again";
 
 /// What the simulator decided about one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +81,12 @@ pub(crate) fn handle(
         let seen: Option<i64> = tx.query_row("SELECT seq FROM received WHERE message_id = ?1", [id], |r| r.get(0)).optional()?;
         if seen.is_some() {
             tx.execute("INSERT INTO received_again (message_id, received_at) VALUES (?1, ?2)", params![id, now_text()])?;
+            // NGOC answers a duplicate it has answered before; here only an answer that was lost.
+            tx.execute(
+                "UPDATE outbox SET fault = ?3
+                 WHERE fault = ?2 AND message_id IN (SELECT answer_id FROM received WHERE message_id = ?1)",
+                params![id, LOST_ANSWER, LOST_ANSWER_RESENT],
+            )?;
             return Ok(Handled::Duplicate);
         }
     }
@@ -129,7 +142,7 @@ pub(crate) fn handle(
                     apply_report(tx, &cp, &message_id)?;
                     let form = correlation_form(tx, wire.correlation, Subject::ReportOk)?;
                     let body = ReportOk { card_id: cp.card_id.clone(), correlation_id: form.in_body(&message_id) };
-                    answer(tx, incoming, form.in_property(&message_id), Subject::ReportOk, &body, None, ids)?;
+                    answer(tx, incoming, form.in_property(&message_id), Subject::ReportOk, &body, ids)?;
                 }
             }
         }
@@ -141,7 +154,7 @@ pub(crate) fn handle(
                     apply_shipped(tx, &shipped, &message_id)?;
                     let form = correlation_form(tx, wire.correlation, Subject::ShippedOk)?;
                     let body = ShippedOk { shipment_id: shipped.shipment_id.clone(), correlation_id: form.in_body(&message_id) };
-                    answer(tx, incoming, form.in_property(&message_id), Subject::ShippedOk, &body, None, ids)?;
+                    answer(tx, incoming, form.in_property(&message_id), Subject::ShippedOk, &body, ids)?;
                 }
             }
         }
@@ -337,7 +350,7 @@ fn answer_error(
     };
     tracing::info!(message_id = ?message_id, code = %rejection.code, "answering with ERROR");
     let message = outbound(Subject::Error, message_id, &body)?;
-    push_outbox(tx, &message, None)?;
+    push_outbox(tx, &message, incoming.lose_answer.then_some(LOST_ANSWER))?;
     record(tx, incoming, Subject::Error.as_str(), Some(rejection.code.as_str()), Some(&body.details), Some(&message.message_id), ids)
 }
 
@@ -348,11 +361,10 @@ fn answer<T: Serialize>(
     correlation_id: Option<&str>,
     subject: Subject,
     body: &T,
-    fault: Option<&str>,
     ids: (Option<String>, Option<String>),
 ) -> Result<(), SimError> {
     let message = outbound(subject, correlation_id, body)?;
-    push_outbox(tx, &message, fault)?;
+    push_outbox(tx, &message, incoming.lose_answer.then_some(LOST_ANSWER))?;
     record(tx, incoming, subject.as_str(), None, None, Some(&message.message_id), ids)
 }
 

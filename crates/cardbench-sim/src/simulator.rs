@@ -129,6 +129,7 @@ impl Simulator {
             return Ok(AnswerReport::default());
         }
         let spurious_rate = rate(self.config.faults.spurious_error);
+        let lost_rate = rate(self.config.faults.lost_answer);
         let wire = self.config.wire.clone();
         let (tags, incoming): (Vec<DeliveryTag>, Vec<(Incoming, bool)>) = {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
@@ -136,7 +137,8 @@ impl Simulator {
                 .into_iter()
                 .map(|d| {
                     let spurious = d.subject.as_deref() == Some(Subject::CardProduced.as_str()) && rng.random_bool(spurious_rate);
-                    let incoming = Incoming { message_id: d.message_id, subject: d.subject, correlation_id: d.correlation_id, body: d.body };
+                    let lose_answer = rng.random_bool(lost_rate);
+                    let incoming = Incoming { message_id: d.message_id, subject: d.subject, correlation_id: d.correlation_id, body: d.body, lose_answer };
                     (d.tag, (incoming, spurious))
                 })
                 .unzip()

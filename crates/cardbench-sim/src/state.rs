@@ -137,9 +137,10 @@ pub(crate) fn push_outbox(tx: &Transaction<'_>, message: &OutboundMessage, fault
 /// Up to `limit` messages not yet sent, oldest first.
 pub(crate) fn pending(conn: &Connection, limit: usize) -> Result<Vec<(i64, OutboundMessage)>, SimError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, message_id, subject, correlation_id, body FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?1",
+        "SELECT seq, message_id, subject, correlation_id, body FROM outbox
+         WHERE sent_at IS NULL AND fault IS NOT ?2 ORDER BY seq LIMIT ?1",
     )?;
-    let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+    let rows = stmt.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX), crate::judge::LOST_ANSWER], |r| {
         Ok((
             r.get(0)?,
             OutboundMessage {

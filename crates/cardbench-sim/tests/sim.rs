@@ -42,7 +42,12 @@ impl Bench {
     }
 
     async fn send(&mut self, subject: Subject, body: &impl serde::Serialize) -> String {
-        let id = uuid::Uuid::new_v4().to_string();
+        self.send_as(&uuid::Uuid::new_v4().to_string(), subject, body).await
+    }
+
+    /// Sends with the messageId given: a resend of an earlier message.
+    async fn send_as(&mut self, id: &str, subject: Subject, body: &impl serde::Serialize) -> String {
+        let id = id.to_owned();
         let message = OutboundMessage {
             message_id: id.clone(),
             subject: subject.as_str().into(),
@@ -377,6 +382,35 @@ async fn faults_at_rate_one() {
     bench.send(Subject::CardProduced, &produced(r, "04A22B1C")).await;
     assert_eq!(error_of(&answer(&sim, &mut bench).await).error_code, ErrorCode::InternalError);
     assert!(sim.reported_cards().await.expect("reported").is_empty());
+}
+
+#[tokio::test]
+async fn a_lost_answer_goes_out_when_the_message_is_resent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Duplicate detection off: the resend reaches NGOC's side, as it does once the window passed.
+    let options = EmbeddedOptions { duplicate_window: Duration::ZERO, ..EmbeddedOptions::default() };
+    let queues = Arc::new(EmbeddedQueues::open_file(&dir.path().join("queues.sqlite"), options).expect("queues"));
+    let faults = FaultRates { lost_answer: 1.0, ..FaultRates::default() };
+    let sim = Simulator::open(dir.path(), SimConfig { faults, ..config(9) }, queues.clone()).expect("sim");
+    sim.generate(2).await.expect("generate");
+    let mut bench = Bench::new(&queues).await;
+    let r = request_of(&bench.take().await[0]);
+    let id = bench.send(Subject::CardProduced, &produced(&r, "04A22B1C")).await;
+    sim.answer_pending(Duration::from_millis(500)).await.expect("answer");
+    assert!(bench.take().await.is_empty(), "the answer was lost");
+    assert_eq!(sim.reported_cards().await.expect("reported"), std::slice::from_ref(&r.card.card_id), "the report was applied");
+
+    bench.send_as(&id, Subject::CardProduced, &produced(&r, "04A22B1C")).await;
+    let got = answer(&sim, &mut bench).await;
+    assert_eq!(got.subject.as_deref(), Some(Subject::ReportOk.as_str()));
+    match decode_inbound(Subject::ReportOk, &got.body) {
+        Ok(Inbound::ReportOk(ok)) => assert_eq!(ok.card_id, r.card.card_id),
+        other => panic!("not a REPORT_OK: {other:?}"),
+    }
+    // Sent once: a third copy of the message gets nothing more.
+    bench.send_as(&id, Subject::CardProduced, &produced(&r, "04A22B1C")).await;
+    sim.answer_pending(Duration::from_millis(500)).await.expect("answer");
+    assert!(bench.take().await.is_empty());
 }
 
 #[tokio::test]

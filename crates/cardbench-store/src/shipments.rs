@@ -22,6 +22,13 @@ pub fn ensure(conn: &Connection, shipment_id: &str, organisation_id: &str, at: &
     Ok(())
 }
 
+/// Every organisation the store has a shipment of, with how many, by organisationId.
+pub fn organisations(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT organisation_id, COUNT(*) FROM shipments GROUP BY organisation_id ORDER BY organisation_id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn get(conn: &Connection, shipment_id: &str) -> Result<Option<ShipmentRow>> {
     Ok(conn
         .prepare_cached("SELECT shipment_id, organisation_id, first_received_at FROM shipments WHERE shipment_id = ?1")?

@@ -179,6 +179,11 @@ pub fn get_settings(core: Shared<'_>) -> Answer<Settings> {
     Ok(core.settings()?)
 }
 
+#[tauri::command]
+pub fn organisations(core: Shared<'_>) -> Answer<Vec<OrganisationSeen>> {
+    Ok(core.organisations()?)
+}
+
 /// Saves, then restarts the daemon and the reader watch so the new settings take effect.
 #[tauri::command]
 pub async fn save_settings(

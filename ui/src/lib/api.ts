@@ -16,6 +16,7 @@ import type { DeadLetterList } from './bindings/DeadLetterList';
 import type { DocumentsWritten } from './bindings/DocumentsWritten';
 import type { DevicesView } from './bindings/DevicesView';
 import type { LogLines } from './bindings/LogLines';
+import type { OrganisationSeen } from './bindings/OrganisationSeen';
 import type { ParcelDraft } from './bindings/ParcelDraft';
 import type { ParcelView } from './bindings/ParcelView';
 import type { Produced } from './bindings/Produced';
@@ -62,6 +63,7 @@ export interface Commands {
   dashboard: { args: Record<string, never>; result: Dashboard };
   get_settings: { args: Record<string, never>; result: Settings };
   save_settings: { args: { settings: Settings }; result: Settings };
+  organisations: { args: Record<string, never>; result: OrganisationSeen[] };
   devices_status: { args: Record<string, never>; result: DevicesView };
   parcel_slip: { args: { parcelId: number; print: boolean }; result: DocumentsWritten };
   period_documents: { args: { from: string; to: string }; result: DocumentsWritten };

@@ -68,6 +68,15 @@ pub fn billing(ctx: &Context, p: &PeriodArgs) -> anyhow::Result<()> {
             f.lines.len()
         );
     }
+    let without: Vec<&str> = files.iter().filter(|f| f.cost_centre_missing).map(|f| f.organisation_id.as_str()).collect();
+    if !without.is_empty() {
+        crate::say!(
+            "note: billed under {} (no cost centre): {} — set [documents.billing] cost_centres in {} or in the app's Settings",
+            cardbench_documents::billing::NO_COST_CENTRE,
+            without.join(", "),
+            ctx.config_path.display()
+        );
+    }
     Ok(())
 }
 

@@ -3,4 +3,9 @@
 /**
  * Files the app wrote, and the printer they went to, if any.
  */
-export type DocumentsWritten = { files: Array<string>, printedTo: string | null, };
+export type DocumentsWritten = { files: Array<string>, printedTo: string | null, 
+/**
+ * What the operator must know about what was written (e.g. organisations billed under the
+ * missing-cost-centre placeholder).
+ */
+notes: Array<string>, };
