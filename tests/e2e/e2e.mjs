@@ -296,6 +296,59 @@ try {
     await s.waitFor('[data-testid="settings-result"]', { text: 'Settings saved' });
   });
 
+  await test('cost centres are set per organisation in Settings; one without is billed under NO-COST-CENTRE and named', async () => {
+    const setInput = async (css, text) => {
+      await s.exec(`const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', { bubbles: true }));`, [css, text]);
+    };
+    const files = () => s.exec(`return [...document.querySelectorAll('[data-testid="documents-result"] li')].map((li) => li.textContent.trim())`);
+    const csvOf = (list, org) => list.find((f) => f.includes(`billing_${org}_`));
+    await go('settings');
+    await s.waitFor('[data-testid="cost-centres"] tr[data-org]');
+    const orgs = await s.exec(`return [...document.querySelectorAll('[data-testid="cost-centres"] tr[data-org]')].map(r => r.dataset.org)`);
+    assert(orgs.includes('ORG-NORDBANK') && orgs.includes('ORG-CITYTRANSIT'), `organisations seen: ${orgs}`);
+    // A fresh setup: no default, no cost centres.
+    await setInput('[data-testid="default-cost-centre"]', '');
+    for (const org of orgs) await setInput(`tr[data-org="${org}"] [data-testid="cost-centre"]`, '');
+    await s.waitFor('[data-testid="cost-centres-missing"]', { text: 'billed under NO-COST-CENTRE' });
+    await s.click(await s.find('[data-testid="save-settings"]'));
+    await s.waitFor('[data-testid="settings-result"]', { text: 'Settings saved' });
+
+    await go('dashboard');
+    await s.click(await s.find('[data-testid="write-documents"]'));
+    await s.waitFor('[data-testid="documents-result"]', { text: 'file(s) written' });
+    const first = await files();
+    const note = await s.text(await s.find('[data-testid="documents-note"]'));
+    assert(/Billed under NO-COST-CENTRE/.test(note), note);
+    const billed = orgs.filter((o) => note.includes(o));
+    assert(billed.length > 0, `no organisation named in: ${note}`);
+    assert(readFileSync(csvOf(first, billed[0]), 'utf8').split('\n')[1].startsWith('NO-COST-CENTRE,'), 'placeholder in the CSV');
+    await shot('10c-dashboard-documents-no-cost-centre');
+
+    // Its cost centre set in Settings: billed under it, and no longer named.
+    await go('settings');
+    await s.waitFor(`tr[data-org="${billed[0]}"] [data-testid="cost-centre"]`);
+    await setInput(`tr[data-org="${billed[0]}"] [data-testid="cost-centre"]`, 'CC-SET-IN-SETTINGS');
+    await s.exec(`document.querySelector('[data-testid="cost-centres"]').scrollIntoView()`);
+    await shot('11b-settings-cost-centres');
+    await s.click(await s.find('[data-testid="save-settings"]'));
+    await s.waitFor('[data-testid="settings-result"]', { text: 'Settings saved' });
+    await go('dashboard');
+    await s.click(await s.find('[data-testid="write-documents"]'));
+    await sleep(300);
+    await s.waitFor('[data-testid="documents-result"]', { text: 'file(s) written' });
+    const notes = await s.exec(`return [...document.querySelectorAll('[data-testid="documents-note"]')].map((n) => n.textContent)`);
+    assert(!notes.some((n) => n.includes(billed[0])), `${billed[0]} still named: ${notes}`);
+    const second = await files();
+    assert(readFileSync(csvOf(second, billed[0]), 'utf8').split('\n')[1].startsWith('CC-SET-IN-SETTINGS,'), 'cost centre in the CSV');
+
+    // Back to the run's default for what follows.
+    await go('settings');
+    await s.waitFor('[data-testid="default-cost-centre"]');
+    await setInput('[data-testid="default-cost-centre"]', 'CC-E2E');
+    await s.click(await s.find('[data-testid="save-settings"]'));
+    await s.waitFor('[data-testid="settings-result"]', { text: 'Settings saved' });
+  });
+
   await test('the log is viewable in the app', async () => {
     await go('logs');
     await s.waitFor('[data-testid="log-lines"]', { text: 'Cardbench starting' });

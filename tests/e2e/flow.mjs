@@ -207,6 +207,29 @@ try {
       await virtualCard('remove');
     }
   });
+
+  await test("the simulator's fault rates are set in Settings for training: invalid requests arrive and are refused", async () => {
+    const setFault = async (testid, value) => {
+      await go('settings');
+      const box = await s.waitFor(`[data-testid="${testid}"]`);
+      await s.exec(`arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));`, [{ [EL]: box }, String(value)]);
+      await s.click(await s.find('[data-testid="save-settings"]'));
+      await s.waitFor('[data-testid="settings-result"]', { text: 'Settings saved' });
+      await s.waitFor('[data-testid="link-state"]', { text: 'Link: up', timeoutMs: 30_000 });
+    };
+    await setFault('fault-invalid-requests', 100);
+    try {
+      await go('queues');
+      await s.exec(`const el = document.querySelector('[data-testid="queue-state"]'); el.value = 'rejected'; el.dispatchEvent(new Event('change', { bubbles: true }));`);
+      const row = await s.waitFor('[data-testid="queue-messages"] tr[data-state="rejected"]', { timeoutMs: 45_000 });
+      await s.jsClick(row);
+      const reason = await s.text(await s.waitFor('[data-testid="message-reason"]'));
+      if (!/Reason:/.test(reason)) throw new Error(`no reason shown: ${reason}`);
+      await shot('27-flow-training-invalid-request');
+    } finally {
+      await setFault('fault-invalid-requests', 0);
+    }
+  });
 } finally {
   await s.end();
 }
