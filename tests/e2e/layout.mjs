@@ -302,6 +302,7 @@ try {
   });
 
   await test('typed text is clearly darker than placeholders', async () => {
+    await go('worklist');
     // WebKit's getComputedStyle(input, '::placeholder') answers the input's own colour, so the
     // placeholder's colour is read from the app's rule that sets it (without one the webview's
     // default applies, which the app does not control: the check fails).
