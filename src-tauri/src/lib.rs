@@ -13,6 +13,7 @@ mod logging;
 pub mod rendering;
 pub mod seed;
 pub mod settings;
+pub mod window;
 
 include!("command_list.rs");
 
@@ -111,6 +112,11 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         })
         .invoke_handler(with_commands!(handler))
         .setup(move |app| {
+            if let Some(main) = tauri::Manager::get_webview_window(app, "main")
+                && let Err(e) = window::fit_to_monitor(&main)
+            {
+                tracing::warn!(error = %e, "cannot fit the window to the monitor");
+            }
             events::spawn_watcher(app.handle().clone(), core.clone());
             daemon::wake_loop(services_setup.clone(), wake.clone());
             // Started beside the window rather than before it: the first worklist paint reads the

@@ -40,21 +40,29 @@ cleanup() {
 trap cleanup EXIT
 
 display=":$(( 90 + RANDOM % 9 ))"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+# A screen as large as the largest size the layout phase tests (1920×1080): the app's window opens
+# fitted to it, so phases 1 and 2 run full-screen at that size.
+Xvfb "$display" -screen 0 1920x1080x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
 pids+=($!)
 export DISPLAY="$display"
 sleep 1
 
-# Phase 1: screens on a seeded store, without the daemon (deterministic states).
+# E2E_PHASES="layout" (or "screens flow", …) runs only those phases; all three by default.
+phase() { [ -z "${E2E_PHASES:-}" ] || [[ " $E2E_PHASES " == *" $1 "* ]]; }
+status=0
 port=$(( 4444 + RANDOM % 400 * 2 ))
+
+if phase screens; then
+# Phase 1: screens on a seeded store, without the daemon (deterministic states).
 CARDBENCH_CONFIG="$work/screens.toml" CARDBENCH_NO_DAEMON=true CARDBENCH_DATA_DIR="$data" \
   tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver.log" 2>&1 &
 pids+=($!)
-status=0
 E2E_DRIVER="http://127.0.0.1:$port" E2E_APP="$app" E2E_ARTIFACTS="$root/tests/artifacts" \
   timeout 600 node tests/e2e/e2e.mjs || status=1
 kill "${pids[-1]}" 2>/dev/null || true
+fi
 
+if phase flow; then
 # Phase 2: the full operator flow with the daemon and the NGOC simulator in the app.
 flow="$work/flow"
 mkdir -p "$flow"
@@ -68,4 +76,20 @@ pids+=($!)
 E2E_DRIVER="http://127.0.0.1:$port" E2E_APP="$app" E2E_ARTIFACTS="$root/tests/artifacts" \
   E2E_CLI="$CARGO_TARGET_DIR/debug/cardbench" E2E_DATA_DIR="$flow" E2E_CONFIG="$work/flow.toml" \
   timeout 600 node tests/e2e/flow.mjs || status=1
+kill "${pids[-1]}" 2>/dev/null || true
+fi
+
+if phase layout; then
+# Phase 3: layouts at 1280×800 and 1920×1080 on a fresh seeded store, without the daemon.
+layout="$work/layout"
+mkdir -p "$layout"
+timeout 120 "$seed" --data-dir "$layout" --demo --sim-ids
+port=$((port + 2))
+CARDBENCH_CONFIG="$work/screens.toml" CARDBENCH_NO_DAEMON=true CARDBENCH_DATA_DIR="$layout" \
+  tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver3.log" 2>&1 &
+pids+=($!)
+E2E_DRIVER="http://127.0.0.1:$port" E2E_APP="$app" E2E_ARTIFACTS="$root/tests/artifacts" \
+  timeout 600 node tests/e2e/layout.mjs || status=1
+kill "${pids[-1]}" 2>/dev/null || true
+fi
 exit "$status"

@@ -75,10 +75,10 @@ pub fn render_pdf(rows: &[ManifestRow], from: &str, to: &str, sender_name: &str)
         title: format!("Parcels created from {from} to {to}"),
         columns: vec![
             Column::right("Parcel", 13.0),
-            Column::left("Created (UTC)", 27.0),
+            Column::left("Created", 31.0),
             Column::left("Carrier", 18.0),
-            Column::left("Tracking ID", 30.0),
-            Column::left("Shipment", 32.0),
+            Column::left("Tracking ID", 28.0),
+            Column::left("Shipment", 30.0),
             Column::left("Organisation", 27.0),
             Column::right("Cards", 13.0),
             Column::right("Acc.", 15.0),
@@ -88,7 +88,7 @@ pub fn render_pdf(rows: &[ManifestRow], from: &str, to: &str, sender_name: &str)
             .map(|r| {
                 vec![
                     r.parcel_id.to_string(),
-                    r.created_at.get(..16).unwrap_or(&r.created_at).replace('T', " "),
+                    cardbench_store::time::display(&r.created_at),
                     r.carrier.clone(),
                     r.tracking_id.clone(),
                     r.shipment_id.clone(),

@@ -155,7 +155,7 @@ pub fn render_packing_slip(data: &PackingSlipData, config: &SlipConfig) -> Resul
         tracing::warn!(parcel = data.parcel_id, "no barcode on packing slip: {e}");
     }
     let address = address_lines(data.address.as_ref(), config.home_country.as_deref());
-    let date = data.created_at.get(..10).unwrap_or(&data.created_at).to_owned();
+    let date = cardbench_store::time::display_date(&data.created_at);
     let footer = format!("Shipment {} · parcel {} · {}", data.shipment_id, data.parcel_id, data.message_id);
     let flow = Flow { first_top: 122.0, next_top: 30.0 };
     flow.render(&format!("Packing slip {}", data.shipment_id), &footer, &tables, |page, n, _of| {

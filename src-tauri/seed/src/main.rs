@@ -27,6 +27,10 @@ struct Args {
     /// A small, varied set for screens and tests.
     #[arg(long)]
     demo: bool,
+    /// A shipment with ids in the embedded simulator's shape (SHP-4TGT-000017, 4TGT-0000101…),
+    /// the longest an operator sees on the simulator: for the layout tests.
+    #[arg(long)]
+    sim_ids: bool,
 }
 
 struct Seeder {
@@ -62,8 +66,8 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let store = Arc::new(cardbench_store::Store::open_in(&args.data_dir).context("open the store")?);
     let s = Seeder { wf: Workflow::new(store) };
-    if !args.demo && args.cards == 0 {
-        bail!("say --cards N or --demo");
+    if !args.demo && !args.sim_ids && args.cards == 0 {
+        bail!("say --cards N, --demo or --sim-ids");
     }
     if args.demo {
         // Three shipments of 6: S-00000 all REPORT_OK (ready), S-00001 with two awaiting REPORT_OK
@@ -96,6 +100,24 @@ fn main() -> anyhow::Result<()> {
             (uuid::Uuid::new_v4().to_string(), Subject::RequestSent.as_str(), bad.to_string().into_bytes()),
             (uuid::Uuid::new_v4().to_string(), Subject::RequestSent.as_str(), b"{not json".to_vec()),
         ])?;
+    }
+    if args.sim_ids {
+        // Six cards: three REPORT_OK, two awaiting it, one just received.
+        let batch: Vec<_> = (0..6u64)
+            .map(|k| {
+                let mut body = request(101 + k, &format!("4TGT-{:07}", 101 + k), 17, &seed::name(101 + k), "2026-11-23T09:10:00+01:00");
+                body["shipmentId"] = json!("SHP-4TGT-000017");
+                (uuid::Uuid::new_v4().to_string(), Subject::RequestSent.as_str(), body.to_string().into_bytes())
+            })
+            .collect();
+        s.ingest(&batch)?;
+        for k in 0..5u64 {
+            let card = format!("4TGT-{:07}", 101 + k);
+            let msg = s.produce(&card, &format!("04:C1:4D:{:02X}", 0x10 + k))?;
+            if k < 3 {
+                s.report_ok(&card, &msg)?;
+            }
+        }
     }
     if args.cards > 0 {
         let existing: u64 = s

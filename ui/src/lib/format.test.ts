@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, statusTone, STATUS_LABEL, ALL_STATUSES, timelineLabel } from './format';
+import { addDays, age, hourLabel, isoDate, parseIsoDate, stamp, statusTone, STATUS_LABEL, ALL_STATUSES, timelineLabel, today } from './format';
 
 describe('age', () => {
   const now = Date.parse('2026-11-23T12:00:00Z');
@@ -26,5 +26,33 @@ describe('statuses', () => {
   it('names timeline steps in words', () => {
     expect(timelineLabel('report_ok')).toBe('REPORT_OK from NGOC');
     expect(timelineLabel('something_new')).toBe('something new');
+  });
+});
+
+describe('dates and timestamps', () => {
+  it('writes a local date as ISO 8601', () => {
+    expect(isoDate(new Date(2026, 11, 7, 23, 59))).toBe('2026-12-07');
+    expect(isoDate(new Date(2026, 0, 1, 0, 0))).toBe('2026-01-01');
+    expect(today(new Date(2026, 2, 9, 0, 30))).toBe('2026-03-09');
+  });
+  it('writes a timestamp as YYYY-MM-DD HH:MM:SS in local time', () => {
+    const local = new Date(2026, 11, 7, 14, 3, 27);
+    expect(stamp(local.toISOString())).toBe('2026-12-07 14:03:27');
+    expect(stamp(null)).toBe('');
+    expect(stamp('not a time')).toBe('not a time');
+  });
+  it('names the local hour', () => {
+    expect(hourLabel(new Date(2026, 11, 7, 9, 40).toISOString())).toBe('09:00');
+    expect(hourLabel('never')).toBe('');
+  });
+  it('reads only real ISO dates', () => {
+    expect(parseIsoDate('2026-12-07')).toBe('2026-12-07');
+    expect(parseIsoDate(' 2028-02-29 ')).toBe('2028-02-29');
+    for (const bad of ['12/07/2026', '07.12.2026', '2026-2-7', '2026-02-30', '2027-02-29', '2026-13-01', '2026-12-07x', ''])
+      expect(parseIsoDate(bad), bad).toBeNull();
+  });
+  it('moves by days across months and years', () => {
+    expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
+    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
   });
 });

@@ -64,13 +64,50 @@ export function age(iso: string, now: number = Date.now()): string {
   return `${Math.floor(h / 24)} d`;
 }
 
-/** "2026-11-23 09:40:12" in local time. */
+// One date and one timestamp format everywhere, as the CLI and the documents write them
+// (cardbench_store::time::display): ISO 8601 dates `2026-12-07` and timestamps
+// `2026-12-07 14:03:27`, both in the workstation's local time zone.
+const p2 = (n: number) => String(n).padStart(2, '0');
+
+/** `2026-12-07`: the local calendar day of `d`. */
+export function isoDate(d: Date): string {
+  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}`;
+}
+
+/** Today's local date, `2026-12-07`. */
+export function today(now: Date = new Date()): string {
+  return isoDate(now);
+}
+
+/** "2026-11-23 09:40:12" in local time; text that is no time is shown as it is. */
 export function stamp(iso: string | null | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return `${isoDate(d)} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+}
+
+/** "09:00": the local hour a time falls in. */
+export function hourLabel(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : `${p2(d.getHours())}:00`;
+}
+
+/** The typed text as an ISO date (`2026-12-07`, a real calendar day), or null. Surrounding
+ * blanks are ignored; the parts need their leading zeros. */
+export function parseIsoDate(text: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
+  if (!m) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(y, mo - 1, d);
+  if (date.getFullYear() !== y || date.getMonth() !== mo - 1 || date.getDate() !== d) return null;
+  return m[0];
+}
+
+/** The ISO date `days` after (before, when negative) `iso`. */
+export function addDays(iso: string, days: number): string {
+  const [y, m, d] = iso.split('-').map(Number);
+  return isoDate(new Date(y, m - 1, d + days));
 }
 
 export const TIMELINE_LABEL: Record<string, string> = {

@@ -47,7 +47,7 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
                         r.organisation_id.clone(),
                         r.article_id.clone(),
                         output::or_dash(r.holder.as_deref()),
-                        r.received_at.clone(),
+                        cardbench_store::time::display(&r.received_at),
                     ]
                 })
                 .collect();
@@ -87,7 +87,7 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
             }
             crate::say!("timeline");
             for t in &detail.timeline {
-                crate::say!("  {}  {:<16} {}", t.at, t.what, output::or_dash(t.detail.as_deref()));
+                crate::say!("  {}  {:<16} {}", cardbench_store::time::display(&t.at), t.what, output::or_dash(t.detail.as_deref()));
             }
             Ok(())
         }

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use cardbench_store::inbox::{self, InboxFilter, Outcome};
 use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_store::conflicts;
+use cardbench_store::time::display as shown;
 use cardbench_workflow::cardholder;
 
 use crate::cli::{ConflictsCommand, InboxArgs, OutboxArgs};
@@ -40,7 +41,7 @@ pub fn inbox(ctx: &Context, args: &InboxArgs) -> anyhow::Result<()> {
             value["body"] = serde_json::Value::String(String::from_utf8_lossy(&body).into_owned());
             return output::json(&value);
         }
-        crate::say!("inbox #{}  {}", row.id, row.received_at);
+        crate::say!("inbox #{}  {}", row.id, shown(&row.received_at));
         crate::say!("subject        {}", output::or_dash(row.subject.as_deref()));
         crate::say!("messageId      {}", output::or_dash(row.message_id.as_deref()));
         crate::say!("correlationId  {}", output::or_dash(row.correlation_id.as_deref()));
@@ -79,7 +80,7 @@ pub fn inbox(ctx: &Context, args: &InboxArgs) -> anyhow::Result<()> {
         .map(|r| {
             vec![
                 r.id.to_string(),
-                r.received_at.clone(),
+                shown(&r.received_at),
                 short_subject(r.subject.as_deref()),
                 r.outcome.as_str().to_owned(),
                 output::or_dash(r.card_id.as_deref()),
@@ -105,11 +106,11 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
         if ctx.json {
             return output::json(&row);
         }
-        crate::say!("outbox #{}  created {}", row.id, row.created_at);
+        crate::say!("outbox #{}  created {}", row.id, shown(&row.created_at));
         crate::say!("subject        {}", row.subject);
         crate::say!("messageId      {}", row.message_id);
         crate::say!("correlationId  {}", output::or_dash(row.correlation_id.as_deref()));
-        crate::say!("sent           {}", output::or_dash(row.sent_at.as_deref()));
+        crate::say!("sent           {}", output::or_dash(row.sent_at.as_deref().map(shown).as_deref()));
         crate::say!("attempts       {}{}", row.attempts, row.last_error.as_deref().map(|e| format!(" (last error: {e})")).unwrap_or_default());
         crate::say!("{}", output::body_text(row.body.as_bytes()));
         return Ok(());
@@ -134,9 +135,9 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
         .map(|r| {
             vec![
                 r.id.to_string(),
-                r.created_at.clone(),
+                shown(&r.created_at),
                 short_subject(Some(&r.subject)),
-                r.sent_at.clone().unwrap_or_else(|| "waiting".into()),
+                r.sent_at.as_deref().map_or_else(|| "waiting".into(), shown),
                 r.attempts.to_string(),
                 output::or_dash(r.card_id.as_deref()),
                 output::or_dash(r.shipment_id.as_deref()),
@@ -171,7 +172,7 @@ pub fn conflicts(ctx: &Context, command: ConflictsCommand) -> anyhow::Result<()>
                         r.id.to_string(),
                         r.card_id.clone(),
                         format!("inbox #{}", r.inbox_id),
-                        r.received_at.clone(),
+                        shown(&r.received_at),
                         r.status.clone(),
                         r.resolution.clone().unwrap_or_default(),
                     ]

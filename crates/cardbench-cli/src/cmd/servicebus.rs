@@ -57,7 +57,7 @@ pub fn dead_letters(ctx: &Context, command: DeadLettersCommand) -> anyhow::Resul
                         output::or_dash(d.message_id.as_deref()),
                         output::or_dash(d.subject.as_deref()),
                         output::or_dash(d.card_id.as_deref()),
-                        output::or_dash(d.enqueued_at.as_deref()),
+                        output::or_dash(d.enqueued_at.as_deref().map(cardbench_store::time::display).as_deref()),
                         output::or_dash(d.reason.as_deref()),
                         d.body.len().to_string(),
                     ]
