@@ -313,6 +313,78 @@ pub struct WorklistRow {
 pub struct WorklistCursor {
     pub received_at: String,
     pub card_id: String,
+    /// The last row's value of the sort column, when the list is sorted by a column other than
+    /// `received_at` or `card_id` (`None` also for a card without a holder name).
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// The column the worklist is sorted by. Ties go by `received_at`, then `card_id` (holder
+/// names: by `card_id`), so the order is total and a page never skips or repeats a card.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortColumn {
+    /// Oldest first: the order work is done in.
+    #[default]
+    Received,
+    Card,
+    Organisation,
+    Shipment,
+    Article,
+    Holder,
+    Status,
+}
+
+impl SortColumn {
+    pub const ALL: [SortColumn; 7] = [
+        SortColumn::Received,
+        SortColumn::Card,
+        SortColumn::Organisation,
+        SortColumn::Shipment,
+        SortColumn::Article,
+        SortColumn::Holder,
+        SortColumn::Status,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortColumn::Received => "received",
+            SortColumn::Card => "card",
+            SortColumn::Organisation => "organisation",
+            SortColumn::Shipment => "shipment",
+            SortColumn::Article => "article",
+            SortColumn::Holder => "holder",
+            SortColumn::Status => "status",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SortColumn> {
+        SortColumn::ALL.into_iter().find(|s| s.as_str() == text.trim())
+    }
+
+    /// The leading column of the keyset other than `received_at, card_id`, as SQL.
+    fn key_sql(self) -> Option<&'static str> {
+        match self {
+            SortColumn::Received | SortColumn::Card => None,
+            SortColumn::Organisation => Some("organisation_id"),
+            SortColumn::Shipment => Some("shipment_id"),
+            SortColumn::Article => Some("article_id"),
+            SortColumn::Holder => Some("holder COLLATE NOCASE"),
+            SortColumn::Status => Some("status"),
+        }
+    }
+
+    /// This column's value of a row, as a cursor keeps it.
+    fn key_of(self, r: &WorklistRow) -> Option<String> {
+        match self {
+            SortColumn::Received | SortColumn::Card => None,
+            SortColumn::Organisation => Some(r.organisation_id.clone()),
+            SortColumn::Shipment => Some(r.shipment_id.clone()),
+            SortColumn::Article => Some(r.article_id.clone()),
+            SortColumn::Holder => r.holder.clone(),
+            SortColumn::Status => Some(r.status.as_str().to_owned()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -322,6 +394,7 @@ pub struct WorklistFilter {
     pub statuses: Vec<CardStatus>,
     pub organisation_id: Option<String>,
     pub shipment_id: Option<String>,
+    pub article_id: Option<String>,
     /// Prefix of a cardId or shipmentId, and of the holder name when `search_holder`.
     pub search: Option<String>,
     /// Whether `search` also matches a holder-name prefix (case-insensitive). Off where names are
@@ -331,6 +404,12 @@ pub struct WorklistFilter {
     pub search_holder: bool,
     pub received_from: Option<String>,
     pub received_to: Option<String>,
+    /// Sorted by this column (default: received, oldest first); `descending` turns it round.
+    #[serde(default)]
+    pub sort: SortColumn,
+    #[serde(default)]
+    pub descending: bool,
+    /// A cursor of the same sort (a page's `next`).
     pub after: Option<WorklistCursor>,
     pub limit: Option<u32>,
 }
@@ -355,7 +434,8 @@ fn like_prefix(text: &str) -> String {
     out
 }
 
-pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
+/// The worklist query of `f`: SQL, its arguments, and the page size.
+fn worklist_sql(f: &WorklistFilter) -> (String, Vec<rusqlite::types::Value>, u32) {
     use rusqlite::types::Value;
     let limit = f.limit.unwrap_or(100).clamp(1, 1000);
     // Only the filters given become SQL, so SQLite can pick the index that fits them (a static
@@ -395,19 +475,68 @@ pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
     if let Some(to) = &f.received_to {
         clauses.push(format!("received_at < {}", arg(Value::Text(to.clone()))));
     }
-    if let Some(c) = &f.after {
-        let at = arg(Value::Text(c.received_at.clone()));
-        let id = arg(Value::Text(c.card_id.clone()));
-        clauses.push(format!("(received_at, card_id) > ({at}, {id})"));
+    if let Some(article) = &f.article_id {
+        clauses.push(format!("article_id = {}", arg(Value::Text(article.clone()))));
     }
+    // The keyset: the sort column's value (when it is not received_at or card_id), then the
+    // tie-breaks. Each list of columns has an index of exactly those columns (migration 12).
+    let (cmp, dir) = if f.descending { ("<", "DESC") } else { (">", "ASC") };
+    let keyset: &[&str] = match f.sort {
+        SortColumn::Received => &["received_at", "card_id"],
+        SortColumn::Card => &["card_id"],
+        SortColumn::Holder => &["holder COLLATE NOCASE", "card_id"],
+        _ => &["received_at", "card_id"],
+    };
+    let lead = f.sort.key_sql().filter(|_| f.sort != SortColumn::Holder);
+    let columns: Vec<&str> = lead.into_iter().chain(keyset.iter().copied()).collect();
+    if let Some(c) = &f.after {
+        let id = arg(Value::Text(c.card_id.clone()));
+        clauses.push(match f.sort {
+            SortColumn::Card => format!("card_id {cmp} {id}"),
+            // A card may have no holder name: NULL sorts first, and compares to nothing.
+            SortColumn::Holder => match (&c.key, f.descending) {
+                (Some(k), false) => format!("(holder COLLATE NOCASE, card_id) > ({}, {id})", arg(Value::Text(k.clone()))),
+                (Some(k), true) => {
+                    format!("((holder COLLATE NOCASE, card_id) < ({}, {id}) OR holder IS NULL)", arg(Value::Text(k.clone())))
+                }
+                (None, false) => format!("((holder IS NULL AND card_id > {id}) OR holder IS NOT NULL)"),
+                (None, true) => format!("(holder IS NULL AND card_id < {id})"),
+            },
+            _ => {
+                let at = arg(Value::Text(c.received_at.clone()));
+                match lead {
+                    Some(col) => {
+                        let key = arg(Value::Text(c.key.clone().unwrap_or_default()));
+                        format!("({col}, received_at, card_id) {cmp} ({key}, {at}, {id})")
+                    }
+                    None => format!("(received_at, card_id) {cmp} ({at}, {id})"),
+                }
+            }
+        });
+    }
+    let order_sql = columns.iter().map(|c| format!("{c} {dir}")).collect::<Vec<_>>().join(", ");
     let limit_mark = arg(Value::Integer(i64::from(limit) + 1));
     let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
     let sql = format!(
         "SELECT card_id, organisation_id, shipment_id, article_id, holder, status, received_at, updated_at
          FROM cards {where_sql}
-         ORDER BY received_at, card_id
+         ORDER BY {order_sql}
          LIMIT {limit_mark}"
     );
+    (sql, args, limit)
+}
+
+/// How SQLite runs the worklist query of `f` (EXPLAIN QUERY PLAN details), for tests that keep
+/// each sort on an index.
+pub fn worklist_plan(conn: &Connection, f: &WorklistFilter) -> Result<Vec<String>> {
+    let (sql, args, _) = worklist_sql(f);
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(3))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
+    let (sql, args, limit) = worklist_sql(f);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
         let status: String = r.get(5)?;
@@ -425,7 +554,7 @@ pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
     let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
-        rows.last().map(|r| WorklistCursor { received_at: r.received_at.clone(), card_id: r.card_id.clone() })
+        rows.last().map(|r| WorklistCursor { received_at: r.received_at.clone(), card_id: r.card_id.clone(), key: f.sort.key_of(r) })
     } else {
         None
     };
