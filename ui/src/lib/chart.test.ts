@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bureauDate, chartData, totals } from './chart';
+import { bureauDate, chartData, intlSafeLanguage, totals } from './chart';
 import type { ProductionChart } from './bindings/ProductionChart';
 
 const chart: ProductionChart = {
@@ -24,5 +24,17 @@ describe('the production chart data', () => {
     expect([d.getHours(), d.getMinutes(), d.getDate()]).toEqual([6, 0, 23]);
     const india = bureauDate(Date.parse('2026-11-23T20:00:00Z') / 1000, 330);
     expect([india.getHours(), india.getMinutes(), india.getDate()]).toEqual([1, 30, 24]);
+  });
+});
+
+describe('uPlot under the C locale', () => {
+  it('gives a navigator whose language Intl refuses a usable one', () => {
+    const c = { language: 'C' };
+    expect(() => new Intl.NumberFormat(c.language)).toThrow();
+    intlSafeLanguage(c);
+    expect(c.language).toBe('en-US');
+    const sv = { language: 'sv-SE' };
+    intlSafeLanguage(sv);
+    expect(sv.language).toBe('sv-SE');
   });
 });

@@ -28,3 +28,22 @@ export function totals(c: ProductionChart) {
     { produced: 0, reportOk: 0, errors: 0 },
   );
 }
+
+/**
+ * uPlot formats numbers with `Intl.NumberFormat(navigator.language)` when it loads, and a session
+ * under the C locale (Xvfb, a kiosk) reports `navigator.language` as "C", which Intl refuses: the
+ * import would throw. Such a navigator is given "en-US" first.
+ */
+export function intlSafeLanguage(nav: { language: string } = navigator) {
+  try {
+    new Intl.NumberFormat(nav.language);
+  } catch {
+    Object.defineProperty(nav, 'language', { value: 'en-US', configurable: true });
+  }
+}
+
+/** uPlot, loaded when the chart is first shown (and after the locale is made safe for it). */
+export async function loadUplot() {
+  intlSafeLanguage();
+  return (await import('uplot')).default;
+}
