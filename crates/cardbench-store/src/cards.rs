@@ -434,8 +434,51 @@ fn like_prefix(text: &str) -> String {
     out
 }
 
-/// The worklist query of `f`: SQL, its arguments, and the page size.
-fn worklist_sql(f: &WorklistFilter) -> (String, Vec<rusqlite::types::Value>, u32) {
+/// Rows of the sort order a page may read before filtering first and sorting what is left is
+/// the cheaper way (see [`worklist_query`]).
+const ORDERED_SCAN_BUDGET: u32 = 5000;
+
+/// The index that holds a sort's keyset in order (migration 12; the primary key's for cardId).
+fn sort_index(sort: SortColumn) -> &'static str {
+    match sort {
+        SortColumn::Received => "cards_received_card",
+        SortColumn::Card => "sqlite_autoindex_cards_1",
+        SortColumn::Organisation => "cards_organisation_received_card",
+        SortColumn::Shipment => "cards_shipment_received_card",
+        SortColumn::Article => "cards_article_received_card",
+        SortColumn::Holder => "cards_holder_card",
+        SortColumn::Status => "cards_status_received_card",
+    }
+}
+
+/// The worklist query of `f` as it will run: SQL, its arguments, and the page size.
+///
+/// With only broad filters (statuses, organisation, article, dates), SQLite's planner tends to
+/// pick the filter's index and sort every match (a million cards, two statuses: 200,000 rows
+/// sorted per page) although reading the sort's own index in order would fill the page after a
+/// few hundred rows. So when the filters are broad, a probe reads at most
+/// [`ORDERED_SCAN_BUDGET`] rows of the sort order: if a page's worth of them match, the page is
+/// read in order from the sort's index; if not, the matches are rare and the planner's way
+/// (filter first, sort the few) is the cheap one.
+fn worklist_query(conn: &Connection, f: &WorklistFilter) -> Result<(String, Vec<rusqlite::types::Value>, u32)> {
+    let broad = f.shipment_id.is_none()
+        && f.search.as_deref().is_none_or(|s| s.trim().is_empty())
+        && (!f.statuses.is_empty() || f.organisation_id.is_some() || f.article_id.is_some() || f.received_from.is_some() || f.received_to.is_some());
+    if broad {
+        let (probe, args, _) = worklist_sql(f, Some(ORDERED_SCAN_BUDGET));
+        let dense: bool = conn.prepare_cached(&probe)?.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+        if dense {
+            let (sql, args, limit) = worklist_sql(f, None);
+            let hinted = sql.replacen("FROM cards ", &format!("FROM cards INDEXED BY {} ", sort_index(f.sort)), 1);
+            return Ok((hinted, args, limit));
+        }
+    }
+    Ok(worklist_sql(f, None))
+}
+
+/// The worklist query of `f`: SQL, its arguments, and the page size. With `probe`, instead: whether
+/// the first `probe` rows of the sort order (after the cursor) hold a page's worth of matches.
+fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite::types::Value>, u32) {
     use rusqlite::types::Value;
     let limit = f.limit.unwrap_or(100).clamp(1, 1000);
     // Only the filters given become SQL, so SQLite can pick the index that fits them (a static
@@ -489,9 +532,10 @@ fn worklist_sql(f: &WorklistFilter) -> (String, Vec<rusqlite::types::Value>, u32
     };
     let lead = f.sort.key_sql().filter(|_| f.sort != SortColumn::Holder);
     let columns: Vec<&str> = lead.into_iter().chain(keyset.iter().copied()).collect();
+    let mut keyset_clause = None;
     if let Some(c) = &f.after {
         let id = arg(Value::Text(c.card_id.clone()));
-        clauses.push(match f.sort {
+        keyset_clause = Some(match f.sort {
             SortColumn::Card => format!("card_id {cmp} {id}"),
             // A card may have no holder name: NULL sorts first, and compares to nothing.
             SortColumn::Holder => match (&c.key, f.descending) {
@@ -516,7 +560,23 @@ fn worklist_sql(f: &WorklistFilter) -> (String, Vec<rusqlite::types::Value>, u32
     }
     let order_sql = columns.iter().map(|c| format!("{c} {dir}")).collect::<Vec<_>>().join(", ");
     let limit_mark = arg(Value::Integer(i64::from(limit) + 1));
-    let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let where_of = |clauses: &[String]| if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    if let Some(budget) = probe {
+        let sql = format!(
+            "SELECT COUNT(*) >= {limit_mark} FROM (
+                 SELECT card_id, organisation_id, shipment_id, article_id, holder, status, received_at
+                 FROM cards INDEXED BY {index} {keyset}
+                 ORDER BY {order_sql}
+                 LIMIT {budget}
+             ) {filters}",
+            index = sort_index(f.sort),
+            keyset = where_of(&keyset_clause.into_iter().collect::<Vec<_>>()),
+            filters = where_of(&clauses),
+        );
+        return (sql, args, limit);
+    }
+    clauses.extend(keyset_clause);
+    let where_sql = where_of(&clauses);
     let sql = format!(
         "SELECT card_id, organisation_id, shipment_id, article_id, holder, status, received_at, updated_at
          FROM cards {where_sql}
@@ -529,14 +589,14 @@ fn worklist_sql(f: &WorklistFilter) -> (String, Vec<rusqlite::types::Value>, u32
 /// How SQLite runs the worklist query of `f` (EXPLAIN QUERY PLAN details), for tests that keep
 /// each sort on an index.
 pub fn worklist_plan(conn: &Connection, f: &WorklistFilter) -> Result<Vec<String>> {
-    let (sql, args, _) = worklist_sql(f);
+    let (sql, args, _) = worklist_query(conn, f)?;
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(3))?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
-    let (sql, args, limit) = worklist_sql(f);
+    let (sql, args, limit) = worklist_query(conn, f)?;
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
         let status: String = r.get(5)?;

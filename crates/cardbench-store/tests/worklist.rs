@@ -212,3 +212,27 @@ fn every_sort_reads_an_index_in_order_instead_of_sorting_the_table() {
         }
     }
 }
+
+#[test]
+fn broad_filters_read_the_sort_index_in_order_when_it_fills_a_page_soon() {
+    let (_dir, store) = store_with(130);
+    for sort in SortColumn::ALL {
+        let f = WorklistFilter {
+            statuses: vec![CardStatus::Received, CardStatus::ReportOk],
+            organisation_id: Some("ORG-1".into()),
+            sort,
+            limit: Some(5),
+            ..Default::default()
+        };
+        let plan = store.read(|c| cards::worklist_plan(c, &f)).expect("plan").join(" | ");
+        assert!(!plan.contains("TEMP B-TREE"), "sorted by {} with two statuses and an organisation: {plan}", sort.as_str());
+        // The same rows as without the hint: every match once, in order.
+        let hinted: Vec<String> = all_pages(&store, f.clone()).into_iter().map(|r| r.card_id).collect();
+        let everything = all_pages(&store, WorklistFilter { limit: Some(1000), ..Default::default() });
+        let matching: Vec<WorklistRow> = everything
+            .into_iter()
+            .filter(|r| r.organisation_id == "ORG-1" && matches!(r.status, CardStatus::Received | CardStatus::ReportOk))
+            .collect();
+        assert_eq!(hinted, expected_order(&matching, sort, false), "sorted by {}", sort.as_str());
+    }
+}

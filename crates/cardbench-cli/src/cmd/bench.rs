@@ -414,6 +414,18 @@ fn worklist(dir: &Path, n: u32) -> anyhow::Result<()> {
             ..Default::default()
         })?;
     }
+    report("two statuses, oldest first", &|_| WorklistFilter {
+        statuses: vec![CardStatus::Received, CardStatus::ReportError],
+        limit: Some(100),
+        ..Default::default()
+    })?;
+    report("rare status + organisation, by holder", &|k| WorklistFilter {
+        statuses: vec![CardStatus::ShipError],
+        organisation_id: Some(format!("ORG-{}", k % 7)),
+        sort: SortColumn::Holder,
+        limit: Some(100),
+        ..Default::default()
+    })?;
     report("two statuses + article, by shipment", &|k| WorklistFilter {
         statuses: vec![CardStatus::Received, CardStatus::ReportError],
         article_id: Some(parsed[k as usize % parsed.len()].card.article_id.clone()),
