@@ -457,27 +457,43 @@ fn sort_index(sort: SortColumn) -> &'static str {
 /// pick the filter's index and sort every match (a million cards, two statuses: 200,000 rows
 /// sorted per page) although reading the sort's own index in order would fill the page after a
 /// few hundred rows. So when the filters are broad, a probe reads at most
-/// [`ORDERED_SCAN_BUDGET`] rows of the sort order: if a page's worth of them match, the page is
-/// read in order from the sort's index; if not, the matches are rare and the planner's way
-/// (filter first, sort the few) is the cheap one.
+/// [`ORDERED_SCAN_BUDGET`] rows of the sort order and counts the matches: if the page would be
+/// full within 20 budgets at that rate, it is read in order from the sort's index; if not, the
+/// matches are rare (under 1 in 1,000 rows) and the planner's way (filter first, sort the few) is
+/// the cheap one.
 fn worklist_query(conn: &Connection, f: &WorklistFilter) -> Result<(String, Vec<rusqlite::types::Value>, u32)> {
     let broad = f.shipment_id.is_none()
         && f.search.as_deref().is_none_or(|s| s.trim().is_empty())
         && (!f.statuses.is_empty() || f.organisation_id.is_some() || f.article_id.is_some() || f.received_from.is_some() || f.received_to.is_some());
-    if broad {
+    let planned = worklist_sql(f, None);
+    if broad && sorts_all_matches(conn, &planned.0, &planned.1)? {
         let (probe, args, _) = worklist_sql(f, Some(ORDERED_SCAN_BUDGET));
-        let dense: bool = conn.prepare_cached(&probe)?.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
-        if dense {
-            let (sql, args, limit) = worklist_sql(f, None);
+        let (matches, wanted): (i64, i64) =
+            conn.prepare_cached(&probe)?.query_row(rusqlite::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if matches > 0 && matches.saturating_mul(20) >= wanted {
+            let (sql, args, limit) = planned;
             let hinted = sql.replacen("FROM cards ", &format!("FROM cards INDEXED BY {} ", sort_index(f.sort)), 1);
             return Ok((hinted, args, limit));
         }
     }
-    Ok(worklist_sql(f, None))
+    Ok(planned)
 }
 
-/// The worklist query of `f`: SQL, its arguments, and the page size. With `probe`, instead: whether
-/// the first `probe` rows of the sort order (after the cursor) hold a page's worth of matches.
+/// Whether SQLite would sort the matches of `sql` itself (its plan reads no index in the order
+/// asked). The plan of a query text does not change between calls: the statement is cached.
+fn sorts_all_matches(conn: &Connection, sql: &str, args: &[rusqlite::types::Value]) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    while let Some(row) = rows.next()? {
+        if row.get::<_, String>(3)?.contains("TEMP B-TREE FOR ORDER BY") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The worklist query of `f`: SQL, its arguments, and the page size. With `probe`, instead: how
+/// many of the first `probe` rows of the sort order (after the cursor) match, and the page size + 1.
 fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite::types::Value>, u32) {
     use rusqlite::types::Value;
     let limit = f.limit.unwrap_or(100).clamp(1, 1000);
@@ -563,7 +579,7 @@ fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite
     let where_of = |clauses: &[String]| if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
     if let Some(budget) = probe {
         let sql = format!(
-            "SELECT COUNT(*) >= {limit_mark} FROM (
+            "SELECT COUNT(*), {limit_mark} FROM (
                  SELECT card_id, organisation_id, shipment_id, article_id, holder, status, received_at
                  FROM cards INDEXED BY {index} {keyset}
                  ORDER BY {order_sql}
