@@ -81,6 +81,11 @@ fn the_filtered_messages_go_to_a_jsonl_file_in_the_documents_directory_masked_as
         .expect("export");
     assert_eq!(rejected.count, 1);
     assert_ne!(rejected.file, written.file, "each export is a file of its own");
+    // Picked messages are masked alike.
+    let picked = core.export_messages("in", QueueQuery::default(), Some(shown.iter().map(|m| m.id).collect())).expect("export");
+    let text = std::fs::read_to_string(&picked.file).expect("file");
+    assert!(!text.contains(NAME), "picked messages leave masked too: {text}");
+    assert_eq!(lines(&picked.file).iter().map(|l| l["body"].clone()).collect::<Vec<_>>(), got.iter().map(|l| l["body"].clone()).collect::<Vec<_>>());
 }
 
 #[test]
