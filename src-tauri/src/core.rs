@@ -7,11 +7,10 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use cardbench_protocol::ReportFieldCatalogue;
-use cardbench_store::cards::{self, CardStatus, WorklistCursor, WorklistFilter};
+use cardbench_store::cards::{self, CardStatus, SortColumn, WorklistCursor, WorklistFilter};
 use cardbench_store::inbox::{self, InboxFilter, Outcome};
 use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_store::{Store, link_status, shipments};
-use cardbench_workflow::production::actions;
 use cardbench_workflow::{ParcelRequest, ReadoutInput, Workflow};
 
 use crate::dto::*;
@@ -35,20 +34,84 @@ pub struct Core {
 type Result<T> = std::result::Result<T, AppError>;
 
 fn day_start(day: &str) -> Result<String> {
-    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::Invalid(format!("{day}: a date is written YYYY-MM-DD")))?;
-    Ok(format!("{}T00:00:00.000Z", date.format("%Y-%m-%d")))
+    cardbench_store::time::day_start(day).ok_or_else(|| AppError::Invalid(format!("{day}: a date is written YYYY-MM-DD")))
 }
 
 fn day_after(day: &str) -> Result<String> {
-    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::Invalid(format!("{day}: a date is written YYYY-MM-DD")))?;
-    let next = date.succ_opt().unwrap_or(date);
-    Ok(format!("{}T00:00:00.000Z", next.format("%Y-%m-%d")))
+    cardbench_store::time::day_after(day).ok_or_else(|| AppError::Invalid(format!("{day}: a date is written YYYY-MM-DD")))
 }
 
 fn blank_to_none(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// Messages a queue export reads at a time.
+const EXPORT_PAGE: u32 = 1000;
+
+fn inbox_filter(q: QueueQuery) -> Result<InboxFilter> {
+    Ok(InboxFilter {
+        subject: blank_to_none(q.subject),
+        outcome: q.outcome.map(Outcome::from),
+        card_id: blank_to_none(q.card_id),
+        shipment_id: blank_to_none(q.shipment_id),
+        message_id: None,
+        since: blank_to_none(q.since).map(|d| day_start(&d)).transpose()?,
+        until: blank_to_none(q.until).map(|d| day_after(&d)).transpose()?,
+        before_id: q.before_id,
+        limit: Some(q.limit.unwrap_or(200).min(EXPORT_PAGE)),
+    })
+}
+
+fn outbox_filter(q: QueueQuery) -> Result<OutboxFilter> {
+    Ok(OutboxFilter {
+        subject: blank_to_none(q.subject),
+        sent: q.sent,
+        card_id: blank_to_none(q.card_id),
+        shipment_id: blank_to_none(q.shipment_id),
+        since: blank_to_none(q.since).map(|d| day_start(&d)).transpose()?,
+        until: blank_to_none(q.until).map(|d| day_after(&d)).transpose()?,
+        before_id: q.before_id,
+        limit: Some(q.limit.unwrap_or(200).min(EXPORT_PAGE)),
+    })
+}
+
+/// One line of a queue export: the envelope fields and the body as the inspector shows it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportLine<'a> {
+    direction: &'a str,
+    id: i64,
+    message_id: Option<&'a str>,
+    subject: Option<&'a str>,
+    correlation_id: Option<&'a str>,
+    at: &'a str,
+    state: &'a str,
+    reason: Option<&'a str>,
+    card_id: Option<&'a str>,
+    shipment_id: Option<&'a str>,
+    attempts: u32,
+    masked: bool,
+    body: &'a str,
+}
+
+impl<'a> From<&'a QueueMessage> for ExportLine<'a> {
+    fn from(m: &'a QueueMessage) -> Self {
+        ExportLine {
+            direction: &m.direction,
+            id: m.id,
+            message_id: m.message_id.as_deref(),
+            subject: m.subject.as_deref(),
+            correlation_id: m.correlation_id.as_deref(),
+            at: &m.at,
+            state: &m.state,
+            reason: m.reason.as_deref(),
+            card_id: m.card_id.as_deref(),
+            shipment_id: m.shipment_id.as_deref(),
+            attempts: m.attempts,
+            masked: m.masked,
+            body: &m.body,
+        }
+    }
 }
 
 impl Core {
@@ -117,20 +180,24 @@ impl Core {
             statuses: q.statuses.into_iter().map(CardStatus::from).collect(),
             organisation_id: blank_to_none(q.organisation_id),
             shipment_id: blank_to_none(q.shipment_id),
+            article_id: blank_to_none(q.article_id),
             search: blank_to_none(q.search),
             search_holder: cardbench_workflow::cardholder::search_matches_holder(self.mask()),
             received_from: blank_to_none(q.received_from).map(|d| day_start(&d)).transpose()?,
             received_to: blank_to_none(q.received_to).map(|d| day_after(&d)).transpose()?,
-            after: q.after.map(|c| WorklistCursor { received_at: c.received_at, card_id: c.card_id }),
+            sort: q.sort.map(SortColumn::from).unwrap_or_default(),
+            descending: q.descending,
+            after: q.after.map(|c| WorklistCursor { received_at: c.received_at, card_id: c.card_id, key: c.key }),
             limit: q.limit,
         };
         let mask = self.mask();
+        cardbench_workflow::cardholder::check_sort(filter.sort, mask).map_err(AppError::Invalid)?;
         let started = Instant::now();
         let page = self.store().read(|conn| cards::worklist(conn, &filter))?;
         let query_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(WorklistPage {
             rows: page.rows.into_iter().map(|r| WorklistItem::from_row(r, mask)).collect(),
-            next: page.next.map(|c| Cursor { received_at: c.received_at, card_id: c.card_id }),
+            next: page.next.map(|c| Cursor { received_at: c.received_at, card_id: c.card_id, key: c.key }),
             query_ms,
         })
     }
@@ -362,35 +429,95 @@ impl Core {
     // ---- queues -----------------------------------------------------------------------------
 
     pub fn inbox(&self, q: QueueQuery) -> Result<Vec<QueueMessage>> {
-        let f = InboxFilter {
-            subject: blank_to_none(q.subject),
-            outcome: q.outcome.map(Outcome::from),
-            card_id: blank_to_none(q.card_id),
-            shipment_id: blank_to_none(q.shipment_id),
-            message_id: None,
-            since: blank_to_none(q.since).map(|d| day_start(&d)).transpose()?,
-            until: blank_to_none(q.until).map(|d| day_after(&d)).transpose()?,
-            before_id: q.before_id,
-            limit: Some(q.limit.unwrap_or(200).min(1000)),
-        };
+        let f = inbox_filter(q)?;
         let mask = self.mask();
         let rows = self.store().read(|conn| inbox::list(conn, &f))?;
         Ok(rows.into_iter().map(|r| QueueMessage::received(r, mask)).collect())
     }
 
     pub fn outbox(&self, q: QueueQuery) -> Result<Vec<QueueMessage>> {
-        let f = OutboxFilter {
-            subject: blank_to_none(q.subject),
-            sent: q.sent,
-            card_id: blank_to_none(q.card_id),
-            shipment_id: blank_to_none(q.shipment_id),
-            since: blank_to_none(q.since).map(|d| day_start(&d)).transpose()?,
-            until: blank_to_none(q.until).map(|d| day_after(&d)).transpose()?,
-            before_id: q.before_id,
-            limit: Some(q.limit.unwrap_or(200).min(1000)),
-        };
+        let f = outbox_filter(q)?;
         let rows = self.store().read(|conn| outbox::list(conn, &f))?;
         Ok(rows.into_iter().map(QueueMessage::from).collect())
+    }
+
+    /// Writes messages of one direction (`in` or `out`) to a JSON Lines file in the documents
+    /// directory: those with `ids` when given, else every one the filter matches (not only the
+    /// page on screen), newest first. One line per message: its envelope fields and its body as
+    /// the inspector shows it (the same masking, whatever was revealed on screen).
+    pub fn export_messages(&self, direction: &str, query: QueueQuery, ids: Option<Vec<i64>>) -> Result<QueueExported> {
+        use std::io::Write as _;
+        let inbound = match direction {
+            "in" => true,
+            "out" => false,
+            other => return Err(AppError::Invalid(format!("no queue direction {other:?} (in or out)"))),
+        };
+        let dir = self.documents_dir().join("queue-exports");
+        cardbench_store::private_files::create_dir_all(&dir).map_err(|e| AppError::Io(format!("cannot create {}: {e}", dir.display())))?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let kind = if inbound { "inbox" } else { "outbox" };
+        // A file of its own for each export, even two in the same second.
+        let (path, file) = (1..1000)
+            .find_map(|n| {
+                let name = if n == 1 { format!("{kind}_{stamp}.jsonl") } else { format!("{kind}_{stamp}-{n}.jsonl") };
+                let path = dir.join(name);
+                match cardbench_store::private_files::create_new_file(&path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+                    other => Some((path, other)),
+                }
+            })
+            .ok_or_else(|| AppError::Io(format!("too many exports this second in {}", dir.display())))?;
+        let io = |e: std::io::Error| AppError::Io(format!("cannot write {}: {e}", path.display()));
+        let mut out = std::io::BufWriter::new(file.map_err(io)?);
+        let mask = self.mask();
+        let mut count = 0u32;
+        let mut write = |messages: Vec<QueueMessage>| -> Result<()> {
+            for m in &messages {
+                let line = serde_json::to_string(&ExportLine::from(m)).map_err(|e| AppError::Io(e.to_string()))?;
+                writeln!(out, "{line}").map_err(io)?;
+                count += 1;
+            }
+            Ok(())
+        };
+        match ids {
+            Some(ids) => {
+                let found = self.store().read(|conn| {
+                    let mut found = Vec::with_capacity(ids.len());
+                    for id in &ids {
+                        let m = if inbound {
+                            inbox::get(conn, *id)?.map(|r| QueueMessage::received(r, mask))
+                        } else {
+                            outbox::get(conn, *id)?.map(QueueMessage::from)
+                        };
+                        found.push((*id, m));
+                    }
+                    Ok::<_, cardbench_store::StoreError>(found)
+                })?;
+                let mut messages = Vec::with_capacity(found.len());
+                for (id, m) in found {
+                    messages.push(m.ok_or_else(|| AppError::Invalid(format!("no {} message #{id}", if inbound { "received" } else { "sent" })))?);
+                }
+                write(messages)?;
+            }
+            None => {
+                // Page by id so memory stays one page, however many messages match.
+                let mut before_id = None;
+                loop {
+                    let page = QueueQuery { before_id, limit: Some(EXPORT_PAGE), ..query.clone() };
+                    let messages = if inbound { self.inbox(page)? } else { self.outbox(page)? };
+                    let full = messages.len() as u32 >= EXPORT_PAGE;
+                    before_id = messages.last().map(|m| m.id);
+                    write(messages)?;
+                    if !full || before_id.is_none() {
+                        break;
+                    }
+                }
+            }
+        }
+        out.flush().map_err(io)?;
+        drop(out);
+        tracing::info!(count, file = %path.display(), "queue messages exported");
+        Ok(QueueExported { file: path.display().to_string(), count })
     }
 
     /// A received message unmasked, for the operator who pressed Reveal: audited under their name.
@@ -499,8 +626,6 @@ impl Core {
     // ---- dashboard --------------------------------------------------------------------------
 
     pub fn dashboard(&self) -> Result<Dashboard> {
-        let since = chrono::Utc::now() - chrono::Duration::hours(11);
-        let since_hour = format!("{}:00:00.000Z", since.format("%Y-%m-%dT%H"));
         self.store()
             .read(|conn| {
                 let counts = cards::count_by_status(conn)?;
@@ -510,23 +635,6 @@ impl Core {
                     .map(|s| StatusCount {
                         status: (*s).into(),
                         count: counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n),
-                    })
-                    .collect();
-                // Produced cards per hour, from the audit trail (indexed by time).
-                let mut stmt = conn.prepare_cached(
-                    "SELECT substr(at, 1, 13), COUNT(*) FROM audit WHERE at >= ?1 AND action = ?2 GROUP BY 1 ORDER BY 1",
-                )?;
-                let produced: Vec<(String, i64)> = stmt
-                    .query_map((since_hour.as_str(), actions::PRODUCED), |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<std::result::Result<_, _>>()?;
-                let per_hour = (0..12)
-                    .map(|i| {
-                        let h = since + chrono::Duration::hours(i);
-                        let key = h.format("%Y-%m-%dT%H").to_string();
-                        HourCount {
-                            produced: produced.iter().find(|(k, _)| *k == key).map_or(0, |(_, n)| *n),
-                            hour: format!("{key}:00:00Z"),
-                        }
                     })
                     .collect();
                 let mut stmt = conn.prepare_cached(
@@ -554,13 +662,40 @@ impl Core {
                 Ok::<_, cardbench_store::StoreError>(Dashboard {
                     total_cards,
                     by_status,
-                    per_hour,
                     recent_errors,
                     rejected_messages,
                     outbox_depth,
                 })
             })
             .map_err(AppError::from)
+    }
+
+    /// Cards produced, REPORT_OK and errors per hour of the shift or the week under way, its
+    /// bounds from the configured shifts (`[documents.shift]`, as the shift report splits time).
+    pub fn production_chart(&self, period: ChartPeriod) -> Result<ProductionChart> {
+        use cardbench_documents::shift;
+        let config = self.config().documents.shift;
+        let period = match period {
+            ChartPeriod::Shift => shift::Period::Shift,
+            ChartPeriod::Week => shift::Period::Week,
+        };
+        let bounds = shift::period_bounds(&config, period, chrono::Utc::now())?;
+        let hours = self.store().read(|conn| shift::hourly(conn, bounds.from, bounds.to, &config))?;
+        Ok(ProductionChart {
+            name: bounds.name,
+            from: cardbench_store::time::format(bounds.from),
+            to: cardbench_store::time::format(bounds.to),
+            utc_offset_minutes: config.utc_offset_minutes,
+            hours: hours
+                .into_iter()
+                .map(|h| HourFigures {
+                    hour: cardbench_store::time::format(h.hour),
+                    produced: h.produced,
+                    report_ok: h.report_ok,
+                    errors: h.errors,
+                })
+                .collect(),
+        })
     }
 
     // ---- documents ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use cardbench_devices::ScanMeaning;
-use cardbench_store::cards::{CardRow, CardStatus, WorklistRow};
+use cardbench_store::cards::{CardRow, CardStatus, SortColumn, WorklistRow};
 use cardbench_store::inbox::{InboxRow, Outcome};
 use cardbench_store::outbox::OutboxRow;
 use cardbench_store::parcels::{ParcelRow, ParcelStatus};
@@ -76,6 +76,35 @@ pub struct CommandError {
 pub struct Cursor {
     pub received_at: String,
     pub card_id: String,
+    /// The sort column's value of the last row (sorts other than received and card).
+    pub key: Option<String>,
+}
+
+/// The worklist column to sort by (mirrors `cardbench_store::cards::SortColumn`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum WorklistSort {
+    Received,
+    Card,
+    Organisation,
+    Shipment,
+    Article,
+    Holder,
+    Status,
+}
+
+impl From<WorklistSort> for SortColumn {
+    fn from(s: WorklistSort) -> Self {
+        match s {
+            WorklistSort::Received => SortColumn::Received,
+            WorklistSort::Card => SortColumn::Card,
+            WorklistSort::Organisation => SortColumn::Organisation,
+            WorklistSort::Shipment => SortColumn::Shipment,
+            WorklistSort::Article => SortColumn::Article,
+            WorklistSort::Holder => SortColumn::Holder,
+            WorklistSort::Status => SortColumn::Status,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
@@ -84,12 +113,16 @@ pub struct WorklistQuery {
     pub statuses: Vec<Status>,
     pub organisation_id: Option<String>,
     pub shipment_id: Option<String>,
+    pub article_id: Option<String>,
     /// Prefix of a cardId, shipmentId or holder name.
     pub search: Option<String>,
     /// Received on or after this day (YYYY-MM-DD).
     pub received_from: Option<String>,
     /// Received before the end of this day (YYYY-MM-DD).
     pub received_to: Option<String>,
+    /// Default: received, oldest first.
+    pub sort: Option<WorklistSort>,
+    pub descending: bool,
     pub after: Option<Cursor>,
     pub limit: Option<u32>,
 }
@@ -474,6 +507,14 @@ pub struct QueueQuery {
     pub limit: Option<u32>,
 }
 
+/// A queue export written: where, and how many messages it holds.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueExported {
+    pub file: String,
+    pub count: u32,
+}
+
 /// A message as the inspector shows it. `body` is the raw text; `pretty` the JSON re-indented
 /// when the body is JSON.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -648,13 +689,42 @@ pub struct StatusCount {
     pub count: i64,
 }
 
+/// The period the production chart shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartPeriod {
+    /// The shift under way.
+    Shift,
+    /// The week under way (Monday's first shift to the next Monday's).
+    Week,
+}
+
+/// One hour of the production chart.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct HourCount {
+pub struct HourFigures {
     /// Start of the hour, RFC 3339 UTC.
     pub hour: String,
     #[ts(type = "number")]
-    pub produced: i64,
+    pub produced: u64,
+    #[ts(type = "number")]
+    pub report_ok: u64,
+    #[ts(type = "number")]
+    pub errors: u64,
+}
+
+/// Production per hour of a shift or a week.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductionChart {
+    /// "early 2026-11-23", "week 2026-W48 (from 2026-11-23)".
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    /// The bureau's local time (`[documents.shift] utc_offset_minutes`): hours are labelled in it.
+    pub utc_offset_minutes: i32,
+    /// Every hour of the period, oldest first.
+    pub hours: Vec<HourFigures>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -672,8 +742,6 @@ pub struct Dashboard {
     #[ts(type = "number")]
     pub total_cards: i64,
     pub by_status: Vec<StatusCount>,
-    /// The last 12 hours, oldest first.
-    pub per_hour: Vec<HourCount>,
     pub recent_errors: Vec<ErrorLine>,
     #[ts(type = "number")]
     pub rejected_messages: i64,
@@ -918,11 +986,11 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
         ($($t:ty),* $(,)?) => { $( <$t as TS>::export_all(&cfg)?; )* };
     }
     export!(
-        Status, CommandError, Cursor, WorklistQuery, WorklistItem, WorklistPage, NameValue, AccessoryLine,
+        Status, CommandError, Cursor, WorklistSort, WorklistQuery, WorklistItem, WorklistPage, NameValue, AccessoryLine,
         ExpectedFieldView, TimelineItem, CardView, ReadoutCheck, ReadoutValue, Produced, ShipmentItem,
         AccessoryBalanceLine, ParcelState, ParcelView, GateView, GateNoteView, RefusedView, ShipmentView, ParcelDraft, ScanVerdict,
         ScanMeaningView,
-        InboxOutcome, QueueQuery, QueueMessage, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, HourCount, ErrorLine,
+        InboxOutcome, QueueQuery, QueueMessage, QueueExported, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, ChartPeriod, HourFigures, ProductionChart, ErrorLine,
         Dashboard, ConnectionKind, HolderOnSlips, Settings, CostCentre, SimulatorFaults, OrganisationSeen, AppInfo, ChipView, ChipApplied, ReadersView,
         HotFolderFileView, HotFolderView, DevicesView, DocumentsWritten, Progress, LogLines, AppEvent,
     );

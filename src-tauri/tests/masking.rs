@@ -120,3 +120,15 @@ fn a_masked_name_is_not_found_by_the_worklist_search() {
         );
     }
 }
+
+#[test]
+fn the_worklist_is_not_sorted_by_masked_holder_names() {
+    use cardbench_app::dto::WorklistSort;
+    let by_holder = || WorklistQuery { sort: Some(WorklistSort::Holder), ..Default::default() };
+    let (_dir, masked) = core_with(true, "Support Sam");
+    let refused = masked.worklist(by_holder()).expect_err("the order of hidden names would tell them");
+    assert!(refused.to_string().contains("masked"), "{refused}");
+    assert!(masked.worklist(WorklistQuery { sort: Some(WorklistSort::Organisation), ..Default::default() }).is_ok());
+    let (_dir, shown) = core_with(false, "Support Sam");
+    assert_eq!(shown.worklist(by_holder()).expect("names shown: sortable").rows.len(), 1);
+}

@@ -354,6 +354,145 @@ try {
     await s.waitFor('[data-testid="log-lines"]', { text: 'Cardbench starting' });
     await shot('12-logs');
   });
+
+  // ---- issue 17: faster hands on the worklist, production, queues and dashboard ----------------
+  const F8 = '\uE038';
+  const press = (key) => s.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'kb', actions: [{ type: 'keyDown', value: key }, { type: 'keyUp', value: key }] }] });
+  const worklistRows = () => s.exec(`return [...document.querySelectorAll('[data-card]')].map((e) => ({
+    id: e.dataset.card, status: e.dataset.status, org: e.children[1].textContent, article: e.children[3].textContent }))`);
+  /** Waits until the worklist shows rows that pass `ok`, and returns them. */
+  async function rowsWhen(ok, what) {
+    const until = Date.now() + 10_000;
+    let rows = [];
+    while (Date.now() < until) {
+      rows = await worklistRows();
+      if (rows.length && ok(rows)) return rows;
+      await sleep(200);
+    }
+    throw new Error(`${what}: ${JSON.stringify(rows.slice(0, 8))}`);
+  }
+
+  await test('issue 17: the worklist sorts by any column and filters by several statuses, organisation and article, kept per screen and across a restart', async () => {
+    try {
+      await go('worklist');
+      await s.jsClick(await s.find('[data-sort="card"]'));
+      await rowsWhen((r) => r.map((x) => x.id).join() === r.map((x) => x.id).sort().join(), 'sorted by card ascending');
+      await s.jsClick(await s.find('[data-sort="card"]'));
+      const desc = await rowsWhen((r) => r.map((x) => x.id).join() === r.map((x) => x.id).sort().reverse().join(), 'sorted by card descending');
+      assert(desc[0].id === 'C-XSS-0001', `highest cardId first: ${desc[0].id}`);
+      const header = await s.exec(`return document.querySelector('[data-sort="card"]').parentElement.getAttribute('aria-sort')`);
+      assert(header === 'descending', `the heading says how it is sorted: ${header}`);
+      await s.jsClick(await s.find('[data-testid="worklist-statuses"] [data-status="received"]'));
+      await s.jsClick(await s.find('[data-testid="worklist-statuses"] [data-status="report_ok"]'));
+      await rowsWhen((r) => r.every((x) => ['received', 'report_ok'].includes(x.status)) && new Set(r.map((x) => x.status)).size === 2, 'two statuses at once');
+      await field('worklist-organisation', 'ORG-NORDBANK');
+      await field('worklist-article', 'ART-STAFF-ID');
+      const narrowed = await rowsWhen(
+        (r) => r.every((x) => ['received', 'report_ok'].includes(x.status) && x.org === 'ORG-NORDBANK' && x.article === 'ART-STAFF-ID'),
+        'statuses, organisation and article together',
+      );
+      await shot('01b-worklist-sorted-filtered');
+      const same = (rows) => rows.map((x) => x.id).join() === narrowed.map((x) => x.id).join();
+      // Another screen and back: the same view.
+      await go('dashboard');
+      await go('worklist');
+      await rowsWhen(same, 'the view after another screen');
+      const kept = await s.exec(`return { org: document.querySelector('[data-testid="worklist-organisation"]').value,
+        pressed: [...document.querySelectorAll('[data-testid="worklist-statuses"] [aria-pressed="true"]')].map((b) => b.dataset.status) }`);
+      assert(kept.org === 'ORG-NORDBANK' && kept.pressed.join() === 'received,report_ok', JSON.stringify(kept));
+      // A restart of the window: the filter and sort are still there, the search text is not.
+      await field('worklist-search', 'C-0');
+      await sleep(500);
+      await s.exec('location.reload()');
+      await s.waitFor('[data-card]', { timeoutMs: 20_000 });
+      await rowsWhen(same, 'the view after a restart');
+      const search = await s.exec(`return document.querySelector('[data-testid="worklist-search"]').value`);
+      assert(search === '', `the search text is not kept across a restart: ${search}`);
+    } finally {
+      // Leave the worklist as the other tests (and the next run) expect it.
+      await s.exec(`localStorage.removeItem('cardbench.worklist.view')`);
+      await s.exec('location.reload()');
+      await s.waitFor('[data-card]', { timeoutMs: 20_000 });
+    }
+  });
+
+  await test('issue 17: F8 turns sequence mode on from any screen, shown on the button, and it stays on after opening a card from the worklist', async () => {
+    await go('worklist');
+    await s.exec(`document.querySelector('[data-testid="worklist-rows"]').focus()`);
+    await press(F8);
+    await s.waitFor('button[data-screen="production"].active');
+    const button = await s.text(await s.waitFor('[data-testid="sequence-toggle"]', { text: 'on' }));
+    assert(/F8/.test(button), `the key is shown on the button: ${button}`);
+    const first = await s.text(await s.waitFor('[data-testid="card-id"]'));
+    await go('worklist');
+    await s.exec(`document.querySelector('[data-card="C-0000016"]').dispatchEvent(new MouseEvent('dblclick', { bubbles: true }))`);
+    await s.waitFor('[data-testid="card-id"]', { text: 'C-0000016' });
+    await s.waitFor('[data-testid="sequence-toggle"]', { text: 'on' });
+    await field('readout-MIFARE_UID', '04C1D2E3', { enter: true });
+    await s.waitFor('[data-testid="feedback"]', { text: 'Produced C-0000016' });
+    // Still in sequence: the station moves on to the next card to produce by itself.
+    const until = Date.now() + 10_000;
+    let now = 'C-0000016';
+    while (Date.now() < until && now === 'C-0000016') {
+      now = await s.exec(`return document.querySelector('[data-testid="card-id"]')?.textContent ?? ''`);
+      await sleep(200);
+    }
+    assert(now && now !== 'C-0000016', `sequence mode went on to the next card (was ${first}), holds ${now}`);
+    await shot('05c-production-sequence-key');
+    await s.exec(`document.activeElement?.blur()`);
+    await press(F8);
+    await s.waitFor('[data-testid="sequence-toggle"]', { text: 'off' });
+  });
+
+  await test('issue 17: the queue inspector exports the selected and the filtered messages to a JSON Lines file', async () => {
+    await go('queues');
+    await s.waitFor('[data-testid="queue-messages"] tr[data-state]');
+    const picked = await s.exec(`const rows = [...document.querySelectorAll('[data-testid="queue-messages"] tr[data-state]')].slice(0, 2);
+      rows.forEach((r) => r.querySelector('input[type=checkbox]').click());
+      return rows.map((r) => Number(r.children[1].textContent))`);
+    await s.click(await s.find('[data-testid="export-selected"]'));
+    let note = await s.text(await s.waitFor('[data-testid="queue-note"]', { text: 'exported to' }));
+    let file = note.replace(/^.* exported to /, '').trim();
+    assert(note.startsWith('2 message(s)') && file.endsWith('.jsonl') && file.includes('/documents/'), note);
+    let lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert(lines.map((l) => l.id).join() === picked.join(), `the picked messages ${picked}, got ${lines.map((l) => l.id)}`);
+    for (const l of lines) {
+      assert(l.direction === 'in' && typeof l.body === 'string' && l.body.length > 0 && 'messageId' in l && 'subject' in l && l.at, JSON.stringify(l));
+    }
+    await choose('[data-testid="queue-state"]', 'rejected');
+    await s.waitFor('[data-testid="queue-messages"] tr[data-state="rejected"]');
+    const shown = await s.exec(`return document.querySelectorAll('[data-testid="queue-messages"] tr[data-state]').length`);
+    await s.click(await s.find('[data-testid="export-filtered"]'));
+    note = await s.text(await s.waitFor('[data-testid="queue-note"]', { text: `${shown} message(s) exported` }));
+    file = note.replace(/^.* exported to /, '').trim();
+    lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert(lines.length === shown && lines.every((l) => l.state === 'rejected' && l.reason), `every rejected one, with its reason: ${JSON.stringify(lines)}`);
+    await shot('08b-queues-exported');
+  });
+
+  await test('issue 17: the dashboard charts production per hour for the shift and the week', async () => {
+    await go('dashboard');
+    await s.waitFor('[data-testid="production-chart"] canvas');
+    const legend = await s.text(await s.find('[data-testid="production-chart"]'));
+    for (const series of ['Produced', 'REPORT_OK', 'Errors']) assert(legend.includes(series), `${series} missing: ${legend}`);
+    const totals = async () => {
+      const text = await s.text(await s.waitFor('[data-testid="chart-totals"]'));
+      const n = (what) => Number(new RegExp(`(\\d+) ${what}`).exec(text)?.[1] ?? -1);
+      return { text, produced: n('produced'), reportOk: n('REPORT_OK'), errors: n('errors') };
+    };
+    // The seed produced 10 cards and NGOC answered 8 with REPORT_OK just now; the tests above made more.
+    const shift = await totals();
+    assert(shift.produced >= 10 && shift.reportOk >= 8 && shift.errors >= 0, `this shift (a run across a shift change sees less): ${shift.text}`);
+    await shot('10c-dashboard-production-chart');
+    await s.click(await s.find('[data-testid="chart-week"]'));
+    await s.waitFor('[data-testid="production-chart"][data-period="week"]');
+    await s.waitFor('[data-testid="chart-totals"]', { text: 'week' });
+    const week = await totals();
+    assert(week.produced >= shift.produced && week.reportOk >= shift.reportOk, `the week holds the shift: ${week.text} / ${shift.text}`);
+    const bars = await s.exec(`return document.querySelectorAll('[data-testid="production-chart"] canvas').length`);
+    assert(bars === 1, `one chart canvas, saw ${bars}`);
+    await shot('10d-dashboard-production-week');
+  });
 } finally {
   await s.end();
 }

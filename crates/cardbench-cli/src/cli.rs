@@ -175,10 +175,24 @@ pub struct ListCardsArgs {
     pub organisation: Option<String>,
     #[arg(long)]
     pub shipment: Option<String>,
+    #[arg(long)]
+    pub article: Option<String>,
     /// Prefix of a cardId or shipmentId; of a holder name too, unless holder names are masked
     /// (`workstation.mask_holder`: then a name finds nothing).
     #[arg(long)]
     pub search: Option<String>,
+    /// Received on or after this day (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Received on or before this day (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Sort by received (default), card, organisation, shipment, article, holder or status.
+    #[arg(long, default_value = "received")]
+    pub sort: String,
+    /// Newest (or highest) first.
+    #[arg(long)]
+    pub desc: bool,
     #[arg(long, default_value_t = 50)]
     pub limit: u32,
 }

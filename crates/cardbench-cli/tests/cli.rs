@@ -101,3 +101,35 @@ fn ship_refuses_an_empty_parcel_and_says_what_all_accessories_would_send() {
     let outbox = cardbench(dir.path(), &["--json", "outbox"]);
     assert!(!text(&outbox.stdout).contains("SHIPPED"), "nothing was queued: {}", text(&outbox.stdout));
 }
+
+#[test]
+fn cards_list_sorts_by_any_column_and_filters_by_article_as_the_app_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    with_cards(dir.path(), "12");
+    let ids = |args: &[&str]| -> Vec<(String, String)> {
+        let mut all = vec!["--json", "cards", "list", "--limit", "1000"];
+        all.extend_from_slice(args);
+        let out = cardbench(dir.path(), &all);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let page: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON worklist");
+        page["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| (r["card_id"].as_str().unwrap_or("").to_owned(), r["article_id"].as_str().unwrap_or("").to_owned()))
+            .collect()
+    };
+    let mut by_card: Vec<String> = ids(&[]).into_iter().map(|(c, _)| c).collect();
+    by_card.sort();
+    by_card.reverse();
+    let desc: Vec<String> = ids(&["--sort", "card", "--desc"]).into_iter().map(|(c, _)| c).collect();
+    assert_eq!(desc, by_card, "--sort card --desc: highest cardId first");
+    let all = ids(&[]);
+    let article = all[0].1.clone();
+    let only = ids(&["--article", &article]);
+    assert!(!only.is_empty() && only.iter().all(|(_, a)| *a == article), "--article {article}: {only:?}");
+    assert_eq!(only.len(), all.iter().filter(|(_, a)| *a == article).count());
+    let bad = cardbench(dir.path(), &["cards", "list", "--sort", "colour"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("unknown sort column"), "{}", text(&bad.stderr));
+}

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Timelike, Utc};
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
@@ -102,6 +102,128 @@ impl Shifts {
 
 fn parse(at: &str) -> Option<DateTime<Utc>> {
     cardbench_store::time::parse(at)
+}
+
+/// A period the dashboard charts, by the shifts configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// The shift under way.
+    Shift,
+    /// The week under way: seven shift days from Monday's first shift (so Sunday's night shift
+    /// belongs to the week it started in, as it does to its day in the shift report).
+    Week,
+}
+
+/// Where a period starts and ends, and what to call it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodBounds {
+    /// "early 2026-11-23", "week 2026-W48 (from 2026-11-23)".
+    pub name: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl Shifts {
+    /// The instant a shift of `date` starting at minute `minute` (local) begins.
+    fn at(&self, date: NaiveDate, minute: u32) -> DateTime<Utc> {
+        let local = date.and_time(NaiveTime::MIN) + Duration::minutes(i64::from(minute));
+        (local - Duration::seconds(i64::from(self.offset.local_minus_utc()))).and_utc()
+    }
+
+    fn bounds(&self, period: Period, now: DateTime<Utc>) -> PeriodBounds {
+        let (date, i) = self.of(now);
+        match period {
+            Period::Shift => {
+                let (start, name) = &self.starts[i];
+                let to = match self.starts.get(i + 1) {
+                    Some((next, _)) => self.at(date, *next),
+                    None => self.at(date + Duration::days(1), self.starts[0].0),
+                };
+                PeriodBounds { name: format!("{name} {date}"), from: self.at(date, *start), to }
+            }
+            Period::Week => {
+                let monday = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
+                let first = self.starts[0].0;
+                let week = monday.iso_week();
+                PeriodBounds {
+                    name: format!("week {}-W{:02} (from {monday})", week.year(), week.week()),
+                    from: self.at(monday, first),
+                    to: self.at(monday + Duration::days(7), first),
+                }
+            }
+        }
+    }
+}
+
+/// The bounds of the shift or week under way at `now`: the one definition of the bureau's
+/// periods, used by the dashboard (the shift report takes any period and splits it the same way).
+pub fn period_bounds(config: &ShiftConfig, period: Period, now: DateTime<Utc>) -> Result<PeriodBounds> {
+    Ok(Shifts::new(config)?.bounds(period, now))
+}
+
+/// One hour of production: cards produced, REPORT_OK and errors NGOC answered, counted as the
+/// shift report counts them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourFigures {
+    /// Start of the hour (local hours; the instant in UTC).
+    pub hour: DateTime<Utc>,
+    pub produced: u64,
+    pub report_ok: u64,
+    pub errors: u64,
+}
+
+/// Every hour of [from, to) with its figures, oldest first (hours with nothing are there, at 0).
+/// Counted in SQL by local hour over the time indexes, so a week costs one grouped scan per source.
+pub fn hourly(conn: &Connection, from: DateTime<Utc>, to: DateTime<Utc>, config: &ShiftConfig) -> Result<Vec<HourFigures>> {
+    let shifts = Shifts::new(config)?;
+    let offset_secs = shifts.offset.local_minus_utc();
+    // The first local hour that overlaps the period, in UTC.
+    let local_from = from + Duration::seconds(i64::from(offset_secs));
+    let first = local_from - Duration::minutes(i64::from(local_from.minute())) - Duration::seconds(i64::from(local_from.second()))
+        - Duration::nanoseconds(i64::from(local_from.nanosecond()));
+    let first = first - Duration::seconds(i64::from(offset_secs));
+    let n = usize::try_from(((to - first).num_minutes() + 59).div_euclid(60)).unwrap_or(0).min(24 * 62);
+    let mut hours: Vec<HourFigures> = (0..n)
+        .map(|i| HourFigures { hour: first + Duration::hours(i as i64), produced: 0, report_ok: 0, errors: 0 })
+        .collect();
+    let (from_s, to_s) = (cardbench_store::time::format(from), cardbench_store::time::format(to));
+    let shift = format!("{offset_secs:+} seconds");
+    let mut add = |sql: &str, args: &[&dyn rusqlite::ToSql], what: fn(&mut HourFigures) -> &mut u64| -> Result<()> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(args, |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (key, count) = row?;
+            // The local hour "YYYY-MM-DDTHH" back to its place in the list.
+            let Some(at) = key.and_then(|k| chrono::NaiveDateTime::parse_from_str(&format!("{k}:00"), "%Y-%m-%dT%H:%M").ok()) else {
+                continue;
+            };
+            let utc = (at - Duration::seconds(i64::from(offset_secs))).and_utc();
+            let i = (utc - first).num_minutes().div_euclid(60);
+            if let Some(h) = usize::try_from(i).ok().and_then(|i| hours.get_mut(i)) {
+                *what(h) += count.max(0) as u64;
+            }
+        }
+        Ok(())
+    };
+    add(
+        "SELECT strftime('%Y-%m-%dT%H', at, ?3), COUNT(*) FROM audit WHERE at >= ?1 AND at < ?2 AND action = ?4 GROUP BY 1",
+        &[&from_s, &to_s, &shift, &actions::PRODUCED],
+        |h| &mut h.produced,
+    )?;
+    add(
+        "SELECT strftime('%Y-%m-%dT%H', received_at, ?3), COUNT(*) FROM inbox
+         WHERE received_at >= ?1 AND received_at < ?2 AND outcome = 'accepted' AND subject = ?4 GROUP BY 1",
+        &[&from_s, &to_s, &shift, &"EXTERNAL_PRODUCTION_REPORT_OK"],
+        |h| &mut h.report_ok,
+    )?;
+    add(
+        "SELECT strftime('%Y-%m-%dT%H', received_at, ?3), COUNT(*) FROM inbox
+         WHERE received_at >= ?1 AND received_at < ?2 AND outcome = 'accepted' AND subject = ?4 GROUP BY 1",
+        &[&from_s, &to_s, &shift, &"EXTERNAL_PRODUCTION_ERROR"],
+        |h| &mut h.errors,
+    )?;
+    Ok(hours)
 }
 
 /// Gathers the report for [from, to) (RFC 3339 UTC).

@@ -316,3 +316,62 @@ fn csv_cells_that_look_like_formulas_are_quoted_and_documents_are_private() {
         assert_eq!(mode(&made), 0o700, "{}", made.display());
     }
 }
+
+// ---- the dashboard's production chart (issue 17) ---------------------------------------------
+
+use cardbench_documents::shift::{self, Period};
+
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text).expect("time").to_utc()
+}
+
+#[test]
+fn the_shift_and_the_week_under_way_come_from_the_configured_shifts() {
+    // Early 06:00, late 14:00, night 22:00, one hour ahead of UTC.
+    let config = ShiftConfig { utc_offset_minutes: 60, ..ShiftConfig::default() };
+    let b = shift::period_bounds(&config, Period::Shift, at("2026-11-25T10:30:00Z")).expect("bounds");
+    assert_eq!((b.name.as_str(), b.from, b.to), ("early 2026-11-25", at("2026-11-25T05:00:00Z"), at("2026-11-25T13:00:00Z")));
+    // 01:30 local on Thursday is still Wednesday's night shift, until 06:00.
+    let b = shift::period_bounds(&config, Period::Shift, at("2026-11-26T00:30:00Z")).expect("bounds");
+    assert_eq!((b.name.as_str(), b.from, b.to), ("night 2026-11-25", at("2026-11-25T21:00:00Z"), at("2026-11-26T05:00:00Z")));
+    let b = shift::period_bounds(&config, Period::Week, at("2026-11-25T10:30:00Z")).expect("bounds");
+    assert_eq!((b.from, b.to), (at("2026-11-23T05:00:00Z"), at("2026-11-30T05:00:00Z")), "{}", b.name);
+    assert!(b.name.contains("2026-W48"), "{}", b.name);
+    // Monday 03:00 local belongs to Sunday's night shift, so to the week before.
+    let b = shift::period_bounds(&config, Period::Week, at("2026-11-30T02:00:00Z")).expect("bounds");
+    assert_eq!((b.from, b.to), (at("2026-11-23T05:00:00Z"), at("2026-11-30T05:00:00Z")));
+    let bad = ShiftConfig { shifts: vec![], ..ShiftConfig::default() };
+    assert!(shift::period_bounds(&bad, Period::Shift, at("2026-11-25T10:30:00Z")).is_err());
+}
+
+#[test]
+fn the_hourly_figures_count_what_the_shift_report_counts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    seed(&store);
+    let config = ShiftConfig {
+        shifts: vec![ShiftDef { name: "early".into(), start: "06:00".into() }, ShiftDef { name: "late".into(), start: "14:00".into() }],
+        utc_offset_minutes: 0,
+    };
+    let early = store.read(|c| shift::hourly(c, at("2026-11-23T06:00:00Z"), at("2026-11-23T14:00:00Z"), &config)).expect("hourly");
+    assert_eq!(early.len(), 8, "one bar per hour of the shift, empty ones too");
+    assert_eq!(early[0].hour, at("2026-11-23T06:00:00Z"));
+    let figures: Vec<(u64, u64, u64)> = early.iter().map(|h| (h.produced, h.report_ok, h.errors)).collect();
+    // 07:xx six produced, 09:00 the redone one, 10:xx six REPORT_OK.
+    assert_eq!(figures, [(0, 0, 0), (6, 0, 0), (0, 0, 0), (1, 0, 0), (0, 6, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0)]);
+    let day = store.read(|c| shift::hourly(c, at("2026-11-23T00:00:00Z"), at("2026-11-24T00:00:00Z"), &config)).expect("hourly");
+    let total = |f: fn(&shift::HourFigures) -> u64| day.iter().map(f).sum::<u64>();
+    // The same figures as the shift report's (all) rows for that day: 7 + 3 produced, 6 + 2 REPORT_OK, 1 error.
+    assert_eq!((total(|h| h.produced), total(|h| h.report_ok), total(|h| h.errors)), (10, 8, 1));
+    assert_eq!(day[16].errors, 1, "the error at 16:02");
+    // Local hours: one hour ahead, the 07:xx UTC production lands in the 08:00 local hour.
+    let ahead = ShiftConfig { utc_offset_minutes: 60, ..config.clone() };
+    let local = store.read(|c| shift::hourly(c, at("2026-11-23T05:00:00Z"), at("2026-11-23T13:00:00Z"), &ahead)).expect("hourly");
+    assert_eq!(local[0].hour, at("2026-11-23T05:00:00Z"));
+    assert_eq!(local[2].produced, 6, "07:00–08:00 UTC is the third hour of a shift starting 05:00 UTC");
+    // A half-hour offset: hours still start on the local hour.
+    let odd = ShiftConfig { utc_offset_minutes: 330, ..config };
+    let h = store.read(|c| shift::hourly(c, at("2026-11-23T06:40:00Z"), at("2026-11-23T08:00:00Z"), &odd)).expect("hourly");
+    assert_eq!(h[0].hour, at("2026-11-23T06:30:00Z"), "12:00 local");
+    assert_eq!(h.iter().map(|h| h.produced).sum::<u64>(), 6, "07:00–07:05 UTC is 12:30 local");
+}

@@ -313,6 +313,78 @@ pub struct WorklistRow {
 pub struct WorklistCursor {
     pub received_at: String,
     pub card_id: String,
+    /// The last row's value of the sort column, when the list is sorted by a column other than
+    /// `received_at` or `card_id` (`None` also for a card without a holder name).
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// The column the worklist is sorted by. Ties go by `received_at`, then `card_id` (holder
+/// names: by `card_id`), so the order is total and a page never skips or repeats a card.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortColumn {
+    /// Oldest first: the order work is done in.
+    #[default]
+    Received,
+    Card,
+    Organisation,
+    Shipment,
+    Article,
+    Holder,
+    Status,
+}
+
+impl SortColumn {
+    pub const ALL: [SortColumn; 7] = [
+        SortColumn::Received,
+        SortColumn::Card,
+        SortColumn::Organisation,
+        SortColumn::Shipment,
+        SortColumn::Article,
+        SortColumn::Holder,
+        SortColumn::Status,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortColumn::Received => "received",
+            SortColumn::Card => "card",
+            SortColumn::Organisation => "organisation",
+            SortColumn::Shipment => "shipment",
+            SortColumn::Article => "article",
+            SortColumn::Holder => "holder",
+            SortColumn::Status => "status",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SortColumn> {
+        SortColumn::ALL.into_iter().find(|s| s.as_str() == text.trim())
+    }
+
+    /// The leading column of the keyset other than `received_at, card_id`, as SQL.
+    fn key_sql(self) -> Option<&'static str> {
+        match self {
+            SortColumn::Received | SortColumn::Card => None,
+            SortColumn::Organisation => Some("organisation_id"),
+            SortColumn::Shipment => Some("shipment_id"),
+            SortColumn::Article => Some("article_id"),
+            SortColumn::Holder => Some("holder COLLATE NOCASE"),
+            SortColumn::Status => Some("status"),
+        }
+    }
+
+    /// This column's value of a row, as a cursor keeps it.
+    fn key_of(self, r: &WorklistRow) -> Option<String> {
+        match self {
+            SortColumn::Received | SortColumn::Card => None,
+            SortColumn::Organisation => Some(r.organisation_id.clone()),
+            SortColumn::Shipment => Some(r.shipment_id.clone()),
+            SortColumn::Article => Some(r.article_id.clone()),
+            SortColumn::Holder => r.holder.clone(),
+            SortColumn::Status => Some(r.status.as_str().to_owned()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -322,6 +394,7 @@ pub struct WorklistFilter {
     pub statuses: Vec<CardStatus>,
     pub organisation_id: Option<String>,
     pub shipment_id: Option<String>,
+    pub article_id: Option<String>,
     /// Prefix of a cardId or shipmentId, and of the holder name when `search_holder`.
     pub search: Option<String>,
     /// Whether `search` also matches a holder-name prefix (case-insensitive). Off where names are
@@ -331,6 +404,12 @@ pub struct WorklistFilter {
     pub search_holder: bool,
     pub received_from: Option<String>,
     pub received_to: Option<String>,
+    /// Sorted by this column (default: received, oldest first); `descending` turns it round.
+    #[serde(default)]
+    pub sort: SortColumn,
+    #[serde(default)]
+    pub descending: bool,
+    /// A cursor of the same sort (a page's `next`).
     pub after: Option<WorklistCursor>,
     pub limit: Option<u32>,
 }
@@ -355,7 +434,67 @@ fn like_prefix(text: &str) -> String {
     out
 }
 
-pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
+/// Rows of the sort order a page may read before filtering first and sorting what is left is
+/// the cheaper way (see [`worklist_query`]).
+const ORDERED_SCAN_BUDGET: u32 = 5000;
+
+/// The index that holds a sort's keyset in order (migration 12; the primary key's for cardId).
+fn sort_index(sort: SortColumn) -> &'static str {
+    match sort {
+        SortColumn::Received => "cards_received_card",
+        SortColumn::Card => "sqlite_autoindex_cards_1",
+        SortColumn::Organisation => "cards_organisation_received_card",
+        SortColumn::Shipment => "cards_shipment_received_card",
+        SortColumn::Article => "cards_article_received_card",
+        SortColumn::Holder => "cards_holder_card",
+        SortColumn::Status => "cards_status_received_card",
+    }
+}
+
+/// The worklist query of `f` as it will run: SQL, its arguments, and the page size.
+///
+/// With only broad filters (statuses, organisation, article, dates), SQLite's planner tends to
+/// pick the filter's index and sort every match (a million cards, two statuses: 200,000 rows
+/// sorted per page) although reading the sort's own index in order would fill the page after a
+/// few hundred rows. So when the filters are broad, a probe reads at most
+/// [`ORDERED_SCAN_BUDGET`] rows of the sort order and counts the matches: if the page would be
+/// full within 20 budgets at that rate, it is read in order from the sort's index; if not, the
+/// matches are rare (under 1 in 1,000 rows) and the planner's way (filter first, sort the few) is
+/// the cheap one.
+fn worklist_query(conn: &Connection, f: &WorklistFilter) -> Result<(String, Vec<rusqlite::types::Value>, u32)> {
+    let broad = f.shipment_id.is_none()
+        && f.search.as_deref().is_none_or(|s| s.trim().is_empty())
+        && (!f.statuses.is_empty() || f.organisation_id.is_some() || f.article_id.is_some() || f.received_from.is_some() || f.received_to.is_some());
+    let planned = worklist_sql(f, None);
+    if broad && sorts_all_matches(conn, &planned.0, &planned.1)? {
+        let (probe, args, _) = worklist_sql(f, Some(ORDERED_SCAN_BUDGET));
+        let (matches, wanted): (i64, i64) =
+            conn.prepare_cached(&probe)?.query_row(rusqlite::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if matches > 0 && matches.saturating_mul(20) >= wanted {
+            let (sql, args, limit) = planned;
+            let hinted = sql.replacen("FROM cards ", &format!("FROM cards INDEXED BY {} ", sort_index(f.sort)), 1);
+            return Ok((hinted, args, limit));
+        }
+    }
+    Ok(planned)
+}
+
+/// Whether SQLite would sort the matches of `sql` itself (its plan reads no index in the order
+/// asked). The plan of a query text does not change between calls: the statement is cached.
+fn sorts_all_matches(conn: &Connection, sql: &str, args: &[rusqlite::types::Value]) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    while let Some(row) = rows.next()? {
+        if row.get::<_, String>(3)?.contains("TEMP B-TREE FOR ORDER BY") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The worklist query of `f`: SQL, its arguments, and the page size. With `probe`, instead: how
+/// many of the first `probe` rows of the sort order (after the cursor) match, and the page size + 1.
+fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite::types::Value>, u32) {
     use rusqlite::types::Value;
     let limit = f.limit.unwrap_or(100).clamp(1, 1000);
     // Only the filters given become SQL, so SQLite can pick the index that fits them (a static
@@ -395,19 +534,85 @@ pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
     if let Some(to) = &f.received_to {
         clauses.push(format!("received_at < {}", arg(Value::Text(to.clone()))));
     }
-    if let Some(c) = &f.after {
-        let at = arg(Value::Text(c.received_at.clone()));
-        let id = arg(Value::Text(c.card_id.clone()));
-        clauses.push(format!("(received_at, card_id) > ({at}, {id})"));
+    if let Some(article) = &f.article_id {
+        clauses.push(format!("article_id = {}", arg(Value::Text(article.clone()))));
     }
+    // The keyset: the sort column's value (when it is not received_at or card_id), then the
+    // tie-breaks. Each list of columns has an index of exactly those columns (migration 12).
+    let (cmp, dir) = if f.descending { ("<", "DESC") } else { (">", "ASC") };
+    let keyset: &[&str] = match f.sort {
+        SortColumn::Received => &["received_at", "card_id"],
+        SortColumn::Card => &["card_id"],
+        SortColumn::Holder => &["holder COLLATE NOCASE", "card_id"],
+        _ => &["received_at", "card_id"],
+    };
+    let lead = f.sort.key_sql().filter(|_| f.sort != SortColumn::Holder);
+    let columns: Vec<&str> = lead.into_iter().chain(keyset.iter().copied()).collect();
+    let mut keyset_clause = None;
+    if let Some(c) = &f.after {
+        let id = arg(Value::Text(c.card_id.clone()));
+        keyset_clause = Some(match f.sort {
+            SortColumn::Card => format!("card_id {cmp} {id}"),
+            // A card may have no holder name: NULL sorts first, and compares to nothing.
+            SortColumn::Holder => match (&c.key, f.descending) {
+                (Some(k), false) => format!("(holder COLLATE NOCASE, card_id) > ({}, {id})", arg(Value::Text(k.clone()))),
+                (Some(k), true) => {
+                    format!("((holder COLLATE NOCASE, card_id) < ({}, {id}) OR holder IS NULL)", arg(Value::Text(k.clone())))
+                }
+                (None, false) => format!("((holder IS NULL AND card_id > {id}) OR holder IS NOT NULL)"),
+                (None, true) => format!("(holder IS NULL AND card_id < {id})"),
+            },
+            _ => {
+                let at = arg(Value::Text(c.received_at.clone()));
+                match lead {
+                    Some(col) => {
+                        let key = arg(Value::Text(c.key.clone().unwrap_or_default()));
+                        format!("({col}, received_at, card_id) {cmp} ({key}, {at}, {id})")
+                    }
+                    None => format!("(received_at, card_id) {cmp} ({at}, {id})"),
+                }
+            }
+        });
+    }
+    let order_sql = columns.iter().map(|c| format!("{c} {dir}")).collect::<Vec<_>>().join(", ");
     let limit_mark = arg(Value::Integer(i64::from(limit) + 1));
-    let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let where_of = |clauses: &[String]| if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    if let Some(budget) = probe {
+        let sql = format!(
+            "SELECT COUNT(*), {limit_mark} FROM (
+                 SELECT card_id, organisation_id, shipment_id, article_id, holder, status, received_at
+                 FROM cards INDEXED BY {index} {keyset}
+                 ORDER BY {order_sql}
+                 LIMIT {budget}
+             ) {filters}",
+            index = sort_index(f.sort),
+            keyset = where_of(&keyset_clause.into_iter().collect::<Vec<_>>()),
+            filters = where_of(&clauses),
+        );
+        return (sql, args, limit);
+    }
+    clauses.extend(keyset_clause);
+    let where_sql = where_of(&clauses);
     let sql = format!(
         "SELECT card_id, organisation_id, shipment_id, article_id, holder, status, received_at, updated_at
          FROM cards {where_sql}
-         ORDER BY received_at, card_id
+         ORDER BY {order_sql}
          LIMIT {limit_mark}"
     );
+    (sql, args, limit)
+}
+
+/// How SQLite runs the worklist query of `f` (EXPLAIN QUERY PLAN details), for tests that keep
+/// each sort on an index.
+pub fn worklist_plan(conn: &Connection, f: &WorklistFilter) -> Result<Vec<String>> {
+    let (sql, args, _) = worklist_query(conn, f)?;
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(3))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
+    let (sql, args, limit) = worklist_query(conn, f)?;
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
         let status: String = r.get(5)?;
@@ -425,7 +630,7 @@ pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
     let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
-        rows.last().map(|r| WorklistCursor { received_at: r.received_at.clone(), card_id: r.card_id.clone() })
+        rows.last().map(|r| WorklistCursor { received_at: r.received_at.clone(), card_id: r.card_id.clone(), key: f.sort.key_of(r) })
     } else {
         None
     };

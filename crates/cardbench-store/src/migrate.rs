@@ -39,10 +39,17 @@ pub const MIGRATIONS: &[Migration] = &[
     // 8 comes with the report fields part of issue 12.
     Migration { version: 9, name: "card_status_refused", sql: "", step: Some(crate::refused_status::allow_refused) },
     Migration { version: 10, name: "retention", sql: include_str!("../migrations/0010_retention.sql"), step: None },
+    // 11 comes with the shipping part of issue 17.
+    Migration {
+        version: 12,
+        name: "worklist_sort_indexes",
+        sql: include_str!("../migrations/0012_worklist_sort_indexes.sql"),
+        step: None,
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 12;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(

@@ -45,6 +45,11 @@ pub fn create_file(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Creates `path` for writing, 0600; fails with `AlreadyExists` rather than replace a file.
+pub fn create_new_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(path)
+}
+
 /// Writes `bytes` to `path` (0600), its directory made 0700 if it is missing.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -92,3 +92,147 @@ fn filters_and_search_narrow_the_list() {
     let combined = page(WorklistFilter { statuses: vec![CardStatus::Received], shipment_id: Some("S-0".into()), ..Default::default() });
     assert_eq!(combined.len(), 7, "S-0 has C-0000..C-0009, of which 0, 4, 8 are report_ok");
 }
+
+// ---- sorting (issue 17) ----------------------------------------------------------------------
+
+use cardbench_store::cards::{SortColumn, WorklistRow};
+
+/// Every page of `filter` in turn, `limit` rows at a time.
+fn all_pages(store: &Store, mut filter: WorklistFilter) -> Vec<WorklistRow> {
+    let mut seen = Vec::new();
+    loop {
+        let page = store.read(|c| cards::worklist(c, &filter)).expect("page");
+        seen.extend(page.rows);
+        match page.next {
+            Some(next) => filter.after = Some(next),
+            None => return seen,
+        }
+    }
+}
+
+/// The order a sort promises, worked out here from the rows themselves.
+fn expected_order(rows: &[WorklistRow], sort: SortColumn, descending: bool) -> Vec<String> {
+    let mut rows = rows.to_vec();
+    rows.sort_by(|a, b| {
+        let key = |r: &WorklistRow| -> (Option<String>, String, String) {
+            match sort {
+                SortColumn::Received => (None, r.received_at.clone(), r.card_id.clone()),
+                SortColumn::Card => (None, String::new(), r.card_id.clone()),
+                SortColumn::Organisation => (Some(r.organisation_id.clone()), r.received_at.clone(), r.card_id.clone()),
+                SortColumn::Shipment => (Some(r.shipment_id.clone()), r.received_at.clone(), r.card_id.clone()),
+                SortColumn::Article => (Some(r.article_id.clone()), r.received_at.clone(), r.card_id.clone()),
+                SortColumn::Status => (Some(r.status.as_str().to_owned()), r.received_at.clone(), r.card_id.clone()),
+                // NOCASE folds ASCII letters only, as SQLite's collation does.
+                SortColumn::Holder => (r.holder.as_ref().map(|h| h.to_ascii_lowercase()), String::new(), r.card_id.clone()),
+            }
+        };
+        let o = key(a).cmp(&key(b));
+        if descending { o.reverse() } else { o }
+    });
+    rows.into_iter().map(|r| r.card_id).collect()
+}
+
+#[test]
+fn every_sort_pages_through_every_card_once_in_its_order() {
+    let (_dir, store) = store_with(130);
+    // Some cards without a holder name (NULL sorts first ascending, last descending), and names
+    // differing only in ASCII case (one NOCASE key: the cardId breaks the tie).
+    store
+        .write(|tx| {
+            tx.execute_batch(
+                "UPDATE cards SET holder = NULL WHERE card_id IN ('C-0005', 'C-0017', 'C-0099');
+                 UPDATE cards SET holder = 'åsa öberg 1' WHERE card_id = 'C-0100';
+                 UPDATE cards SET organisation_id = 'ORG-0' WHERE card_id = 'C-0101';
+                 UPDATE cards SET received_at = '2026-11-20T08:00:00.000Z' WHERE card_id IN ('C-0003', 'C-0110', 'C-0120');",
+            )
+            .map_err(cardbench_store::StoreError::from)
+        })
+        .expect("vary");
+    let everything = all_pages(&store, WorklistFilter { limit: Some(1000), ..Default::default() });
+    assert_eq!(everything.len(), 130);
+    for sort in SortColumn::ALL {
+        for descending in [false, true] {
+            let got: Vec<String> = all_pages(&store, WorklistFilter { sort, descending, limit: Some(2), ..Default::default() })
+                .into_iter()
+                .map(|r| r.card_id)
+                .collect();
+            assert_eq!(got, expected_order(&everything, sort, descending), "sorted by {} descending={descending}", sort.as_str());
+        }
+    }
+}
+
+#[test]
+fn sorting_keeps_the_filters() {
+    let (_dir, store) = store_with(100);
+    let rows = all_pages(
+        &store,
+        WorklistFilter {
+            statuses: vec![CardStatus::Received, CardStatus::ReportOk],
+            organisation_id: Some("ORG-1".into()),
+            sort: SortColumn::Shipment,
+            descending: true,
+            limit: Some(9),
+            ..Default::default()
+        },
+    );
+    assert_eq!(rows.len(), 50, "both statuses of ORG-1: every odd card");
+    assert_eq!(rows.first().map(|r| r.shipment_id.as_str()), Some("S-9"));
+    assert_eq!(rows.last().map(|r| r.shipment_id.as_str()), Some("S-0"));
+}
+
+#[test]
+fn the_article_filter_narrows_the_list() {
+    let (_dir, store) = store_with(40);
+    store
+        .write(|tx| {
+            tx.execute_batch("UPDATE cards SET article_id = 'B' WHERE card_id IN ('C-0002', 'C-0011', 'C-0030')")
+                .map_err(cardbench_store::StoreError::from)
+        })
+        .expect("vary");
+    let ids: Vec<String> = all_pages(&store, WorklistFilter { article_id: Some("B".into()), ..Default::default() })
+        .into_iter()
+        .map(|r| r.card_id)
+        .collect();
+    assert_eq!(ids, ["C-0002", "C-0011", "C-0030"]);
+}
+
+#[test]
+fn every_sort_reads_an_index_in_order_instead_of_sorting_the_table() {
+    let (_dir, store) = store_with(10);
+    for sort in SortColumn::ALL {
+        for descending in [false, true] {
+            let first = WorklistFilter { sort, descending, ..Default::default() };
+            let page = store.read(|c| cards::worklist(c, &WorklistFilter { limit: Some(3), ..first.clone() })).expect("page");
+            let deep = WorklistFilter { after: page.next, ..first.clone() };
+            for f in [first, deep] {
+                let plan = store.read(|c| cards::worklist_plan(c, &f)).expect("plan").join(" | ");
+                assert!(!plan.contains("TEMP B-TREE"), "sorted by {} desc={descending}: {plan}", sort.as_str());
+                assert!(plan.contains("USING") && plan.contains("INDEX"), "sorted by {} desc={descending}: {plan}", sort.as_str());
+            }
+        }
+    }
+}
+
+#[test]
+fn broad_filters_read_the_sort_index_in_order_when_it_fills_a_page_soon() {
+    let (_dir, store) = store_with(130);
+    for sort in SortColumn::ALL {
+        let f = WorklistFilter {
+            statuses: vec![CardStatus::Received, CardStatus::ReportOk],
+            organisation_id: Some("ORG-1".into()),
+            sort,
+            limit: Some(5),
+            ..Default::default()
+        };
+        let plan = store.read(|c| cards::worklist_plan(c, &f)).expect("plan").join(" | ");
+        assert!(!plan.contains("TEMP B-TREE"), "sorted by {} with two statuses and an organisation: {plan}", sort.as_str());
+        // The same rows as without the hint: every match once, in order.
+        let hinted: Vec<String> = all_pages(&store, f.clone()).into_iter().map(|r| r.card_id).collect();
+        let everything = all_pages(&store, WorklistFilter { limit: Some(1000), ..Default::default() });
+        let matching: Vec<WorklistRow> = everything
+            .into_iter()
+            .filter(|r| r.organisation_id == "ORG-1" && matches!(r.status, CardStatus::Received | CardStatus::ReportOk))
+            .collect();
+        assert_eq!(hinted, expected_order(&matching, sort, false), "sorted by {}", sort.as_str());
+    }
+}

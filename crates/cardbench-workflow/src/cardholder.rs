@@ -103,6 +103,15 @@ pub fn search_matches_holder(mask_holder: bool) -> bool {
     !mask_holder
 }
 
+/// Whether the worklist may be sorted by `sort`: not by holder name while names are masked (the
+/// order would tell what the masks hide, as a search would). `Err` says why, for the operator.
+pub fn check_sort(sort: cardbench_store::cards::SortColumn, mask_holder: bool) -> std::result::Result<(), String> {
+    if sort == cardbench_store::cards::SortColumn::Holder && !search_matches_holder(mask_holder) {
+        return Err("holder names are masked on this workstation, so the list cannot be sorted by them".into());
+    }
+    Ok(())
+}
+
 impl Workflow {
     /// A received message with its body in full, for a person who asked to see it (the CLI's
     /// `--reveal`, the queue inspector's Reveal button): audited under their name, with which

@@ -140,6 +140,12 @@ pub async fn reveal_inbox(core: Shared<'_>, inbox_id: i64) -> Answer<QueueMessag
     blocking(&core, move |c| c.reveal_inbox(inbox_id)).await
 }
 
+/// Selected (`ids`) or filtered messages to a JSON Lines file in the documents directory.
+#[tauri::command]
+pub async fn export_messages(core: Shared<'_>, direction: String, query: QueueQuery, ids: Option<Vec<i64>>) -> Answer<QueueExported> {
+    blocking(&core, move |c| c.export_messages(&direction, query, ids)).await
+}
+
 #[tauri::command]
 pub async fn resend(core: Shared<'_>, events: State<'_, crate::events::Events>, outbox_id: i64) -> Answer<()> {
     let done = blocking(&core, move |c| c.resend(outbox_id)).await;
@@ -172,6 +178,12 @@ pub async fn queue_overview(core: Shared<'_>) -> Answer<QueueOverview> {
 #[tauri::command]
 pub async fn dashboard(core: Shared<'_>) -> Answer<Dashboard> {
     blocking(&core, |c| c.dashboard()).await
+}
+
+/// Production per hour of the shift or week under way, for the dashboard's chart.
+#[tauri::command]
+pub async fn production_chart(core: Shared<'_>, period: ChartPeriod) -> Answer<ProductionChart> {
+    blocking(&core, move |c| c.production_chart(period)).await
 }
 
 #[tauri::command]

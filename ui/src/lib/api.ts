@@ -6,6 +6,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AppEvent } from './bindings/AppEvent';
 import type { AppInfo } from './bindings/AppInfo';
 import type { CardView } from './bindings/CardView';
+import type { ChartPeriod } from './bindings/ChartPeriod';
 import type { ChipApplied } from './bindings/ChipApplied';
 import type { ChipView } from './bindings/ChipView';
 import type { CommandError } from './bindings/CommandError';
@@ -20,6 +21,8 @@ import type { OrganisationSeen } from './bindings/OrganisationSeen';
 import type { ParcelDraft } from './bindings/ParcelDraft';
 import type { ParcelView } from './bindings/ParcelView';
 import type { Produced } from './bindings/Produced';
+import type { ProductionChart } from './bindings/ProductionChart';
+import type { QueueExported } from './bindings/QueueExported';
 import type { QueueMessage } from './bindings/QueueMessage';
 import type { QueueOverview } from './bindings/QueueOverview';
 import type { QueueQuery } from './bindings/QueueQuery';
@@ -57,10 +60,12 @@ export interface Commands {
   outbox: { args: { query: QueueQuery }; result: QueueMessage[] };
   reveal_inbox: { args: { inboxId: number }; result: QueueMessage };
   resend: { args: { outboxId: number }; result: null };
+  export_messages: { args: { direction: 'in' | 'out'; query: QueueQuery; ids: number[] | null }; result: QueueExported };
   dead_letters: { args: { max: number }; result: DeadLetterList };
   import_dead_letter: { args: { messageId: string }; result: DeadLetterImported };
   queue_overview: { args: Record<string, never>; result: QueueOverview };
   dashboard: { args: Record<string, never>; result: Dashboard };
+  production_chart: { args: { period: ChartPeriod }; result: ProductionChart };
   get_settings: { args: Record<string, never>; result: Settings };
   save_settings: { args: { settings: Settings }; result: Settings };
   organisations: { args: Record<string, never>; result: OrganisationSeen[] };
@@ -91,6 +96,7 @@ const LONG_WORK: Partial<Record<keyof Commands, string>> = {
   save_settings: 'Saving settings and restarting the connection',
   parcel_slip: 'Writing the packing slip',
   period_documents: "Writing the period's documents",
+  export_messages: 'Exporting messages',
   ship: 'Queuing SHIPPED',
   worklist: 'Searching the worklist',
 };

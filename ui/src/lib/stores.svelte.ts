@@ -22,7 +22,12 @@ export const app = $state({
   cardId: '' as string, // the card opened at the production station
   shipmentId: '' as string,
   settings: null as Settings | null,
+  /** Sequence mode at the production station: on until the operator turns it off (SEQUENCE_KEY). */
+  sequence: false,
 });
+
+/** The key that turns sequence mode on and off, anywhere: a function key, which no scanner types. */
+export const SEQUENCE_KEY = 'F8';
 
 export type Screen = 'worklist' | 'production' | 'shipments' | 'queues' | 'dashboard' | 'settings' | 'logs';
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use cardbench_protocol::{ExternalProductionData, Subject};
 use cardbench_runtime::{Runtime, RuntimeConfig};
-use cardbench_store::cards::{self, CardStatus, WorklistCursor, WorklistFilter};
+use cardbench_store::cards::{self, CardStatus, SortColumn, WorklistCursor, WorklistFilter};
 use cardbench_store::inbox::{self, Envelope, NewInboxRow, Outcome};
 use cardbench_store::{Store, shipments};
 use cardbench_transport::embedded::EmbeddedQueues;
@@ -389,7 +389,52 @@ fn worklist(dir: &Path, n: u32) -> anyhow::Result<()> {
                 chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(1_790_000_000 + i64::from(k * 4_999 % n.max(1))),
             ),
             card_id: String::new(),
+            key: None,
         }),
+        limit: Some(100),
+        ..Default::default()
+    })?;
+    // Sorted by another column, first and deep pages (the cursor of a page k rows in).
+    for sort in [SortColumn::Organisation, SortColumn::Status, SortColumn::Holder, SortColumn::Card] {
+        report(&format!("sorted by {}, descending", sort.as_str()), &|_| WorklistFilter {
+            sort,
+            descending: true,
+            limit: Some(100),
+            ..Default::default()
+        })?;
+        let deep = store.read(|c| {
+            let mut f = WorklistFilter { sort, limit: Some(1000), ..Default::default() };
+            for _ in 0..20 {
+                match cards::worklist(c, &f)?.next {
+                    Some(next) => f.after = Some(next),
+                    None => break,
+                }
+            }
+            Ok::<_, cardbench_store::StoreError>(f.after)
+        })?;
+        report(&format!("sorted by {}, deep page", sort.as_str()), &|_| WorklistFilter {
+            sort,
+            after: deep.clone(),
+            limit: Some(100),
+            ..Default::default()
+        })?;
+    }
+    report("two statuses, oldest first", &|_| WorklistFilter {
+        statuses: vec![CardStatus::Received, CardStatus::ReportError],
+        limit: Some(100),
+        ..Default::default()
+    })?;
+    report("rare status + organisation, by holder", &|k| WorklistFilter {
+        statuses: vec![CardStatus::ShipError],
+        organisation_id: Some(format!("ORG-{}", k % 7)),
+        sort: SortColumn::Holder,
+        limit: Some(100),
+        ..Default::default()
+    })?;
+    report("two statuses + article, by shipment", &|k| WorklistFilter {
+        statuses: vec![CardStatus::Received, CardStatus::ReportError],
+        article_id: Some(parsed[k as usize % parsed.len()].card.article_id.clone()),
+        sort: SortColumn::Shipment,
         limit: Some(100),
         ..Default::default()
     })?;

@@ -1,7 +1,7 @@
 //! `cardbench cards list|show`.
 
 use anyhow::Context as _;
-use cardbench_store::cards::{self, CardStatus, WorklistFilter};
+use cardbench_store::cards::{self, CardStatus, SortColumn, WorklistFilter};
 use cardbench_workflow::cardholder;
 
 use crate::cli::CardsCommand;
@@ -17,12 +17,27 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
                 .map(|s| CardStatus::parse(s).with_context(|| format!("unknown status {s:?}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let mask = ctx.config.workstation.mask_holder;
+            let sort = SortColumn::parse(&args.sort).with_context(|| {
+                let names: Vec<&str> = SortColumn::ALL.iter().map(|s| s.as_str()).collect();
+                format!("unknown sort column {:?} (one of {})", args.sort, names.join(", "))
+            })?;
+            cardholder::check_sort(sort, mask).map_err(anyhow::Error::msg)?;
+            let day = |d: &Option<String>, bound: fn(&str) -> Option<String>| {
+                d.as_deref()
+                    .map(|d| bound(d).with_context(|| format!("{d:?}: a date is written YYYY-MM-DD")))
+                    .transpose()
+            };
             let filter = WorklistFilter {
                 statuses,
                 organisation_id: args.organisation,
                 shipment_id: args.shipment,
+                article_id: args.article,
                 search: args.search,
                 search_holder: cardholder::search_matches_holder(mask),
+                received_from: day(&args.from, cardbench_store::time::day_start)?,
+                received_to: day(&args.to, cardbench_store::time::day_after)?,
+                sort,
+                descending: args.desc,
                 limit: Some(args.limit),
                 ..Default::default()
             };
