@@ -51,6 +51,8 @@ pub fn view(config: &Config) -> Settings {
         mask_holder: config.workstation.mask_holder,
         sound: config.workstation.sound,
         retention_days: config.workstation.retention_days,
+        require_carrier: config.workstation.require_carrier,
+        require_tracking: config.workstation.require_tracking,
     }
 }
 
@@ -143,6 +145,8 @@ pub fn apply(config: &mut Config, s: &Settings) -> Result<(), AppError> {
     config.workstation.mask_holder = s.mask_holder;
     config.workstation.sound = s.sound;
     config.workstation.retention_days = s.retention_days;
+    config.workstation.require_carrier = s.require_carrier;
+    config.workstation.require_tracking = s.require_tracking;
     // What the core itself refuses (retention range, export folder = hot folder, …).
     config.validate().map_err(|e| AppError::Settings(e.to_string()))
 }
@@ -306,6 +310,8 @@ mod tests {
             mask_holder: false,
             sound: false,
             retention_days: 90,
+            require_carrier: true,
+            require_tracking: true,
             connection: ConnectionKind::AmqpBroker,
             // Without a user: a password would need the OS keyring, which a test machine lacks
             // (the CLI's tests file one in CARDBENCH_SECRETS_DIR).

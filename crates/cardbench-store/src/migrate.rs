@@ -39,10 +39,16 @@ pub const MIGRATIONS: &[Migration] = &[
     // 8 comes with the report fields part of issue 12.
     Migration { version: 9, name: "card_status_refused", sql: "", step: Some(crate::refused_status::allow_refused) },
     Migration { version: 10, name: "retention", sql: include_str!("../migrations/0010_retention.sql"), step: None },
+    Migration {
+        version: 11,
+        name: "outbox_first_sent",
+        sql: include_str!("../migrations/0011_outbox_first_sent.sql"),
+        step: None,
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(

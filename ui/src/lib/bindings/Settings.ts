@@ -62,4 +62,12 @@ sound: boolean,
 /**
  * Days of message history to keep (30 to 3650).
  */
-retentionDays: number, };
+retentionDays: number, 
+/**
+ * Every parcel must name its carrier (`workstation.require_carrier`).
+ */
+requireCarrier: boolean, 
+/**
+ * Every parcel must name its tracking id (`workstation.require_tracking`).
+ */
+requireTracking: boolean, };
