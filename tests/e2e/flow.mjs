@@ -173,8 +173,9 @@ try {
       await sleep(150);
     }
     await s.click(await s.find('[data-testid="produce"]'));
-    await s.waitFor('[data-testid="feedback"]', { text: `Produced ${id}` });
+    // The simulator may answer before the produce message is even read: wait for the answer.
     await s.waitFor('[data-testid="card-status"]', { text: /^REPORT_OK$/, timeoutMs: 30_000 });
+    await s.waitFor('[data-testid="timeline"]', { text: 'REPORT_OK from NGOC' });
     await sleep(500);
     const stale = await s.exec(`return document.querySelector('[data-testid="feedback"]')?.textContent ?? ''`);
     if (stale.includes('awaiting REPORT_OK')) throw new Error(`beside the REPORT_OK badge the station still says: ${stale}`);
