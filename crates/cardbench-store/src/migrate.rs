@@ -149,6 +149,25 @@ mod tests {
     }
 
     #[test]
+    fn an_outbox_row_sent_before_0011_keeps_its_send_as_the_first_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let before = MIGRATIONS.iter().position(|m| m.version == 11).expect("0011 listed");
+        let path = older_database(
+            dir.path(),
+            before,
+            "INSERT INTO outbox (message_id, subject, body, created_at, sent_at) VALUES
+                 ('m-sent', 'EXTERNAL_PRODUCTION_ERROR', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:05.000Z'),
+                 ('m-waiting', 'EXTERNAL_PRODUCTION_ERROR', '{}', '2026-01-01T00:00:00.000Z', NULL);",
+        );
+        let store = crate::Store::open(&path).expect("upgrade on open");
+        let row = |id: &str| store.read(|c| crate::outbox::by_message_id(c, id)).expect("read").expect("row");
+        let sent = row("m-sent");
+        assert_eq!(sent.first_sent_at.as_deref(), Some("2026-01-01T00:00:05.000Z"));
+        assert_eq!((sent.resent_count, sent.last_resent_at), (0, None));
+        assert_eq!(row("m-waiting").first_sent_at, None, "a row never sent has no first send");
+    }
+
+    #[test]
     fn status_checks_are_ors_after_the_upgrade_and_still_refuse_other_values() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = older_database(
