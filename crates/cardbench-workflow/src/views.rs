@@ -237,7 +237,8 @@ pub fn gate(cards: &[CardRow]) -> ShipmentGate {
             ),
         }
     }));
-    notes.extend(cards.iter().filter(|c| not_produced.contains(&c.card_id)).map(|c| GateNote {
+    let unmade = cards.iter().filter(|c| matches!(c.status, CardStatus::Received | CardStatus::ReadoutsCaptured));
+    notes.extend(unmade.map(|c| GateNote {
         card_id: c.card_id.clone(),
         kind: GateNoteKind::NotProduced,
         text: format!(
