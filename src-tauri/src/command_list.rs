@@ -19,6 +19,7 @@ macro_rules! with_commands {
             scan_into_parcel,
             interpret_scan,
             ship,
+            parcel_details_check,
             inbox,
             outbox,
             reveal_inbox,

@@ -394,8 +394,22 @@ impl Core {
                     })
                     .collect(),
                 summary: d.gate.summary,
+                state: d.gate.state.into(),
             },
         })
+    }
+
+    /// The workflow with the settings' required parcel details as saved now (a settings save
+    /// takes effect at the next parcel).
+    fn ship_workflow(&self) -> Workflow {
+        let rules = self.config.read().unwrap_or_else(|p| p.into_inner()).workstation.ship_rules();
+        self.workflow.clone().with_ship_rules(rules)
+    }
+
+    /// What the settings require of a parcel that this carrier and tracking id leave blank, in
+    /// words (the core's rule, as `ship` applies it): empty when the parcel may go.
+    pub fn parcel_details_check(&self, carrier: Option<&str>, tracking_id: Option<&str>) -> Vec<String> {
+        self.ship_workflow().ship_rules().missing(carrier, tracking_id).iter().map(ToString::to_string).collect()
     }
 
     /// Checks one scan against the parcel being composed; refuses on the spot with the reason.
@@ -421,7 +435,7 @@ impl Core {
             carrier: blank_to_none(draft.carrier),
             tracking_id: blank_to_none(draft.tracking_id),
         };
-        let parcel = self.workflow.ship(&self.operator(), &request)?;
+        let parcel = self.ship_workflow().ship(&self.operator(), &request)?;
         tracing::info!(parcel_id = parcel.id, shipment_id = %parcel.shipment_id, "parcel shipped");
         Ok(parcel.into())
     }
@@ -438,7 +452,8 @@ impl Core {
     pub fn outbox(&self, q: QueueQuery) -> Result<Vec<QueueMessage>> {
         let f = outbox_filter(q)?;
         let rows = self.store().read(|conn| outbox::list(conn, &f))?;
-        Ok(rows.into_iter().map(QueueMessage::from).collect())
+        let queue = self.config.read().unwrap_or_else(|p| p.into_inner()).queues.outbound.clone();
+        Ok(rows.into_iter().map(|r| QueueMessage { queue: Some(queue.clone()), ..QueueMessage::from(r) }).collect())
     }
 
     /// Writes messages of one direction (`in` or `out`) to a JSON Lines file in the documents

@@ -371,13 +371,38 @@ pub struct GateView {
     /// In words: "blocked: 2 card(s) await REPORT_OK: C1, C2".
     pub summary: String,
     pub blocked: bool,
+    /// Where the gate stands, for its colour (mirrors `cardbench_workflow::GateState`).
+    pub state: GateStateView,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum GateStateView {
+    Blocked,
+    Ready,
+    Waiting,
+    AllShipped,
+    NothingToShip,
+}
+
+impl From<cardbench_workflow::GateState> for GateStateView {
+    fn from(s: cardbench_workflow::GateState) -> Self {
+        use cardbench_workflow::GateState as G;
+        match s {
+            G::Blocked => GateStateView::Blocked,
+            G::Ready => GateStateView::Ready,
+            G::Waiting => GateStateView::Waiting,
+            G::AllShipped => GateStateView::AllShipped,
+            G::NothingToShip => GateStateView::NothingToShip,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct GateNoteView {
     pub card_id: String,
-    /// awaiting_report_ok, report_error or refused.
+    /// awaiting_report_ok, report_error, not_produced or refused.
     pub kind: String,
     pub text: String,
 }
@@ -539,6 +564,15 @@ pub struct QueueMessage {
     /// Cardholder fields of `body` are masked (the workstation's masking); Reveal shows them,
     /// audited.
     pub masked: bool,
+    /// Outbox: the latest send (None while waiting).
+    pub sent_at: Option<String>,
+    /// Outbox: the first send; a resend keeps it.
+    pub first_sent_at: Option<String>,
+    /// Outbox: how many times it was put back in line, and the last time.
+    pub resent_count: u32,
+    pub last_resent_at: Option<String>,
+    /// The queue it came from or goes to.
+    pub queue: Option<String>,
 }
 
 fn pretty(body: &str) -> Option<String> {
@@ -565,6 +599,11 @@ impl QueueMessage {
             attempts: r.delivery_count,
             pretty: pretty(&body),
             body,
+            sent_at: None,
+            first_sent_at: None,
+            resent_count: 0,
+            last_resent_at: None,
+            queue: None,
         }
     }
 }
@@ -587,7 +626,7 @@ impl From<OutboxRow> for QueueMessage {
             message_id: Some(r.message_id),
             subject: Some(r.subject),
             correlation_id: r.correlation_id,
-            at: r.sent_at.unwrap_or(r.created_at),
+            at: r.sent_at.clone().unwrap_or(r.created_at),
             state: state.into(),
             reason: r.last_error,
             card_id: r.card_id,
@@ -595,6 +634,11 @@ impl From<OutboxRow> for QueueMessage {
             attempts: r.attempts,
             pretty: pretty(&r.body),
             body: r.body,
+            sent_at: r.sent_at,
+            first_sent_at: r.first_sent_at,
+            resent_count: r.resent_count,
+            last_resent_at: r.last_resent_at,
+            queue: None,
         }
     }
 }
@@ -816,6 +860,10 @@ pub struct Settings {
     /// Training on the simulator: the share of messages, in percent (0 to 100), that NGOC's
     /// simulator gets wrong in each way.
     pub simulator_faults: SimulatorFaults,
+    /// Every parcel must name its carrier (`workstation.require_carrier`).
+    pub require_carrier: bool,
+    /// Every parcel must name its tracking id (`workstation.require_tracking`).
+    pub require_tracking: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -988,7 +1036,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     export!(
         Status, CommandError, Cursor, WorklistSort, WorklistQuery, WorklistItem, WorklistPage, NameValue, AccessoryLine,
         ExpectedFieldView, TimelineItem, CardView, ReadoutCheck, ReadoutValue, Produced, ShipmentItem,
-        AccessoryBalanceLine, ParcelState, ParcelView, GateView, GateNoteView, RefusedView, ShipmentView, ParcelDraft, ScanVerdict,
+        AccessoryBalanceLine, ParcelState, ParcelView, GateView, GateStateView, GateNoteView, RefusedView, ShipmentView, ParcelDraft, ScanVerdict,
         ScanMeaningView,
         InboxOutcome, QueueQuery, QueueMessage, QueueExported, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, ChartPeriod, HourFigures, ProductionChart, ErrorLine,
         Dashboard, ConnectionKind, HolderOnSlips, Settings, CostCentre, SimulatorFaults, OrganisationSeen, AppInfo, ChipView, ChipApplied, ReadersView,

@@ -64,6 +64,8 @@ pub fn view(config: &Config) -> Settings {
             errors_after_card_produced_percent: percent(config.simulator_faults.spurious_error),
             lost_answers_percent: percent(config.simulator_faults.lost_answer),
         },
+        require_carrier: config.workstation.require_carrier,
+        require_tracking: config.workstation.require_tracking,
     }
 }
 
@@ -195,6 +197,8 @@ pub fn apply(config: &mut Config, s: &Settings) -> Result<(), AppError> {
     config.simulator_faults.invalid_request = rate("invalid requests", f.invalid_requests_percent)?;
     config.simulator_faults.spurious_error = rate("errors after CARD_PRODUCED", f.errors_after_card_produced_percent)?;
     config.simulator_faults.lost_answer = rate("lost answers", f.lost_answers_percent)?;
+    config.workstation.require_carrier = s.require_carrier;
+    config.workstation.require_tracking = s.require_tracking;
     // What the core itself refuses (retention range, export folder = hot folder, …).
     config.validate().map_err(|e| AppError::Settings(e.to_string()))
 }
@@ -358,6 +362,8 @@ mod tests {
             mask_holder: false,
             sound: false,
             retention_days: 90,
+            require_carrier: true,
+            require_tracking: true,
             connection: ConnectionKind::AmqpBroker,
             // Without a user: a password would need the OS keyring, which a test machine lacks
             // (the CLI's tests file one in CARDBENCH_SECRETS_DIR).

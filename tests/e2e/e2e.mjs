@@ -248,6 +248,101 @@ try {
     await shot('07b-shipment-slip-printed');
   });
 
+  // ---- issue 17: shipping and production screens that never slip and explain every block ----
+  const gone = async (css, text, ms = 5_000) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const t = await s.exec(`return [...document.querySelectorAll(arguments[0])].map((e) => e.textContent).join(' | ')`, [css]);
+      if (!t.includes(text)) return;
+      await sleep(200);
+    }
+    throw new Error(`${css} still says "${text}"`);
+  };
+
+  await test('the shipment gate names every card that keeps it back and the cards not produced yet', async () => {
+    await go('shipments');
+    await s.jsClick(await s.waitFor('[data-testid="shipment-list"] tr', { text: 'S-00001' }));
+    const notes = await s.text(await s.waitFor('[data-testid="gate-notes"]', { text: 'C-0000008' }));
+    for (const [card, why] of [['C-0000008', 'awaits'], ['C-0000009', 'awaits'], ['C-0000010', 'not produced yet'], ['C-0000011', 'not produced yet']]) {
+      assert(new RegExp(`${card}\\s*—[^\\n]*${why}`).test(notes), `the gate does not say why ${card} (${why}): ${notes}`);
+    }
+    const gate = await s.text(await s.find('[data-testid="gate"]'));
+    assert(/2 card\(s\) not produced yet stay for a later parcel: C-0000010, C-0000011/.test(gate), gate);
+    await shot('06c-shipment-gate-explained');
+  });
+
+  await test('carrier and tracking required in Settings: Send stays disabled with the reason until both are given', async () => {
+    await go('settings');
+    const ticked = (id) => s.exec(`return document.querySelector('[data-testid="${id}"]').checked`);
+    for (const id of ['require-carrier', 'require-tracking']) if (!(await ticked(id))) await s.click(await s.waitFor(`[data-testid="${id}"]`));
+    await s.click(await s.find('[data-testid="save-settings"]'));
+    await s.waitFor('[data-testid="settings-result"]', { text: 'Settings saved' });
+    try {
+      await go('shipments');
+      await s.jsClick(await s.waitFor('[data-testid="shipment-list"] tr', { text: 'S-00000' }));
+      await s.click(await s.waitFor('button', { text: 'Add all ready' }));
+      await s.waitFor('[data-testid="parcel-cards"]', { text: 'C-0000003' });
+      const disabled = () => s.exec(`return document.querySelector('[data-testid="send-shipped"]').disabled`);
+      await s.waitFor('[data-testid="send-why-not"]', { text: 'carrier is required' });
+      assert(await disabled(), 'Send SHIPPED is disabled without the required carrier');
+      await field('carrier', 'PostNord');
+      await s.waitFor('[data-testid="send-why-not"]', { text: 'tracking id is required' });
+      assert(await disabled(), 'Send SHIPPED is disabled without the required tracking id');
+      await shot('06d-shipment-tracking-required');
+      await field('tracking', 'PN987654321SE');
+      await gone('[data-testid="send-why-not"]', 'required');
+      assert(!(await disabled()), 'with carrier and tracking Send SHIPPED is enabled');
+      await s.click(await s.find('[data-testid="send-shipped"]'));
+      await s.click(await s.waitFor('[data-testid="confirm-shipped"]'));
+      await s.waitFor('[data-testid="ship-result"]', { text: /SHIPPED queued with \d+ card\(s\)/ });
+      // Every card of S-00000 is in a parcel now: said so, and not in a warning colour.
+      const gate = await s.waitFor('[data-testid="gate"]', { text: 'all cards shipped' });
+      const tone = await s.exec(`return [...arguments[0].classList]`, [{ 'element-6066-11e4-a52e-4f735466cecf': gate }]);
+      assert(!tone.includes('wait') && !tone.includes('bad'), `"all cards shipped" shows as ${tone}`);
+      await shot('06e-shipment-all-shipped');
+    } finally {
+      await go('settings');
+      for (const id of ['require-carrier', 'require-tracking']) if (await ticked(id)) await s.click(await s.find(`[data-testid="${id}"]`));
+      await s.click(await s.find('[data-testid="save-settings"]'));
+      await s.waitFor('[data-testid="settings-result"]', { text: 'Settings saved' });
+    }
+  });
+
+  await test('Resend asks first, naming the message, the queue and its messageId; Escape cancels', async () => {
+    await go('queues');
+    await s.click(await s.find('[data-testid="tab-outbox"]'));
+    await s.jsClick(await s.waitFor('[data-testid="queue-messages"] tr', { text: 'SHIPPED' }));
+    const messageId = (await s.text(await s.waitFor('[data-testid="message-id"]', { text: /-/ }))).trim();
+    await s.waitFor('[data-testid="first-sent"]', { text: 'not yet' });
+    await s.click(await s.find('[data-testid="resend"]'));
+    const ask = await s.text(await s.waitFor('[data-testid="resend-confirm"]'));
+    assert(ask.includes('SHIPPED') && ask.includes('ngoc-notifications') && ask.includes(messageId), `the question names what goes again: ${ask}`);
+    await shot('09b-queues-resend-confirm');
+    await s.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'kb', actions: [{ type: 'keyDown', value: KEY.Escape }, { type: 'keyUp', value: KEY.Escape }] }] });
+    await gone('[data-testid="message-detail"]', 'again to queue');
+    const audit = await s.exec(`return document.body.textContent.includes('put back in line')`);
+    assert(!audit, 'Escape sent nothing');
+    await s.click(await s.find('[data-testid="tab-inbox"]'));
+  });
+
+  await test('a readout error and a refusal go once the field is corrected', async () => {
+    await go('production');
+    await field('card-lookup', 'C-0000015', { enter: true });
+    await s.waitFor('[data-testid="card-id"]', { text: 'C-0000015' });
+    await field('readout-MIFARE_UID', '04:A2:ZZ', { enter: true });
+    await s.waitFor('[data-testid="feedback"]', { text: 'MIFARE_UID' });
+    await field('readout-MIFARE_UID', '04a22b7f');
+    await s.waitFor('[data-testid="norm-MIFARE_UID"]');
+    await gone('[data-testid="feedback"]', 'MIFARE_UID');
+    await field('card-lookup', 'ZZ-NOT-A-CARD', { enter: true });
+    await s.waitFor('[data-testid="feedback"]', { text: 'ZZ-NOT-A-CARD' });
+    await field('readout-MIFARE_UID', '04a22b80');
+    await s.waitFor('[data-testid="norm-MIFARE_UID"]', { text: '04A22B80' });
+    await gone('[data-testid="feedback"]', 'ZZ-NOT-A-CARD');
+    await shot('05c-production-message-goes-with-its-state');
+  });
+  // ---- end of issue 17 ----
+
   await test('the queue inspector shows a rejected request with its reason', async () => {
     await go('queues');
     await choose('[data-testid="queue-state"]', 'rejected');

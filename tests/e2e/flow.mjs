@@ -143,7 +143,12 @@ try {
     const messageId = (await s.text(await s.waitFor('[data-testid="message-id"]', { text: /-/ }))).trim();
     const before = timesNgocReceived(messageId);
     if (before !== 1) throw new Error(`NGOC had ${messageId} ${before} times before the resend, expected 1`);
+    const firstSent = (await s.text(await s.waitFor('[data-testid="first-sent"]', { text: /\d{4}-/ }))).trim();
+    // Resend asks first, naming what goes again; Enter confirms.
     await s.click(await s.find('[data-testid="resend"]'));
+    const ask = await s.text(await s.waitFor('[data-testid="resend-confirm"]'));
+    if (!ask.includes(messageId) || !ask.includes('CARD_PRODUCED') || !ask.includes(firstSent)) throw new Error(`the question does not name what goes again: ${ask}`);
+    await s.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'kb', actions: [{ type: 'keyDown', value: KEY.Enter }, { type: 'keyUp', value: KEY.Enter }] }] });
     await s.waitFor('.banner', { text: 'same messageId' });
     const until = Date.now() + 30_000;
     let now = before;
@@ -152,7 +157,29 @@ try {
       now = timesNgocReceived(messageId);
     }
     if (now !== 2) throw new Error(`NGOC received ${messageId} ${now} times after the resend, expected 2`);
+    // The first send time stays beside the resend's.
+    await s.waitFor('[data-testid="resent"]', { text: /1 time\(s\), last .* sent again \d{4}-/, timeoutMs: 15_000 });
+    const still = (await s.text(await s.find('[data-testid="first-sent"]'))).trim();
+    if (still !== firstSent) throw new Error(`the first send time changed from ${firstSent} to ${still}`);
     await shot('24b-flow-resent');
+  });
+
+  await test('"awaiting REPORT_OK" goes from the production station once REPORT_OK is in', async () => {
+    const { id, fields } = await nextWaitingCard();
+    for (const f of fields) {
+      const box = await s.find(`[data-testid="readout-${f}"]`);
+      const filled = await s.exec('return arguments[0].value', [{ [EL]: box }]);
+      if (!filled) await s.type(box, f === 'MIFARE_UID' ? hex() : `${f}-E2E-2`);
+      await sleep(150);
+    }
+    await s.click(await s.find('[data-testid="produce"]'));
+    // The simulator may answer before the produce message is even read: wait for the answer.
+    await s.waitFor('[data-testid="card-status"]', { text: /^REPORT_OK$/, timeoutMs: 30_000 });
+    await s.waitFor('[data-testid="timeline"]', { text: 'REPORT_OK from NGOC' });
+    await sleep(500);
+    const stale = await s.exec(`return document.querySelector('[data-testid="feedback"]')?.textContent ?? ''`);
+    if (stale.includes('awaiting REPORT_OK')) throw new Error(`beside the REPORT_OK badge the station still says: ${stale}`);
+    await shot('24c-flow-report-ok-message-gone');
   });
 
   await test('a result file in the hot folder set in Settings produces its card', async () => {

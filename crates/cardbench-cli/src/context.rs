@@ -37,7 +37,8 @@ impl Context {
     pub fn workflow(&self) -> anyhow::Result<Workflow> {
         Ok(Workflow::new(self.store()?)
             .with_decode_options(self.config.decode_options()?)
-            .with_report_settings(self.config.report_settings()?))
+            .with_report_settings(self.config.report_settings()?)
+            .with_ship_rules(self.config.workstation.ship_rules()))
     }
 
     /// The operator for a change; every change is audited under a name.

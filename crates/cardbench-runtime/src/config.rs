@@ -102,11 +102,22 @@ pub struct WorkstationConfig {
     /// Days cardholder data is kept after NGOC's SHIPPED_OK (30–3650); then the daemon's daily
     /// run (and `cardbench purge --now`) purges it (`cardbench_workflow::retention`).
     pub retention_days: u32,
+    /// Every parcel must name its carrier (the app's Send and `cardbench ship` refuse without).
+    pub require_carrier: bool,
+    /// Every parcel must name its tracking id.
+    pub require_tracking: bool,
 }
 
 impl Default for WorkstationConfig {
     fn default() -> Self {
-        WorkstationConfig { sound: true, mask_holder: true, retention_days: 365 }
+        WorkstationConfig { sound: true, mask_holder: true, retention_days: 365, require_carrier: false, require_tracking: false }
+    }
+}
+
+impl WorkstationConfig {
+    /// What every parcel must name, for [`cardbench_workflow::Workflow::with_ship_rules`].
+    pub fn ship_rules(&self) -> cardbench_workflow::ShipRules {
+        cardbench_workflow::ShipRules { require_carrier: self.require_carrier, require_tracking: self.require_tracking }
     }
 }
 

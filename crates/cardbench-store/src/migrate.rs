@@ -39,7 +39,12 @@ pub const MIGRATIONS: &[Migration] = &[
     // 8 comes with the report fields part of issue 12.
     Migration { version: 9, name: "card_status_refused", sql: "", step: Some(crate::refused_status::allow_refused) },
     Migration { version: 10, name: "retention", sql: include_str!("../migrations/0010_retention.sql"), step: None },
-    // 11 comes with the shipping part of issue 17.
+    Migration {
+        version: 11,
+        name: "outbox_first_sent",
+        sql: include_str!("../migrations/0011_outbox_first_sent.sql"),
+        step: None,
+    },
     Migration {
         version: 12,
         name: "worklist_sort_indexes",
@@ -147,6 +152,25 @@ mod tests {
             .expect("read");
         assert_eq!(version, SCHEMA_VERSION, "opening upgrades to the current schema");
         assert_eq!((inbox_rows, outbox_rows), (1, 1), "an upgrade keeps every inbox and outbox row");
+    }
+
+    #[test]
+    fn an_outbox_row_sent_before_0011_keeps_its_send_as_the_first_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let before = MIGRATIONS.iter().position(|m| m.version == 11).expect("0011 listed");
+        let path = older_database(
+            dir.path(),
+            before,
+            "INSERT INTO outbox (message_id, subject, body, created_at, sent_at) VALUES
+                 ('m-sent', 'EXTERNAL_PRODUCTION_ERROR', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:05.000Z'),
+                 ('m-waiting', 'EXTERNAL_PRODUCTION_ERROR', '{}', '2026-01-01T00:00:00.000Z', NULL);",
+        );
+        let store = crate::Store::open(&path).expect("upgrade on open");
+        let row = |id: &str| store.read(|c| crate::outbox::by_message_id(c, id)).expect("read").expect("row");
+        let sent = row("m-sent");
+        assert_eq!(sent.first_sent_at.as_deref(), Some("2026-01-01T00:00:05.000Z"));
+        assert_eq!((sent.resent_count, sent.last_resent_at), (0, None));
+        assert_eq!(row("m-waiting").first_sent_at, None, "a row never sent has no first send");
     }
 
     #[test]

@@ -36,7 +36,13 @@ pub struct OutboxRow {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub next_attempt_at: Option<String>,
+    /// The latest send (None while waiting, a resend included).
     pub sent_at: Option<String>,
+    /// The first time it was sent; a resend keeps it.
+    pub first_sent_at: Option<String>,
+    /// How many times it was put back in line (`resend`).
+    pub resent_count: u32,
+    pub last_resent_at: Option<String>,
 }
 
 /// Queues a message with a fresh UUID messageId.
@@ -59,7 +65,7 @@ pub fn insert(conn: &Connection, row: &NewOutboxRow<'_>) -> Result<Queued> {
 }
 
 const COLUMNS: &str = "id, message_id, subject, correlation_id, body, card_id, shipment_id, created_at, \
-                       attempts, last_error, next_attempt_at, sent_at";
+                       attempts, last_error, next_attempt_at, sent_at, first_sent_at, resent_count, last_resent_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     Ok(OutboxRow {
@@ -75,6 +81,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         last_error: r.get(9)?,
         next_attempt_at: r.get(10)?,
         sent_at: r.get(11)?,
+        first_sent_at: r.get(12)?,
+        resent_count: r.get(13)?,
+        last_resent_at: r.get(14)?,
     })
 }
 
@@ -100,7 +109,8 @@ pub fn next_retry_at(conn: &Connection) -> Result<Option<String>> {
 
 pub fn mark_sent(conn: &Connection, id: i64, at: &str) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE outbox SET sent_at = ?2, attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL
+        "UPDATE outbox SET sent_at = ?2, first_sent_at = COALESCE(first_sent_at, ?2), attempts = attempts + 1,
+                last_error = NULL, next_attempt_at = NULL
          WHERE id = ?1",
     )?
     .execute(params![id, at])?;
@@ -115,10 +125,16 @@ pub fn mark_failed(conn: &Connection, id: i64, error: &str, next_attempt_at: &st
     Ok(())
 }
 
-/// Puts a row back in line now, keeping its messageId (the broker drops a copy it already has).
-/// Returns false when there is no such row.
-pub fn resend(conn: &Connection, id: i64) -> Result<bool> {
-    let n = conn.execute("UPDATE outbox SET sent_at = NULL, next_attempt_at = NULL WHERE id = ?1", [id])?;
+/// Puts a row back in line now, keeping its messageId (the broker drops a copy it already has)
+/// and the time it was first sent; counts the resend at `at`. Returns false when there is no such
+/// row.
+pub fn resend(conn: &Connection, id: i64, at: &str) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE outbox SET first_sent_at = COALESCE(first_sent_at, sent_at), sent_at = NULL, next_attempt_at = NULL,
+                resent_count = resent_count + 1, last_resent_at = ?2
+         WHERE id = ?1",
+        params![id, at],
+    )?;
     Ok(n == 1)
 }
 

@@ -20,8 +20,8 @@ impl Workflow {
                     "outbox message #{outbox_id} was purged after the retention period; it cannot be sent again"
                 )));
             }
-            outbox::resend(tx, outbox_id)?;
             let now = cardbench_store::time::now();
+            outbox::resend(tx, outbox_id, &now)?;
             audit::record(
                 tx,
                 &NewAudit {

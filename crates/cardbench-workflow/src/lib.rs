@@ -42,8 +42,8 @@ pub use ingest::{IngestOutcome, IngestReport};
 pub use production::{ApplyOutcome, ProduceResult, ReadoutInput};
 pub use refusal::RefuseResult;
 pub use report_fields::ReportSettings;
-pub use shipping::{ParcelRequest, ReportErrorCard, ShipProblem};
-pub use views::{CardDetail, ExpectedField, GateNote, GateNoteKind, ShipmentDetail, ShipmentGate, TimelineEntry};
+pub use shipping::{ParcelDetail, ParcelRequest, ReportErrorCard, ShipProblem, ShipRules};
+pub use views::{CardDetail, ExpectedField, GateNote, GateNoteKind, GateState, ShipmentDetail, ShipmentGate, TimelineEntry};
 
 /// The workflow over one store. Cheap to clone.
 #[derive(Clone)]
@@ -52,12 +52,14 @@ pub struct Workflow {
     /// How received bodies are read (e.g. the zone of offset-less times); from the config.
     decode_options: Arc<DecodeOptions>,
     report: Arc<ReportSettings>,
+    /// What every parcel must name (`[workstation] require_carrier` / `require_tracking`).
+    ship_rules: shipping::ShipRules,
 }
 
 impl Workflow {
     /// With the built-in report fields only; see [`Workflow::with_report_settings`].
     pub fn new(store: Arc<Store>) -> Self {
-        Workflow { store, decode_options: Arc::new(DecodeOptions::default()), report: Arc::new(ReportSettings::default()) }
+        Workflow { store, decode_options: Arc::new(DecodeOptions::default()), report: Arc::new(ReportSettings::default()), ship_rules: shipping::ShipRules::default() }
     }
 
     /// This workflow reading received bodies with `options` (`[protocol]` in the config).
@@ -79,6 +81,16 @@ impl Workflow {
 
     pub fn report_settings(&self) -> &ReportSettings {
         &self.report
+    }
+
+    /// The settings' required parcel details (default: none).
+    pub fn with_ship_rules(mut self, rules: shipping::ShipRules) -> Self {
+        self.ship_rules = rules;
+        self
+    }
+
+    pub fn ship_rules(&self) -> &shipping::ShipRules {
+        &self.ship_rules
     }
 
     pub fn store(&self) -> &Arc<Store> {

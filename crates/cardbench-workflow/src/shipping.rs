@@ -57,6 +57,66 @@ pub enum ShipProblem {
     TooManyAccessories { accessory_id: String, asked: u64, remaining: u64 },
     /// The lines of one accessory add up beyond what any shipment can hold (u64).
     QuantityTooLarge { accessory_id: String },
+    /// The settings require this detail on every parcel and it is blank.
+    DetailRequired { detail: ParcelDetail },
+}
+
+/// A detail of a parcel the settings may require (`[workstation] require_carrier`,
+/// `require_tracking`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParcelDetail {
+    Carrier,
+    TrackingId,
+}
+
+impl ParcelDetail {
+    /// The config key that makes it required.
+    pub fn setting(self) -> &'static str {
+        match self {
+            ParcelDetail::Carrier => "workstation.require_carrier",
+            ParcelDetail::TrackingId => "workstation.require_tracking",
+        }
+    }
+
+    /// The `cardbench ship` option that gives it.
+    pub fn option(self) -> &'static str {
+        match self {
+            ParcelDetail::Carrier => "--carrier",
+            ParcelDetail::TrackingId => "--tracking",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ParcelDetail::Carrier => "carrier",
+            ParcelDetail::TrackingId => "tracking id",
+        }
+    }
+}
+
+/// What every parcel must name before it may go out, from the settings. Default: nothing
+/// required.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipRules {
+    pub require_carrier: bool,
+    pub require_tracking: bool,
+}
+
+impl ShipRules {
+    /// The one rule for required parcel details, used by the app (Send disabled with the reason)
+    /// and by `cardbench ship` alike: each required detail that is blank.
+    pub fn missing(&self, carrier: Option<&str>, tracking_id: Option<&str>) -> Vec<ShipProblem> {
+        let blank = |v: Option<&str>| v.is_none_or(|v| v.trim().is_empty());
+        let mut problems = Vec::new();
+        if self.require_carrier && blank(carrier) {
+            problems.push(ShipProblem::DetailRequired { detail: ParcelDetail::Carrier });
+        }
+        if self.require_tracking && blank(tracking_id) {
+            problems.push(ShipProblem::DetailRequired { detail: ParcelDetail::TrackingId });
+        }
+        problems
+    }
 }
 
 impl std::fmt::Display for ShipProblem {
@@ -98,6 +158,12 @@ impl std::fmt::Display for ShipProblem {
             ShipProblem::QuantityTooLarge { accessory_id } => {
                 write!(f, "accessory {accessory_id}: the quantities asked add up beyond any count")
             }
+            ShipProblem::DetailRequired { detail } => write!(
+                f,
+                "a {} is required on every parcel (setting {}): fill it in",
+                detail.label(),
+                detail.setting()
+            ),
         }
     }
 }
@@ -174,7 +240,8 @@ impl Workflow {
             if shipments::get(tx, &request.shipment_id)?.is_none() {
                 return Err(WorkflowError::UnknownShipment(request.shipment_id.clone()));
             }
-            let problems = parcel_problems(tx, request)?;
+            let mut problems = parcel_problems(tx, request)?;
+            problems.extend(self.ship_rules().missing(request.carrier.as_deref(), request.tracking_id.as_deref()));
             if !problems.is_empty() {
                 return Err(WorkflowError::ShipRefused(problems));
             }

@@ -63,10 +63,29 @@ pub struct ShipmentGate {
     pub shipped: Vec<String>,
     /// Refused requests: no longer part of the shipment, neither blocking nor to be shipped.
     pub refused: Vec<String>,
-    /// Every card that blocks the shipment or does not count for it, and why, in words.
+    /// Every card that blocks the shipment, is not made yet or does not count for it, and why,
+    /// in words.
     pub notes: Vec<GateNote>,
     /// The gate in words: "ready: 3 cards" / "blocked: 2 cards await REPORT_OK: C1, C2".
     pub summary: String,
+    /// Where the gate stands, for its colour.
+    pub state: GateState,
+}
+
+/// Where a shipment's gate stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateState {
+    /// Produced cards without REPORT_OK hold every parcel back.
+    Blocked,
+    /// Cards may ship now (cards not produced yet stay for a later parcel).
+    Ready,
+    /// Nothing ready: cards still to be produced.
+    Waiting,
+    /// Every card counted is in a parcel: nothing left to do here.
+    AllShipped,
+    /// Every request of the shipment was refused.
+    NothingToShip,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +97,9 @@ pub enum GateNoteKind {
     ReportError,
     /// Does not count: the request was refused.
     Refused,
+    /// Not produced yet (or spoiled, to be made again): holds nothing back, stays for a later
+    /// parcel.
+    NotProduced,
 }
 
 /// One card's part in the gate: which card, and why it blocks or does not count.
@@ -147,7 +169,20 @@ impl Workflow {
     }
 }
 
-fn gate(cards: &[CardRow]) -> ShipmentGate {
+/// Card ids in a sentence: every one up to ten, then how many more.
+fn named(ids: &[String]) -> String {
+    const SHOWN: usize = 10;
+    if ids.len() <= SHOWN {
+        ids.join(", ")
+    } else {
+        format!("{} and {} more", ids[..SHOWN].join(", "), ids.len() - SHOWN)
+    }
+}
+
+/// The gate of one shipment: which cards may ship, and every card that keeps a parcel back, is
+/// not made yet or does not count, with why. The one read model behind the app's shipment
+/// screen, `cardbench shipments show` and the `cardbench ship` refusal.
+pub fn gate(cards: &[CardRow]) -> ShipmentGate {
     let pick = |statuses: &[CardStatus]| -> Vec<String> {
         cards.iter().filter(|c| statuses.contains(&c.status)).map(|c| c.card_id.clone()).collect()
     };
@@ -158,23 +193,37 @@ fn gate(cards: &[CardRow]) -> ShipmentGate {
     let shipped = pick(&[CardStatus::Shipped, CardStatus::ShippedOk]);
     let refused = pick(&[CardStatus::Refused]);
     let blocked = gate_problems(cards);
-    let summary = if !blocked.is_empty() {
-        blocked.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-    } else if ready.is_empty() {
-        if shipped.len() + refused.len() == cards.len() {
-            if shipped.is_empty() { "no card to ship: every request refused".to_owned() } else { "all cards shipped".to_owned() }
-        } else {
-            "nothing ready to ship".to_owned()
+    let later = |n: &[String]| format!("{} card(s) not produced yet stay for a later parcel: {}", n.len(), named(n));
+    let (state, summary) = if !blocked.is_empty() {
+        let mut summary = blocked.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        if !not_produced.is_empty() {
+            summary = format!("{summary}; {}", later(&not_produced));
         }
+        (GateState::Blocked, summary)
+    } else if !ready.is_empty() {
+        let mut summary = format!("ready: {} card(s) may ship", ready.len());
+        if !not_produced.is_empty() {
+            summary = format!("{summary}; {}", later(&not_produced));
+        }
+        (GateState::Ready, summary)
+    } else if !not_produced.is_empty() {
+        let summary = format!(
+            "nothing ready to ship: waiting for {} card(s) to be produced and get NGOC's REPORT_OK: {}",
+            not_produced.len(),
+            named(&not_produced)
+        );
+        (GateState::Waiting, summary)
+    } else if shipped.is_empty() {
+        (GateState::NothingToShip, "no card to ship: every request refused".to_owned())
     } else {
-        format!("ready: {} card(s) may ship", ready.len())
+        (GateState::AllShipped, "all cards shipped".to_owned())
     };
     let mut notes: Vec<GateNote> = waiting
         .iter()
         .map(|card_id| GateNote {
             card_id: card_id.clone(),
             kind: GateNoteKind::AwaitingReportOk,
-            text: "produced, awaits NGOC's REPORT_OK".into(),
+            text: "produced, awaits NGOC's REPORT_OK: no parcel of this shipment goes before it".into(),
         })
         .collect();
     notes.extend(errors.iter().map(|e| {
@@ -188,13 +237,23 @@ fn gate(cards: &[CardRow]) -> ShipmentGate {
             ),
         }
     }));
+    let unmade = cards.iter().filter(|c| matches!(c.status, CardStatus::Received | CardStatus::ReadoutsCaptured));
+    notes.extend(unmade.map(|c| GateNote {
+        card_id: c.card_id.clone(),
+        kind: GateNoteKind::NotProduced,
+        text: format!(
+            "not produced yet ({}): {}",
+            c.status,
+            if ready.is_empty() { "to capture and produce before it can ship" } else { "stays for a later parcel" }
+        ),
+    }));
     notes.extend(cards.iter().filter(|c| c.status == CardStatus::Refused).map(|c| GateNote {
         card_id: c.card_id.clone(),
         kind: GateNoteKind::Refused,
         text: format!("refused ({}): not counted for this shipment", c.last_error_code.as_deref().unwrap_or("refused")),
     }));
     let report_error = errors.into_iter().map(|e| e.card_id).collect();
-    ShipmentGate { ready, awaiting_report: waiting, report_error, not_produced, shipped, refused, notes, summary }
+    ShipmentGate { ready, awaiting_report: waiting, report_error, not_produced, shipped, refused, notes, summary, state }
 }
 
 fn next_step(card: &CardRow) -> String {

@@ -117,6 +117,12 @@ pub async fn scan_into_parcel(
     blocking(&core, move |c| c.scan_into_parcel(&shipment_id, &card_id, &already)).await
 }
 
+/// What the settings require of a parcel that is still blank (carrier, tracking id), in words.
+#[tauri::command]
+pub async fn parcel_details_check(core: Shared<'_>, carrier: Option<String>, tracking_id: Option<String>) -> Answer<Vec<String>> {
+    blocking(&core, move |c| Ok(c.parcel_details_check(carrier.as_deref(), tracking_id.as_deref()))).await
+}
+
 #[tauri::command]
 pub async fn ship(core: Shared<'_>, events: State<'_, crate::events::Events>, draft: ParcelDraft) -> Answer<ParcelView> {
     let done = blocking(&core, move |c| c.ship(draft)).await;

@@ -56,6 +56,7 @@ export interface Commands {
   scan_into_parcel: { args: { shipmentId: string; cardId: string; already: string[] }; result: ScanVerdict };
   interpret_scan: { args: { raw: string; cardInHand: string | null }; result: ScanMeaningView };
   ship: { args: { draft: ParcelDraft }; result: ParcelView };
+  parcel_details_check: { args: { carrier: string | null; trackingId: string | null }; result: string[] };
   inbox: { args: { query: QueueQuery }; result: QueueMessage[] };
   outbox: { args: { query: QueueQuery }; result: QueueMessage[] };
   reveal_inbox: { args: { inboxId: number }; result: QueueMessage };

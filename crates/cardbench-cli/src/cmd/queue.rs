@@ -110,7 +110,9 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
         crate::say!("subject        {}", row.subject);
         crate::say!("messageId      {}", row.message_id);
         crate::say!("correlationId  {}", output::or_dash(row.correlation_id.as_deref()));
-        crate::say!("sent           {}", output::or_dash(row.sent_at.as_deref().map(shown).as_deref()));
+        crate::say!("first sent     {}", output::or_dash(row.first_sent_at.as_deref().map(shown).as_deref()));
+        crate::say!("sent           {}", sent_text(&row));
+        crate::say!("resent         {}", resent_text(&row));
         crate::say!("attempts       {}{}", row.attempts, row.last_error.as_deref().map(|e| format!(" (last error: {e})")).unwrap_or_default());
         crate::say!("{}", output::body_text(row.body.as_bytes()));
         return Ok(());
@@ -137,7 +139,9 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
                 r.id.to_string(),
                 shown(&r.created_at),
                 short_subject(Some(&r.subject)),
-                r.sent_at.as_deref().map_or_else(|| "waiting".into(), shown),
+                output::or_dash(r.first_sent_at.as_deref().map(shown).as_deref()),
+                sent_text(r),
+                r.resent_count.to_string(),
                 r.attempts.to_string(),
                 output::or_dash(r.card_id.as_deref()),
                 output::or_dash(r.shipment_id.as_deref()),
@@ -145,8 +149,23 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    output::table(&["ID", "CREATED", "SUBJECT", "SENT", "TRIES", "CARD", "SHIPMENT", "LAST ERROR"], &table);
+    output::table(
+        &["ID", "CREATED", "SUBJECT", "FIRST SENT", "SENT", "RESENT", "TRIES", "CARD", "SHIPMENT", "LAST ERROR"],
+        &table,
+    );
     Ok(())
+}
+
+/// The latest send, or "waiting" (a resend waits again, its first send kept beside it).
+fn sent_text(row: &outbox::OutboxRow) -> String {
+    row.sent_at.as_deref().map_or_else(|| "waiting".into(), shown)
+}
+
+fn resent_text(row: &outbox::OutboxRow) -> String {
+    match (&row.last_resent_at, row.resent_count) {
+        (Some(at), n) => format!("{n} time(s), last {}", shown(at)),
+        (None, _) => "never".into(),
+    }
 }
 
 pub fn resend(ctx: &Context, outbox_id: i64) -> anyhow::Result<()> {

@@ -118,7 +118,7 @@ pub fn ship(ctx: &Context, args: &ShipArgs) -> anyhow::Result<()> {
         carrier: args.carrier.clone(),
         tracking_id: args.tracking.clone(),
     };
-    let parcel = wf.ship(operator, &request)?;
+    let parcel = wf.ship(operator, &request).map_err(|e| explain_refusal(&wf, &args.shipment_id, e))?;
     if ctx.json {
         return output::json(&parcel);
     }
@@ -148,9 +148,38 @@ fn empty_parcel(wf: &cardbench_workflow::Workflow, shipment_id: &str) -> anyhow:
         .collect();
     let accessories = if left.is_empty() { "no accessory is left to ship".to_owned() } else { format!("--all-accessories would send {}", left.join(", ")) };
     refused.context(format!(
-        "nothing to ship: name cards, or --all-ready ({} card(s) ready), or --accessory; {accessories}",
-        detail.gate.ready.len()
+        "nothing to ship: name cards, or --all-ready ({} card(s) ready), or --accessory; {accessories}; gate: {}",
+        detail.gate.ready.len(),
+        detail.gate.summary
     ))
+}
+
+/// A refused parcel, said as the shipment screen says it: the shipment's gate (the same read
+/// model, `cardbench_workflow::views::gate`) with every card that keeps it back and why, and the
+/// option each required detail is given with.
+fn explain_refusal(wf: &cardbench_workflow::Workflow, shipment_id: &str, error: cardbench_workflow::WorkflowError) -> anyhow::Error {
+    use cardbench_workflow::ShipProblem;
+    let cardbench_workflow::WorkflowError::ShipRefused(problems) = &error else { return error.into() };
+    let mut lines = Vec::new();
+    let gated = problems.iter().any(|p| {
+        matches!(
+            p,
+            ShipProblem::AwaitingReportOk { .. } | ShipProblem::ReportErrors { .. } | ShipProblem::NotReported { .. } | ShipProblem::Refused { .. }
+        )
+    });
+    if gated && let Ok(detail) = wf.shipment_detail(shipment_id) {
+        lines.push(format!("shipment {shipment_id}: {}", detail.gate.summary));
+        lines.extend(detail.gate.notes.iter().map(|n| format!("  {:<20} {}", n.card_id, n.text)));
+    }
+    for problem in problems {
+        if let ShipProblem::DetailRequired { detail } = problem {
+            lines.push(format!("give {} (the setting {} requires a {} on every parcel)", detail.option(), detail.setting(), detail.label()));
+        }
+    }
+    if lines.is_empty() {
+        return error.into();
+    }
+    anyhow::Error::new(error).context(lines.join("\n"))
 }
 
 #[cfg(test)]

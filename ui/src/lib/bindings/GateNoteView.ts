@@ -2,6 +2,6 @@
 
 export type GateNoteView = { cardId: string, 
 /**
- * awaiting_report_ok, report_error or refused.
+ * awaiting_report_ok, report_error, not_produced or refused.
  */
 kind: string, text: string, };

@@ -17,4 +17,20 @@ reason: string | null, cardId: string | null, shipmentId: string | null, attempt
  * Cardholder fields of `body` are masked (the workstation's masking); Reveal shows them,
  * audited.
  */
-masked: boolean, };
+masked: boolean, 
+/**
+ * Outbox: the latest send (None while waiting).
+ */
+sentAt: string | null, 
+/**
+ * Outbox: the first send; a resend keeps it.
+ */
+firstSentAt: string | null, 
+/**
+ * Outbox: how many times it was put back in line, and the last time.
+ */
+resentCount: number, lastResentAt: string | null, 
+/**
+ * The queue it came from or goes to.
+ */
+queue: string | null, };

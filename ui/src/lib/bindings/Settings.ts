@@ -78,4 +78,12 @@ defaultCostCentre: string,
  * Training on the simulator: the share of messages, in percent (0 to 100), that NGOC's
  * simulator gets wrong in each way.
  */
-simulatorFaults: SimulatorFaults, };
+simulatorFaults: SimulatorFaults, 
+/**
+ * Every parcel must name its carrier (`workstation.require_carrier`).
+ */
+requireCarrier: boolean, 
+/**
+ * Every parcel must name its tracking id (`workstation.require_tracking`).
+ */
+requireTracking: boolean, };
