@@ -226,8 +226,14 @@ try {
     await virtualCard(`insert ${uid}`);
     try {
       const chipOnly = fields.every((f) => f === 'MIFARE_UID');
-      const expected = chipOnly ? `Produced ${id} from the chip` : `${id}: chip stored; still missing`;
-      await s.waitFor('[data-testid="feedback"]', { text: expected, timeoutMs: 15_000 });
+      if (chipOnly) {
+        // Produced from the chip. The simulator may answer REPORT_OK within a second, and the
+        // message "Produced … awaiting REPORT_OK" then goes with the state it described: the
+        // card's status and its stored UID are what must hold.
+        await s.waitFor('[data-testid="card-status"]', { text: /Awaiting REPORT_OK|REPORT_OK/, timeoutMs: 15_000 });
+      } else {
+        await s.waitFor('[data-testid="feedback"]', { text: `${id}: chip stored; still missing`, timeoutMs: 15_000 });
+      }
       await s.waitFor('[data-testid="norm-MIFARE_UID"]', { text: uid });
       await shot('26-production-chip');
     } finally {

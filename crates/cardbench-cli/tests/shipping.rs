@@ -75,6 +75,8 @@ fn the_outbox_keeps_the_first_send_time_beside_a_resend() {
     let out = cardbench(dir.path(), &["resend", &id]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let detail = text(&cardbench(dir.path(), &["outbox", &id]).stdout);
+    // Shown as people read times (local, to the second), as every CLI line does.
+    let first = cardbench_store::time::display(&first);
     assert!(detail.contains(&format!("first sent     {first}")), "{detail}");
     assert!(detail.contains("sent           waiting"), "{detail}");
     assert!(detail.contains("resent         1 time(s), last "), "{detail}");
