@@ -1,42 +1,16 @@
 // End-to-end tests of the built app in its real webview (WebKitGTK), driven through
 // tauri-driver. Started by tests/e2e/run.sh, which builds the app, seeds a data directory and
 // starts Xvfb and the driver. Each screen is saved as a PNG in tests/artifacts/.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEY, Session, sleep, waitForDriver } from './webdriver.mjs';
+import { assert, runner } from './runner.mjs';
 
 const DRIVER = process.env.E2E_DRIVER ?? 'http://127.0.0.1:4444';
 const APP = process.env.E2E_APP;
-const ARTIFACTS = process.env.E2E_ARTIFACTS ?? 'tests/artifacts';
-mkdirSync(ARTIFACTS, { recursive: true });
-
-let passed = 0;
-let failed = 0;
-const only = process.env.E2E_ONLY;
-
-async function test(name, fn) {
-  if (only && !name.includes(only)) return;
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e.message}`);
-    await shot(`FAILED-${name.replace(/\W+/g, '-')}`).catch(() => {});
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 let s;
-async function shot(name) {
-  await sleep(400); // let the last DOM change paint
-  writeFileSync(join(ARTIFACTS, `${name}.png`), await s.screenshot());
-}
+const { test, shot, finish } = runner(() => s, 'FAILED-');
 
 async function go(screen) {
   await s.click(await s.find(`button[data-screen="${screen}"]`));
@@ -601,5 +575,4 @@ try {
   await s.end();
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish();

@@ -2,35 +2,18 @@
 // requests arrive live → readouts → produced → REPORT_OK → parcel shipped → SHIPPED_OK.
 // Started by tests/e2e/run.sh after e2e.mjs, on a fresh data directory.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, renameSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KEY, Session, sleep, waitForDriver } from './webdriver.mjs';
+import { runner } from './runner.mjs';
 
 const DRIVER = process.env.E2E_DRIVER ?? 'http://127.0.0.1:4444';
-const ARTIFACTS = process.env.E2E_ARTIFACTS ?? 'tests/artifacts';
-mkdirSync(ARTIFACTS, { recursive: true });
 const EL = 'element-6066-11e4-a52e-4f735466cecf';
 
-let passed = 0;
-let failed = 0;
 let s;
-async function shot(name) {
-  await sleep(400);
-  writeFileSync(join(ARTIFACTS, `${name}.png`), await s.screenshot());
-}
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e.message}`);
-    await shot(`FAILED-flow-${name.replace(/\W+/g, '-')}`).catch(() => {});
-  }
-}
+const { test, shot, finish } = runner(() => s, 'FAILED-flow-');
 const go = async (screen) => { await s.click(await s.find(`button[data-screen="${screen}"]`)); await sleep(300); };
 /** Tells the virtual card of tests/pcsc/vcard.py what to do ("insert UID", "remove"). */
 function virtualCard(command) {
@@ -179,6 +162,7 @@ try {
     await sleep(500);
     const stale = await s.exec(`return document.querySelector('[data-testid="feedback"]')?.textContent ?? ''`);
     if (stale.includes('awaiting REPORT_OK')) throw new Error(`beside the REPORT_OK badge the station still says: ${stale}`);
+    if (!stale.includes(`Produced ${id}`)) throw new Error(`the record of what the operator did went too: "${stale}"`);
     await shot('24c-flow-report-ok-message-gone');
   });
 
@@ -226,14 +210,8 @@ try {
     await virtualCard(`insert ${uid}`);
     try {
       const chipOnly = fields.every((f) => f === 'MIFARE_UID');
-      if (chipOnly) {
-        // Produced from the chip. The simulator may answer REPORT_OK within a second, and the
-        // message "Produced … awaiting REPORT_OK" then goes with the state it described: the
-        // card's status and its stored UID are what must hold.
-        await s.waitFor('[data-testid="card-status"]', { text: /Awaiting REPORT_OK|REPORT_OK/, timeoutMs: 15_000 });
-      } else {
-        await s.waitFor('[data-testid="feedback"]', { text: `${id}: chip stored; still missing`, timeoutMs: 15_000 });
-      }
+      const expected = chipOnly ? `Produced ${id} from the chip` : `${id}: chip stored; still missing`;
+      await s.waitFor('[data-testid="feedback"]', { text: expected, timeoutMs: 15_000 });
       await s.waitFor('[data-testid="norm-MIFARE_UID"]', { text: uid });
       await shot('26-production-chip');
     } finally {
@@ -266,5 +244,4 @@ try {
 } finally {
   await s.end();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish();

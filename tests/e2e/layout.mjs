@@ -4,14 +4,13 @@
 // needs a horizontal scrollbar. Started by tests/e2e/run.sh as its own phase on a freshly seeded
 // data directory (cardbench-seed --demo --sim-ids, no daemon), under an Xvfb screen of 1920×1080.
 // Each screen at each size is saved as tests/artifacts/layout-<w>x<h>-<screen>.png.
-import { mkdirSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { KEY, Session, sleep, waitForDriver } from './webdriver.mjs';
+import { assert, runner } from './runner.mjs';
 
 const DRIVER = process.env.E2E_DRIVER ?? 'http://127.0.0.1:4444';
 const APP = process.env.E2E_APP;
-const ARTIFACTS = process.env.E2E_ARTIFACTS ?? 'tests/artifacts';
-mkdirSync(ARTIFACTS, { recursive: true });
 const EL = 'element-6066-11e4-a52e-4f735466cecf';
 const SIZES = [
   [1280, 800],
@@ -22,33 +21,8 @@ const SIZES = [
 const SIM_SHIPMENT = 'SHP-4TGT-000017';
 const SIM_CARD = '4TGT-0000101';
 
-let passed = 0;
-let failed = 0;
-const only = process.env.E2E_ONLY;
 let s;
-
-async function test(name, fn) {
-  if (only && !name.includes(only)) return;
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e.message}`);
-    await shot(`FAILED-layout-${name.replace(/\W+/g, '-')}`).catch(() => {});
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function shot(name) {
-  await sleep(400); // let the last DOM change paint
-  writeFileSync(join(ARTIFACTS, `${name}.png`), await s.screenshot());
-}
+const { test, shot, finish } = runner(() => s, 'FAILED-layout-');
 
 async function go(screen) {
   await s.click(await s.find(`button[data-screen="${screen}"]`));
@@ -337,5 +311,4 @@ try {
   await s.end();
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish();

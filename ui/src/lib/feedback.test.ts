@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stillHolds, type Feedback } from './feedback';
+import { shownText, stillHolds, type Feedback } from './feedback';
 
 const now = (status: 'received' | 'produced' | 'report_ok', values: Record<string, string> = {}) => ({ cardId: 'C-1', status, values });
 
@@ -14,6 +14,14 @@ describe('a production station message belongs to the state it describes', () =>
     const f: Feedback = { ok: true, text: 'Produced C-1 — awaiting REPORT_OK', problems: [], about: { cardId: 'C-1', status: 'produced' } };
     expect(stillHolds(f, now('produced'))).toBe(true);
     expect(stillHolds(f, now('report_ok'))).toBe(false);
+  });
+
+  it('"Produced" stays as the record and only its "awaiting REPORT_OK" goes once REPORT_OK is in', () => {
+    const f: Feedback = { ok: true, text: 'Produced C-1', pending: ', awaiting REPORT_OK', problems: [], about: { cardId: 'C-1', status: 'produced' } };
+    expect(stillHolds(f, now('produced'))).toBe(true);
+    expect(shownText(f, now('produced'))).toBe('Produced C-1, awaiting REPORT_OK');
+    expect(stillHolds(f, now('report_ok'))).toBe(true);
+    expect(shownText(f, now('report_ok'))).toBe('Produced C-1');
   });
 
   it('a refusal goes once the card moved on', () => {

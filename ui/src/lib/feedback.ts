@@ -17,6 +17,10 @@ export interface Feedback {
   text: string;
   problems: string[];
   about?: About;
+  /** A part true only while the card keeps `about.status` (", awaiting REPORT_OK"): it goes when
+   * the status changes and the rest stays, so "Produced C-1" remains the record of what the
+   * operator did even when NGOC answers before it was read. */
+  pending?: string;
 }
 
 /** The station now: the card in hand (if any), its status and the values in its fields. */
@@ -33,11 +37,22 @@ export interface StationNow {
 export function stillHolds(f: Feedback, now: StationNow): boolean {
   const about = f.about;
   if (!about || about.cardId !== now.cardId) return true;
-  if (about.status && about.status !== now.status) return false;
+  if (statusMoved(f, now) && f.pending === undefined) return false;
   if (about.values) {
     for (const [field, value] of Object.entries(about.values)) {
       if ((now.values[field] ?? '') !== value) return false;
     }
   }
   return true;
+}
+
+function statusMoved(f: Feedback, now: StationNow): boolean {
+  const about = f.about;
+  return !!about?.status && about.cardId === now.cardId && about.status !== now.status;
+}
+
+/** The words of `f` that still describe the station: without its `pending` part once the card's
+ * status moved on. */
+export function shownText(f: Feedback, now: StationNow): string {
+  return f.pending === undefined || statusMoved(f, now) ? f.text : f.text + f.pending;
 }
