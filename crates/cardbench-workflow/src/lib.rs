@@ -31,6 +31,7 @@ pub mod report_fields;
 pub mod retention;
 pub mod secrets;
 pub mod shipping;
+mod timeline_kind;
 pub mod views;
 
 use std::sync::Arc;
