@@ -66,8 +66,9 @@ impl Workflow {
                 &now,
             )?;
             readouts::clear(tx, card_id)?;
-            let refused = crate::lifecycle::refused(card.status, code.as_str(), &details);
-            refused.ok_or(WorkflowError::NotAllowed { card_id: card_id.to_owned(), status: card.status, action: "refuse" })?.write(tx, card_id, &now)?;
+            let refused = crate::lifecycle::refused(card.status, code.as_str(), &details)
+                .ok_or(WorkflowError::NotAllowed { card_id: card_id.to_owned(), status: card.status, action: "refuse" })?;
+            refused.write(tx, card_id, &now)?;
             audit::record(
                 tx,
                 &NewAudit {
