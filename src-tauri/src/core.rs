@@ -234,8 +234,7 @@ impl Core {
         .flatten()
         .filter(|l| !l.trim().is_empty())
         .collect();
-        let may_produce =
-            matches!(d.card.status, CardStatus::Received | CardStatus::ReadoutsCaptured | CardStatus::ReportError);
+        let may_produce = cardbench_workflow::lifecycle::may_produce(d.card.status);
         Ok(CardView {
             summary: WorklistItem::from_card(&d.card, mask),
             elements,
@@ -274,10 +273,10 @@ impl Core {
         check_readout_with(&self.workflow.report_settings().catalogue, field, value)
     }
 
-    /// The next card to produce: the oldest received, captured or refused card after `after`.
+    /// The next card to produce after `after` ([`cardbench_workflow::lifecycle`]'s one definition).
     pub fn next_card(&self, after: Option<Cursor>) -> Result<Option<WorklistItem>> {
         let page = self.worklist(WorklistQuery {
-            statuses: vec![Status::Received, Status::ReadoutsCaptured, Status::ReportError],
+            statuses: cardbench_workflow::lifecycle::PRODUCIBLE.map(Status::from).to_vec(),
             after,
             limit: Some(1),
             ..WorklistQuery::default()

@@ -61,6 +61,38 @@ impl From<Status> for CardStatus {
     }
 }
 
+/// A message type (mirrors `cardbench_protocol::Subject`, the same text on the wire), so the
+/// webview's list of types is generated: a new one fails `npm run check` until it is labelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub enum Subject {
+    #[serde(rename = "EXTERNAL_PRODUCTION_REQUEST_SENT")]
+    RequestSent,
+    #[serde(rename = "EXTERNAL_PRODUCTION_CARD_PRODUCED")]
+    CardProduced,
+    #[serde(rename = "EXTERNAL_PRODUCTION_REPORT_OK")]
+    ReportOk,
+    #[serde(rename = "EXTERNAL_PRODUCTION_SHIPPED")]
+    Shipped,
+    #[serde(rename = "EXTERNAL_PRODUCTION_SHIPPED_OK")]
+    ShippedOk,
+    #[serde(rename = "EXTERNAL_PRODUCTION_ERROR")]
+    Error,
+}
+
+impl From<cardbench_protocol::Subject> for Subject {
+    fn from(s: cardbench_protocol::Subject) -> Self {
+        use cardbench_protocol::Subject as P;
+        match s {
+            P::RequestSent => Subject::RequestSent,
+            P::CardProduced => Subject::CardProduced,
+            P::ReportOk => Subject::ReportOk,
+            P::Shipped => Subject::Shipped,
+            P::ShippedOk => Subject::ShippedOk,
+            P::Error => Subject::Error,
+        }
+    }
+}
+
 /// A refusal or failure, in words, with a stable code the UI can branch on.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -1041,6 +1073,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
         InboxOutcome, QueueQuery, QueueMessage, QueueExported, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, ChartPeriod, HourFigures, ProductionChart, ErrorLine,
         Dashboard, ConnectionKind, HolderOnSlips, Settings, CostCentre, SimulatorFaults, OrganisationSeen, AppInfo, ChipView, ChipApplied, ReadersView,
         HotFolderFileView, HotFolderView, DevicesView, DocumentsWritten, Progress, LogLines, AppEvent,
+        Subject,
     );
     Ok(())
 }
@@ -1048,6 +1081,14 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_subject_mirror_writes_the_protocol_text() {
+        for s in cardbench_protocol::Subject::ALL {
+            let json = serde_json::to_string(&Subject::from(s)).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+        }
+    }
 
     #[test]
     fn names_are_masked_word_by_word() {

@@ -73,3 +73,36 @@ fn a_job_goes_out_and_the_encoders_results_come_back_through_the_hot_folder() {
     let out = cardbench(d, &["export-job", "--shipment", "S-NOPE", "--folder", jobs.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
 }
+
+/// `--waiting` takes the lifecycle's one "still to be produced": a card whose readouts are
+/// captured (it waits for its Produce) is exported with the received ones, not left out.
+#[test]
+fn export_waiting_takes_every_card_still_to_be_produced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let out = cardbench(d, &["sim", "generate", "3", "--seed", "5", "--max-shipment", "3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cardbench(d, &["run", "--no-sim", "--for-seconds", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    {
+        let store = cardbench_store::Store::open_in(d).expect("store");
+        let wf = cardbench_workflow::Workflow::new(std::sync::Arc::new(store));
+        let page = wf.store().read(|c| cardbench_store::cards::worklist(c, &Default::default())).expect("worklist");
+        assert_eq!(page.rows.len(), 3);
+        let card = wf.store().read(|c| cardbench_store::cards::get(c, &page.rows[0].card_id)).expect("read").expect("card");
+        let values: Vec<cardbench_workflow::ReadoutInput> = card
+            .request
+            .card
+            .expected_report_data_fields
+            .iter()
+            .map(|f| cardbench_workflow::ReadoutInput { field: f.clone(), value: if f.contains("UID") { "04A22B1C".into() } else { "PS-1".into() } })
+            .collect();
+        let status = wf.save_readouts("Åsa Öberg", &card.card_id, &values, "typed").expect("save readouts");
+        assert_eq!(status, cardbench_store::cards::CardStatus::ReadoutsCaptured);
+    }
+    let jobs = d.join("jobs");
+    let out = cardbench(d, &["--json", "export-job", "--waiting", "--folder", jobs.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let job: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(job["cards"], 3, "the captured card is still to be produced");
+}

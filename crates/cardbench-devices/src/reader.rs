@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use cardbench_store::cards::{self, CardStatus, WorklistFilter};
+use cardbench_store::cards;
 use cardbench_store::Connection;
 use cardbench_protocol::{FieldKind, ReportFieldCatalogue};
-use cardbench_workflow::{ApplyOutcome, ReadoutInput, Workflow};
+use cardbench_workflow::{ApplyOutcome, ReadoutInput, Workflow, lifecycle};
 use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
 use serde::{Deserialize, Serialize};
 
@@ -166,10 +166,10 @@ pub fn chip_readouts(chip: &ChipRead, expected: &[String], catalogue: &ReportFie
         .collect()
 }
 
-/// The next card of the production sequence: the oldest one still waiting for its readouts.
+/// The next card of the production sequence ([`lifecycle::next_to_produce`]: the same card the
+/// production screen calls next).
 pub fn next_in_sequence(conn: &Connection) -> Result<Option<String>> {
-    let filter = WorklistFilter { statuses: vec![CardStatus::Received, CardStatus::ReadoutsCaptured], limit: Some(1), ..Default::default() };
-    Ok(cards::worklist(conn, &filter)?.rows.into_iter().next().map(|r| r.card_id))
+    Ok(lifecycle::next_to_produce(conn, None)?.map(|r| r.card_id))
 }
 
 /// Applies a chip read to the card in hand (`selected`, else the next in the production

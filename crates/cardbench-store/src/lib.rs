@@ -9,6 +9,7 @@
 //! shipped one.
 
 pub mod audit;
+pub mod batch;
 pub mod cards;
 mod check_rewrite;
 mod checkpoint;

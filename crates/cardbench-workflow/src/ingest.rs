@@ -13,11 +13,12 @@ use cardbench_protocol::{
     DecodeOptions, Direction, ErrorCode, ErrorMessage, ExternalProductionData, Inbound, Problem, ReportOk, ShippedOk,
     Subject, problem::summarise,
 };
-use cardbench_store::cards::{self, CardStatus, StatusChange};
+use cardbench_store::batch::{self, Savepoint};
+use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::inbox::{self, Envelope, NewInboxRow, Outcome};
 use cardbench_store::parcels::{self, ParcelStatus};
 use cardbench_store::probe::{self, RequestProbe};
-use cardbench_store::{Connection, StoreError, conflicts, outbox, shipments};
+use cardbench_store::{Connection, conflicts, outbox, shipments};
 use serde::{Deserialize, Serialize};
 
 use crate::answer::{ErrorAnswer, queue_error};
@@ -25,6 +26,7 @@ use crate::correlation::{Answered, answered, conflict_problem};
 use crate::decode::{self, DecodedBatch, Decoded, decode_one};
 use crate::error::{Result, WorkflowError};
 use crate::events::WorkflowEvent;
+use crate::lifecycle;
 use crate::Workflow;
 
 /// After this many failed deliveries a message that keeps failing for an internal reason is
@@ -228,16 +230,17 @@ fn ingest_one(
     options: &DecodeOptions,
 ) -> Result<IngestOutcome> {
     // Cached statements: parsing the savepoint SQL again for every message is measurable.
-    conn.prepare_cached("SAVEPOINT ingest_one").and_then(|mut s| s.execute([])).map_err(StoreError::from)?;
+    batch::savepoint(conn, Savepoint::IngestOne)?;
     let now = cardbench_store::time::now();
     match record(conn, envelope, decoded, &now, options) {
         Ok((outcome, mut new_events)) => {
-            conn.prepare_cached("RELEASE ingest_one").and_then(|mut s| s.execute([])).map_err(StoreError::from)?;
+            batch::release(conn, Savepoint::IngestOne)?;
             events.append(&mut new_events);
             Ok(outcome)
         }
         Err(error) => {
-            let rolled_back = conn.execute_batch("ROLLBACK TO ingest_one; RELEASE ingest_one").map_err(StoreError::from);
+            let rolled_back =
+                batch::roll_back_to(conn, Savepoint::IngestOne).and_then(|()| batch::release(conn, Savepoint::IngestOne));
             // A full disk or a lock held elsewhere is not this message's fault: the whole batch
             // fails and is tried again as it is, without a delivery counted toward the poison
             // limit.
@@ -475,7 +478,7 @@ fn apply_request(
             };
             return Ok(Decision::duplicate(reason.into(), Some(card_id), Some(shipment_id)));
         }
-        if existing.status != CardStatus::Refused {
+        if lifecycle::next(existing.status, lifecycle::Event::ReceivedAgain).is_none() {
             let details = format!(
                 "card {card_id} was already requested with different content; kept for a person to resolve"
             );
@@ -538,9 +541,9 @@ fn apply_report_ok(conn: &Connection, ok: ReportOk, property: Option<&str>, now:
         },
     };
     if card.produced_message_id.as_deref() == Some(correlation_id.as_str()) {
-        return Ok(match card.status {
-            CardStatus::Produced | CardStatus::ReportError => name(accept_report_ok(conn, &card, now)?),
-            other => name(Decision::ignored(format!("REPORT_OK again: card is already {other}"), None, None)),
+        return Ok(match lifecycle::report_ok(card.status, now) {
+            Some(report_ok) => name(accept_report_ok(conn, &card, report_ok, now)?),
+            None => name(Decision::ignored(format!("REPORT_OK again: card is already {}", card.status), None, None)),
         });
     }
     if answers_older_production(conn, &correlation_id, &card.card_id)? {
@@ -558,24 +561,15 @@ fn apply_report_ok(conn: &Connection, ok: ReportOk, property: Option<&str>, now:
 }
 
 /// The one place a REPORT_OK takes effect: the card may now ship.
-fn accept_report_ok(conn: &Connection, card: &cards::CardRow, now: &str) -> Result<Decision> {
-    cards::set_status(
-        conn,
-        &card.card_id,
-        CardStatus::ReportOk,
-        &StatusChange { report_ok_at: Some(Some(now)), last_error: Some(None), ..Default::default() },
-        now,
-    )?;
+fn accept_report_ok(conn: &Connection, card: &cards::CardRow, report_ok: lifecycle::Transition<'_>, now: &str) -> Result<Decision> {
+    report_ok.write(conn, &card.card_id, now)?;
     crate::secrets::remove_after_report_ok(conn, card, now)?;
     Ok(Decision::accepted(None, None, vec![WorkflowEvent::ReportOk { card_id: card.card_id.clone() }]))
 }
 
 /// The messageId of the card's CARD_PRODUCED that awaits NGOC's answer, if one does.
 fn awaiting_report_ok(card: &cards::CardRow) -> Option<&str> {
-    match card.status {
-        CardStatus::Produced | CardStatus::ReportError => card.produced_message_id.as_deref(),
-        _ => None,
-    }
+    if lifecycle::awaits_report(card.status) { card.produced_message_id.as_deref() } else { None }
 }
 
 fn answers_older_production(conn: &Connection, correlation_id: &str, card_id: &str) -> Result<bool> {
@@ -641,14 +635,10 @@ fn apply_shipped_ok(conn: &Connection, ok: ShippedOk, property: Option<&str>, no
         return Ok(Decision::ignored("parcel already has SHIPPED_OK".into(), None, Some(ok.shipment_id)));
     }
     parcels::set_answer(conn, parcel.id, ParcelStatus::ShippedOk, now, None)?;
-    for card_id in &parcel.cards {
-        cards::set_status(
-            conn,
-            card_id,
-            CardStatus::ShippedOk,
-            &StatusChange { shipped_ok_at: Some(Some(now)), last_error: Some(None), ..Default::default() },
-            now,
-        )?;
+    for card in parcel_cards(conn, &parcel.cards)? {
+        if let Some(shipped_ok) = lifecycle::shipped_ok(card.status, now) {
+            shipped_ok.write(conn, &card.card_id, now)?;
+        }
     }
     Ok(Decision::accepted(
         None,
@@ -692,14 +682,8 @@ fn apply_error(conn: &Connection, error: ErrorMessage, property: Option<&str>, n
                     Some(card.shipment_id),
                 ));
             }
-            if matches!(card.status, CardStatus::Produced | CardStatus::ReportOk) {
-                cards::set_status(
-                    conn,
-                    &card.card_id,
-                    CardStatus::ReportError,
-                    &StatusChange { last_error: Some(Some((&code, &details))), ..Default::default() },
-                    now,
-                )?;
+            if let Some(report_error) = lifecycle::report_error(card.status, &code, &details) {
+                report_error.write(conn, &card.card_id, now)?;
             }
             let events = vec![WorkflowEvent::ReportError { card_id: card.card_id.clone(), error_code: code.clone() }];
             Ok(Decision::accepted(Some(card.card_id), Some(card.shipment_id), events).with_ngoc_error(code))
@@ -710,14 +694,10 @@ fn apply_error(conn: &Connection, error: ErrorMessage, property: Option<&str>, n
             };
             if parcel.status == ParcelStatus::AwaitingOk {
                 parcels::set_answer(conn, parcel.id, ParcelStatus::Error, now, Some((&code, &details)))?;
-                for card_id in &parcel.cards {
-                    cards::set_status(
-                        conn,
-                        card_id,
-                        CardStatus::ShipError,
-                        &StatusChange { last_error: Some(Some((&code, &details))), ..Default::default() },
-                        now,
-                    )?;
+                for card in parcel_cards(conn, &parcel.cards)? {
+                    if let Some(ship_error) = lifecycle::ship_error(card.status, &code, &details) {
+                        ship_error.write(conn, &card.card_id, now)?;
+                    }
                 }
             }
             let events = vec![WorkflowEvent::ShipError {
@@ -730,6 +710,15 @@ fn apply_error(conn: &Connection, error: ErrorMessage, property: Option<&str>, n
         // NGOC rejects one of our ERROR answers: record it, never answer (no ping-pong).
         _ => Ok(Decision::accepted(answered.card_id, answered.shipment_id, vec![]).with_ngoc_error(code)),
     }
+}
+
+/// The cards a parcel lists, as they are now (a card since gone is skipped).
+fn parcel_cards(conn: &Connection, card_ids: &[String]) -> Result<Vec<cards::CardRow>> {
+    let mut out = Vec::with_capacity(card_ids.len());
+    for card_id in card_ids {
+        out.extend(cards::get(conn, card_id)?);
+    }
+    Ok(out)
 }
 
 /// An ERROR that names no message of ours: attached to the card (or shipment) it names, so the
@@ -746,14 +735,9 @@ fn uncorrelated_error(conn: &Connection, error: &ErrorMessage, code: String, now
         return Ok(Decision::accepted(error.card_id.clone(), error.shipment_id.clone(), vec![]).with_ngoc_error(code));
     };
     let details = error.details.clone();
-    let status = if card.status == CardStatus::Produced { CardStatus::ReportError } else { card.status };
-    cards::set_status(
-        conn,
-        &card.card_id,
-        status,
-        &StatusChange { last_error: Some(Some((&code, &details))), ..Default::default() },
-        now,
-    )?;
+    let noted = lifecycle::ngoc_error_noted(card.status, &code, &details);
+    noted.write(conn, &card.card_id, now)?;
+    let status = noted.to;
     let event = if status == CardStatus::ReportError && card.status == CardStatus::Produced {
         WorkflowEvent::ReportError { card_id: card.card_id.clone(), error_code: code.clone() }
     } else {

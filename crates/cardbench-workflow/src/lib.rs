@@ -4,6 +4,8 @@
 //! - [`ingest`]: a received message is validated and applied, its inbox row and any answer are
 //!   written in the same transaction, and only then may the caller settle it on the transport.
 //!   Its bodies may be decoded beforehand, off the store ([`Workflow::decode`]).
+//! - [`lifecycle`]: a card's statuses, the transitions between them and the questions asked of
+//!   them (may it be produced, which card is next, does it block shipping, may it ship).
 //! - [`production`]: readouts are captured and checked, CARD_PRODUCED is queued, spoiled cards redone.
 //! - [`refusal`]: a request the bureau cannot produce is refused with ERROR and leaves the worklist.
 //! - [`shipping`]: parcels are composed under REPORT_OK gating and SHIPPED is queued.
@@ -22,12 +24,14 @@ mod decode;
 mod error;
 pub mod events;
 pub mod ingest;
+pub mod lifecycle;
 pub mod production;
 pub mod refusal;
 pub mod report_fields;
 pub mod retention;
 pub mod secrets;
 pub mod shipping;
+mod timeline_kind;
 pub mod views;
 
 use std::sync::Arc;

@@ -2,13 +2,14 @@
 
 use cardbench_protocol::{CardProduced, Subject};
 use cardbench_store::audit::{self, NewAudit};
-use cardbench_store::cards::{self, CardRow, CardStatus, StatusChange};
+use cardbench_store::cards::{self, CardRow, CardStatus};
 use cardbench_store::outbox::{self, NewOutboxRow};
-use cardbench_store::{Connection, readouts};
+use cardbench_store::{Connection, batch, readouts};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, WorkflowError};
+use crate::lifecycle;
 use crate::report_fields::{ReportSettings, chip_owner, resolve};
 use crate::{Workflow, check_operator};
 
@@ -26,11 +27,6 @@ pub struct ProduceResult {
     /// messageId of the queued CARD_PRODUCED; REPORT_OK will correlate to it.
     pub message_id: String,
     pub report_data: IndexMap<String, String>,
-}
-
-/// Statuses from which readouts may be (re)captured and the card produced.
-fn may_produce(status: CardStatus) -> bool {
-    matches!(status, CardStatus::Received | CardStatus::ReadoutsCaptured | CardStatus::ReportError)
 }
 
 impl Workflow {
@@ -83,11 +79,7 @@ impl Workflow {
             // A file's cards, readouts, outbox and audit rows outgrow SQLite's default 2 MB page
             // cache (measured: the rows apply about a quarter faster with 32 MB). Raised for the
             // batch only; the connection gets its own setting back.
-            let cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0)).map_err(cardbench_store::StoreError::from)?;
-            tx.execute_batch("PRAGMA cache_size = -32000").map_err(cardbench_store::StoreError::from)?;
-            let outcome = apply_batch_in(tx, self.report_settings(), operator, rows, source, complete_only, also);
-            tx.execute_batch(&format!("PRAGMA cache_size = {cache}")).map_err(cardbench_store::StoreError::from)?;
-            outcome
+            batch::with_page_cache(tx, 32_000, || apply_batch_in(tx, self.report_settings(), operator, rows, source, complete_only, also))
         })
     }
 
@@ -102,26 +94,12 @@ impl Workflow {
         self.store().write(|tx| {
             let card = load_card(tx, card_id)?;
             // A refused card was answered with ERROR: only a new request from NGOC brings it back.
-            if matches!(card.status, CardStatus::Shipped | CardStatus::ShippedOk | CardStatus::Refused) {
+            let Some(spoiled) = lifecycle::spoiled(card.status) else {
                 return Err(WorkflowError::NotAllowed { card_id: card_id.to_owned(), status: card.status, action: "spoil" });
-            }
+            };
             let now = cardbench_store::time::now();
             readouts::clear(tx, card_id)?;
-            cards::set_status(
-                tx,
-                card_id,
-                CardStatus::Received,
-                &StatusChange {
-                    produced_message_id: Some(None),
-                    produced_at: Some(None),
-                    report_ok_at: Some(None),
-                    parcel_id: Some(None),
-                    last_error: Some(None),
-                    spoiled: true,
-                    ..Default::default()
-                },
-                &now,
-            )?;
+            spoiled.write(tx, card_id, &now)?;
             audit::record(
                 tx,
                 &NewAudit {
@@ -165,16 +143,16 @@ fn apply_batch_in<T>(
     let mut results = Vec::with_capacity(rows.len());
     for (card_id, values) in rows {
         // Prepared once (cached), not parsed per row: this loop runs 10,000 times a file.
-        savepoint(tx, "SAVEPOINT batch_row")?;
+        batch::savepoint(tx, BATCH_ROW)?;
         let result = if complete_only {
             produce_in(tx, settings, operator, card_id, values, source, true).map(ApplyOutcome::Produced)
         } else {
             apply_readouts_in(tx, settings, operator, card_id, values, source, true)
         };
         if result.is_err() {
-            savepoint(tx, "ROLLBACK TO batch_row")?;
+            batch::roll_back_to(tx, BATCH_ROW)?;
         }
-        savepoint(tx, "RELEASE batch_row")?;
+        batch::release(tx, BATCH_ROW)?;
         // A store failure is not a row problem: abandon the whole batch.
         if let Err(WorkflowError::Store(e)) = result {
             return Err(WorkflowError::Store(e));
@@ -185,10 +163,8 @@ fn apply_batch_in<T>(
     Ok((results, extra))
 }
 
-fn savepoint(tx: &Connection, sql: &str) -> Result<()> {
-    tx.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map_err(cardbench_store::StoreError::from)?;
-    Ok(())
-}
+/// The savepoint each row of a batch runs under.
+const BATCH_ROW: batch::Savepoint = batch::Savepoint::BatchRow;
 
 /// What applying readouts did to a card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -301,19 +277,9 @@ fn queue_card_produced(
             created_at: now,
         },
     )?;
-    cards::set_status(
-        tx,
-        card_id,
-        CardStatus::Produced,
-        &StatusChange {
-            produced_message_id: Some(Some(&queued.message_id)),
-            produced_at: Some(Some(now)),
-            report_ok_at: Some(None),
-            last_error: Some(None),
-            ..Default::default()
-        },
-        now,
-    )?;
+    let produced = lifecycle::produced(card.status, &queued.message_id, now)
+        .ok_or(WorkflowError::NotAllowed { card_id: card_id.to_owned(), status: card.status, action: "produce" })?;
+    produced.write(tx, card_id, now)?;
     audit::record(
         tx,
         &NewAudit {
@@ -345,7 +311,7 @@ fn store_readouts(
     update_card: bool,
     only_expected: bool,
 ) -> Result<(CardStatus, Vec<readouts::ReadoutRow>)> {
-    if !may_produce(card.status) {
+    if !lifecycle::may_produce(card.status) {
         return Err(WorkflowError::NotAllowed {
             card_id: card.card_id.clone(),
             status: card.status,
@@ -371,9 +337,10 @@ fn store_readouts(
     let stored: Vec<readouts::ReadoutRow> =
         readouts::for_card(conn, &card.card_id)?.into_iter().filter(|r| !crate::secrets::is_tombstone(&r.value)).collect();
     let complete = settings.required_fields(card).iter().all(|f| stored.iter().any(|r| &r.field == f));
-    let status = if complete && card.status == CardStatus::Received { CardStatus::ReadoutsCaptured } else { card.status };
+    let stored_now = lifecycle::readouts_stored(card.status, complete);
+    let status = stored_now.to;
     if update_card && (status != card.status || !resolved.values.is_empty()) {
-        cards::set_status(conn, &card.card_id, status, &StatusChange::default(), now)?;
+        stored_now.write(conn, &card.card_id, now)?;
     }
     Ok((status, stored))
 }

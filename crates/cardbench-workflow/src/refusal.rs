@@ -7,7 +7,6 @@
 
 use cardbench_protocol::ErrorCode;
 use cardbench_store::audit::{self, NewAudit};
-use cardbench_store::cards::{self, CardStatus, StatusChange};
 use cardbench_store::{inbox, readouts};
 use serde::{Deserialize, Serialize};
 
@@ -27,20 +26,7 @@ pub struct RefuseResult {
     pub error_code: ErrorCode,
 }
 
-/// Why a card in `status` may not be refused, or None when it may. Only a request that has not
-/// been accepted by NGOC as produced can be refused: not yet produced, or produced and rejected by
-/// NGOC (`report_error`).
-pub fn why_not_refusable(status: CardStatus) -> Option<&'static str> {
-    match status {
-        CardStatus::Received | CardStatus::ReadoutsCaptured | CardStatus::ReportError => None,
-        CardStatus::Produced => Some("its CARD_PRODUCED awaits NGOC's answer; wait for REPORT_OK or ERROR"),
-        CardStatus::ReportOk => Some("NGOC has accepted it as produced (REPORT_OK); ship it, or spoil it to make it again"),
-        CardStatus::Shipped | CardStatus::ShippedOk | CardStatus::ShipError => {
-            Some("it was produced, accepted by NGOC (REPORT_OK) and put in a parcel")
-        }
-        CardStatus::Refused => Some("it is already refused"),
-    }
-}
+pub use crate::lifecycle::why_not_refusable;
 
 impl Workflow {
     /// Refuses `card_id`'s request with `code` (one of [`ErrorCode::REFUSALS`]) and `details` in
@@ -80,13 +66,9 @@ impl Workflow {
                 &now,
             )?;
             readouts::clear(tx, card_id)?;
-            cards::set_status(
-                tx,
-                card_id,
-                CardStatus::Refused,
-                &StatusChange { last_error: Some(Some((code.as_str(), &details))), ..Default::default() },
-                &now,
-            )?;
+            let refused = crate::lifecycle::refused(card.status, code.as_str(), &details)
+                .ok_or(WorkflowError::NotAllowed { card_id: card_id.to_owned(), status: card.status, action: "refuse" })?;
+            refused.write(tx, card_id, &now)?;
             audit::record(
                 tx,
                 &NewAudit {

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use cardbench_protocol::{Accessory, Shipped, Subject};
 use cardbench_store::audit::{self, NewAudit};
-use cardbench_store::cards::{self, CardRow, CardStatus, StatusChange};
+use cardbench_store::cards::{self, CardRow, CardStatus};
 use cardbench_store::outbox::{self, NewOutboxRow};
 use cardbench_store::parcels::{self, NewParcel, ParcelRow};
 use cardbench_store::{Connection, shipments};
@@ -186,7 +186,7 @@ pub fn card_problem(card: Option<&CardRow>, card_id: &str, shipment_id: &str) ->
     }
     match card.status {
         // ShipError: NGOC rejected the parcel it was in, so it may go out again.
-        CardStatus::ReportOk | CardStatus::ShipError => None,
+        status if crate::lifecycle::ready_to_ship(status) => None,
         CardStatus::Shipped | CardStatus::ShippedOk => {
             Some(ShipProblem::AlreadyShipped { card_id: card_id.to_owned(), parcel_id: card.parcel_id })
         }
@@ -287,13 +287,10 @@ impl Workflow {
                 },
             )?;
             for card_id in &request.cards {
-                cards::set_status(
-                    tx,
-                    card_id,
-                    CardStatus::Shipped,
-                    &StatusChange { parcel_id: Some(Some(parcel_id)), last_error: Some(None), ..Default::default() },
-                    &now,
-                )?;
+                let card = crate::production::load_card(tx, card_id)?;
+                let shipped = crate::lifecycle::shipped(card.status, parcel_id)
+                    .ok_or(WorkflowError::NotAllowed { card_id: card_id.clone(), status: card.status, action: "ship" })?;
+                shipped.write(tx, card_id, &now)?;
             }
             audit::record(
                 tx,

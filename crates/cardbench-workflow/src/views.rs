@@ -297,23 +297,12 @@ fn timeline(conn: &cardbench_store::Connection, card: &CardRow) -> Result<Vec<Ti
     let mut entries = Vec::new();
     let inbox_rows = inbox::list(conn, &InboxFilter { card_id: Some(card.card_id.clone()), limit: Some(200), ..Default::default() })?;
     for row in inbox_rows {
-        let subject = row.subject.unwrap_or_default();
-        let what = match subject.as_str() {
-            "EXTERNAL_PRODUCTION_REQUEST_SENT" => "received",
-            "EXTERNAL_PRODUCTION_REPORT_OK" => "report_ok",
-            "EXTERNAL_PRODUCTION_SHIPPED_OK" => "shipped_ok",
-            "EXTERNAL_PRODUCTION_ERROR" => "error",
-            _ => "message",
-        };
+        let what = crate::timeline_kind::received(row.subject.as_deref().and_then(cardbench_protocol::Subject::parse));
         entries.push(TimelineEntry { at: row.received_at, what: what.into(), detail: row.reason });
     }
     let outbox_rows = outbox::list(conn, &OutboxFilter { card_id: Some(card.card_id.clone()), limit: Some(200), ..Default::default() })?;
     for row in outbox_rows {
-        let what = match row.subject.as_str() {
-            "EXTERNAL_PRODUCTION_CARD_PRODUCED" => "produced_queued",
-            "EXTERNAL_PRODUCTION_ERROR" => "error_sent",
-            _ => "sent",
-        };
+        let what = crate::timeline_kind::sent(cardbench_protocol::Subject::parse(&row.subject));
         let detail = match &row.sent_at {
             Some(at) => format!("sent {at}"),
             None => format!("waiting to send ({} attempts{})", row.attempts, row.last_error.map(|e| format!(", last error: {e}")).unwrap_or_default()),

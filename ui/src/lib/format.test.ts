@@ -56,3 +56,25 @@ describe('dates and timestamps', () => {
     expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
   });
 });
+
+describe('message types', () => {
+  it('lists every type generated from Rust, in the protocol order, by its short name', async () => {
+    const { SUBJECTS, SUBJECT_SHORT } = await import('./format');
+    expect(SUBJECTS).toEqual([
+      'EXTERNAL_PRODUCTION_REQUEST_SENT',
+      'EXTERNAL_PRODUCTION_CARD_PRODUCED',
+      'EXTERNAL_PRODUCTION_REPORT_OK',
+      'EXTERNAL_PRODUCTION_SHIPPED',
+      'EXTERNAL_PRODUCTION_SHIPPED_OK',
+      'EXTERNAL_PRODUCTION_ERROR',
+    ]);
+    expect(SUBJECTS.map((s) => SUBJECT_SHORT[s])).toEqual(['REQUEST_SENT', 'CARD_PRODUCED', 'REPORT_OK', 'SHIPPED', 'SHIPPED_OK', 'ERROR']);
+  });
+  it('shows a type it does not know as received, and a missing one as (none)', async () => {
+    const { subjectShort } = await import('./format');
+    expect(subjectShort('EXTERNAL_PRODUCTION_SHIPPED_OK')).toBe('SHIPPED_OK');
+    expect(subjectShort('EXTERNAL_PRODUCTION_SOMETHING_NEW')).toBe('EXTERNAL_PRODUCTION_SOMETHING_NEW');
+    expect(subjectShort('constructor')).toBe('constructor');
+    expect(subjectShort(null)).toBe('(none)');
+  });
+});

@@ -1,4 +1,5 @@
 import type { Status } from './bindings/Status';
+import type { Subject } from './bindings/Subject';
 
 export const STATUS_LABEL: Record<Status, string> = {
   received: 'Received',
@@ -108,6 +109,27 @@ export function parseIsoDate(text: string): string | null {
 export function addDays(iso: string, days: number): string {
   const [y, m, d] = iso.split('-').map(Number);
   return isoDate(new Date(y, m - 1, d + days));
+}
+
+/** Each message type's short name (a type generated from Rust: a new one does not type-check
+ * until it has its name here). */
+export const SUBJECT_SHORT: Record<Subject, string> = {
+  EXTERNAL_PRODUCTION_REQUEST_SENT: 'REQUEST_SENT',
+  EXTERNAL_PRODUCTION_CARD_PRODUCED: 'CARD_PRODUCED',
+  EXTERNAL_PRODUCTION_REPORT_OK: 'REPORT_OK',
+  EXTERNAL_PRODUCTION_SHIPPED: 'SHIPPED',
+  EXTERNAL_PRODUCTION_SHIPPED_OK: 'SHIPPED_OK',
+  EXTERNAL_PRODUCTION_ERROR: 'ERROR',
+};
+
+/** Every message type, in the protocol's order. */
+export const SUBJECTS = Object.keys(SUBJECT_SHORT) as Subject[];
+
+/** A message's subject as a list shows it: the short name of a known type, else the text as
+ * received (`(none)` when it had none). */
+export function subjectShort(subject: string | null): string {
+  if (subject === null) return '(none)';
+  return Object.hasOwn(SUBJECT_SHORT, subject) ? SUBJECT_SHORT[subject as Subject] : subject;
 }
 
 export const TIMELINE_LABEL: Record<string, string> = {

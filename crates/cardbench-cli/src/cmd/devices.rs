@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use cardbench_devices::hotfolder::{FileOutcome, HotFolder, HotFolderEvent};
 use cardbench_devices::reader::{self, ReaderEvent, ReaderWatch};
-use cardbench_store::cards::{self, CardStatus, WorklistFilter};
-use cardbench_workflow::ApplyOutcome;
+use cardbench_store::cards;
+use cardbench_workflow::{ApplyOutcome, lifecycle};
 use clap::{Args, Subcommand};
 
 use crate::context::Context;
@@ -64,7 +64,8 @@ pub struct ExportJobArgs {
     /// A card; repeatable.
     #[arg(long = "card")]
     pub cards: Vec<String>,
-    /// Every card still to be produced (received), oldest first, at most --limit.
+    /// Every card still to be produced (received, readouts captured, or to be made again after
+    /// NGOC's ERROR), oldest first, at most --limit.
     #[arg(long)]
     pub waiting: bool,
     #[arg(long, default_value_t = 500)]
@@ -245,10 +246,10 @@ pub fn export_job(ctx: &Context, args: &ExportJobArgs) -> anyhow::Result<()> {
     if let Some(shipment) = &args.shipment {
         let in_shipment = store.read(|c| cards::in_shipment(c, shipment))?;
         anyhow::ensure!(!in_shipment.is_empty(), crate::exit::NotFound(format!("no cards in shipment {shipment}")));
-        card_ids.extend(in_shipment.into_iter().filter(|c| c.status == CardStatus::Received).map(|c| c.card_id));
+        card_ids.extend(in_shipment.into_iter().filter(|c| lifecycle::may_produce(c.status)).map(|c| c.card_id));
     }
     if args.waiting {
-        let filter = WorklistFilter { statuses: vec![CardStatus::Received], limit: Some(args.limit), ..Default::default() };
+        let filter = lifecycle::producible(args.limit);
         card_ids.extend(store.read(|c| cards::worklist(c, &filter))?.rows.into_iter().map(|r| r.card_id));
     }
     anyhow::ensure!(!card_ids.is_empty(), "no cards to export: give --shipment, --card or --waiting (only cards still to be produced are taken)");
