@@ -21,6 +21,9 @@ app="$CARGO_TARGET_DIR/debug/cardbench-app"
 seed="$CARGO_TARGET_DIR/debug/cardbench-seed"
 
 work="$(mktemp -d /tmp/cardbench-e2e.XXXXXX)"
+# The webview keeps its own storage (the worklist's saved view, caches) under the user's data
+# directory: give each run its own, so no run starts with what another left behind.
+export XDG_DATA_HOME="$work/xdg-data" XDG_CACHE_HOME="$work/xdg-cache"
 data="$work/data"
 mkdir -p "$data" tests/artifacts
 timeout 120 "$seed" --data-dir "$data" --demo
