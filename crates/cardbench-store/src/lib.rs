@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod cards;
+pub mod changes;
 mod check_rewrite;
 mod checkpoint;
 pub mod conflicts;

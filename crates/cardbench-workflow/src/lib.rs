@@ -54,12 +54,21 @@ pub struct Workflow {
     report: Arc<ReportSettings>,
     /// What every parcel must name (`[workstation] require_carrier` / `require_tracking`).
     ship_rules: shipping::ShipRules,
+    /// Notified after every commit that queued outbox rows (shared by all clones): whoever runs
+    /// the sender waits on it, so no caller has to remember to wake it.
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Workflow {
     /// With the built-in report fields only; see [`Workflow::with_report_settings`].
     pub fn new(store: Arc<Store>) -> Self {
-        Workflow { store, decode_options: Arc::new(DecodeOptions::default()), report: Arc::new(ReportSettings::default()), ship_rules: shipping::ShipRules::default() }
+        Workflow {
+            store,
+            decode_options: Arc::new(DecodeOptions::default()),
+            report: Arc::new(ReportSettings::default()),
+            ship_rules: shipping::ShipRules::default(),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
+        }
     }
 
     /// This workflow reading received bodies with `options` (`[protocol]` in the config).
@@ -95,6 +104,18 @@ impl Workflow {
 
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Notified after each commit of this workflow (or a clone) that queued outbox rows. A
+    /// notification given while nobody waits is kept for the next wait, so a sender that was
+    /// busy sending still looks again.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_wake.clone()
+    }
+
+    /// Called after a commit that queued (or re-queued) outbox rows.
+    pub(crate) fn outbox_grew(&self) {
+        self.outbox_wake.notify_one();
     }
 }
 
