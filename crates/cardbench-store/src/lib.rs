@@ -14,6 +14,7 @@ pub mod changes;
 mod check_rewrite;
 mod checkpoint;
 pub mod conflicts;
+pub mod dashboard;
 mod error;
 pub mod hotfolder_files;
 pub mod health;

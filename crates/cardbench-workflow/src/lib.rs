@@ -7,7 +7,8 @@
 //! - [`production`]: readouts are captured and checked, CARD_PRODUCED is queued, spoiled cards redone.
 //! - [`refusal`]: a request the bureau cannot produce is refused with ERROR and leaves the worklist.
 //! - [`shipping`]: parcels are composed under REPORT_OK gating and SHIPPED is queued.
-//! - [`views`]: what a screen or the CLI shows about a card or a shipment.
+//! - [`views`]: what a screen or the CLI shows: a card, a shipment, the dashboard, and the one
+//!   rule for periods of days ([`Period`]).
 //! - [`cardholder`]: what a screen may show of a raw body (masking, revealing, name search).
 //! - [`retention`]: cardholder data purged once a card shipped long enough ago.
 //!
@@ -43,6 +44,8 @@ pub use production::{ApplyOutcome, ProduceResult, ReadoutInput};
 pub use refusal::RefuseResult;
 pub use report_fields::ReportSettings;
 pub use shipping::{ParcelDetail, ParcelRequest, ReportErrorCard, ShipProblem, ShipRules};
+pub use views::dashboard::Dashboard;
+pub use views::period::{Period, PeriodError};
 pub use views::{CardDetail, ExpectedField, GateNote, GateNoteKind, GateState, ShipmentDetail, ShipmentGate, TimelineEntry};
 
 /// The workflow over one store. Cheap to clone.
