@@ -18,17 +18,17 @@ fn note(store: &Store, operator: &str) {
 
 #[test]
 fn commits_elsewhere_changes_for_another_store_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let here = Store::open_in(dir.path()).unwrap();
-    let other = Store::open_in(dir.path()).unwrap();
-    let start = here.commits_elsewhere().unwrap().expect("the writer is free");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let here = Store::open_in(dir.path()).expect("store");
+    let other = Store::open_in(dir.path()).expect("store");
+    let start = here.commits_elsewhere().expect("look").expect("the writer is free");
     note(&here, "here");
-    assert_eq!(here.commits_elsewhere().unwrap(), Some(start), "this store's own commit is not another's");
+    assert_eq!(here.commits_elsewhere().expect("look"), Some(start), "this store's own commit is not another's");
     note(&other, "other");
-    let after = here.commits_elsewhere().unwrap().expect("the writer is free");
+    let after = here.commits_elsewhere().expect("look").expect("the writer is free");
     assert_ne!(after, start, "another store's commit is seen");
     // The read connection sees every commit, its own process's too.
-    let read_before = here.read(cardbench_store::changes::data_version).unwrap();
+    let read_before = here.read(cardbench_store::changes::data_version).expect("look");
     note(&here, "here");
-    assert_ne!(here.read(cardbench_store::changes::data_version).unwrap(), read_before);
+    assert_ne!(here.read(cardbench_store::changes::data_version).expect("look"), read_before);
 }

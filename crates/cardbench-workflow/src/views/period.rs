@@ -89,8 +89,8 @@ mod tests {
 
     #[test]
     fn a_reversed_period_or_a_non_day_is_refused_with_the_reason() {
-        assert_eq!(Period::days("2026-11-02", "2026-11-01").unwrap_err().to_string(), "2026-11-02 is after 2026-11-01");
-        assert_eq!(Period::days("2026-11-01T00:00:00Z", "2026-11-02").unwrap_err().to_string(), "2026-11-01T00:00:00Z: a date is written YYYY-MM-DD");
+        assert_eq!(Period::days("2026-11-02", "2026-11-01").expect_err("reversed").to_string(), "2026-11-02 is after 2026-11-01");
+        assert_eq!(Period::days("2026-11-01T00:00:00Z", "2026-11-02").expect_err("not a day").to_string(), "2026-11-01T00:00:00Z: a date is written YYYY-MM-DD");
         assert!(filter_bounds(Some("2026-11-02"), Some("2026-11-01")).is_err());
     }
 
