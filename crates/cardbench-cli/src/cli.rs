@@ -257,6 +257,7 @@ pub struct InboxArgs {
     pub card: Option<String>,
     #[arg(long)]
     pub shipment: Option<String>,
+    /// Received on or after this day (YYYY-MM-DD, UTC; the period rule of the app's filters).
     #[arg(long)]
     pub since: Option<String>,
     #[arg(long, default_value_t = 50)]
