@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::core::Core;
+use crate::station::Station;
 use crate::dto::WorklistQuery;
 use crate::error::AppError;
 
@@ -221,7 +221,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Pages through the worklist `pages` times (keyset paging, as the screen scrolls), timing each
 /// page as the command sees it (query plus mapping).
-pub fn page_latency(core: &Core, base: WorklistQuery, pages: usize, rows_per_page: u32) -> PageLatency {
+pub fn page_latency(core: &Station, base: WorklistQuery, pages: usize, rows_per_page: u32) -> PageLatency {
     let mut times = Vec::with_capacity(pages);
     let mut after = None;
     for _ in 0..pages {
@@ -335,7 +335,7 @@ fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
 }
 
-pub fn first_paint(core: &std::sync::Arc<Core>, app: &tauri::AppHandle, rows: u32) {
+pub fn first_paint(core: &std::sync::Arc<Station>, app: &tauri::AppHandle, rows: u32) {
     use tauri::Manager;
     let first_paint_ms = core.started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(first_paint_ms, rows, "first worklist paint");
@@ -352,7 +352,7 @@ pub fn first_paint(core: &std::sync::Arc<Core>, app: &tauri::AppHandle, rows: u3
         let idle_memory = idle_memory();
         let cards = core
             .store()
-            .read(|c| c.query_row("SELECT COUNT(*) FROM cards", [], |r| r.get::<_, i64>(0)).map_err(cardbench_store::StoreError::from))
+            .read(cardbench_store::dashboard::card_count)
             .unwrap_or(0);
         let worklist_page = page_latency(&core, WorklistQuery::default(), 300, 100);
         let worklist_search_page =
@@ -433,9 +433,7 @@ mod tests {
         // Seeding again starts from a fresh store, not on top of the old one.
         seed_baseline(&store_dir, 3)?;
         let store = cardbench_store::Store::open_in(&store_dir)?;
-        let n = store.read(|c| {
-            c.query_row("SELECT COUNT(*) FROM cards", [], |r| r.get::<_, i64>(0)).map_err(cardbench_store::StoreError::from)
-        })?;
+        let n = store.read(cardbench_store::dashboard::card_count)?;
         assert_eq!(n, 3);
         Ok(())
     }

@@ -1,26 +1,25 @@
-//! The services inside the app: the same `Node` the CLI's `cardbench run` starts (receive loop,
-//! outbox sender, hot folder and — with no Service Bus configured — the embedded NGOC simulator),
-//! and the PC/SC reader watch. Both are restarted when the settings change, so a new connection,
-//! hot folder or reader filter takes effect without restarting the app. Their events become
-//! `cardbench://event` events for the webview.
-
-use std::sync::Arc;
+//! What runs inside the app beside the window: the same `Node` the CLI's `cardbench run` starts
+//! (receive loop, outbox sender, hot folder and — with no Service Bus configured — the embedded
+//! NGOC simulator), over the app's own workflow and store, and the PC/SC reader watch. Both are
+//! restarted when the settings change, so a new connection, hot folder or reader filter takes
+//! effect without restarting the app. Their events become `cardbench://event` events for the
+//! webview. The sender needs no wake from here: the workflow's writes wake it.
 
 use cardbench_devices::hotfolder::FileReport;
 use cardbench_runtime::RuntimeEvent;
 use cardbench_runtime::config::Config;
 use cardbench_runtime::link::{LinkPhase, LinkSide};
 use cardbench_runtime::node::{Node, NodeOptions};
-use cardbench_workflow::WorkflowEvent;
+use cardbench_workflow::Workflow;
 use tauri::AppHandle;
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::Mutex;
 
 use crate::devices::Readers;
 use crate::dto::{AppEvent, DevicesView, HotFolderFileView, HotFolderView};
 use crate::events::emit;
 
-/// Held in Tauri state for the life of the window.
-pub struct Services {
+/// The node and the reader watch the app runs; held in Tauri state for the life of the window.
+pub struct NodeAndReaders {
     /// False with `--no-daemon` (another process serves this data directory).
     daemon_enabled: bool,
     node: Mutex<Option<Node>>,
@@ -32,9 +31,9 @@ fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl Services {
-    pub fn new(daemon_enabled: bool) -> Services {
-        Services {
+impl NodeAndReaders {
+    pub fn new(daemon_enabled: bool) -> NodeAndReaders {
+        NodeAndReaders {
             daemon_enabled,
             node: Mutex::new(None),
             daemon_problem: std::sync::Mutex::new(None),
@@ -42,12 +41,13 @@ impl Services {
         }
     }
 
-    /// Starts the node (unless disabled) and the reader watch for `config`. A node that cannot
-    /// start leaves the app running without it; the reason is kept for the status panel.
-    pub async fn start(&self, app: &AppHandle, config: &Config) {
+    /// Starts the node over `workflow` (the app's, so one store serves the process; unless
+    /// disabled) and the reader watch for `config`. A node that cannot start leaves the app
+    /// running without it; the reason is kept for the status panel.
+    pub async fn start(&self, app: &AppHandle, workflow: &Workflow, config: &Config) {
         if self.daemon_enabled {
             let mut node = self.node.lock().await;
-            match Node::start(config, &NodeOptions::default()).await {
+            match Node::start(workflow.clone(), config, &NodeOptions::default()).await {
                 Ok(started) => {
                     tracing::info!(simulator = started.simulator_running(), "daemon started in the app");
                     forward(app.clone(), &started);
@@ -59,7 +59,7 @@ impl Services {
                     *locked(&self.daemon_problem) = Some(e.to_string());
                 }
             }
-            emit(app, AppEvent::Daemon { running: node.is_some(), problem: locked(&self.daemon_problem).clone() });
+            emit(app, AppEvent::Daemon);
             // The screen clears its links on that event and the node's first link states may
             // have gone out before `forward` subscribed: say where the links are now.
             if let Some(started) = node.as_ref() {
@@ -89,16 +89,9 @@ impl Services {
     }
 
     /// Applies new settings: stop, then start with `config`.
-    pub async fn restart(&self, app: &AppHandle, config: &Config) {
+    pub async fn restart(&self, app: &AppHandle, workflow: &Workflow, config: &Config) {
         self.stop().await;
-        self.start(app, config).await;
-    }
-
-    /// Tells the node's sender new outbox rows exist.
-    pub async fn wake_sender(&self) {
-        if let Some(node) = self.node.lock().await.as_ref() {
-            node.runtime.wake_sender();
-        }
+        self.start(app, workflow, config).await;
     }
 
     pub async fn running(&self) -> bool {
@@ -154,7 +147,8 @@ fn link(app: &AppHandle, name: &str, side: &LinkSide) {
     emit(app, AppEvent::Link { link: name.into(), state: phase(&side.phase).into(), detail: side.last_error.clone() });
 }
 
-/// Forwards one node's events to the webview until that node stops.
+/// Forwards one node's events to the webview until that node stops: what it changed in the store
+/// at once (the store watcher would see it a little later), its links and the outbox depth.
 fn forward(app: AppHandle, node: &Node) {
     let mut events = node.runtime.subscribe();
     tauri::async_runtime::spawn(async move {
@@ -168,29 +162,9 @@ fn forward(app: AppHandle, node: &Node) {
                 Err(_) => break,
             };
             let out = match event {
-                RuntimeEvent::Workflow { event } => match event {
-                    WorkflowEvent::CardReceived { card_id, shipment_id } => AppEvent::NewRequest { card_id, shipment_id },
-                    WorkflowEvent::ReportOk { card_id } => AppEvent::ReportOk { card_id },
-                    WorkflowEvent::ReportError { card_id, error_code } => {
-                        AppEvent::Error { message: format!("NGOC refused the report of {card_id}: {error_code}"), card_id: Some(card_id) }
-                    }
-                    WorkflowEvent::ShipError { parcel_id, error_code, .. } => {
-                        AppEvent::Error { card_id: None, message: format!("NGOC refused parcel {parcel_id}: {error_code}") }
-                    }
-                    WorkflowEvent::MessageRejected { inbox_id, reason } => {
-                        AppEvent::Error { card_id: None, message: format!("message #{inbox_id} rejected: {reason}") }
-                    }
-                    WorkflowEvent::NgocError { inbox_id, error_code } => {
-                        AppEvent::Error { card_id: None, message: format!("NGOC sent ERROR {error_code} (inbox #{inbox_id})") }
-                    }
-                    // A valid message that could not be matched without guessing: say so, so a
-                    // person looks at it in the queue inspector.
-                    WorkflowEvent::NeedsOperator { inbox_id, reason, card_id, .. } => {
-                        AppEvent::Error { card_id, message: format!("message #{inbox_id} needs a person: {reason}") }
-                    }
-                    WorkflowEvent::CardChanged { card_id } => AppEvent::CardChanged { card_id, status: None },
-                    _ => AppEvent::StoreChanged,
-                },
+                RuntimeEvent::Workflow { .. } | RuntimeEvent::Ingested { .. } | RuntimeEvent::HotFolderFile { .. } => {
+                    AppEvent::StoreChanged
+                }
                 RuntimeEvent::Link { state } => {
                     link(&app, "inbound", &state.inbound);
                     link(&app, "outbound", &state.outbound);
@@ -206,31 +180,10 @@ fn forward(app: AppHandle, node: &Node) {
                     None => AppEvent::Link { link: "store".into(), state: "up".into(), detail: None },
                 },
                 RuntimeEvent::OutboxDepth { pending } => AppEvent::OutboxDepth { pending },
-                RuntimeEvent::Ingested { .. } => AppEvent::StoreChanged,
-                RuntimeEvent::HotFolderFile { report } => {
-                    let v = file_view(&report);
-                    AppEvent::HotFolderFile {
-                        file_name: v.file_name,
-                        outcome: v.outcome,
-                        rows_applied: v.rows_applied,
-                        rows_total: v.rows_total,
-                        produced: v.produced,
-                    }
-                }
-                RuntimeEvent::HotFolderProblem { message } => AppEvent::Error { card_id: None, message: format!("hot folder: {message}") },
+                // The devices status shows the hot folder's problems; the runtime logged it.
+                RuntimeEvent::HotFolderProblem { .. } => continue,
             };
             emit(&app, out);
-        }
-    });
-}
-
-/// Wakes the current node's sender whenever a command queued a message, for the life of the app
-/// (across restarts of the node).
-pub fn wake_loop(services: Arc<Services>, wake: Arc<Notify>) {
-    tauri::async_runtime::spawn(async move {
-        loop {
-            wake.notified().await;
-            services.wake_sender().await;
         }
     });
 }

@@ -88,7 +88,8 @@ fn forward(app: &AppHandle, rx: &mpsc::Receiver<ReaderEvent>, status: &Mutex<Rea
                 AppEvent::ChipRead { reader: chip.reader, uid: chip.uid, atr: chip.atr }
             }
             ReaderEvent::ReadFailed { reader, error } => {
-                AppEvent::Error { card_id: None, message: format!("{reader}: card not read: {error}") }
+                tracing::warn!(%reader, %error, "card not read");
+                continue;
             }
             ReaderEvent::CardRemoved { .. } => continue,
         };

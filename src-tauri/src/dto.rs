@@ -949,25 +949,21 @@ pub struct LogLines {
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AppEvent {
-    /// Someone (this app, the daemon, the CLI) committed a change to the store.
+    /// Someone (this app, the daemon, the CLI) committed a change to the store: screens reload
+    /// what they show.
     StoreChanged,
-    CardChanged { card_id: String, status: Option<Status> },
-    NewRequest { card_id: String, shipment_id: String },
-    ReportOk { card_id: String },
-    Error { card_id: Option<String>, message: String },
     OutboxDepth {
         #[ts(type = "number")]
         pending: i64,
     },
     Link { link: String, state: String, detail: Option<String> },
-    /// The encoder hot folder took a result file (outcome: processed, failed, alreadytaken).
-    HotFolderFile { file_name: String, outcome: String, rows_applied: u32, rows_total: u32, produced: u32 },
     /// PC/SC readers plugged in or out, or the PC/SC service lost.
     Readers { readers: Vec<String>, problem: Option<String> },
     /// A chip was put on a reader and read; the production station applies it to the card in hand.
     ChipRead { reader: String, uid: String, atr: String },
-    /// The daemon (re)started after a settings change, or could not.
-    Daemon { running: bool, problem: Option<String> },
+    /// The daemon (re)started after a settings change, or could not: its links are reported
+    /// afresh (the devices status says whether it runs, and why not).
+    Daemon,
     /// Long work moved on a step.
     Progress { progress: Progress },
 }

@@ -2,35 +2,18 @@
 //!
 //! Any commit to the store — by this app, by the daemon, or by the CLI in another process — bumps
 //! SQLite's `data_version`; a light watcher turns that into `store_changed`, plus the outbox depth
-//! and link state when they change. When the daemon runs in this process its own events
-//! (new request, REPORT_OK, errors) are forwarded as they happen.
+//! and link state when they change. When the daemon runs in this process, what it commits is
+//! forwarded as `store_changed` at once (`daemon::forward`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tauri::{AppHandle, Emitter};
-use tokio::sync::Notify;
 
-use crate::core::Core;
 use crate::dto::AppEvent;
+use crate::station::Station;
 
 pub const CHANNEL: &str = "cardbench://event";
-
-/// Held in Tauri state: lets commands wake the outbox sender after they queued a message.
-#[derive(Clone, Default)]
-pub struct Events {
-    sender_wake: Arc<Notify>,
-}
-
-impl Events {
-    pub fn wake_sender(&self) {
-        self.sender_wake.notify_one();
-    }
-
-    pub fn sender_wake(&self) -> Arc<Notify> {
-        self.sender_wake.clone()
-    }
-}
 
 pub fn emit(app: &AppHandle, event: AppEvent) {
     if let Err(e) = app.emit(CHANNEL, &event) {
@@ -45,10 +28,10 @@ struct Seen {
     links: Vec<(String, String, Option<String>)>,
 }
 
-fn look(core: &Core) -> Option<Seen> {
-    core.store()
+fn look(station: &Station) -> Option<Seen> {
+    station.store()
         .read(|conn| {
-            let data_version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+            let data_version = cardbench_store::changes::data_version(conn)?;
             let outbox_depth = cardbench_store::outbox::pending_count(conn)?;
             let links = cardbench_store::link_status::all(conn)?
                 .into_iter()
@@ -61,14 +44,14 @@ fn look(core: &Core) -> Option<Seen> {
 }
 
 /// Watches the store until the app exits.
-pub fn spawn_watcher(app: AppHandle, core: Arc<Core>) {
+pub fn spawn_watcher(app: AppHandle, station: Arc<Station>) {
     tauri::async_runtime::spawn(async move {
         let mut last = Seen { data_version: -1, outbox_depth: -1, links: Vec::new() };
         let mut tick = tokio::time::interval(Duration::from_millis(400));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let c = core.clone();
+            let c = station.clone();
             let Ok(Some(now)) = tokio::task::spawn_blocking(move || look(&c)).await else { continue };
             if now.data_version != last.data_version && last.data_version != -1 {
                 emit(&app, AppEvent::StoreChanged);

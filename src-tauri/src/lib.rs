@@ -1,9 +1,9 @@
-//! The Cardbench desktop shell: opens the store, holds the state, registers the commands and
-//! turns core changes into events for the webview. Every rule lives in the core crates.
+//! The Cardbench desktop shell: opens the process's one store, holds the state ([`station::Station`]),
+//! registers the commands (bodies by screen in [`screens`]) and turns core changes into events
+//! for the webview. Every rule lives in the core crates.
 
 pub mod bench;
 mod commands;
-pub mod core;
 pub mod daemon;
 pub mod devices;
 pub mod dto;
@@ -11,8 +11,10 @@ mod error;
 pub mod events;
 mod logging;
 pub mod rendering;
+pub mod screens;
 pub mod seed;
 pub mod settings;
+pub mod station;
 pub mod window;
 
 include!("command_list.rs");
@@ -89,20 +91,19 @@ pub fn run(options: Options) -> anyhow::Result<()> {
 
     let store = Arc::new(cardbench_store::Store::open_in(&options.data_dir).context("cannot open the store")?);
     let config_path = options.config_path.clone();
-    let core = Arc::new(
-        core::Core::new(store, options.data_dir.clone(), log_file, !options.no_daemon, config_path)
+    // The process's one store: the commands and the node (receive loop, sender, hot folder)
+    // share its workflow.
+    let station = Arc::new(
+        station::Station::new(store, options.data_dir.clone(), log_file, !options.no_daemon, config_path)
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .started_at(options.started),
     );
-    let events = events::Events::default();
     let bench = options.bench;
-    let wake = events.sender_wake();
-    let services = Arc::new(daemon::Services::new(!options.no_daemon));
+    let services = Arc::new(daemon::NodeAndReaders::new(!options.no_daemon));
     let services_setup = services.clone();
 
     let app = tauri::Builder::default()
-        .manage(core.clone())
-        .manage(events)
+        .manage(station.clone())
         .manage(services.clone())
         .manage(bench::BenchMode {
             on: bench,
@@ -117,12 +118,11 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             {
                 tracing::warn!(error = %e, "cannot fit the window to the monitor");
             }
-            events::spawn_watcher(app.handle().clone(), core.clone());
-            daemon::wake_loop(services_setup.clone(), wake.clone());
+            events::spawn_watcher(app.handle().clone(), station.clone());
             // Started beside the window rather than before it: the first worklist paint reads the
             // store and need not wait for the transport.
-            let (handle, services, config) = (app.handle().clone(), services_setup.clone(), core.config());
-            tauri::async_runtime::spawn(async move { services.start(&handle, &config).await });
+            let (handle, services, station) = (app.handle().clone(), services_setup.clone(), station.clone());
+            tauri::async_runtime::spawn(async move { services.start(&handle, &station.workflow, &station.config()).await });
             Ok(())
         })
         .build(tauri::generate_context!())

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use cardbench_app::core::Core;
+use cardbench_app::station::Station;
 use cardbench_store::Store;
 use cardbench_store::cards::CardStatus;
 use cardbench_transport::{OutboundMessage, QueueSender};
@@ -15,12 +15,12 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn core_with_config(config: &str) -> (tempfile::TempDir, Core) {
+fn core_with_config(config: &str) -> (tempfile::TempDir, Station) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("config.toml"), config).expect("write config");
     let data = dir.path().join("data");
     let store = Arc::new(Store::open_in(&data).expect("open store"));
-    let core = Core::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
+    let core = Station::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
     (dir, core)
 }
 

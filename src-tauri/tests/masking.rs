@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use cardbench_app::core::Core;
+use cardbench_app::station::Station;
 use cardbench_app::dto::{QueueQuery, WorklistQuery};
 use cardbench_protocol::Subject;
 use cardbench_store::Store;
@@ -13,7 +13,7 @@ use cardbench_store::inbox::Envelope;
 const NAME: &str = "Ingegerd Gammalsdotter";
 const STREET: &str = "Forntidsvägen 17";
 
-fn core_with(mask_holder: bool, operator: &str) -> (tempfile::TempDir, Core) {
+fn core_with(mask_holder: bool, operator: &str) -> (tempfile::TempDir, Station) {
     let dir = tempfile::tempdir().expect("tempdir");
     // No operator line at all for "": the config refuses a blank name.
     let operator_line = if operator.is_empty() {
@@ -25,7 +25,7 @@ fn core_with(mask_holder: bool, operator: &str) -> (tempfile::TempDir, Core) {
     std::fs::write(dir.path().join("config.toml"), config).expect("write config");
     let data = dir.path().join("data");
     let store = Arc::new(Store::open_in(&data).expect("open store"));
-    let core = Core::new(
+    let core = Station::new(
         store,
         data.clone(),
         data.join("app.log"),

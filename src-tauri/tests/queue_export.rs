@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use cardbench_app::core::Core;
+use cardbench_app::station::Station;
 use cardbench_app::dto::{InboxOutcome, QueueQuery};
 use cardbench_protocol::Subject;
 use cardbench_store::Store;
@@ -21,13 +21,13 @@ fn request(card: &str) -> Vec<u8> {
 }
 
 /// Three requests (C-1…C-3) and one body that is no JSON (rejected), masked or not.
-fn core_with(mask_holder: bool) -> (tempfile::TempDir, Core, Vec<Vec<u8>>) {
+fn core_with(mask_holder: bool) -> (tempfile::TempDir, Station, Vec<Vec<u8>>) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("config.toml"), format!("operator = \"Sam\"\n[workstation]\nmask_holder = {mask_holder}\n"))
         .expect("write config");
     let data = dir.path().join("data");
     let store = Arc::new(Store::open_in(&data).expect("open store"));
-    let core = Core::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
+    let core = Station::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
     let bodies = vec![request("C-1"), request("C-2"), request("C-3"), b"{not json".to_vec()];
     let ids = ["m-1", "m-2", "m-3", "m-4"];
     let envelopes: Vec<Envelope<'_>> = bodies

@@ -3,18 +3,18 @@
 
 use std::sync::Arc;
 
-use cardbench_app::core::Core;
+use cardbench_app::station::Station;
 use cardbench_app::dto::ScanMeaningView;
 use cardbench_protocol::Subject;
 use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use serde_json::json;
 
-fn core_with(cards: &[(&str, &str, &[&str])]) -> (tempfile::TempDir, Core) {
+fn core_with(cards: &[(&str, &str, &[&str])]) -> (tempfile::TempDir, Station) {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let store = Arc::new(Store::open_in(&data).expect("open store"));
-    let core = Core::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
+    let core = Station::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
     let bodies: Vec<Vec<u8>> = cards
         .iter()
         .map(|(card_id, shipment_id, expected)| {

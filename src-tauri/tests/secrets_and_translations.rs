@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use cardbench_app::core::Core;
+use cardbench_app::station::Station;
 use cardbench_app::dto::{QueueQuery, ReadoutValue};
 use cardbench_protocol::Subject;
 use cardbench_store::Store;
@@ -19,7 +19,7 @@ fn one_check_gives_every_translation_and_no_screen_carries_the_pin() {
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "operator = \"Åsa Öberg\"\n").expect("config");
     let store = Arc::new(Store::open_in(&data).expect("open store"));
-    let core = Core::new(store, data.clone(), data.join("app.log"), false, config).expect("core");
+    let core = Station::new(store, data.clone(), data.join("app.log"), false, config).expect("core");
     let body = serde_json::to_vec(&json!({
         "organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
         "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": "Åsa Öberg"},

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use cardbench_app::core::Core;
+use cardbench_app::station::Station;
 use cardbench_app::dto::{ChipView, ConnectionKind};
 use cardbench_protocol::Subject;
 use cardbench_runtime::config::{Config, TransportKind};
@@ -12,19 +12,19 @@ use cardbench_store::Store;
 use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::inbox::Envelope;
 
-fn core() -> (tempfile::TempDir, Core) {
+fn core() -> (tempfile::TempDir, Station) {
     core_with_config("")
 }
 
 /// A core whose config file holds `config` when it starts.
-fn core_with_config(config: &str) -> (tempfile::TempDir, Core) {
+fn core_with_config(config: &str) -> (tempfile::TempDir, Station) {
     let dir = tempfile::tempdir().expect("tempdir");
     if !config.is_empty() {
         std::fs::write(dir.path().join("config.toml"), config).expect("write config");
     }
     let data = dir.path().join("data");
     let store = Arc::new(Store::open_in(&data).expect("open store"));
-    let core = Core::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
+    let core = Station::new(store, data.clone(), data.join("app.log"), false, dir.path().join("config.toml")).expect("core");
     (dir, core)
 }
 

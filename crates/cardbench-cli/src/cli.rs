@@ -95,9 +95,9 @@ pub enum Command {
         #[arg(long)]
         print: bool,
     },
-    /// Parcels shipped in [from, to) as PDF and CSV.
+    /// Parcels shipped from day --from to day --to (both included) as PDF and CSV.
     Manifest(PeriodArgs),
-    /// One billing CSV per organisation for [from, to) (COSTCENTRE, INVOICENUMBER, ARTICLENUMBER, QUANTITY, ORDERDATE).
+    /// One billing CSV per organisation for the days --from to --to, both included (COSTCENTRE, INVOICENUMBER, ARTICLENUMBER, QUANTITY, ORDERDATE).
     Billing(PeriodArgs),
     /// Per operator and shift: received, produced, spoiled, REPORT_OK, errors, shipped (PDF + CSV).
     ShiftReport(PeriodArgs),
@@ -121,7 +121,8 @@ pub enum Command {
     Purge(crate::cmd::purge::PurgeArgs),
 }
 
-/// A period in RFC 3339 (`2026-11-01T00:00:00Z`) or a date (`2026-11-01`), and where to write.
+/// A period of whole days, `--from 2026-11-01 --to 2026-11-30`, both included (UTC days, the same
+/// rule as the app's period documents), and where to write.
 #[derive(Debug, Args)]
 pub struct PeriodArgs {
     #[arg(long)]
@@ -256,6 +257,7 @@ pub struct InboxArgs {
     pub card: Option<String>,
     #[arg(long)]
     pub shipment: Option<String>,
+    /// Received on or after this day (YYYY-MM-DD, UTC; the period rule of the app's filters).
     #[arg(long)]
     pub since: Option<String>,
     #[arg(long, default_value_t = 50)]

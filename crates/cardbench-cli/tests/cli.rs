@@ -133,3 +133,40 @@ fn cards_list_sorts_by_any_column_and_filters_by_article_as_the_app_does() {
     assert!(!bad.status.success());
     assert!(text(&bad.stderr).contains("unknown sort column"), "{}", text(&bad.stderr));
 }
+
+/// `cards show` (text and JSON) masks the holder as the app's card panel does, by the core's
+/// rule (`CardDetail::shown`), when the workstation masks names.
+#[test]
+fn cards_show_masks_the_holder_when_the_workstation_masks_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    with_cards(dir.path(), "1");
+    let page: serde_json::Value = serde_json::from_slice(&cardbench(dir.path(), &["--json", "cards", "list"]).stdout).expect("JSON");
+    let card = page["rows"][0]["card_id"].as_str().expect("card id").to_owned();
+    std::fs::write(dir.path().join("config.toml"), "[workstation]\nmask_holder = false\n").expect("config");
+    let shown: serde_json::Value = serde_json::from_slice(&cardbench(dir.path(), &["--json", "cards", "show", &card]).stdout).expect("JSON");
+    let holder = shown["card"]["holder"].as_str().expect("the simulator's requests name a holder").to_owned();
+    assert!(!holder.contains('•'), "not masked when the workstation shows names: {holder}");
+
+    std::fs::write(dir.path().join("config.toml"), "[workstation]\nmask_holder = true\n").expect("config");
+    let masked: serde_json::Value = serde_json::from_slice(&cardbench(dir.path(), &["--json", "cards", "show", &card]).stdout).expect("JSON");
+    let masked_holder = masked["card"]["holder"].as_str().expect("holder");
+    assert_eq!(masked_holder, cardbench_workflow::cardholder::mask_name(&holder));
+    let text_out = text(&cardbench(dir.path(), &["cards", "show", &card]).stdout);
+    // The holder line as the worklist and the app's card panel show it (the card elements stay
+    // whole in both: the card is printed from them).
+    let line = text_out.lines().find(|l| l.starts_with("holder")).expect("a holder line");
+    assert!(!line.contains(&holder) && line.contains(masked_holder), "{line}");
+}
+
+/// `--from DAY --to DAY` is one rule everywhere: both days included, so one day is a period.
+#[test]
+fn a_period_of_one_day_is_a_period_and_a_reversed_one_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let day = chrono::Utc::now().date_naive().to_string();
+    let out = dir.path().join("billing");
+    let one_day = cardbench(dir.path(), &["billing", "--from", &day, "--to", &day, "--out", out.to_str().expect("path")]);
+    assert!(one_day.status.success(), "{}", text(&one_day.stderr));
+    let bad = cardbench(dir.path(), &["billing", "--from", "2026-11-02", "--to", "2026-11-01", "--out", out.to_str().expect("path")]);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("2026-11-02 is after 2026-11-01"), "{}", text(&bad.stderr));
+}

@@ -90,7 +90,6 @@ pub struct Runtime {
     workflow: Workflow,
     events: broadcast::Sender<RuntimeEvent>,
     link: watch::Receiver<LinkState>,
-    outbox_wake: Arc<Notify>,
     settled: Arc<watch::Sender<u64>>,
     store_health: watch::Receiver<store_health::StoreHealth>,
 }
@@ -107,7 +106,8 @@ impl Runtime {
         let settled = Arc::new(settled);
         let (link_tx, link) = watch::channel(LinkState::default());
         let link_tx = Arc::new(link_tx);
-        let outbox_wake = Arc::new(Notify::new());
+        // The workflow's: every write of it that queued rows wakes the sender, whoever made it.
+        let outbox_wake = workflow.outbox_wake();
         let (store_health_tx, store_health) = watch::channel(store_health::StoreHealth::default());
         let shared_workflow = workflow.clone();
         let shared = Shared {
@@ -125,7 +125,7 @@ impl Runtime {
             tokio::spawn(receiver::run(shared.clone(), shutdown_rx.clone())),
             tokio::spawn(sender::run(shared, shutdown_rx)),
         ];
-        Runtime { shutdown, tasks, persister, workflow: shared_workflow, events, link, outbox_wake, settled, store_health }
+        Runtime { shutdown, tasks, persister, workflow: shared_workflow, events, link, settled, store_health }
     }
 
     /// How many received messages were committed and then accepted on the queue since start.
@@ -152,11 +152,6 @@ impl Runtime {
     /// subscribers.
     pub fn events(&self) -> broadcast::Sender<RuntimeEvent> {
         self.events.clone()
-    }
-
-    /// Tells the sender new outbox rows exist (operator actions write them outside the daemon).
-    pub fn wake_sender(&self) {
-        self.outbox_wake.notify_one();
     }
 
     /// Stops both tasks after their current step and waits for them.

@@ -74,13 +74,28 @@ pub struct NodeOptions {
     pub no_simulator: bool,
 }
 
+/// `workflow` with the rules `config` sets: how received bodies are read, the report fields,
+/// the parcel details required. Keeps its store and its outbox wake.
+pub fn configure(workflow: Workflow, config: &Config) -> Result<Workflow, NodeError> {
+    Ok(workflow
+        .with_decode_options(config.decode_options()?)
+        .with_report_settings(config.report_settings()?)
+        .with_ship_rules(config.workstation.ship_rules()))
+}
+
+/// The store of `config`'s data directory and the workflow over it, configured: for a process
+/// that has none yet. A process opens one store and hands its workflow to everything it runs.
+pub fn open_workflow(config: &Config) -> Result<Workflow, NodeError> {
+    let store = Arc::new(Store::open_in(&config.data_dir()?)?);
+    configure(Workflow::new(store), config)
+}
+
 impl Node {
-    pub async fn start(config: &Config, options: &NodeOptions) -> Result<Node, NodeError> {
+    /// Starts the node over `workflow` (the process's one store; its rules as `config` sets
+    /// them, see [`configure`]). Its writes wake the node's sender, whoever makes them.
+    pub async fn start(workflow: Workflow, config: &Config, options: &NodeOptions) -> Result<Node, NodeError> {
         let data_dir = config.data_dir()?;
-        let store = Arc::new(Store::open_in(&data_dir)?);
-        let workflow = Workflow::new(store)
-            .with_decode_options(config.decode_options()?)
-            .with_report_settings(config.report_settings()?);
+        let workflow = configure(workflow, config)?;
         let runtime_config = RuntimeConfig {
             inbound_queue: config.queues.inbound.clone(),
             outbound_queue: config.queues.outbound.clone(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use cardbench_store::inbox::Envelope;
 use cardbench_transport::{Delivery, DeliveryTag, QueueReceiver};
-use cardbench_workflow::{IngestOutcome, WorkflowEvent};
+use cardbench_workflow::IngestOutcome;
 use tokio::sync::watch;
 
 use crate::store_health::HealthReporter;
@@ -204,13 +204,8 @@ async fn commit(
         }
         if outcome.settle() { accept.push(*tag) } else { release.push(*tag) }
     }
-    let mut wake = false;
     for event in report.events {
-        wake |= matches!(event, WorkflowEvent::OutboxGrew);
         shared.publish(RuntimeEvent::Workflow { event });
-    }
-    if wake {
-        shared.outbox_wake.notify_one();
     }
     let ingested = RuntimeEvent::Ingested { accepted, duplicate, rejected, ignored, released: release.len() };
     Ok(Committed { accept, release, ingested })

@@ -11,9 +11,11 @@ use crate::link::Side;
 use crate::supervise::supervise;
 use crate::{RuntimeEvent, Shared, stopped};
 
-/// How often the sender looks at the outbox when nobody wakes it: rows may be written by another
-/// process (the CLI) that cannot reach our Notify.
-const IDLE_POLL: Duration = Duration::from_millis(500);
+/// How often an idle sender looks whether another process (e.g. `cardbench` beside the app)
+/// committed: its rows cannot reach our wake. This process's own rows never wait for it: every
+/// workflow write that queues rows wakes the sender ([`cardbench_workflow::Workflow::outbox_wake`]),
+/// and this look does not see them.
+const ELSEWHERE_POLL: Duration = Duration::from_millis(500);
 
 pub(crate) async fn run(shared: Shared, shutdown: watch::Receiver<bool>) {
     let open = || shared.connector.sender(&shared.config.outbound_queue);
@@ -31,6 +33,8 @@ async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut
             return None;
         }
         let limit = shared.config.send_batch;
+        // Before the outbox is read, so a commit made elsewhere after the read is not missed.
+        let elsewhere = commits_elsewhere(shared).await;
         let rows = match shared.blocking(move |wf| wf.store().read(|c| outbox::due(c, &cardbench_store::time::now(), limit))).await {
             Ok(Ok(rows)) => rows,
             Ok(Err(e)) => {
@@ -45,7 +49,7 @@ async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut
         if rows.is_empty() {
             tokio::select! {
                 _ = shared.outbox_wake.notified() => {}
-                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = committed_elsewhere(shared, elsewhere) => {}
                 _ = stopped(shutdown) => return None,
             }
             continue;
@@ -98,6 +102,32 @@ async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut
         }
         if let Some(error) = link_error {
             return Some(error);
+        }
+    }
+}
+
+async fn commits_elsewhere(shared: &Shared) -> Option<i64> {
+    match shared.blocking(|wf| wf.store().commits_elsewhere()).await {
+        Ok(Ok(version)) => version,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot look for commits of another process");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look for commits of another process");
+            None
+        }
+    }
+}
+
+/// Resolves once another process committed since `seen` (unknown: at the first look).
+async fn committed_elsewhere(shared: &Shared, seen: Option<i64>) {
+    loop {
+        tokio::time::sleep(ELSEWHERE_POLL).await;
+        match (seen, commits_elsewhere(shared).await) {
+            (_, None) => {}
+            (Some(seen), Some(now)) if seen == now => {}
+            _ => return,
         }
     }
 }

@@ -98,7 +98,6 @@ async fn a_hundred_requests_in_twenty_shipments_go_all_the_way_to_shipped_ok() {
         }
     }
     assert_eq!(index, 100);
-    runtime.wake_sender();
     wait_until("every card has REPORT_OK", || count(&store, CardStatus::ReportOk) == 100).await;
 
     // Half the shipments in two parcels (partial delivery), half in one.
@@ -133,7 +132,6 @@ async fn a_hundred_requests_in_twenty_shipments_go_all_the_way_to_shipped_ok() {
         }
     }
     assert_eq!(parcels.len(), 30);
-    runtime.wake_sender();
     wait_until("every card has SHIPPED_OK", || count(&store, CardStatus::ShippedOk) == 100).await;
 
     // The store agrees with what the other side saw.

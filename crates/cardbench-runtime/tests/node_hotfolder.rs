@@ -27,6 +27,11 @@ fn request(card_id: &str) -> Vec<u8> {
     .expect("json")
 }
 
+async fn start(config: &Config) -> Result<Node, cardbench_runtime::node::NodeError> {
+    let workflow = cardbench_runtime::node::open_workflow(config)?;
+    Node::start(workflow, config, &NodeOptions::default()).await
+}
+
 fn config(data: &Path, hot: &Path) -> Config {
     let mut config = Config { data_dir: Some(data.to_owned()), simulator: false, ..Config::default() };
     config.devices.hotfolder.folder = Some(hot.to_owned());
@@ -38,7 +43,7 @@ fn config(data: &Path, hot: &Path) -> Config {
 async fn a_result_file_in_the_configured_hot_folder_reaches_the_worklist() {
     let dir = tempfile::tempdir().expect("tempdir");
     let hot = dir.path().join("hot");
-    let node = Node::start(&config(&dir.path().join("data"), &hot), &NodeOptions::default()).await.expect("node");
+    let node = start(&config(&dir.path().join("data"), &hot)).await.expect("node");
     let mut events = node.runtime.subscribe();
     for card_id in ["C-1", "C-2"] {
         let body = request(card_id);
@@ -94,7 +99,7 @@ async fn a_hot_folder_that_cannot_be_watched_leaves_the_node_running_and_says_wh
     // A file where the folder should be: it can be neither created nor watched.
     let not_a_folder = dir.path().join("hot");
     std::fs::write(&not_a_folder, "x").expect("write");
-    let node = Node::start(&config(&dir.path().join("data"), &not_a_folder), &NodeOptions::default()).await.expect("node");
+    let node = start(&config(&dir.path().join("data"), &not_a_folder)).await.expect("node");
     let status = node.hotfolder_status().expect("configured");
     assert!(!status.watching);
     let problem = status.problem.expect("a reason");
@@ -112,7 +117,7 @@ async fn the_data_directory_as_hot_folder_is_refused_when_the_watch_starts_and_t
     let data = dir.path().join("data");
     // A config built in code is not validated: the watch itself must refuse.
     for hot in [data.clone(), data.join("logs"), dir.path().to_owned()] {
-        let node = Node::start(&config(&data, &hot), &NodeOptions::default()).await.expect("the node starts anyway");
+        let node = start(&config(&data, &hot)).await.expect("the node starts anyway");
         let body = request("C-1");
         let id = uuid::Uuid::new_v4().to_string();
         let envelope = Envelope { message_id: Some(&id), subject: Some(Subject::RequestSent.as_str()), body: &body, ..Default::default() };

@@ -99,9 +99,8 @@ fn outbox_rows(store: &Store) -> Vec<OutboxRow> {
         .expect("outbox")
 }
 
-/// Wakes the sender and waits until nothing in the outbox is unsent.
-async fn wait_all_sent(runtime: &Runtime, store: &Store, what: &str, limit: Duration) {
-    runtime.wake_sender();
+/// Waits until nothing in the outbox is unsent (the writes that queued them woke the sender).
+async fn wait_all_sent(store: &Store, what: &str, limit: Duration) {
     wait_until(what, limit, || unsent(store) == 0).await;
 }
 
@@ -304,13 +303,12 @@ async fn notifications_wait_while_the_broker_is_down_and_are_delivered_once_when
 
     // Before: sent while the broker is up.
     produce_cards(&wf, 0, 10);
-    wait_all_sent(&runtime, &store, "the first 10 notifications are sent", Duration::from_secs(60)).await;
+    wait_all_sent(&store, "the first 10 notifications are sent", Duration::from_secs(60)).await;
 
     broker.stop();
     // During: queued while nothing listens on the broker's port. They wait, and the link state
     // (live and in the store, for another process) says the sender retries and why.
     produce_cards(&wf, 10, 15);
-    runtime.wake_sender();
     wait_for_outbound(&runtime, LinkPhase::Retrying, Duration::from_secs(30)).await;
     wait_until(
         "another process can read that the outbound link retries",
@@ -337,7 +335,7 @@ async fn notifications_wait_while_the_broker_is_down_and_are_delivered_once_when
     wait_for_outbound(&runtime, LinkPhase::Up, Duration::from_secs(60)).await;
     // After: queued once the link is back.
     produce_cards(&wf, 30, 5);
-    wait_all_sent(&runtime, &store, "every notification is sent", Duration::from_secs(60)).await;
+    wait_all_sent(&store, "every notification is sent", Duration::from_secs(60)).await;
     runtime.shutdown().await;
 
     let rows = outbox_rows(&store);
@@ -499,14 +497,13 @@ async fn notifications_queued_across_a_silent_link_cut_are_delivered_once_when_i
     );
 
     produce_cards(&wf, 0, 10);
-    wait_all_sent(&runtime, &store, "the first 10 notifications are sent", Duration::from_secs(60)).await;
+    wait_all_sent(&store, "the first 10 notifications are sent", Duration::from_secs(60)).await;
     wait_for_outbound(&runtime, LinkPhase::Up, Duration::from_secs(10)).await;
 
     let cut = CutLink::cut(&broker);
     // Sent into the cut: the connection still looks open, the transfers go into the socket and
     // no outcome comes back. The sender must give up on that connection, and these must wait.
     produce_cards(&wf, 10, 10);
-    runtime.wake_sender();
     wait_for_outbound(&runtime, LinkPhase::Retrying, Duration::from_secs(120)).await;
     assert_eq!(
         unsent(&store),
@@ -526,7 +523,7 @@ async fn notifications_queued_across_a_silent_link_cut_are_delivered_once_when_i
     )
     .await;
     produce_cards(&wf, 30, 5);
-    wait_all_sent(&runtime, &store, "the ones queued after the cut are sent too", Duration::from_secs(60)).await;
+    wait_all_sent(&store, "the ones queued after the cut are sent too", Duration::from_secs(60)).await;
     runtime.shutdown().await;
     // A connection abandoned during the cut that still held our transfers would deliver them
     // when TCP retransmits after the heal (up to two minutes later): wait until no socket towards

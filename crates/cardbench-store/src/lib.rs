@@ -11,9 +11,11 @@
 pub mod audit;
 pub mod batch;
 pub mod cards;
+pub mod changes;
 mod check_rewrite;
 mod checkpoint;
 pub mod conflicts;
+pub mod dashboard;
 mod error;
 pub mod hotfolder_files;
 pub mod health;

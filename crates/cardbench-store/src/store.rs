@@ -106,6 +106,18 @@ impl Store {
         Ok(busy == 0)
     }
 
+    /// A number that changes whenever a connection other than this store's writer commits: with
+    /// one store per process (the app and `cardbench run` each open one), another process's
+    /// commit. `None` while this process is writing (the writer is not waited for); ask again.
+    pub fn commits_elsewhere(&self) -> Result<Option<i64>> {
+        let conn = match self.writer.try_lock() {
+            Ok(conn) => conn,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+        };
+        crate::changes::data_version(&conn).map(Some)
+    }
+
     /// Runs `work` on the read connection (a consistent snapshot per statement).
     pub fn read<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where

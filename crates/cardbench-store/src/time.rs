@@ -43,18 +43,6 @@ where
     }
 }
 
-/// The start (UTC) of a day written `YYYY-MM-DD`; `None` when it is no such day.
-pub fn day_start(day: &str) -> Option<String> {
-    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
-    Some(format(date.and_hms_opt(0, 0, 0)?.and_utc()))
-}
-
-/// The start (UTC) of the day after `day`: the end of a period that includes `day`.
-pub fn day_after(day: &str) -> Option<String> {
-    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
-    Some(format(date.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,8 +33,10 @@ impl Workflow {
                     details: Some(&serde_json::json!({ "outboxId": outbox_id, "messageId": row.message_id })),
                 },
             )?;
-            Ok(())
-        })
+            Ok::<_, WorkflowError>(())
+        })?;
+        self.outbox_grew();
+        Ok(())
     }
 
     /// Marks a conflict resolved with what the person decided (the stored card is not changed:

@@ -18,6 +18,4 @@ pub enum WorkflowEvent {
     /// A valid message that cannot be matched without guessing (e.g. a SHIPPED_OK naming no
     /// SHIPPED while several parcels await one): recorded, for a person to look at.
     NeedsOperator { inbox_id: i64, reason: String, card_id: Option<String>, shipment_id: Option<String> },
-    /// Rows were added to the outbox: the sender should wake.
-    OutboxGrew,
 }

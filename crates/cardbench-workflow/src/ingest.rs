@@ -57,6 +57,8 @@ pub struct IngestReport {
     pub outcomes: Vec<IngestOutcome>,
     /// To publish after the commit.
     pub events: Vec<WorkflowEvent>,
+    /// Answers (ERROR) queued in the outbox; the workflow has woken the sender for them.
+    pub answers_queued: usize,
 }
 
 /// What applying one message decided, before it is recorded.
@@ -178,6 +180,14 @@ impl Workflow {
     /// [`Workflow::ingest`] with the bodies already decoded by [`Workflow::decode`] from this same
     /// `batch` (a body not decoded from the bytes it is now given is decoded again).
     pub fn ingest_decoded(&self, batch: &[Envelope<'_>], decoded: DecodedBatch) -> Result<IngestReport> {
+        let report = self.ingest_committed(batch, decoded)?;
+        if report.answers_queued > 0 {
+            self.outbox_grew();
+        }
+        Ok(report)
+    }
+
+    fn ingest_committed(&self, batch: &[Envelope<'_>], decoded: DecodedBatch) -> Result<IngestReport> {
         // Almost always every message of a batch records without error (a rejection is a
         // decision, not an error), so first try the batch without a savepoint per message: each
         // savepoint copies every page it touches into the statement journal. If any message fails,
@@ -192,7 +202,8 @@ impl Workflow {
                 let mut report = IngestReport::default();
                 for (envelope, body) in batch.iter().zip(decoded.into_bodies(batch, options)) {
                     let now = cardbench_store::time::now();
-                    let (outcome, mut events) = record(tx, envelope, body, &now, options)?;
+                    let (outcome, mut events, queued) = record(tx, envelope, body, &now, options)?;
+                    report.answers_queued += usize::from(queued);
                     report.outcomes.push(outcome);
                     report.events.append(&mut events);
                 }
@@ -213,7 +224,7 @@ impl Workflow {
         self.store().write(|tx| {
             let mut report = IngestReport::default();
             for (envelope, body) in batch.iter().zip(bodies) {
-                let outcome = ingest_one(tx, envelope, body, &mut report.events, options)?;
+                let outcome = ingest_one(tx, envelope, body, &mut report, options)?;
                 report.outcomes.push(outcome);
             }
             Ok::<_, WorkflowError>(report)
@@ -226,16 +237,17 @@ fn ingest_one(
     conn: &Connection,
     envelope: &Envelope<'_>,
     decoded: Option<Decoded>,
-    events: &mut Vec<WorkflowEvent>,
+    report: &mut IngestReport,
     options: &DecodeOptions,
 ) -> Result<IngestOutcome> {
     // Cached statements: parsing the savepoint SQL again for every message is measurable.
     batch::savepoint(conn, Savepoint::IngestOne)?;
     let now = cardbench_store::time::now();
     match record(conn, envelope, decoded, &now, options) {
-        Ok((outcome, mut new_events)) => {
+        Ok((outcome, mut new_events, queued)) => {
             batch::release(conn, Savepoint::IngestOne)?;
-            events.append(&mut new_events);
+            report.events.append(&mut new_events);
+            report.answers_queued += usize::from(queued);
             Ok(outcome)
         }
         Err(error) => {
@@ -257,8 +269,9 @@ fn ingest_one(
             tracing::error!(%error, "message failed {} times: recorded as rejected", envelope.delivery_count + 1);
             let details = format!("failed {} times in Cardbench: {error}", envelope.delivery_count + 1);
             let decision = Decision::rejected(ErrorCode::InternalError, details, vec![]);
-            let (outcome, new_events) = write_decision(conn, envelope, decision, &now)?;
-            events.extend(new_events);
+            let (outcome, new_events, queued) = write_decision(conn, envelope, decision, &now)?;
+            report.events.extend(new_events);
+            report.answers_queued += usize::from(queued);
             Ok(outcome)
         }
     }
@@ -271,7 +284,7 @@ fn record(
     decoded: Option<Decoded>,
     now: &str,
     options: &DecodeOptions,
-) -> Result<(IngestOutcome, Vec<WorkflowEvent>)> {
+) -> Result<(IngestOutcome, Vec<WorkflowEvent>, bool)> {
     let decision = decide(conn, envelope, decoded, now, options)?;
     write_decision(conn, envelope, decision, now)
 }
@@ -281,7 +294,7 @@ fn write_decision(
     envelope: &Envelope<'_>,
     decision: Decision,
     now: &str,
-) -> Result<(IngestOutcome, Vec<WorkflowEvent>)> {
+) -> Result<(IngestOutcome, Vec<WorkflowEvent>, bool)> {
     // What the message names, for filtering: from the decision, else looked up in the raw body
     // (a rejected message still names a card). Parsed only when needed: for an accepted request
     // the decision knows both, and a second parse of every body is measurable.
@@ -328,6 +341,7 @@ fn write_decision(
         }),
         None => {}
     }
+    let queued = decision.answer.is_some();
     if let Some(answer) = decision.answer {
         queue_error(
             conn,
@@ -341,7 +355,6 @@ fn write_decision(
             },
             now,
         )?;
-        events.push(WorkflowEvent::OutboxGrew);
     }
     let reason = decision.reason.unwrap_or_default();
     let outcome = match decision.outcome {
@@ -353,7 +366,7 @@ fn write_decision(
             IngestOutcome::Rejected { inbox_id, code: decision.code.map(|c| c.to_string()).unwrap_or_default(), reason }
         }
     };
-    Ok((outcome, events))
+    Ok((outcome, events, queued))
 }
 
 /// Decides what a message means and applies its effect on cards/parcels (not the inbox row).

@@ -9,7 +9,8 @@
 //! - [`production`]: readouts are captured and checked, CARD_PRODUCED is queued, spoiled cards redone.
 //! - [`refusal`]: a request the bureau cannot produce is refused with ERROR and leaves the worklist.
 //! - [`shipping`]: parcels are composed under REPORT_OK gating and SHIPPED is queued.
-//! - [`views`]: what a screen or the CLI shows about a card or a shipment.
+//! - [`views`]: what a screen or the CLI shows: a card, a shipment, the dashboard, and the one
+//!   rule for periods of days ([`Period`]).
 //! - [`cardholder`]: what a screen may show of a raw body (masking, revealing, name search).
 //! - [`retention`]: cardholder data purged once a card shipped long enough ago.
 //!
@@ -47,6 +48,8 @@ pub use production::{ApplyOutcome, ProduceResult, ReadoutInput};
 pub use refusal::RefuseResult;
 pub use report_fields::ReportSettings;
 pub use shipping::{ParcelDetail, ParcelRequest, ReportErrorCard, ShipProblem, ShipRules};
+pub use views::dashboard::Dashboard;
+pub use views::period::{Period, PeriodError};
 pub use views::{CardDetail, ExpectedField, GateNote, GateNoteKind, GateState, ShipmentDetail, ShipmentGate, TimelineEntry};
 
 /// The workflow over one store. Cheap to clone.
@@ -58,12 +61,21 @@ pub struct Workflow {
     report: Arc<ReportSettings>,
     /// What every parcel must name (`[workstation] require_carrier` / `require_tracking`).
     ship_rules: shipping::ShipRules,
+    /// Notified after every commit that queued outbox rows (shared by all clones): whoever runs
+    /// the sender waits on it, so no caller has to remember to wake it.
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Workflow {
     /// With the built-in report fields only; see [`Workflow::with_report_settings`].
     pub fn new(store: Arc<Store>) -> Self {
-        Workflow { store, decode_options: Arc::new(DecodeOptions::default()), report: Arc::new(ReportSettings::default()), ship_rules: shipping::ShipRules::default() }
+        Workflow {
+            store,
+            decode_options: Arc::new(DecodeOptions::default()),
+            report: Arc::new(ReportSettings::default()),
+            ship_rules: shipping::ShipRules::default(),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
+        }
     }
 
     /// This workflow reading received bodies with `options` (`[protocol]` in the config).
@@ -99,6 +111,18 @@ impl Workflow {
 
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Notified after each commit of this workflow (or a clone) that queued outbox rows. A
+    /// notification given while nobody waits is kept for the next wait, so a sender that was
+    /// busy sending still looks again.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_wake.clone()
+    }
+
+    /// Called after a commit that queued (or re-queued) outbox rows.
+    pub(crate) fn outbox_grew(&self) {
+        self.outbox_wake.notify_one();
     }
 }
 

@@ -48,7 +48,9 @@ impl Workflow {
     /// field is present, and queues CARD_PRODUCED — all in one transaction.
     pub fn produce(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ProduceResult> {
         let operator = check_operator(operator)?;
-        self.store().write(|tx| produce_in(tx, self.report_settings(), operator, card_id, values, source, false))
+        let produced = self.store().write(|tx| produce_in(tx, self.report_settings(), operator, card_id, values, source, false))?;
+        self.outbox_grew();
+        Ok(produced)
     }
 
     /// One physical action per card (a chip on a reader, a scan): stores `values` and, when every
@@ -56,7 +58,11 @@ impl Workflow {
     /// leaves the card exactly as it was.
     pub fn apply_readouts(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ApplyOutcome> {
         let operator = check_operator(operator)?;
-        self.store().write(|tx| apply_readouts_in(tx, self.report_settings(), operator, card_id, values, source, false))
+        let outcome = self.store().write(|tx| apply_readouts_in(tx, self.report_settings(), operator, card_id, values, source, false))?;
+        if matches!(outcome, ApplyOutcome::Produced(_)) {
+            self.outbox_grew();
+        }
+        Ok(outcome)
     }
 
     /// Applies many cards' readouts in ONE transaction (an encoder's result file: one fsync for
@@ -75,12 +81,16 @@ impl Workflow {
         also: impl FnOnce(&Connection, &[Result<ApplyOutcome>]) -> Result<T>,
     ) -> Result<(Vec<Result<ApplyOutcome>>, T)> {
         let operator = check_operator(operator)?;
-        self.store().write(|tx| {
+        let (outcomes, also) = self.store().write(|tx| {
             // A file's cards, readouts, outbox and audit rows outgrow SQLite's default 2 MB page
             // cache (measured: the rows apply about a quarter faster with 32 MB). Raised for the
             // batch only; the connection gets its own setting back.
             batch::with_page_cache(tx, 32_000, || apply_batch_in(tx, self.report_settings(), operator, rows, source, complete_only, also))
-        })
+        })?;
+        if outcomes.iter().any(|o| matches!(o, Ok(ApplyOutcome::Produced(_)))) {
+            self.outbox_grew();
+        }
+        Ok((outcomes, also))
     }
 
     /// A misprint or a bad chip: the card is made again. Its readouts are cleared and it goes back

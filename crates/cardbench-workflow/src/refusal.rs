@@ -46,7 +46,7 @@ impl Workflow {
         if details.is_empty() {
             return Err(WorkflowError::InvalidRequest("say why the request is refused".into()));
         }
-        self.store().write(|tx| {
+        let refused = self.store().write(|tx| {
             let card = load_card(tx, card_id)?;
             if let Some(why) = why_not_refusable(card.status) {
                 return Err(WorkflowError::NotRefusable { card_id: card_id.to_owned(), status: card.status, why });
@@ -89,6 +89,8 @@ impl Workflow {
                 correlation_id: request_message_id,
                 error_code: code.clone(),
             })
-        })
+        })?;
+        self.outbox_grew();
+        Ok(refused)
     }
 }

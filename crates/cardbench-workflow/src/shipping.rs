@@ -236,7 +236,7 @@ impl Workflow {
     /// Queues SHIPPED for one parcel, or refuses with every problem found.
     pub fn ship(&self, operator: &str, request: &ParcelRequest) -> Result<ParcelRow> {
         let operator = check_operator(operator)?;
-        self.store().write(|tx| {
+        let parcel = self.store().write(|tx| {
             if shipments::get(tx, &request.shipment_id)?.is_none() {
                 return Err(WorkflowError::UnknownShipment(request.shipment_id.clone()));
             }
@@ -308,7 +308,9 @@ impl Workflow {
                 },
             )?;
             parcels::get(tx, parcel_id)?.ok_or_else(|| WorkflowError::InvalidRequest("parcel vanished".into()))
-        })
+        })?;
+        self.outbox_grew();
+        Ok(parcel)
     }
 }
 

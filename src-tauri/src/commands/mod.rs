@@ -1,21 +1,22 @@
 //! The Tauri commands: each one moves its arguments onto a blocking thread and calls the
-//! Tauri-free body in [`crate::core::Core`]. No rules live here.
+//! Tauri-free body in [`crate::screens`] (methods of [`Station`]). No rules live here.
 
 use std::sync::Arc;
 
 use tauri::State;
 
-use crate::core::Core;
-use crate::daemon::Services;
+use crate::daemon::NodeAndReaders;
+use crate::station::Station;
 use crate::dto::*;
 use crate::error::AppError;
 
-type Shared<'a> = State<'a, Arc<Core>>;
+/// The station as Tauri holds it.
+type StationState<'a> = State<'a, Arc<Station>>;
 type Answer<T> = Result<T, CommandError>;
 
 async fn blocking<T: Send + 'static>(
-    core: &Shared<'_>,
-    work: impl FnOnce(&Core) -> Result<T, AppError> + Send + 'static,
+    core: &StationState<'_>,
+    work: impl FnOnce(&Station) -> Result<T, AppError> + Send + 'static,
 ) -> Answer<T> {
     let core = core.inner().clone();
     match tauri::async_runtime::spawn_blocking(move || work(&core)).await {
@@ -25,91 +26,85 @@ async fn blocking<T: Send + 'static>(
 }
 
 #[tauri::command]
-pub fn app_info(core: Shared<'_>) -> AppInfo {
+pub fn app_info(core: StationState<'_>) -> AppInfo {
     core.app_info()
 }
 
 /// The webview tells the shell when the worklist first painted (for `--bench`).
 #[tauri::command]
-pub fn first_paint(core: Shared<'_>, app: tauri::AppHandle, rows: u32) {
+pub fn first_paint(core: StationState<'_>, app: tauri::AppHandle, rows: u32) {
     crate::bench::first_paint(&core, &app, rows);
 }
 
 #[tauri::command]
-pub async fn worklist(core: Shared<'_>, query: WorklistQuery) -> Answer<WorklistPage> {
+pub async fn worklist(core: StationState<'_>, query: WorklistQuery) -> Answer<WorklistPage> {
     blocking(&core, move |c| c.worklist(query)).await
 }
 
 #[tauri::command]
-pub async fn card(core: Shared<'_>, card_id: String) -> Answer<CardView> {
+pub async fn card(core: StationState<'_>, card_id: String) -> Answer<CardView> {
     blocking(&core, move |c| c.card(&card_id)).await
 }
 
 #[tauri::command]
-pub fn check_readout(core: Shared<'_>, field: String, value: String) -> ReadoutCheck {
+pub fn check_readout(core: StationState<'_>, field: String, value: String) -> ReadoutCheck {
     core.check_readout(&field, &value)
 }
 
 #[tauri::command]
-pub async fn next_card(core: Shared<'_>, after: Option<Cursor>) -> Answer<Option<WorklistItem>> {
+pub async fn next_card(core: StationState<'_>, after: Option<Cursor>) -> Answer<Option<WorklistItem>> {
     blocking(&core, move |c| c.next_card(after)).await
 }
 
 /// A barcode scan at the station: what it means, for the webview to act on.
 #[tauri::command]
-pub async fn interpret_scan(core: Shared<'_>, raw: String, card_in_hand: Option<String>) -> Answer<ScanMeaningView> {
+pub async fn interpret_scan(core: StationState<'_>, raw: String, card_in_hand: Option<String>) -> Answer<ScanMeaningView> {
     blocking(&core, move |c| c.interpret_scan(&raw, card_in_hand.as_deref())).await
 }
 
 #[tauri::command]
-pub async fn save_readouts(core: Shared<'_>, card_id: String, values: Vec<ReadoutValue>, source: String) -> Answer<Status> {
+pub async fn save_readouts(core: StationState<'_>, card_id: String, values: Vec<ReadoutValue>, source: String) -> Answer<Status> {
     blocking(&core, move |c| c.save_readouts(&card_id, values, &source)).await
 }
 
 #[tauri::command]
 pub async fn produce(
-    core: Shared<'_>,
-    events: State<'_, crate::events::Events>,
+    core: StationState<'_>,
     card_id: String,
     values: Vec<ReadoutValue>,
     source: String,
 ) -> Answer<Produced> {
-    let done = blocking(&core, move |c| c.produce(&card_id, values, &source)).await;
-    events.wake_sender();
-    done
+    blocking(&core, move |c| c.produce(&card_id, values, &source)).await
 }
 
 #[tauri::command]
-pub async fn spoil(core: Shared<'_>, card_id: String, reason: String) -> Answer<()> {
+pub async fn spoil(core: StationState<'_>, card_id: String, reason: String) -> Answer<()> {
     blocking(&core, move |c| c.spoil(&card_id, &reason)).await
 }
 
 #[tauri::command]
 pub async fn refuse(
-    core: Shared<'_>,
-    events: State<'_, crate::events::Events>,
+    core: StationState<'_>,
     card_id: String,
     code: String,
     details: String,
 ) -> Answer<RefusedView> {
-    let done = blocking(&core, move |c| c.refuse(&card_id, &code, &details)).await;
-    events.wake_sender();
-    done
+    blocking(&core, move |c| c.refuse(&card_id, &code, &details)).await
 }
 
 #[tauri::command]
-pub async fn shipments(core: Shared<'_>, open_only: bool) -> Answer<Vec<ShipmentItem>> {
+pub async fn shipments(core: StationState<'_>, open_only: bool) -> Answer<Vec<ShipmentItem>> {
     blocking(&core, move |c| c.shipments(open_only)).await
 }
 
 #[tauri::command]
-pub async fn shipment(core: Shared<'_>, shipment_id: String) -> Answer<ShipmentView> {
+pub async fn shipment(core: StationState<'_>, shipment_id: String) -> Answer<ShipmentView> {
     blocking(&core, move |c| c.shipment(&shipment_id)).await
 }
 
 #[tauri::command]
 pub async fn scan_into_parcel(
-    core: Shared<'_>,
+    core: StationState<'_>,
     shipment_id: String,
     card_id: String,
     already: Vec<String>,
@@ -119,110 +114,103 @@ pub async fn scan_into_parcel(
 
 /// What the settings require of a parcel that is still blank (carrier, tracking id), in words.
 #[tauri::command]
-pub async fn parcel_details_check(core: Shared<'_>, carrier: Option<String>, tracking_id: Option<String>) -> Answer<Vec<String>> {
+pub async fn parcel_details_check(core: StationState<'_>, carrier: Option<String>, tracking_id: Option<String>) -> Answer<Vec<String>> {
     blocking(&core, move |c| Ok(c.parcel_details_check(carrier.as_deref(), tracking_id.as_deref()))).await
 }
 
 #[tauri::command]
-pub async fn ship(core: Shared<'_>, events: State<'_, crate::events::Events>, draft: ParcelDraft) -> Answer<ParcelView> {
-    let done = blocking(&core, move |c| c.ship(draft)).await;
-    events.wake_sender();
-    done
+pub async fn ship(core: StationState<'_>, draft: ParcelDraft) -> Answer<ParcelView> {
+    blocking(&core, move |c| c.ship(draft)).await
 }
 
 #[tauri::command]
-pub async fn inbox(core: Shared<'_>, query: QueueQuery) -> Answer<Vec<QueueMessage>> {
+pub async fn inbox(core: StationState<'_>, query: QueueQuery) -> Answer<Vec<QueueMessage>> {
     blocking(&core, move |c| c.inbox(query)).await
 }
 
 #[tauri::command]
-pub async fn outbox(core: Shared<'_>, query: QueueQuery) -> Answer<Vec<QueueMessage>> {
+pub async fn outbox(core: StationState<'_>, query: QueueQuery) -> Answer<Vec<QueueMessage>> {
     blocking(&core, move |c| c.outbox(query)).await
 }
 
 /// The Reveal button: the received body unmasked, audited under the operator.
 #[tauri::command]
-pub async fn reveal_inbox(core: Shared<'_>, inbox_id: i64) -> Answer<QueueMessage> {
+pub async fn reveal_inbox(core: StationState<'_>, inbox_id: i64) -> Answer<QueueMessage> {
     blocking(&core, move |c| c.reveal_inbox(inbox_id)).await
 }
 
 /// Selected (`ids`) or filtered messages to a JSON Lines file in the documents directory.
 #[tauri::command]
-pub async fn export_messages(core: Shared<'_>, direction: String, query: QueueQuery, ids: Option<Vec<i64>>) -> Answer<QueueExported> {
+pub async fn export_messages(core: StationState<'_>, direction: String, query: QueueQuery, ids: Option<Vec<i64>>) -> Answer<QueueExported> {
     blocking(&core, move |c| c.export_messages(&direction, query, ids)).await
 }
 
 #[tauri::command]
-pub async fn resend(core: Shared<'_>, events: State<'_, crate::events::Events>, outbox_id: i64) -> Answer<()> {
-    let done = blocking(&core, move |c| c.resend(outbox_id)).await;
-    events.wake_sender();
-    done
+pub async fn resend(core: StationState<'_>, outbox_id: i64) -> Answer<()> {
+    blocking(&core, move |c| c.resend(outbox_id)).await
 }
 
 #[tauri::command]
-pub async fn dead_letters(core: Shared<'_>, max: u32) -> Answer<DeadLetterList> {
+pub async fn dead_letters(core: StationState<'_>, max: u32) -> Answer<DeadLetterList> {
     blocking(&core, move |c| c.dead_letters(max)).await
 }
 
 /// An ERROR the import queued goes out now rather than at the sender's next poll.
 #[tauri::command]
 pub async fn import_dead_letter(
-    core: Shared<'_>,
-    events: State<'_, crate::events::Events>,
+    core: StationState<'_>,
     message_id: String,
 ) -> Answer<DeadLetterImported> {
-    let done = blocking(&core, move |c| c.import_dead_letter(&message_id)).await;
-    events.wake_sender();
-    done
+    blocking(&core, move |c| c.import_dead_letter(&message_id)).await
 }
 
 #[tauri::command]
-pub async fn queue_overview(core: Shared<'_>) -> Answer<QueueOverview> {
+pub async fn queue_overview(core: StationState<'_>) -> Answer<QueueOverview> {
     blocking(&core, |c| c.queue_overview()).await
 }
 
 #[tauri::command]
-pub async fn dashboard(core: Shared<'_>) -> Answer<Dashboard> {
+pub async fn dashboard(core: StationState<'_>) -> Answer<Dashboard> {
     blocking(&core, |c| c.dashboard()).await
 }
 
 /// Production per hour of the shift or week under way, for the dashboard's chart.
 #[tauri::command]
-pub async fn production_chart(core: Shared<'_>, period: ChartPeriod) -> Answer<ProductionChart> {
+pub async fn production_chart(core: StationState<'_>, period: ChartPeriod) -> Answer<ProductionChart> {
     blocking(&core, move |c| c.production_chart(period)).await
 }
 
 #[tauri::command]
-pub fn get_settings(core: Shared<'_>) -> Answer<Settings> {
+pub fn get_settings(core: StationState<'_>) -> Answer<Settings> {
     Ok(core.settings()?)
 }
 
 #[tauri::command]
-pub fn organisations(core: Shared<'_>) -> Answer<Vec<OrganisationSeen>> {
+pub fn organisations(core: StationState<'_>) -> Answer<Vec<OrganisationSeen>> {
     Ok(core.organisations()?)
 }
 
 /// Saves, then restarts the daemon and the reader watch so the new settings take effect.
 #[tauri::command]
 pub async fn save_settings(
-    core: Shared<'_>,
-    services: State<'_, Arc<Services>>,
+    core: StationState<'_>,
+    services: State<'_, Arc<NodeAndReaders>>,
     app: tauri::AppHandle,
     settings: Settings,
 ) -> Answer<Settings> {
     let saved = blocking(&core, move |c| c.save_settings(settings)).await?;
-    services.restart(&app, &core.config()).await;
+    services.restart(&app, &core.workflow, &core.config()).await;
     Ok(saved)
 }
 
 #[tauri::command]
-pub async fn parcel_slip(core: Shared<'_>, parcel_id: i64, print: bool) -> Answer<DocumentsWritten> {
+pub async fn parcel_slip(core: StationState<'_>, parcel_id: i64, print: bool) -> Answer<DocumentsWritten> {
     blocking(&core, move |c| c.parcel_slip(parcel_id, print)).await
 }
 
 /// Reports each step to the webview as a `progress` event while it runs.
 #[tauri::command]
-pub async fn period_documents(core: Shared<'_>, app: tauri::AppHandle, from: String, to: String) -> Answer<DocumentsWritten> {
+pub async fn period_documents(core: StationState<'_>, app: tauri::AppHandle, from: String, to: String) -> Answer<DocumentsWritten> {
     blocking(&core, move |c| {
         c.period_documents(&from, &to, &|progress| crate::events::emit(&app, AppEvent::Progress { progress }))
     })
@@ -230,23 +218,20 @@ pub async fn period_documents(core: Shared<'_>, app: tauri::AppHandle, from: Str
 }
 
 #[tauri::command]
-pub async fn devices_status(services: State<'_, Arc<Services>>) -> Answer<DevicesView> {
+pub async fn devices_status(services: State<'_, Arc<NodeAndReaders>>) -> Answer<DevicesView> {
     Ok(services.status().await)
 }
 
 #[tauri::command]
 pub async fn apply_chip(
-    core: Shared<'_>,
-    events: State<'_, crate::events::Events>,
+    core: StationState<'_>,
     card_id: Option<String>,
     chip: ChipView,
 ) -> Answer<ChipApplied> {
-    let done = blocking(&core, move |c| c.apply_chip(card_id.as_deref(), chip)).await;
-    events.wake_sender();
-    done
+    blocking(&core, move |c| c.apply_chip(card_id.as_deref(), chip)).await
 }
 
 #[tauri::command]
-pub async fn log_tail(core: Shared<'_>, lines: u32) -> Answer<LogLines> {
+pub async fn log_tail(core: StationState<'_>, lines: u32) -> Answer<LogLines> {
     blocking(&core, move |c| c.log_tail(lines as usize)).await
 }

@@ -6,7 +6,6 @@ export const live = $state({
   outboxDepth: 0,
   links: {} as Record<string, { state: string; detail: string | null }>,
   changes: 0, // bumped on every store change: screens reload what they show
-  lastEvent: '' as string,
   /** The last chip read on a PC/SC reader; `seq` tells a new read from the same one seen again. */
   chip: null as { reader: string; uid: string; atr: string; seq: number } | null,
   /** Readers connected now, and why none can be watched if so. */

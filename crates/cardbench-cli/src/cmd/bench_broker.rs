@@ -187,7 +187,7 @@ async fn ingest(dir: &Path, connector: &AmqpConnector, n: u32) -> anyhow::Result
     let workflow = Workflow::new(store);
     let runtime = Runtime::start(workflow.clone(), Arc::new(connector.clone()), runtime_config);
     let mut events = runtime.subscribe();
-    let latency = produce_latency(&workflow, &runtime, &mut events, n as usize).await;
+    let latency = produce_latency(&workflow, &mut events, n as usize).await;
     runtime.shutdown().await;
     let mut times = latency?;
     let left = purge(connector, DAEMON_QUEUE).await?;
@@ -272,10 +272,9 @@ async fn naive_rate(dir: &Path, connector: &AmqpConnector, total: usize) -> anyh
 
 /// Produces cards one at a time and times each from the call to `Workflow::produce` until the
 /// sender reports the outbox empty again (it publishes `OutboxDepth` after marking the rows the
-/// broker accepted as sent). Like the app, the caller wakes the sender after producing.
+/// broker accepted as sent). The produce itself wakes the sender, as in the app.
 async fn produce_latency(
     workflow: &Workflow,
-    runtime: &Runtime,
     events: &mut broadcast::Receiver<RuntimeEvent>,
     received: usize,
 ) -> anyhow::Result<Vec<Duration>> {
@@ -290,7 +289,6 @@ async fn produce_latency(
         let start = Instant::now();
         let wf = workflow.clone();
         tokio::task::spawn_blocking(move || wf.produce("bench", &card_id, &readouts, "bench")).await??;
-        runtime.wake_sender();
         loop {
             let event = tokio::time::timeout(Duration::from_secs(30), events.recv())
                 .await

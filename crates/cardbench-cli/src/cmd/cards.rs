@@ -22,11 +22,7 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
                 format!("unknown sort column {:?} (one of {})", args.sort, names.join(", "))
             })?;
             cardholder::check_sort(sort, mask).map_err(anyhow::Error::msg)?;
-            let day = |d: &Option<String>, bound: fn(&str) -> Option<String>| {
-                d.as_deref()
-                    .map(|d| bound(d).with_context(|| format!("{d:?}: a date is written YYYY-MM-DD")))
-                    .transpose()
-            };
+            let (received_from, received_to) = cardbench_workflow::views::period::filter_bounds(args.from.as_deref(), args.to.as_deref())?;
             let filter = WorklistFilter {
                 statuses,
                 organisation_id: args.organisation,
@@ -34,8 +30,8 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
                 article_id: args.article,
                 search: args.search,
                 search_holder: cardholder::search_matches_holder(mask),
-                received_from: day(&args.from, cardbench_store::time::day_start)?,
-                received_to: day(&args.to, cardbench_store::time::day_after)?,
+                received_from,
+                received_to,
                 sort,
                 descending: args.desc,
                 limit: Some(args.limit),
@@ -73,7 +69,8 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CardsCommand::Show { card_id } => {
-            let detail = ctx.workflow()?.card_detail(&card_id)?;
+            // Masked as the app's card panel is (the workstation's `mask_holder`).
+            let detail = ctx.workflow()?.card_detail(&card_id)?.shown(ctx.config.workstation.mask_holder);
             if ctx.json {
                 return output::json(&detail);
             }

@@ -8,21 +8,11 @@ use cardbench_documents::api::{self, SlipTarget};
 use crate::cli::PeriodArgs;
 use crate::context::Context;
 
-/// `2026-11-01` → start of that day UTC; RFC 3339 is kept as given (normalised to UTC).
-fn instant(text: &str) -> anyhow::Result<String> {
-    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let start = day.and_hms_opt(0, 0, 0).context("midnight")?.and_utc();
-        return Ok(cardbench_store::time::format(start));
-    }
-    let at = chrono::DateTime::parse_from_rfc3339(text)
-        .with_context(|| format!("{text:?} is neither a date (2026-11-01) nor an RFC 3339 time"))?;
-    Ok(cardbench_store::time::format(at.to_utc()))
-}
-
+/// `--from DAY --to DAY`: both days included, by the rule the app's period documents follow
+/// ([`cardbench_workflow::Period`]).
 fn period(p: &PeriodArgs) -> anyhow::Result<(String, String)> {
-    let (from, to) = (instant(&p.from)?, instant(&p.to)?);
-    anyhow::ensure!(from < to, "--from must be before --to");
-    Ok((from, to))
+    let period = cardbench_workflow::Period::days(&p.from, &p.to).context("--from and --to are days, --from not after --to")?;
+    Ok((period.start(), period.end()))
 }
 
 fn written(paths: &[impl AsRef<Path>]) {

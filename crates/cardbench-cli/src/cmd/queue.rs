@@ -60,7 +60,7 @@ pub fn inbox(ctx: &Context, args: &InboxArgs) -> anyhow::Result<()> {
         outcome,
         card_id: args.card.clone(),
         shipment_id: args.shipment.clone(),
-        since: args.since.clone(),
+        since: cardbench_workflow::views::period::filter_bounds(args.since.as_deref(), None)?.0,
         limit: Some(args.limit),
         ..Default::default()
     };

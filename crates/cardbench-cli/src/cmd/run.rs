@@ -14,7 +14,8 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
         let mut config = ctx.config.clone();
         config.data_dir = Some(ctx.data_dir.clone());
         let stop = stop_signal()?;
-        let node = Node::start(&config, &NodeOptions { no_simulator: args.no_sim }).await?;
+        let workflow = cardbench_runtime::node::open_workflow(&config)?;
+        let node = Node::start(workflow, &config, &NodeOptions { no_simulator: args.no_sim }).await?;
         eprintln!(
             "cardbench running on {} ({}); Ctrl-C stops",
             ctx.data_dir.display(),

@@ -18,6 +18,8 @@ struct Status {
     outbox_pending: i64,
     open_conflicts: usize,
     links: Vec<link_status::LinkStatusRow>,
+    /// As the app's dashboard lists them: cards NGOC refused, messages rejected on arrival.
+    recent_errors: Vec<cardbench_workflow::views::dashboard::RecentError>,
 }
 
 pub fn status(ctx: &Context) -> anyhow::Result<()> {
@@ -34,6 +36,7 @@ pub fn status(ctx: &Context) -> anyhow::Result<()> {
         }
         (Err(e), None) => return Err(e),
     };
+    let recent_errors = cardbench_workflow::Workflow::new(store.clone()).dashboard()?.recent_errors;
     let status = store.read(|c| {
         Ok::<_, cardbench_store::StoreError>(Status {
             data_dir: ctx.data_dir.display().to_string(),
@@ -43,6 +46,7 @@ pub fn status(ctx: &Context) -> anyhow::Result<()> {
             outbox_pending: outbox::pending_count(c)?,
             open_conflicts: conflicts::list(c, true)?.len(),
             links: link_status::all(c)?,
+            recent_errors,
         })
     })?;
     if ctx.json {
@@ -65,6 +69,18 @@ pub fn status(ctx: &Context) -> anyhow::Result<()> {
             l.since,
             l.detail.as_deref().map(|d| format!(", last error: {d}")).unwrap_or_default(),
             l.next_retry_at.as_deref().map(|t| format!(", retry at {t}")).unwrap_or_default()
+        );
+    }
+    if !status.recent_errors.is_empty() {
+        crate::say!("recent errors");
+    }
+    for e in &status.recent_errors {
+        crate::say!(
+            "  {}  {:<16} {}  {}",
+            cardbench_store::time::display(&e.at),
+            e.what,
+            output::or_dash(e.card_id.as_deref()),
+            e.detail
         );
     }
     Ok(())

@@ -1,4 +1,9 @@
-//! What the screens and the CLI show about a card or a shipment, assembled in one read.
+//! What the screens and the CLI show about a card or a shipment, assembled in one read; the
+//! dashboard ([`dashboard`]); and the one rule for periods of days ([`period`]).
+
+mod card;
+pub mod dashboard;
+pub mod period;
 
 use cardbench_protocol::ErrorCode;
 use cardbench_store::audit::{self, AuditFilter};
