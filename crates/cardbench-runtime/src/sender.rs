@@ -1,5 +1,10 @@
 //! The outbox sender: sends unsent rows in order, marks each sent only when the queue took it.
 //! Rows written while the link is down simply wait; they drain after the reconnect.
+//!
+//! It is NGOC's sender: it claims only the outbox rows for [`DESTINATION`]. Another outbound
+//! consumer is a sender of its own over the same outbox, not a change here. A wake (the Notify,
+//! the idle poll) carries nothing: each one re-reads the due rows from the store, so a lost wake
+//! delays a row and never loses it.
 
 use std::time::Duration;
 
@@ -10,6 +15,9 @@ use tokio::sync::watch;
 use crate::link::Side;
 use crate::supervise::supervise;
 use crate::{RuntimeEvent, Shared, stopped};
+
+/// The outbox rows this sender sends.
+pub(crate) const DESTINATION: &str = outbox::NGOC;
 
 /// How often the sender looks at the outbox when nobody wakes it: rows may be written by another
 /// process (the CLI) that cannot reach our Notify.
@@ -31,7 +39,7 @@ async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut
             return None;
         }
         let limit = shared.config.send_batch;
-        let rows = match shared.blocking(move |wf| wf.store().read(|c| outbox::due(c, &cardbench_store::time::now(), limit))).await {
+        let rows = match shared.blocking(move |wf| wf.store().read(|c| outbox::due(c, DESTINATION, &cardbench_store::time::now(), limit))).await {
             Ok(Ok(rows)) => rows,
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "cannot read the outbox");
