@@ -9,6 +9,7 @@
 //! shipped one.
 
 pub mod audit;
+pub mod bench;
 pub mod cards;
 mod check_rewrite;
 mod checkpoint;
