@@ -32,7 +32,7 @@ pub enum DeadLetterError {
     #[error("the dead letter could not be recorded and stays in the dead-letter queue: {0}")]
     NotRecorded(String),
     #[error("background task failed: {0}")]
-    Task(String),
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// One dead letter as the CLI and the app show it.
@@ -166,8 +166,7 @@ async fn ingest(workflow: &Workflow, delivery: Delivery) -> Result<IngestOutcome
         envelope.delivery_count = 0;
         workflow.ingest(std::slice::from_ref(&envelope))
     })
-    .await
-    .map_err(|e| DeadLetterError::Task(e.to_string()))?;
+    .await?;
     match report {
         Ok(report) => Ok(report.outcomes.into_iter().next().unwrap_or(IngestOutcome::Retry { error: "no outcome".into() })),
         Err(e) => Ok(IngestOutcome::Retry { error: e.to_string() }),
