@@ -159,7 +159,7 @@ async fn release_quietly(b: &mut DeadLetterBrowser, taken: &DeadLetter) {
 async fn ingest(workflow: &Workflow, delivery: Delivery) -> Result<IngestOutcome, DeadLetterError> {
     let workflow = workflow.clone();
     let report = tokio::task::spawn_blocking(move || {
-        let mut envelope = crate::receiver::envelope(&delivery);
+        let mut envelope = crate::envelope::envelope(&delivery);
         // The count is from the failed deliveries that dead-lettered it; an operator's import is
         // a fresh attempt, so a store failure gives Retry (released, still there) rather than
         // being recorded at once as a poison message.

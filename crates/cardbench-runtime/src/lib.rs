@@ -16,6 +16,7 @@
 pub mod backoff;
 pub mod config;
 pub mod deadletters;
+mod envelope;
 mod error;
 pub mod events;
 pub mod hotfolder;
@@ -37,6 +38,7 @@ use cardbench_workflow::Workflow;
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 
+pub use envelope::envelope;
 pub use error::{CommitError, LinkError, RuntimeError};
 pub use events::RuntimeEvent;
 pub use link::{LinkSide, LinkState};

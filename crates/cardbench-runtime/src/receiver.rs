@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use cardbench_store::inbox::Envelope;
 use cardbench_transport::{Delivery, DeliveryTag, QueueReceiver};
 use cardbench_workflow::{IngestOutcome, WorkflowEvent};
 use tokio::sync::watch;
@@ -170,7 +169,7 @@ async fn commit(
     let tags: Vec<DeliveryTag> = deliveries.iter().map(|d| d.tag).collect();
     let decoded = shared
         .blocking(move |workflow| {
-            let decoded = workflow.decode(&deliveries.iter().map(envelope).collect::<Vec<_>>());
+            let decoded = workflow.decode(&deliveries.iter().map(crate::envelope::envelope).collect::<Vec<_>>());
             (deliveries, decoded)
         })
         .await;
@@ -215,15 +214,4 @@ async fn commit(
     }
     let ingested = RuntimeEvent::Ingested { accepted, duplicate, rejected, ignored, released: release.len() };
     Ok(Committed { accept, release, ingested })
-}
-
-pub(crate) fn envelope(d: &Delivery) -> Envelope<'_> {
-    Envelope {
-        message_id: d.message_id.as_deref(),
-        subject: d.subject.as_deref(),
-        correlation_id: d.correlation_id.as_deref(),
-        content_type: d.content_type.as_deref(),
-        body: &d.body,
-        delivery_count: d.delivery_count,
-    }
 }

@@ -46,7 +46,7 @@ impl BatchWriter {
         let thread = thread::Builder::new().name("cardbench-store-writer".into()).spawn(move || {
             let retry = Retry { health, backoff, shutdown };
             for Job { deliveries, decoded, reply } in queued {
-                let envelopes: Vec<Envelope<'_>> = deliveries.iter().map(crate::receiver::envelope).collect();
+                let envelopes: Vec<Envelope<'_>> = deliveries.iter().map(crate::envelope::envelope).collect();
                 let outcome = retry.commit(&workflow, &envelopes, decoded, &reply);
                 // The batch's task may be gone (shutdown); its messages then come back.
                 let _ = reply.send(outcome);

@@ -13,7 +13,6 @@ use anyhow::Context as _;
 use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
 use cardbench_runtime::{Runtime, RuntimeConfig, RuntimeEvent};
 use cardbench_store::Store;
-use cardbench_store::inbox::Envelope;
 use cardbench_transport::{OutboundMessage, QueueReceiver, QueueSender};
 use cardbench_workflow::{ReadoutInput, Workflow};
 use tokio::sync::broadcast;
@@ -250,16 +249,7 @@ async fn naive_rate(dir: &Path, connector: &AmqpConnector, total: usize) -> anyh
         for d in receiver.receive(1, Duration::from_millis(500)).await? {
             let wf = workflow.clone();
             let tag = d.tag;
-            tokio::task::spawn_blocking(move || {
-                let envelope = Envelope {
-                    message_id: d.message_id.as_deref(),
-                    subject: d.subject.as_deref(),
-                    content_type: d.content_type.as_deref(),
-                    body: &d.body,
-                    ..Default::default()
-                };
-                wf.ingest(&[envelope])
-            })
+            tokio::task::spawn_blocking(move || wf.ingest(&[cardbench_runtime::envelope(&d)]))
             .await??;
             receiver.accept(&[tag]).await?;
             done += 1;

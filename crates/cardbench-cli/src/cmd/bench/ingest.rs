@@ -160,15 +160,7 @@ async fn naive_rate(dir: &Path, bodies: &[Vec<u8>]) -> anyhow::Result<f64> {
         for d in receiver.receive(1, Duration::from_millis(100)).await? {
             let wf = workflow.clone();
             let d2 = d.clone();
-            tokio::task::spawn_blocking(move || {
-                let envelope = Envelope {
-                    message_id: d2.message_id.as_deref(),
-                    subject: d2.subject.as_deref(),
-                    body: &d2.body,
-                    ..Default::default()
-                };
-                wf.ingest(&[envelope])
-            })
+            tokio::task::spawn_blocking(move || wf.ingest(&[cardbench_runtime::envelope(&d2)]))
             .await??;
             receiver.accept(&[d.tag]).await?;
             done += 1;
