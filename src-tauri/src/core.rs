@@ -68,6 +68,7 @@ fn outbox_filter(q: QueueQuery) -> Result<OutboxFilter> {
         sent: q.sent,
         card_id: blank_to_none(q.card_id),
         shipment_id: blank_to_none(q.shipment_id),
+        destination: None,
         since: blank_to_none(q.since).map(|d| day_start(&d)).transpose()?,
         until: blank_to_none(q.until).map(|d| day_after(&d)).transpose()?,
         before_id: q.before_id,
