@@ -175,6 +175,9 @@ pub struct HourFigures {
     pub errors: u64,
 }
 
+/// Which figure of an hour a count goes to.
+type Figure = fn(&mut HourFigures) -> &mut u64;
+
 /// Every hour of [from, to) with its figures, oldest first (hours with nothing are there, at 0).
 /// Counted in SQL by local hour over the time indexes, so a week costs one grouped scan per source.
 pub fn hourly(conn: &Connection, from: DateTime<Utc>, to: DateTime<Utc>, config: &ShiftConfig) -> Result<Vec<HourFigures>> {
@@ -190,7 +193,7 @@ pub fn hourly(conn: &Connection, from: DateTime<Utc>, to: DateTime<Utc>, config:
         .map(|i| HourFigures { hour: first + Duration::hours(i as i64), produced: 0, report_ok: 0, errors: 0 })
         .collect();
     let (from_s, to_s) = (cardbench_store::time::format(from), cardbench_store::time::format(to));
-    let sources: [(Counted<'_>, fn(&mut HourFigures) -> &mut u64); 3] = [
+    let sources: [(Counted<'_>, Figure); 3] = [
         (Counted::Action(actions::PRODUCED), |h| &mut h.produced),
         (Counted::Accepted(Subject::ReportOk), |h| &mut h.report_ok),
         (Counted::Accepted(Subject::Error), |h| &mut h.errors),
