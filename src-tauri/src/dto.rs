@@ -605,6 +605,8 @@ pub struct QueueMessage {
     pub last_resent_at: Option<String>,
     /// The queue it came from or goes to.
     pub queue: Option<String>,
+    /// Outbox: the outbound consumer that sends it ("ngoc" for NGOC's notifications).
+    pub destination: Option<String>,
 }
 
 fn pretty(body: &str) -> Option<String> {
@@ -636,6 +638,7 @@ impl QueueMessage {
             resent_count: 0,
             last_resent_at: None,
             queue: None,
+            destination: None,
         }
     }
 }
@@ -671,6 +674,7 @@ impl From<OutboxRow> for QueueMessage {
             resent_count: r.resent_count,
             last_resent_at: r.last_resent_at,
             queue: None,
+            destination: Some(r.destination),
         }
     }
 }

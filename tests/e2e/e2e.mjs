@@ -571,6 +571,18 @@ try {
     assert(bars === 1, `one chart canvas, saw ${bars}`);
     await shot('10d-dashboard-production-week');
   });
+
+  // ---- issue 14 (store boundary, outbound seam) ----
+  await test('issue 14: an outbox message names its destination in the queue inspector', async () => {
+    await go('queues');
+    await s.click(await s.find('[data-testid="tab-outbox"]'));
+    await s.jsClick(await s.waitFor('[data-testid="queue-messages"] tr', { text: 'SHIPPED' }));
+    const to = await s.text(await s.waitFor('[data-testid="message-destination"]'));
+    assert(to.includes('NGOC'), `the SHIPPED message goes to NGOC: ${to}`);
+    await shot('09c-queues-outbox-destination');
+    await s.click(await s.find('[data-testid="tab-inbox"]'));
+  });
+  // ---- end of issue 14 ----
 } finally {
   await s.end();
 }

@@ -15,8 +15,8 @@ use fe2o3_amqp::types::messaging::{AmqpValue, ApplicationProperties, Body, Messa
 use fe2o3_amqp::types::primitives::{SimpleValue, Value};
 use tokio::task::JoinHandle;
 
-use crate::config::Secret;
-use crate::connect::{Step, StepError};
+use crate::secret::Secret;
+use crate::error::{Step, StepError};
 use crate::sas;
 
 pub const CBS_ADDRESS: &str = "$cbs";

@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::config::{Auth, ServiceBusConfig};
-use crate::connect::{self, Step, StepError};
+use crate::connect;
+use crate::error::{Step, StepError};
 use crate::link::AmqpSender;
 use crate::receiver::AmqpReceiver;
 

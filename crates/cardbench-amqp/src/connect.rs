@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cardbench_transport::{TransportError, TransportErrorKind};
 use fe2o3_amqp::connection::ConnectionHandle;
 use fe2o3_amqp::connection::OpenError;
 use fe2o3_amqp::sasl_profile::SaslProfile;
@@ -13,69 +12,14 @@ use fe2o3_amqp::session::SessionHandle;
 use fe2o3_amqp::types::definitions;
 use fe2o3_amqp::types::definitions::{AmqpError, ErrorCondition};
 use fe2o3_amqp::{Connection, Session};
-use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
 use crate::cbs;
+use crate::error::{Step, StepError};
 use crate::config::{Auth, ServiceBusConfig};
 use crate::sever::{Sever, SeverableTcp};
-
-/// The steps of getting to a usable queue, in order. `check_connection` reports the first that
-/// failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Step {
-    /// The host name does not resolve.
-    Dns,
-    /// Nothing answers on host:port (refused, unreachable, timed out).
-    Tcp,
-    /// TLS handshake failed (certificate, protocol, a proxy in between).
-    Tls,
-    /// AMQP over WebSockets only: the HTTP upgrade to a WebSocket with subprotocol `amqp` was
-    /// refused (wrong path, a proxy that does not pass WebSockets, not a WebSocket endpoint).
-    #[serde(rename = "websocket")]
-    WebSocket,
-    /// The peer does not speak AMQP 1.0 or closed the connection during open.
-    Amqp,
-    /// SASL refused the credentials, or the CBS put-token was refused.
-    Auth,
-    /// The queue does not exist.
-    QueueNotFound,
-    /// The credentials may not Listen / Send on the queue.
-    NoPermission,
-}
-
-impl Step {
-    pub fn kind(self) -> TransportErrorKind {
-        match self {
-            Step::Dns | Step::Tcp | Step::Tls | Step::WebSocket | Step::Amqp => TransportErrorKind::Connection,
-            Step::Auth => TransportErrorKind::Auth,
-            Step::QueueNotFound => TransportErrorKind::NotFound,
-            Step::NoPermission => TransportErrorKind::Forbidden,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{step:?}: {message}")]
-pub struct StepError {
-    pub step: Step,
-    pub message: String,
-}
-
-impl StepError {
-    pub fn new(step: Step, message: impl Into<String>) -> Self {
-        StepError { step, message: message.into() }
-    }
-}
-
-impl From<StepError> for TransportError {
-    fn from(e: StepError) -> Self {
-        TransportError::new(e.step.kind(), e.to_string())
-    }
-}
 
 /// An open connection and one session on it, plus the CBS renewal task when SAS is used.
 /// Dropping it ends everything (the renewal task too).

@@ -24,6 +24,7 @@ mod peek;
 mod receiver;
 mod sever;
 pub mod sas;
+mod secret;
 pub mod secrets;
 
 pub use cbs::put_token_request;
@@ -31,9 +32,8 @@ pub use check::{CheckReport, StepResult, check_connection};
 pub use config::{
     Auth, AuthKind, ConnectionString, CredentialSettings, DEFAULT_MAX_MESSAGE_SIZE, Secret, ServiceBusConfig, ServiceBusSettings,
 };
-pub use connect::{Step, StepError};
 pub use connector::AmqpConnector;
 pub use deadletter::{BrowseMethod, DeadLetter, DeadLetterBrowser, Listing};
-pub use error::{ConfigError, SecretError};
+pub use error::{ConfigError, SecretError, Step, StepError};
 pub use link::AmqpSender;
 pub use receiver::AmqpReceiver;

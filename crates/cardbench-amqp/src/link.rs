@@ -11,7 +11,8 @@ use fe2o3_amqp::types::definitions::SenderSettleMode;
 use fe2o3_amqp::types::messaging::Outcome;
 
 use crate::config::ServiceBusConfig;
-use crate::connect::{self, Link, StepError, classify_link_error};
+use crate::connect::{self, Link, classify_link_error};
+use crate::error::StepError;
 use crate::mapping;
 
 pub(crate) fn conn_err(msg: impl Into<String>) -> TransportError {

@@ -19,7 +19,8 @@ use fe2o3_amqp_management::mgmt_ext::AmqpMessageManagementExt;
 use fe2o3_amqp_management::{MgmtClient, Request, Response};
 
 use crate::config::ServiceBusConfig;
-use crate::connect::{self, Link, StepError};
+use crate::connect::{self, Link};
+use crate::error::StepError;
 use crate::link::{CLOSE_TIMEOUT, EXCHANGE_TIMEOUT, conn_err};
 use cardbench_transport::TransportError;
 

@@ -23,7 +23,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::config::ServiceBusConfig;
-use crate::connect::{self, Link, StepError, classify_link_error};
+use crate::connect::{self, Link, classify_link_error};
+use crate::error::StepError;
 use crate::link::{CLOSE_TIMEOUT, EXCHANGE_TIMEOUT, IntoLinkFailure, bounded, close_quietly, conn_err};
 use crate::mapping;
 

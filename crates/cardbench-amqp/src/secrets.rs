@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use keyring::Entry;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::error::SecretError;
 
 /// The keyring "service" all Cardbench secrets are filed under.

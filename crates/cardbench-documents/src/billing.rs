@@ -18,19 +18,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cardbench_protocol::Subject;
-use cardbench_store::Store;
-use rusqlite::{Connection, params};
+use cardbench_store::invoices::{self, NewInvoice};
 use cardbench_store::spreadsheet::safe_record;
+use cardbench_store::{Connection, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::config::BillingConfig;
 use crate::error::{DocumentError, Result};
 
 pub const CSV_HEADER: [&str; 5] = ["COSTCENTRE", "INVOICENUMBER", "ARTICLENUMBER", "QUANTITY", "ORDERDATE"];
-
-/// The counter's row in `invoice_counter`.
-const COUNTER: &str = "invoice";
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BillingLine {
@@ -58,38 +54,10 @@ pub struct BillingFile {
 /// What is billable in [from, to), per organisation, lines sorted by article then date.
 pub fn billable(conn: &Connection, from: &str, to: &str) -> Result<BTreeMap<String, Vec<BillingLine>>> {
     let mut by_org: BTreeMap<String, BTreeMap<(String, String), u64>> = BTreeMap::new();
-    let mut add = |org: String, article: String, date: String, n: i64| {
-        *by_org.entry(org).or_default().entry((article, date)).or_default() += n.max(0) as u64;
-    };
-    let mut cards = conn.prepare_cached(
-        "SELECT c.organisation_id, c.article_id, substr(c.ordered_at, 1, 10), COUNT(*)
-         FROM cards c
-         JOIN (SELECT card_id, MIN(received_at) AS first_ok FROM inbox
-               WHERE subject = ?3 AND outcome = 'accepted' AND card_id IS NOT NULL
-               GROUP BY card_id) f ON f.card_id = c.card_id
-         WHERE f.first_ok >= ?1 AND f.first_ok < ?2
-         GROUP BY 1, 2, 3",
-    )?;
-    let rows = cards.query_map(params![from, to, Subject::ReportOk.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    for row in rows {
-        let (org, article, date, n) = row?;
-        add(org, article, date, n);
-    }
-    let mut accessories = conn.prepare_cached(
-        "SELECT s.organisation_id, pa.article_id,
-                COALESCE((SELECT substr(MIN(c.ordered_at), 1, 10) FROM cards c WHERE c.shipment_id = p.shipment_id),
-                         substr(s.first_received_at, 1, 10)),
-                SUM(pa.quantity)
-         FROM parcel_accessories pa
-         JOIN parcels p ON p.id = pa.parcel_id
-         JOIN shipments s ON s.shipment_id = p.shipment_id
-         WHERE p.created_at >= ?1 AND p.created_at < ?2 AND p.status <> 'error'
-         GROUP BY 1, 2, 3",
-    )?;
-    let rows = accessories.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    for row in rows {
-        let (org, article, date, n) = row?;
-        add(org, article, date, n);
+    let cards = invoices::cards_first_accepted_between(conn, from, to)?;
+    let accessories = invoices::accessories_shipped_between(conn, from, to)?;
+    for c in cards.into_iter().chain(accessories) {
+        *by_org.entry(c.organisation_id).or_default().entry((c.article_id, c.order_date)).or_default() += c.quantity;
     }
     Ok(by_org
         .into_iter()
@@ -114,12 +82,7 @@ fn file_safe(text: &str) -> String {
 }
 
 fn next_invoice_number(conn: &Connection, config: &BillingConfig) -> Result<String> {
-    conn.execute(
-        "INSERT INTO invoice_counter (name, last) VALUES (?1, 1)
-         ON CONFLICT (name) DO UPDATE SET last = last + 1",
-        [COUNTER],
-    )?;
-    let n: i64 = conn.query_row("SELECT last FROM invoice_counter WHERE name = ?1", [COUNTER], |r| r.get(0))?;
+    let n = invoices::take_number(conn)?;
     Ok(format!("{}{n:06}", config.invoice_prefix))
 }
 
@@ -153,10 +116,17 @@ pub fn run(store: &Store, from: &str, to: &str, config: &BillingConfig, out_dir:
                 let configured = cost_centre(config, &org);
                 let centre = configured.unwrap_or(NO_COST_CENTRE).to_owned();
                 let invoice = next_invoice_number(tx, config)?;
-                tx.execute(
-                    "INSERT INTO invoices (invoice_number, organisation_id, cost_centre, period_from, period_to, created_at, lines)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![invoice, org, centre, from, to, now, lines.len() as i64],
+                invoices::issue(
+                    tx,
+                    &NewInvoice {
+                        invoice_number: &invoice,
+                        organisation_id: &org,
+                        cost_centre: &centre,
+                        period_from: from,
+                        period_to: to,
+                        created_at: &now,
+                        lines: lines.len(),
+                    },
                 )?;
                 let path = out_dir.join(format!("billing_{}_{}_{}.csv", file_safe(&org), file_safe(from_day), file_safe(to_day)));
                 if written.contains(&path) {

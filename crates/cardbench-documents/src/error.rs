@@ -7,8 +7,6 @@ use thiserror::Error;
 pub enum DocumentError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
     #[error("{0}")]

@@ -3,8 +3,7 @@
 
 use std::io::Write;
 
-use cardbench_store::{parcels, shipments};
-use rusqlite::Connection;
+use cardbench_store::{Connection, parcels, shipments};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;

@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Timelike, Utc};
-use rusqlite::{Connection, params};
+use cardbench_protocol::Subject;
+use cardbench_store::Connection;
+use cardbench_store::reports::{self, Counted};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ShiftConfig;
@@ -173,6 +175,9 @@ pub struct HourFigures {
     pub errors: u64,
 }
 
+/// Which figure of an hour a count goes to.
+type Figure = fn(&mut HourFigures) -> &mut u64;
+
 /// Every hour of [from, to) with its figures, oldest first (hours with nothing are there, at 0).
 /// Counted in SQL by local hour over the time indexes, so a week costs one grouped scan per source.
 pub fn hourly(conn: &Connection, from: DateTime<Utc>, to: DateTime<Utc>, config: &ShiftConfig) -> Result<Vec<HourFigures>> {
@@ -188,41 +193,24 @@ pub fn hourly(conn: &Connection, from: DateTime<Utc>, to: DateTime<Utc>, config:
         .map(|i| HourFigures { hour: first + Duration::hours(i as i64), produced: 0, report_ok: 0, errors: 0 })
         .collect();
     let (from_s, to_s) = (cardbench_store::time::format(from), cardbench_store::time::format(to));
-    let shift = format!("{offset_secs:+} seconds");
-    let mut add = |sql: &str, args: &[&dyn rusqlite::ToSql], what: fn(&mut HourFigures) -> &mut u64| -> Result<()> {
-        let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(args, |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))?;
-        for row in rows {
-            let (key, count) = row?;
+    let sources: [(Counted<'_>, Figure); 3] = [
+        (Counted::Action(actions::PRODUCED), |h| &mut h.produced),
+        (Counted::Accepted(Subject::ReportOk), |h| &mut h.report_ok),
+        (Counted::Accepted(Subject::Error), |h| &mut h.errors),
+    ];
+    for (counted, what) in sources {
+        for row in reports::hourly(conn, &from_s, &to_s, offset_secs, counted)? {
             // The local hour "YYYY-MM-DDTHH" back to its place in the list.
-            let Some(at) = key.and_then(|k| chrono::NaiveDateTime::parse_from_str(&format!("{k}:00"), "%Y-%m-%dT%H:%M").ok()) else {
+            let Ok(at) = chrono::NaiveDateTime::parse_from_str(&format!("{}:00", row.local_hour), "%Y-%m-%dT%H:%M") else {
                 continue;
             };
             let utc = (at - Duration::seconds(i64::from(offset_secs))).and_utc();
             let i = (utc - first).num_minutes().div_euclid(60);
             if let Some(h) = usize::try_from(i).ok().and_then(|i| hours.get_mut(i)) {
-                *what(h) += count.max(0) as u64;
+                *what(h) += row.count;
             }
         }
-        Ok(())
-    };
-    add(
-        "SELECT strftime('%Y-%m-%dT%H', at, ?3), COUNT(*) FROM audit WHERE at >= ?1 AND at < ?2 AND action = ?4 GROUP BY 1",
-        &[&from_s, &to_s, &shift, &actions::PRODUCED],
-        |h| &mut h.produced,
-    )?;
-    add(
-        "SELECT strftime('%Y-%m-%dT%H', received_at, ?3), COUNT(*) FROM inbox
-         WHERE received_at >= ?1 AND received_at < ?2 AND outcome = 'accepted' AND subject = ?4 GROUP BY 1",
-        &[&from_s, &to_s, &shift, &"EXTERNAL_PRODUCTION_REPORT_OK"],
-        |h| &mut h.report_ok,
-    )?;
-    add(
-        "SELECT strftime('%Y-%m-%dT%H', received_at, ?3), COUNT(*) FROM inbox
-         WHERE received_at >= ?1 AND received_at < ?2 AND outcome = 'accepted' AND subject = ?4 GROUP BY 1",
-        &[&from_s, &to_s, &shift, &"EXTERNAL_PRODUCTION_ERROR"],
-        |h| &mut h.errors,
-    )?;
+    }
     Ok(hours)
 }
 
@@ -243,62 +231,38 @@ pub fn load(conn: &Connection, from: &str, to: &str, config: &ShiftConfig) -> Re
     };
     let mut produced_at: Vec<DateTime<Utc>> = Vec::new();
 
-    let mut stmt = conn.prepare_cached(
-        "SELECT at, operator, action FROM audit WHERE at >= ?1 AND at < ?2 AND action IN (?3, ?4)",
-    )?;
-    let rows = stmt.query_map(params![from, to, actions::PRODUCED, actions::SPOILED], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-    })?;
-    for row in rows {
-        let (at, operator, action) = row?;
-        if action == actions::PRODUCED {
-            bump(&at, &operator, &|c| c.produced += 1);
-            if let Some(t) = parse(&at) {
+    for row in reports::actions_between(conn, from, to, &[actions::PRODUCED, actions::SPOILED])? {
+        if row.action == actions::PRODUCED {
+            bump(&row.at, &row.operator, &|c| c.produced += 1);
+            if let Some(t) = parse(&row.at) {
                 produced_at.push(t);
             }
         } else {
-            bump(&at, &operator, &|c| c.spoiled += 1);
+            bump(&row.at, &row.operator, &|c| c.spoiled += 1);
         }
     }
 
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.created_at, p.operator, (SELECT COUNT(*) FROM parcel_cards pc WHERE pc.parcel_id = p.id)
-         FROM parcels p WHERE p.created_at >= ?1 AND p.created_at < ?2",
-    )?;
-    let rows = stmt.query_map(params![from, to], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
-    for row in rows {
-        let (at, operator, n) = row?;
-        bump(&at, &operator, &|c| c.shipped += n.max(0) as u64);
+    for p in reports::parcels_between(conn, from, to)? {
+        bump(&p.created_at, &p.operator, &|c| c.shipped += p.cards);
     }
 
     // Answers from NGOC, credited to whoever made what they answer.
-    let mut stmt = conn.prepare_cached(
-        "SELECT i.received_at, i.subject,
-                (SELECT a.operator FROM audit a WHERE a.card_id = i.card_id AND a.action = ?3 AND a.at <= i.received_at
-                 ORDER BY a.at DESC, a.id DESC LIMIT 1),
-                (SELECT p.operator FROM parcels p WHERE p.shipment_id = i.shipment_id AND p.created_at <= i.received_at
-                 ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
-         FROM inbox i
-         WHERE i.received_at >= ?1 AND i.received_at < ?2 AND i.outcome = 'accepted'
-           AND i.subject IN ('EXTERNAL_PRODUCTION_REPORT_OK', 'EXTERNAL_PRODUCTION_ERROR')",
-    )?;
-    let rows = stmt.query_map(params![from, to, actions::PRODUCED], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?))
-    })?;
-    for row in rows {
-        let (at, subject, producer, shipper) = row?;
-        if subject == "EXTERNAL_PRODUCTION_REPORT_OK" {
-            bump(&at, producer.as_deref().unwrap_or(UNATTRIBUTED), &|c| c.report_ok += 1);
-        } else {
-            let who = producer.or(shipper);
-            bump(&at, who.as_deref().unwrap_or(UNATTRIBUTED), &|c| c.errors += 1);
+    for answer in reports::answers_between(conn, from, to, &[Subject::ReportOk, Subject::Error], actions::PRODUCED)? {
+        let at = &answer.received_at;
+        match answer.subject {
+            Subject::ReportOk => bump(at, answer.producer.as_deref().unwrap_or(UNATTRIBUTED), &|c| c.report_ok += 1),
+            Subject::Error => {
+                let who = answer.producer.or(answer.shipper);
+                bump(at, who.as_deref().unwrap_or(UNATTRIBUTED), &|c| c.errors += 1);
+            }
+            // Not asked for: no other answer is counted in a shift.
+            Subject::RequestSent | Subject::CardProduced | Subject::Shipped | Subject::ShippedOk => {}
         }
     }
 
-    let mut stmt = conn.prepare_cached("SELECT received_at FROM cards WHERE received_at >= ?1 AND received_at < ?2")?;
     let mut received: BTreeMap<(NaiveDate, usize), u64> = BTreeMap::new();
-    for at in stmt.query_map(params![from, to], |r| r.get::<_, String>(0))? {
-        if let Some(t) = parse(&at?) {
+    for at in reports::cards_received_between(conn, from, to)? {
+        if let Some(t) = parse(&at) {
             *received.entry(shifts.of(t)).or_default() += 1;
         }
     }

@@ -2,8 +2,7 @@
 //! DIN 5008 window envelope so the slip itself addresses the parcel.
 
 use cardbench_protocol::{Accessory, Address};
-use cardbench_store::{cards, parcels, shipments};
-use rusqlite::Connection;
+use cardbench_store::{Connection, cards, parcels, shipments};
 use serde::{Deserialize, Serialize};
 
 use crate::barcode;

@@ -32,7 +32,7 @@ pub enum DeadLetterError {
     #[error("the dead letter could not be recorded and stays in the dead-letter queue: {0}")]
     NotRecorded(String),
     #[error("background task failed: {0}")]
-    Task(String),
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// One dead letter as the CLI and the app show it.
@@ -159,15 +159,14 @@ async fn release_quietly(b: &mut DeadLetterBrowser, taken: &DeadLetter) {
 async fn ingest(workflow: &Workflow, delivery: Delivery) -> Result<IngestOutcome, DeadLetterError> {
     let workflow = workflow.clone();
     let report = tokio::task::spawn_blocking(move || {
-        let mut envelope = crate::receiver::envelope(&delivery);
+        let mut envelope = crate::envelope::envelope(&delivery);
         // The count is from the failed deliveries that dead-lettered it; an operator's import is
         // a fresh attempt, so a store failure gives Retry (released, still there) rather than
         // being recorded at once as a poison message.
         envelope.delivery_count = 0;
         workflow.ingest(std::slice::from_ref(&envelope))
     })
-    .await
-    .map_err(|e| DeadLetterError::Task(e.to_string()))?;
+    .await?;
     match report {
         Ok(report) => Ok(report.outcomes.into_iter().next().unwrap_or(IngestOutcome::Retry { error: "no outcome".into() })),
         Err(e) => Ok(IngestOutcome::Retry { error: e.to_string() }),

@@ -16,6 +16,7 @@
 pub mod backoff;
 pub mod config;
 pub mod deadletters;
+mod envelope;
 mod error;
 pub mod events;
 pub mod hotfolder;
@@ -37,7 +38,8 @@ use cardbench_workflow::Workflow;
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 
-pub use error::RuntimeError;
+pub use envelope::envelope;
+pub use error::{CommitError, LinkError, RuntimeError};
 pub use events::RuntimeEvent;
 pub use link::{LinkSide, LinkState};
 
@@ -194,7 +196,7 @@ impl Shared {
         work: impl FnOnce(&Workflow) -> T + Send + 'static,
     ) -> Result<T, RuntimeError> {
         let workflow = self.workflow.clone();
-        tokio::task::spawn_blocking(move || work(&workflow)).await.map_err(|e| RuntimeError::Task(e.to_string()))
+        tokio::task::spawn_blocking(move || work(&workflow)).await.map_err(RuntimeError::Task)
     }
 }
 

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use cardbench_store::inbox::Envelope;
 use cardbench_transport::{Delivery, DeliveryTag, QueueReceiver};
 use cardbench_workflow::IngestOutcome;
 use tokio::sync::watch;
 
+use crate::error::{CommitError, LinkError};
 use crate::store_health::HealthReporter;
 use crate::writer::BatchWriter;
 
@@ -34,7 +34,7 @@ struct Committed {
 
 /// A batch being decoded (on the blocking pool) and committed (by the writer thread) while the
 /// loop goes on.
-type InFlight = tokio::task::JoinHandle<Result<Committed, (Vec<DeliveryTag>, String)>>;
+type InFlight = tokio::task::JoinHandle<Result<Committed, (Vec<DeliveryTag>, CommitError)>>;
 
 /// Receives until shutdown (None) or a link failure (Some(error)).
 ///
@@ -44,11 +44,11 @@ type InFlight = tokio::task::JoinHandle<Result<Committed, (Vec<DeliveryTag>, Str
 /// and N is settled while N+1 commits. Commits stay in order, one at a time (the writer takes
 /// them in the order they were queued, and N+1 is queued only after N), and each batch is still
 /// settled only after its own commit.
-async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &mut watch::Receiver<bool>) -> Option<String> {
+async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &mut watch::Receiver<bool>) -> Option<LinkError> {
     let health = HealthReporter { health: shared.store_health.clone(), events: shared.events.clone() };
     let writer = match BatchWriter::start(shared.workflow.clone(), health, shared.config.store_backoff, shutdown.clone()) {
         Ok(w) => Arc::new(w),
-        Err(e) => return Some(format!("cannot start the store writer thread: {e}")),
+        Err(e) => return Some(LinkError::WriterThread(e)),
     };
     let mut in_flight: Option<(InFlight, Queued)> = None;
     loop {
@@ -58,7 +58,7 @@ async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &
             if let Some((task, _)) = in_flight.take() {
                 let _ = settle(shared, receiver.as_mut(), task).await;
             }
-            return Some("the store writer stopped".into());
+            return Some(LinkError::WriterStopped);
         }
         // With a commit in flight, take only what is there now: its settlement must not wait
         // for new messages to arrive.
@@ -81,7 +81,7 @@ async fn pump(shared: &Shared, mut receiver: Box<dyn QueueReceiver>, shutdown: &
                 {
                     tracing::warn!(error = %settling, "could not settle the last committed batch");
                 }
-                return Some(e.to_string());
+                return Some(LinkError::Transport(e));
             }
         };
         // Started before the previous batch is settled, so its decoding overlaps that commit.
@@ -132,13 +132,13 @@ impl Queued {
 /// comes back.
 /// `Ingested` goes out only once the batch is settled, so "settled" in it is true: a watcher (the
 /// status line, `cardbench bench`) never counts a message the queue still holds.
-async fn settle(shared: &Shared, receiver: &mut dyn QueueReceiver, task: InFlight) -> Result<(), String> {
-    let outcome = task.await.map_err(|e| format!("commit task failed: {e}"))?;
+async fn settle(shared: &Shared, receiver: &mut dyn QueueReceiver, task: InFlight) -> Result<(), LinkError> {
+    let outcome = task.await?;
     let Committed { accept: to_accept, release: to_release, ingested } = match outcome {
         Ok(committed) => committed,
         Err((tags, error)) => {
             tracing::error!(%error, count = tags.len(), "could not commit received messages; releasing them");
-            receiver.release(&tags).await.map_err(|e| e.to_string())?;
+            receiver.release(&tags).await?;
             // The store may be busy or the disk full: give it a moment.
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             return Ok(());
@@ -146,11 +146,11 @@ async fn settle(shared: &Shared, receiver: &mut dyn QueueReceiver, task: InFligh
     };
     if !to_accept.is_empty() {
         // Committed but not settled on failure: they come back and are recorded as duplicates.
-        receiver.accept(&to_accept).await.map_err(|e| e.to_string())?;
+        receiver.accept(&to_accept).await?;
         shared.settled.send_modify(|n| *n += to_accept.len() as u64);
     }
     if !to_release.is_empty() {
-        receiver.release(&to_release).await.map_err(|e| e.to_string())?;
+        receiver.release(&to_release).await?;
     }
     shared.publish(ingested);
     Ok(())
@@ -165,11 +165,11 @@ async fn commit(
     deliveries: Vec<Delivery>,
     after: Option<Queued>,
     queued: tokio::sync::watch::Sender<bool>,
-) -> Result<Committed, (Vec<DeliveryTag>, String)> {
+) -> Result<Committed, (Vec<DeliveryTag>, CommitError)> {
     let tags: Vec<DeliveryTag> = deliveries.iter().map(|d| d.tag).collect();
     let decoded = shared
         .blocking(move |workflow| {
-            let decoded = workflow.decode(&deliveries.iter().map(envelope).collect::<Vec<_>>());
+            let decoded = workflow.decode(&deliveries.iter().map(crate::envelope::envelope).collect::<Vec<_>>());
             (deliveries, decoded)
         })
         .await;
@@ -180,7 +180,7 @@ async fn commit(
     }
     let answer = match decoded {
         Ok((deliveries, decoded)) => writer.submit(deliveries, decoded),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(CommitError::Task(e)),
     };
     let _ = queued.send(true);
     let report = match answer {
@@ -188,7 +188,7 @@ async fn commit(
         Ok(answer) => match answer.await {
             Ok(Ok(report)) => report,
             Ok(Err(e)) => return Err((tags, e)),
-            Err(_) => return Err((tags, "the store writer stopped before this batch was committed".into())),
+            Err(_) => return Err((tags, CommitError::WriterStopped)),
         },
     };
     let mut accept = Vec::with_capacity(tags.len());
@@ -209,15 +209,4 @@ async fn commit(
     }
     let ingested = RuntimeEvent::Ingested { accepted, duplicate, rejected, ignored, released: release.len() };
     Ok(Committed { accept, release, ingested })
-}
-
-pub(crate) fn envelope(d: &Delivery) -> Envelope<'_> {
-    Envelope {
-        message_id: d.message_id.as_deref(),
-        subject: d.subject.as_deref(),
-        correlation_id: d.correlation_id.as_deref(),
-        content_type: d.content_type.as_deref(),
-        body: &d.body,
-        delivery_count: d.delivery_count,
-    }
 }

@@ -1,5 +1,10 @@
 //! The outbox sender: sends unsent rows in order, marks each sent only when the queue took it.
 //! Rows written while the link is down simply wait; they drain after the reconnect.
+//!
+//! It is NGOC's sender: it claims only the outbox rows for [`DESTINATION`]. Another outbound
+//! consumer is a sender of its own over the same outbox, not a change here. A wake (the Notify,
+//! the idle poll) carries nothing: each one re-reads the due rows from the store, so a lost wake
+//! delays a row and never loses it.
 
 use std::time::Duration;
 
@@ -7,9 +12,13 @@ use cardbench_store::outbox::{self, OutboxRow};
 use cardbench_transport::{OutboundMessage, QueueSender};
 use tokio::sync::watch;
 
+use crate::error::LinkError;
 use crate::link::Side;
 use crate::supervise::supervise;
 use crate::{RuntimeEvent, Shared, stopped};
+
+/// The outbox rows this sender sends.
+pub(crate) const DESTINATION: &str = outbox::NGOC;
 
 /// How often an idle sender looks whether another process (e.g. `cardbench` beside the app)
 /// committed: its rows cannot reach our wake. This process's own rows never wait for it: every
@@ -26,7 +35,7 @@ pub(crate) async fn run(shared: Shared, shutdown: watch::Receiver<bool>) {
     supervise(&shared, Side::Outbound, shutdown, open, work).await;
 }
 
-async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut watch::Receiver<bool>) -> Option<String> {
+async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut watch::Receiver<bool>) -> Option<LinkError> {
     let mut reject_attempts = 0u32;
     loop {
         if *shutdown.borrow() {
@@ -35,7 +44,7 @@ async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut
         let limit = shared.config.send_batch;
         // Before the outbox is read, so a commit made elsewhere after the read is not missed.
         let elsewhere = commits_elsewhere(shared).await;
-        let rows = match shared.blocking(move |wf| wf.store().read(|c| outbox::due(c, &cardbench_store::time::now(), limit))).await {
+        let rows = match shared.blocking(move |wf| wf.store().read(|c| outbox::due(c, DESTINATION, &cardbench_store::time::now(), limit))).await {
             Ok(Ok(rows)) => rows,
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "cannot read the outbox");
@@ -65,7 +74,7 @@ async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut
                 Ok(()) => sent.push(row.id),
                 Err(e) => {
                     if e.is_link_failure() && link_error.is_none() {
-                        link_error = Some(e.to_string());
+                        link_error = Some(LinkError::Transport(e.clone()));
                     }
                     failed.push((row.id, e.to_string(), e.is_link_failure()));
                 }
@@ -139,5 +148,62 @@ fn message(row: &OutboxRow) -> OutboundMessage {
         correlation_id: row.correlation_id.clone(),
         content_type: "application/json".into(),
         body: row.body.clone().into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cardbench_store::Store;
+    use cardbench_store::outbox::{self, NewOutboxRow};
+    use cardbench_transport::{OutboundMessage, QueueSender, TransportError, TransportErrorKind};
+    use cardbench_workflow::Workflow;
+    use tokio::sync::{Notify, broadcast, watch};
+
+    use crate::error::LinkError;
+    use crate::{RuntimeConfig, Shared};
+
+    /// A queue whose connection drops under the send.
+    struct Refusing;
+
+    #[async_trait::async_trait]
+    impl QueueSender for Refusing {
+        async fn send(&mut self, messages: &[OutboundMessage]) -> Vec<Result<(), TransportError>> {
+            messages.iter().map(|_| Err(TransportError::new(TransportErrorKind::Connection, "connection reset by peer"))).collect()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_send_error_reaches_the_supervisor_with_its_kind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open_in(dir.path()).expect("store"));
+        let queued = store
+            .write(|tx| {
+                outbox::insert(
+                    tx,
+                    &NewOutboxRow { subject: "S", correlation_id: None, body: "{}", card_id: None, shipment_id: None, created_at: "t" },
+                )
+            })
+            .expect("queue");
+        let connector = Arc::new(cardbench_transport::embedded::EmbeddedQueues::open(dir.path()).expect("queues"));
+        let shared = Shared {
+            workflow: Workflow::new(store.clone()),
+            connector,
+            config: Arc::new(RuntimeConfig::default()),
+            events: broadcast::channel(16).0,
+            link: Arc::new(watch::channel(crate::LinkState::default()).0),
+            outbox_wake: Arc::new(Notify::new()),
+            settled: Arc::new(watch::channel(0).0),
+            store_health: Arc::new(watch::channel(crate::store_health::StoreHealth::default()).0),
+        };
+        let (_stop, mut shutdown) = watch::channel(false);
+        let ended = super::drain(&shared, Box::new(Refusing), &mut shutdown).await;
+        match ended {
+            Some(LinkError::Transport(e)) => assert_eq!(e.kind, TransportErrorKind::Connection, "{e}"),
+            other => panic!("the link error lost its kind: {other:?}"),
+        }
+        let row = store.read(|c| outbox::get(c, queued.id)).expect("read").expect("row");
+        assert_eq!((row.sent_at, row.attempts), (None, 1), "not sent, the attempt counted");
     }
 }

@@ -6,11 +6,12 @@ use std::future::Future;
 use cardbench_transport::TransportError;
 use tokio::sync::watch;
 
+use crate::error::LinkError;
 use crate::link::{LinkPhase, Side, set};
 use crate::{Shared, stopped};
 
 /// Runs `work` on what `open` returns; `work` resolves to `None` on shutdown or `Some(error)`
-/// when the link failed and must be opened again.
+/// when the link failed and must be opened again. The error is text only in the link state.
 pub(crate) async fn supervise<T, O, W>(
     shared: &Shared,
     side: Side,
@@ -19,7 +20,7 @@ pub(crate) async fn supervise<T, O, W>(
     work: impl Fn(T, watch::Receiver<bool>) -> W,
 ) where
     O: Future<Output = Result<T, TransportError>>,
-    W: Future<Output = Option<String>>,
+    W: Future<Output = Option<LinkError>>,
 {
     let mut attempt = 0u32;
     loop {
@@ -40,11 +41,12 @@ pub(crate) async fn supervise<T, O, W>(
                     Some(error) => error,
                 }
             }
-            Err(e) => e.to_string(),
+            Err(e) => LinkError::Transport(e),
         };
+        tracing::debug!(side = ?side, error = %error, "link down");
         let delay = shared.config.backoff.delay(attempt);
         attempt = attempt.saturating_add(1);
-        set(shared, side, LinkPhase::Retrying, Some(error), Some(delay)).await;
+        set(shared, side, LinkPhase::Retrying, Some(error.to_string()), Some(delay)).await;
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = stopped(&mut shutdown) => break,

@@ -18,13 +18,14 @@ use cardbench_workflow::{DecodedBatch, IngestReport, Workflow};
 use tokio::sync::{oneshot, watch};
 
 use crate::backoff::Backoff;
+use crate::error::CommitError;
 use crate::store_health::HealthReporter;
 
 /// A batch to commit, and where its outcome goes.
 struct Job {
     deliveries: Vec<Delivery>,
     decoded: DecodedBatch,
-    reply: oneshot::Sender<Result<IngestReport, String>>,
+    reply: oneshot::Sender<Result<IngestReport, CommitError>>,
 }
 
 pub(crate) struct BatchWriter {
@@ -45,7 +46,7 @@ impl BatchWriter {
         let thread = thread::Builder::new().name("cardbench-store-writer".into()).spawn(move || {
             let retry = Retry { health, backoff, shutdown };
             for Job { deliveries, decoded, reply } in queued {
-                let envelopes: Vec<Envelope<'_>> = deliveries.iter().map(crate::receiver::envelope).collect();
+                let envelopes: Vec<Envelope<'_>> = deliveries.iter().map(crate::envelope::envelope).collect();
                 let outcome = retry.commit(&workflow, &envelopes, decoded, &reply);
                 // The batch's task may be gone (shutdown); its messages then come back.
                 let _ = reply.send(outcome);
@@ -65,11 +66,9 @@ impl BatchWriter {
         &self,
         deliveries: Vec<Delivery>,
         decoded: DecodedBatch,
-    ) -> Result<oneshot::Receiver<Result<IngestReport, String>>, String> {
+    ) -> Result<oneshot::Receiver<Result<IngestReport, CommitError>>, CommitError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job { deliveries, decoded, reply })
-            .map_err(|_| "the store writer has stopped".to_owned())?;
+        self.jobs.send(Job { deliveries, decoded, reply }).map_err(|_| CommitError::WriterStopped)?;
         Ok(answer)
     }
 }
@@ -92,8 +91,8 @@ impl Retry {
         workflow: &Workflow,
         envelopes: &[Envelope<'_>],
         decoded: DecodedBatch,
-        reply: &oneshot::Sender<Result<IngestReport, String>>,
-    ) -> Result<IngestReport, String> {
+        reply: &oneshot::Sender<Result<IngestReport, CommitError>>,
+    ) -> Result<IngestReport, CommitError> {
         let mut decoded = Some(decoded);
         let mut attempt = 0u32;
         loop {
@@ -109,18 +108,18 @@ impl Retry {
                 }
                 Err(error) => error,
             };
-            let Some(failure) = error.store_failure() else { return Err(error.to_string()) };
+            let Some(failure) = error.store_failure() else { return Err(CommitError::Workflow(error)) };
             let delay = self.backoff.delay(attempt);
             attempt = attempt.saturating_add(1);
             self.health.failing(failure, &error.to_string(), delay, envelopes.len());
             if !self.wait(delay, reply) {
-                return Err(format!("store failing ({failure}) at shutdown: {error}"));
+                return Err(CommitError::StoreFailingAtShutdown { failure, source: error });
             }
         }
     }
 
     /// Sleeps `delay` in short steps; false if shutdown came or the batch's task is gone.
-    fn wait(&self, delay: Duration, reply: &oneshot::Sender<Result<IngestReport, String>>) -> bool {
+    fn wait(&self, delay: Duration, reply: &oneshot::Sender<Result<IngestReport, CommitError>>) -> bool {
         let until = Instant::now() + delay;
         loop {
             if *self.shutdown.borrow() || reply.is_closed() {

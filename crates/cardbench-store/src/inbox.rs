@@ -219,6 +219,15 @@ pub fn list(conn: &Connection, f: &InboxFilter) -> Result<Vec<InboxRow>> {
 }
 
 /// How many rows per outcome, for the dashboard.
+/// The reason given most often for messages not accepted (rejected, ignored, duplicate), if any.
+pub fn commonest_reason_not_accepted(conn: &Connection) -> Result<Option<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT reason FROM inbox WHERE outcome <> 'accepted' GROUP BY reason ORDER BY COUNT(*) DESC LIMIT 1",
+    )?;
+    let mut rows = stmt.query_map([], |r| r.get::<_, Option<String>>(0))?;
+    Ok(rows.next().transpose()?.flatten())
+}
+
 pub fn count_by_outcome(conn: &Connection) -> Result<Vec<(Outcome, i64)>> {
     let mut stmt = conn.prepare_cached("SELECT outcome, COUNT(*) FROM inbox GROUP BY outcome")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod bench;
 pub mod cards;
 pub mod changes;
 mod check_rewrite;
@@ -20,6 +21,7 @@ mod error;
 pub mod hotfolder_files;
 pub mod health;
 pub mod inbox;
+pub mod invoices;
 pub mod link_status;
 mod migrate;
 pub mod outbox;
@@ -28,6 +30,7 @@ pub mod private_files;
 pub mod probe;
 pub mod readouts;
 mod refused_status;
+pub mod reports;
 pub mod retention;
 pub mod shipments;
 pub mod spreadsheet;

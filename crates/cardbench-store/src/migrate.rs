@@ -51,10 +51,16 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0012_worklist_sort_indexes.sql"),
         step: None,
     },
+    Migration {
+        version: 13,
+        name: "outbox_destination",
+        sql: include_str!("../migrations/0013_outbox_destination.sql"),
+        step: None,
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 12;
+pub const SCHEMA_VERSION: u32 = 13;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(
@@ -171,6 +177,26 @@ mod tests {
         assert_eq!(sent.first_sent_at.as_deref(), Some("2026-01-01T00:00:05.000Z"));
         assert_eq!((sent.resent_count, sent.last_resent_at), (0, None));
         assert_eq!(row("m-waiting").first_sent_at, None, "a row never sent has no first send");
+    }
+
+    #[test]
+    fn every_outbox_row_written_before_0013_goes_to_ngoc() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let before = MIGRATIONS.iter().position(|m| m.version == 13).expect("0013 listed");
+        let path = older_database(
+            dir.path(),
+            before,
+            "INSERT INTO outbox (message_id, subject, body, created_at, sent_at) VALUES
+                 ('m-sent', 'EXTERNAL_PRODUCTION_ERROR', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:05.000Z'),
+                 ('m-waiting', 'EXTERNAL_PRODUCTION_ERROR', '{}', '2026-01-01T00:00:00.000Z', NULL);",
+        );
+        let store = crate::Store::open(&path).expect("upgrade on open");
+        for id in ["m-sent", "m-waiting"] {
+            let row = store.read(|c| crate::outbox::by_message_id(c, id)).expect("read").expect("row");
+            assert_eq!(row.destination, crate::outbox::NGOC, "{id}");
+        }
+        let due = store.read(|c| crate::outbox::due(c, crate::outbox::NGOC, "2026-01-02T00:00:00.000Z", 10)).expect("due");
+        assert_eq!(due.iter().map(|r| r.message_id.as_str()).collect::<Vec<_>>(), ["m-waiting"], "the waiting row is still NGOC's to send");
     }
 
     #[test]

@@ -1,10 +1,19 @@
 //! `outbox`: every message to send, written in the same transaction as the state change that
 //! causes it, drained in order by the sender.
+//!
+//! Every row names its destination: the outbound consumer that sends it ([`NGOC`] for the
+//! protocol's notifications). A second consumer (signed webhooks, an HTTP event forwarder) queues
+//! rows for a destination of its own with [`insert_for`] and runs a sender that claims only those
+//! ([`due`]); the NGOC sender never sees them.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+
+/// The destination of NGOC's notifications (the outbound queue): every row written before
+/// destinations existed.
+pub const NGOC: &str = "ngoc";
 
 #[derive(Debug, Clone)]
 pub struct NewOutboxRow<'a> {
@@ -43,14 +52,21 @@ pub struct OutboxRow {
     /// How many times it was put back in line (`resend`).
     pub resent_count: u32,
     pub last_resent_at: Option<String>,
+    /// Which outbound consumer sends it ([`NGOC`], ...).
+    pub destination: String,
 }
 
-/// Queues a message with a fresh UUID messageId.
+/// Queues a message for NGOC with a fresh UUID messageId.
 pub fn insert(conn: &Connection, row: &NewOutboxRow<'_>) -> Result<Queued> {
+    insert_for(conn, NGOC, row)
+}
+
+/// Queues a message for `destination` with a fresh UUID messageId.
+pub fn insert_for(conn: &Connection, destination: &str, row: &NewOutboxRow<'_>) -> Result<Queued> {
     let message_id = uuid::Uuid::new_v4().to_string();
     conn.prepare_cached(
-        "INSERT INTO outbox (message_id, subject, correlation_id, body, card_id, shipment_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO outbox (message_id, subject, correlation_id, body, card_id, shipment_id, created_at, destination)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         message_id,
@@ -59,13 +75,14 @@ pub fn insert(conn: &Connection, row: &NewOutboxRow<'_>) -> Result<Queued> {
         row.body,
         row.card_id,
         row.shipment_id,
-        row.created_at
+        row.created_at,
+        destination
     ])?;
     Ok(Queued { id: conn.last_insert_rowid(), message_id })
 }
 
 const COLUMNS: &str = "id, message_id, subject, correlation_id, body, card_id, shipment_id, created_at, \
-                       attempts, last_error, next_attempt_at, sent_at, first_sent_at, resent_count, last_resent_at";
+                       attempts, last_error, next_attempt_at, sent_at, first_sent_at, resent_count, last_resent_at, destination";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     Ok(OutboxRow {
@@ -84,25 +101,28 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         first_sent_at: r.get(12)?,
         resent_count: r.get(13)?,
         last_resent_at: r.get(14)?,
+        destination: r.get(15)?,
     })
 }
 
-/// Unsent rows whose retry time has come, oldest first.
-pub fn due(conn: &Connection, now: &str, limit: u32) -> Result<Vec<OutboxRow>> {
+/// `destination`'s unsent rows whose retry time has come, oldest first: what its sender claims.
+/// Read afresh on every wake, so a lost wake delays a row, never loses it.
+pub fn due(conn: &Connection, destination: &str, now: &str, limit: u32) -> Result<Vec<OutboxRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM outbox
-         WHERE sent_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
+         WHERE destination = ?3 AND sent_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
          ORDER BY id LIMIT ?2"
     ))?;
-    let rows = stmt.query_map(params![now, limit], from_row)?;
+    let rows = stmt.query_map(params![now, limit, destination], from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// The earliest retry time among unsent rows that are waiting, so the sender can sleep until then.
-pub fn next_retry_at(conn: &Connection) -> Result<Option<String>> {
+/// The earliest retry time among `destination`'s unsent rows that are waiting, so its sender can
+/// sleep until then.
+pub fn next_retry_at(conn: &Connection, destination: &str) -> Result<Option<String>> {
     Ok(conn.query_row(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE sent_at IS NULL AND next_attempt_at IS NOT NULL",
-        [],
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE destination = ?1 AND sent_at IS NULL AND next_attempt_at IS NOT NULL",
+        [destination],
         |r| r.get(0),
     )?)
 }
@@ -138,6 +158,7 @@ pub fn resend(conn: &Connection, id: i64, at: &str) -> Result<bool> {
     Ok(n == 1)
 }
 
+/// Unsent rows of every destination.
 pub fn pending_count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get(0))?)
 }
@@ -163,6 +184,8 @@ pub struct OutboxFilter {
     pub sent: Option<bool>,
     pub card_id: Option<String>,
     pub shipment_id: Option<String>,
+    /// Only rows for this destination ([`NGOC`], ...).
+    pub destination: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
     pub before_id: Option<i64>,
@@ -176,11 +199,11 @@ pub fn list(conn: &Connection, f: &OutboxFilter) -> Result<Vec<OutboxRow>> {
            AND (?2 IS NULL OR (?2 = 1 AND sent_at IS NOT NULL) OR (?2 = 0 AND sent_at IS NULL))
            AND (?3 IS NULL OR card_id = ?3) AND (?4 IS NULL OR shipment_id = ?4)
            AND (?5 IS NULL OR created_at >= ?5) AND (?6 IS NULL OR created_at < ?6)
-           AND (?7 IS NULL OR id < ?7)
+           AND (?7 IS NULL OR id < ?7) AND (?9 IS NULL OR destination = ?9)
          ORDER BY id DESC LIMIT ?8"
     ))?;
     let rows = stmt.query_map(
-        params![f.subject, f.sent, f.card_id, f.shipment_id, f.since, f.until, f.before_id, f.limit.unwrap_or(100)],
+        params![f.subject, f.sent, f.card_id, f.shipment_id, f.since, f.until, f.before_id, f.limit.unwrap_or(100), f.destination],
         from_row,
     )?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -6,7 +6,7 @@ const msg = (id: number, body: string): QueueMessage => ({
   id, direction: 'in', messageId: `m-${id}`, subject: 'EXTERNAL_PRODUCTION_REQUEST_SENT', correlationId: null,
   at: '2026-11-23T08:00:00.000Z', state: 'rejected', reason: 'bad', cardId: null, shipmentId: null,
   attempts: 1, body, pretty: null, masked: false,
-  sentAt: null, firstSentAt: null, resentCount: 0, lastResentAt: null, queue: null,
+  sentAt: null, firstSentAt: null, resentCount: 0, lastResentAt: null, queue: null, destination: null,
 });
 
 describe('export', () => {

@@ -1,9 +1,6 @@
 //! One module per command group; `dispatch` routes the parsed command line.
 
 mod bench;
-mod bench_broker;
-mod bench_hotfolder;
-mod bench_outage;
 mod cards;
 mod config;
 pub(crate) mod devices;

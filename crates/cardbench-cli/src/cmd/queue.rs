@@ -108,6 +108,7 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
         }
         crate::say!("outbox #{}  created {}", row.id, shown(&row.created_at));
         crate::say!("subject        {}", row.subject);
+        crate::say!("destination    {}", row.destination);
         crate::say!("messageId      {}", row.message_id);
         crate::say!("correlationId  {}", output::or_dash(row.correlation_id.as_deref()));
         crate::say!("first sent     {}", output::or_dash(row.first_sent_at.as_deref().map(shown).as_deref()));
@@ -139,6 +140,7 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
                 r.id.to_string(),
                 shown(&r.created_at),
                 short_subject(Some(&r.subject)),
+                r.destination.clone(),
                 output::or_dash(r.first_sent_at.as_deref().map(shown).as_deref()),
                 sent_text(r),
                 r.resent_count.to_string(),
@@ -150,7 +152,7 @@ pub fn outbox(ctx: &Context, args: &OutboxArgs) -> anyhow::Result<()> {
         })
         .collect();
     output::table(
-        &["ID", "CREATED", "SUBJECT", "FIRST SENT", "SENT", "RESENT", "TRIES", "CARD", "SHIPMENT", "LAST ERROR"],
+        &["ID", "CREATED", "SUBJECT", "TO", "FIRST SENT", "SENT", "RESENT", "TRIES", "CARD", "SHIPMENT", "LAST ERROR"],
         &table,
     );
     Ok(())

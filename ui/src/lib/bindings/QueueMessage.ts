@@ -33,4 +33,8 @@ resentCount: number, lastResentAt: string | null,
 /**
  * The queue it came from or goes to.
  */
-queue: string | null, };
+queue: string | null, 
+/**
+ * Outbox: the outbound consumer that sends it ("ngoc" for NGOC's notifications).
+ */
+destination: string | null, };

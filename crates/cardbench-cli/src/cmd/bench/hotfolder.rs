@@ -10,10 +10,10 @@ use cardbench_devices::config::HotfolderConfig;
 use cardbench_devices::hotfolder::{FileOutcome, HotFolder};
 use cardbench_protocol::Subject;
 use cardbench_store::inbox::Envelope;
-use cardbench_store::{Connection, Store};
+use cardbench_store::Store;
 use cardbench_workflow::Workflow;
 
-pub fn hotfolder(dir: &Path, rows: usize) -> anyhow::Result<()> {
+pub(super) fn hotfolder(dir: &Path, rows: usize) -> anyhow::Result<()> {
     crate::say!("\n== hotfolder: a {rows}-row result file validated and applied");
     let store = Arc::new(Store::open_in(&dir.join("hotfolder"))?);
     let workflow = Workflow::new(store);
@@ -65,21 +65,9 @@ pub fn hotfolder(dir: &Path, rows: usize) -> anyhow::Result<()> {
     );
 
     // Baseline: the same rows, inserted as they are into one table, one transaction.
-    let raw = Connection::open(dir.join("hotfolder-raw.sqlite"))?;
-    raw.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-         CREATE TABLE rows (card_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL);",
-    )?;
-    let start = Instant::now();
-    raw.execute_batch("BEGIN IMMEDIATE")?;
-    {
-        let mut insert = raw.prepare("INSERT INTO rows (card_id, field, value) VALUES (?1, ?2, ?3)")?;
-        for (i, id) in card_ids.iter().enumerate() {
-            insert.execute((id, "MIFARE_UID", uid(i)))?;
-        }
-    }
-    raw.execute_batch("COMMIT")?;
-    let baseline = start.elapsed();
+    let plain: Vec<(String, String, String)> =
+        card_ids.iter().enumerate().map(|(i, id)| (id.clone(), "MIFARE_UID".to_owned(), uid(i))).collect();
+    let baseline = cardbench_store::bench::plain_insert(&dir.join("hotfolder-raw.sqlite"), &plain)?;
 
     crate::say!("  (a) plain SQLite insert of the rows  {:>8.1} ms", baseline.as_secs_f64() * 1e3);
     crate::say!("      cardbench hot folder file        {:>8.1} ms  (goal ≤ 1000 ms)", ours.as_secs_f64() * 1e3);

@@ -13,12 +13,11 @@ use anyhow::Context as _;
 use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
 use cardbench_runtime::{Runtime, RuntimeConfig, RuntimeEvent};
 use cardbench_store::Store;
-use cardbench_store::inbox::Envelope;
 use cardbench_transport::{OutboundMessage, QueueReceiver, QueueSender};
 use cardbench_workflow::{ReadoutInput, Workflow};
 use tokio::sync::broadcast;
 
-use super::bench::{ROUNDS, median, ms, request_bodies};
+use super::common::{ROUNDS, median, ms, request_bodies};
 
 const LIMIT_QUEUE: &str = "cardbench-bench-limit";
 const NAIVE_QUEUE: &str = "cardbench-bench-naive";
@@ -122,7 +121,7 @@ async fn purge(connector: &AmqpConnector, queue: &str) -> anyhow::Result<usize> 
 async fn load(connector: &AmqpConnector, queue: &str, bodies: &[Vec<u8>]) -> anyhow::Result<()> {
     let mut sender = connector.open_sender(queue).await?;
     for chunk in bodies.chunks(500) {
-        let batch: Vec<OutboundMessage> = chunk.iter().map(|body| super::bench::request_message(body)).collect();
+        let batch: Vec<OutboundMessage> = chunk.iter().map(|body| super::common::request_message(body)).collect();
         for result in sender.send(&batch).await {
             result.with_context(|| format!("loading {queue}"))?;
         }
@@ -216,11 +215,11 @@ async fn daemon_rate(dir: &Path, connector: &AmqpConnector, config: &RuntimeConf
     let workflow = Workflow::new(store.clone());
     let start = Instant::now();
     let runtime = Runtime::start(workflow, Arc::new(connector.clone()), config.clone());
-    let settled = super::bench::wait_settled(&runtime, total, start).await;
+    let settled = super::common::wait_settled(&runtime, total, start).await;
     let rate = total as f64 / start.elapsed().as_secs_f64();
     runtime.shutdown().await;
     settled?;
-    super::bench::ensure_all_accepted(&store)?;
+    super::common::ensure_all_accepted(&store)?;
     Ok((rate, store))
 }
 
@@ -250,16 +249,7 @@ async fn naive_rate(dir: &Path, connector: &AmqpConnector, total: usize) -> anyh
         for d in receiver.receive(1, Duration::from_millis(500)).await? {
             let wf = workflow.clone();
             let tag = d.tag;
-            tokio::task::spawn_blocking(move || {
-                let envelope = Envelope {
-                    message_id: d.message_id.as_deref(),
-                    subject: d.subject.as_deref(),
-                    content_type: d.content_type.as_deref(),
-                    body: &d.body,
-                    ..Default::default()
-                };
-                wf.ingest(&[envelope])
-            })
+            tokio::task::spawn_blocking(move || wf.ingest(&[cardbench_runtime::envelope(&d)]))
             .await??;
             receiver.accept(&[tag]).await?;
             done += 1;

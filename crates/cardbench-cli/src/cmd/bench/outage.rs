@@ -14,7 +14,7 @@ use cardbench_store::inbox::{self, InboxFilter};
 use cardbench_transport::embedded::EmbeddedQueues;
 use cardbench_workflow::Workflow;
 
-use super::bench::{ensure_all_accepted, load_queue, ms, request_bodies, wait_settled};
+use super::common::{ensure_all_accepted, load_queue, ms, request_bodies, wait_settled};
 
 /// How long the write lock is held. The store's busy timeout (10 s) waits out the start of it, so
 /// the store fails for the last 5 s; the figure printed is the time it was shown failing.

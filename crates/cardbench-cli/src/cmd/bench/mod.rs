@@ -1,0 +1,57 @@
+//! `cardbench bench`: throughput and latency, each printed beside a baseline measured in the same
+//! run on the same machine, as a ratio. Goals are stated beside the figures; nothing here fails a
+//! build: speed is watched, not asserted in tests.
+//!
+//! One module per benchmark; what several share (request bodies, queue loading, waiting for the
+//! daemon, medians and milliseconds) is in [`common`].
+
+mod broker;
+mod common;
+mod hotfolder;
+mod ingest;
+mod outage;
+mod slip;
+mod worklist;
+
+use anyhow::Context as _;
+
+use crate::cli::BenchArgs;
+use crate::context::Context;
+
+pub fn bench(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
+    let wants = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
+    let scratch = tempfile::Builder::new().prefix("cardbench-bench-").tempdir_in(bench_dir(ctx)?)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    crate::say!("cardbench bench (scratch data in {})", scratch.path().display());
+    if wants("ingest") {
+        runtime.block_on(ingest::ingest(scratch.path(), args.messages))?;
+    }
+    if wants("worklist") {
+        worklist::worklist(scratch.path(), args.cards)?;
+    }
+    if wants("hotfolder") {
+        hotfolder::hotfolder(scratch.path(), 10_000)?;
+    }
+    if wants("slip") {
+        slip::slip()?;
+    }
+    if wants("outage") {
+        runtime.block_on(outage::outage(scratch.path(), args.messages))?;
+    }
+    if wants("broker") {
+        runtime.block_on(broker::broker(scratch.path(), ctx.config.amqp_url.as_deref(), args.messages))?;
+    }
+    Ok(())
+}
+
+/// Benchmarks write to the data directory's disk (same fsync cost as production), in a scratch
+/// folder removed afterwards. A bench never creates the platform's data directory: where that
+/// is the one in effect and it does not exist yet, the scratch folder goes to the temp dir.
+fn bench_dir(ctx: &Context) -> anyhow::Result<std::path::PathBuf> {
+    let is_platform_default = cardbench_runtime::config::platform_data_dir().is_ok_and(|d| d == ctx.data_dir);
+    if is_platform_default && !ctx.data_dir.exists() {
+        return Ok(std::env::temp_dir());
+    }
+    std::fs::create_dir_all(&ctx.data_dir).with_context(|| format!("cannot create {}", ctx.data_dir.display()))?;
+    Ok(ctx.data_dir.clone())
+}
