@@ -11,12 +11,13 @@
 //! in the state's outbox until the queue takes them. It only uses the `Connector` trait, so it runs
 //! against the embedded queues or a real broker alike.
 //!
-//! Modules: [`config`] (settings), `generate` (request content), `faults` (schema violations),
+//! Modules: [`config`] (settings), [`fixtures`] (requests for tests, from the generator), `generate` (request content), `faults` (schema violations),
 //! `judge` (NGOC's rules for answers), `state` (the SQLite file), `simulator` (the API and loop).
 
 pub mod config;
 mod error;
 mod faults;
+pub mod fixtures;
 mod generate;
 mod judge;
 mod simulator;
