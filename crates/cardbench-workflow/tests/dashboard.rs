@@ -8,20 +8,12 @@ use cardbench_store::Store;
 use cardbench_store::cards::CardStatus;
 use cardbench_store::inbox::Envelope;
 use cardbench_workflow::{ReadoutInput, Workflow};
+use cardbench_sim::fixtures;
 use serde_json::{Value, json};
 
+/// The simulator's request (`cardbench_sim::fixtures`).
 fn request(card_id: &str) -> Value {
-    json!({
-        "organisationId": "ORG-1",
-        "shipmentId": "S-1",
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id,
-                 "cardElements": {"NAME": "Åsa Öberg", "EMPLOYEE_NO": "4711"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": []
-    })
+    fixtures::request_json(card_id, "S-1")
 }
 
 fn send(wf: &Workflow, subject: &str, body: &[u8]) {

@@ -9,6 +9,7 @@ use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_workflow::{IngestOutcome, Workflow};
+use cardbench_sim::fixtures;
 use serde_json::{Value, json};
 
 /// What an ERROR answer may weigh: far below the broker's smallest message size (Service Bus
@@ -40,18 +41,9 @@ impl Bench {
     }
 }
 
+/// The simulator's request (`cardbench_sim::fixtures`).
 fn request() -> Value {
-    json!({
-        "organisationId": "ORG-1",
-        "shipmentId": "S-1",
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": "C-1",
-                 "cardElements": {"NAME": "Åsa Öberg"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": []
-    })
+    fixtures::request_json("C-1", "S-1")
 }
 
 #[test]

@@ -12,6 +12,7 @@ use cardbench_store::outbox::{self, OutboxFilter, OutboxRow};
 use cardbench_store::parcels::{self, ParcelStatus};
 use cardbench_store::Store;
 use cardbench_workflow::{IngestOutcome, ParcelRequest, ReadoutInput, Workflow, WorkflowEvent};
+use cardbench_sim::fixtures;
 use serde_json::{Value, json};
 
 struct Bench {
@@ -33,17 +34,12 @@ fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// The simulator's request (`cardbench_sim::fixtures`), with what these tests rely on set here: one
+/// lanyard.
 fn request(card_id: &str, shipment_id: &str) -> Value {
-    json!({
-        "organisationId": "ORG-1",
-        "shipmentId": shipment_id,
-        "ordered": "2026-11-20T08:30:00.123456789",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id, "cardElements": {"NAME": "Åsa Öberg"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 1}]
-    })
+    let mut body = fixtures::request_json(card_id, shipment_id);
+    body["accessories"] = json!([{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 1}]);
+    body
 }
 
 /// A message as the transport hands it over: id, subject, AMQP correlation-id, body.

@@ -10,20 +10,15 @@ use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_workflow::{IngestOutcome, ParcelRequest, ReadoutInput, Workflow};
+use cardbench_sim::fixtures;
 use serde_json::{Value, json};
 
+/// The simulator's request (`cardbench_sim::fixtures`), with what these tests rely on set here: one
+/// lanyard.
 fn request(card_id: &str) -> Value {
-    json!({
-        "organisationId": "ORG-1",
-        "shipmentId": "S-1",
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id,
-                 "cardElements": {"NAME": "Åsa Öberg", "EMPLOYEE_NO": "4711"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 1}]
-    })
+    let mut body = fixtures::request_json(card_id, "S-1");
+    body["accessories"] = json!([{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 1}]);
+    body
 }
 
 fn send(wf: &Workflow, subject: &str, body: &Value) -> IngestOutcome {

@@ -7,6 +7,7 @@ use cardbench_protocol::{Accessory, Subject};
 use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_workflow::{IngestOutcome, ParcelRequest, ShipProblem, Workflow, WorkflowError};
+use cardbench_sim::fixtures;
 use serde_json::{Value, json};
 
 const BIG: u32 = 3_000_000_000;
@@ -22,18 +23,11 @@ fn bench() -> Bench {
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)) }
 }
 
+/// The simulator's request (`cardbench_sim::fixtures`), with `quantity` leaflets.
 fn request(card_id: &str, quantity: u32) -> Value {
-    json!({
-        "organisationId": "ORG-1",
-        "shipmentId": "S-1",
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id,
-                 "cardElements": {"NAME": "Åsa Öberg"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [{"articleId": "ART-LEAFLET", "accessoryId": "LEAFLET", "quantity": quantity}]
-    })
+    let mut body = fixtures::request_json(card_id, "S-1");
+    body["accessories"] = json!([{"articleId": "ART-LEAFLET", "accessoryId": "LEAFLET", "quantity": quantity}]);
+    body
 }
 
 impl Bench {

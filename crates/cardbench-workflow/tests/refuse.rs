@@ -11,6 +11,7 @@ use cardbench_store::{Store, shipments};
 use cardbench_workflow::{
     GateNoteKind, IngestOutcome, ParcelRequest, ReadoutInput, ShipProblem, Workflow, WorkflowError,
 };
+use cardbench_sim::fixtures;
 use serde_json::{Value, json};
 
 struct Bench {
@@ -24,18 +25,12 @@ fn bench() -> Bench {
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)) }
 }
 
+/// The simulator's request (`cardbench_sim::fixtures`), with what these tests rely on set here: one
+/// lanyard.
 fn request(card_id: &str, shipment_id: &str) -> Value {
-    json!({
-        "organisationId": "ORG-1",
-        "shipmentId": shipment_id,
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id,
-                 "cardElements": {"NAME": "Åsa Öberg", "EMPLOYEE_NO": "4711"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 1}]
-    })
+    let mut body = fixtures::request_json(card_id, shipment_id);
+    body["accessories"] = json!([{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 1}]);
+    body
 }
 
 fn uuid() -> String {

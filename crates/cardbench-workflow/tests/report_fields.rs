@@ -13,6 +13,7 @@ use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter, OutboxRow};
 use cardbench_store::{Store, readouts};
 use cardbench_workflow::{ApplyOutcome, IngestOutcome, ReadoutInput, ReportSettings, Workflow, WorkflowError};
+use cardbench_sim::fixtures;
 use serde_json::{Value, json};
 
 const HEX_MSB: &str = "TRANSLATION_MIFARE_HEX_MSB";
@@ -37,22 +38,23 @@ fn bench() -> Bench {
     bench_with(ReportSettings::default())
 }
 
+/// The article of every request here (the config may ask for external data per article).
+const ARTICLE: &str = "ART-MIFARE";
+
 fn input(field: &str, value: &str) -> ReadoutInput {
     ReadoutInput { field: field.into(), value: value.into() }
 }
 
 impl Bench {
-    /// A request for `card_id` expecting `fields`, and `external` as external report data.
+    /// The simulator's request (`cardbench_sim::fixtures`) for `card_id` of [`ARTICLE`],
+    /// expecting `fields`, and `external` as external report data.
     fn request(&self, card_id: &str, fields: &[&str], external: &[&str]) {
-        let mut card = json!({"articleId": "ART-MIFARE", "cardId": card_id, "cardElements": {"NAME": "Åsa Öberg"},
-                              "expectedReportDataFields": fields});
+        let mut body = fixtures::request_json(card_id, "S-1");
+        body["card"]["articleId"] = json!(ARTICLE);
+        body["card"]["expectedReportDataFields"] = json!(fields);
         if !external.is_empty() {
-            card["expectedExternalReportDataFields"] = json!(external);
+            body["card"]["expectedExternalReportDataFields"] = json!(external);
         }
-        let body = json!({"organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
-                          "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                                      "countryCode": "SE", "recipient": "Åsa Öberg"},
-                          "card": card});
         let outcome = self.ingest(Subject::RequestSent, &body);
         assert!(matches!(outcome, IngestOutcome::Accepted { .. }), "{outcome:?}");
     }
@@ -208,7 +210,7 @@ fn external_report_data_is_required_reported_masked_and_validates_against_the_sc
 
 #[test]
 fn external_report_data_may_be_asked_for_by_the_config_per_article() {
-    let settings = ReportSettings { external_by_article: BTreeMap::from([("ART-MIFARE".into(), vec!["PIN_CODE".into()])]), ..Default::default() };
+    let settings = ReportSettings { external_by_article: BTreeMap::from([(ARTICLE.into(), vec!["PIN_CODE".into()])]), ..Default::default() };
     let b = bench_with(settings);
     b.request("C-1", &["MIFARE_UID"], &[]);
     let missing = b.wf.produce("alice", "C-1", &[input("MIFARE_UID", "04A22B1C")], "typed");

@@ -10,6 +10,7 @@ use cardbench_store::cards;
 use cardbench_store::inbox::Envelope;
 use cardbench_workflow::{ParcelRequest, ReadoutInput, Workflow, WorkflowError};
 use chrono::{Duration, Utc};
+use cardbench_sim::fixtures;
 use serde_json::json;
 
 const NAME: &str = "Åsa Öberg";
@@ -26,16 +27,13 @@ fn ingest(wf: &Workflow, subject: Subject, body: &serde_json::Value) {
     wf.ingest(&[envelope]).expect("ingest");
 }
 
+/// Ingests the simulator's request (`cardbench_sim::fixtures`) for `card_id`, with what these
+/// tests rely on set here: [`NAME`] as the holder and the recipient.
 fn request(wf: &Workflow, card_id: &str) {
-    ingest(
-        wf,
-        Subject::RequestSent,
-        &json!({
-            "organisationId": "ORG-1", "shipmentId": format!("S-{card_id}"), "ordered": "2026-11-20T08:30:00+01:00",
-            "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": NAME},
-            "card": {"articleId": "ART", "cardId": card_id, "cardElements": {"NAME": NAME}, "expectedReportDataFields": ["MIFARE_UID"]}
-        }),
-    );
+    let mut body = fixtures::request_json(card_id, &format!("S-{card_id}"));
+    body["card"]["cardElements"]["NAME"] = json!(NAME);
+    body["address"]["recipient"] = json!(NAME);
+    ingest(wf, Subject::RequestSent, &body);
 }
 
 fn shipped_ok(wf: &Workflow, card_id: &str) -> i64 {

@@ -12,6 +12,7 @@ use cardbench_workflow::{
     GateNoteKind, GateState, IngestOutcome, ParcelDetail, ParcelRequest, ReadoutInput, ShipProblem, ShipRules, Workflow,
     WorkflowError,
 };
+use cardbench_sim::fixtures;
 use serde_json::{Value, json};
 
 struct Bench {
@@ -25,17 +26,9 @@ fn bench() -> Bench {
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)) }
 }
 
+/// The simulator's request (`cardbench_sim::fixtures`).
 fn request(card_id: &str, shipment_id: &str) -> Value {
-    json!({
-        "organisationId": "ORG-1",
-        "shipmentId": shipment_id,
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id,
-                 "cardElements": {"NAME": "Åsa Öberg"},
-                 "expectedReportDataFields": ["MIFARE_UID"]}
-    })
+    fixtures::request_json(card_id, shipment_id)
 }
 
 impl Bench {

@@ -8,6 +8,7 @@ use cardbench_store::inbox::{self, Envelope, InboxFilter, Outcome};
 use cardbench_store::outbox::{self, OutboxFilter, OutboxRow};
 use cardbench_store::{Store, conflicts};
 use cardbench_workflow::{IngestOutcome, ParcelRequest, ReadoutInput, ShipProblem, Workflow, WorkflowError};
+use cardbench_sim::fixtures;
 use serde_json::{Value, json};
 
 struct Bench {
@@ -21,18 +22,16 @@ fn bench() -> Bench {
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)) }
 }
 
+/// The holder's name these tests look for on the card.
+const HOLDER: &str = "Åsa Öberg";
+
+/// The simulator's request (`cardbench_sim::fixtures`), with what these tests rely on set here: the
+/// holder's name and one lanyard.
 fn request(card_id: &str, shipment_id: &str) -> Value {
-    json!({
-        "organisationId": "ORG-1",
-        "shipmentId": shipment_id,
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id,
-                 "cardElements": {"NAME": "Åsa Öberg", "EMPLOYEE_NO": "4711"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 1}]
-    })
+    let mut body = fixtures::request_json(card_id, shipment_id);
+    body["card"]["cardElements"]["NAME"] = json!(HOLDER);
+    body["accessories"] = json!([{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 1}]);
+    body
 }
 
 impl Bench {
@@ -94,7 +93,7 @@ fn a_valid_request_becomes_a_received_card_with_its_raw_message_kept() {
     assert!(accepted(&outcome), "{outcome:?}");
     let card = b.card("C-1");
     assert_eq!(card.status, CardStatus::Received);
-    assert_eq!(card.holder.as_deref(), Some("Åsa Öberg"));
+    assert_eq!(card.holder.as_deref(), Some(HOLDER));
     let inbox_row = b.wf.store().read(|c| inbox::get(c, card.request_inbox_id)).expect("read").expect("linked inbox row");
     assert_eq!(inbox_row.body, serde_json::to_vec(&body).expect("json"), "the raw body must be kept byte for byte");
     assert!(b.outbox(Subject::Error).is_empty(), "a valid request is not answered");
@@ -142,7 +141,7 @@ fn the_same_card_with_different_content_is_a_conflict_answered_with_error() {
     let answer = b.last_error_answer();
     assert_eq!(answer.correlation_id.as_deref(), Some("m-3"));
     assert_eq!(answer.card_id.as_deref(), Some("C-1"));
-    assert_eq!(b.card("C-1").holder.as_deref(), Some("Åsa Öberg"), "the stored card is unchanged");
+    assert_eq!(b.card("C-1").holder.as_deref(), Some(HOLDER), "the stored card is unchanged");
     b.wf.resolve_conflict("alice", open[0].id, "NGOC confirmed the first request").expect("resolve");
     assert!(b.wf.store().read(|c| conflicts::list(c, true)).expect("read").is_empty());
 }
