@@ -13,7 +13,7 @@ use std::time::Duration;
 use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
 use cardbench_runtime::{Runtime, RuntimeConfig};
 use cardbench_protocol::Subject;
-use cardbench_sim::{CorrelationForm, SimConfig, Simulator, WireForms};
+use cardbench_sim::{fixtures, CorrelationForm, SimConfig, Simulator, WireForms};
 use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::Store;
 use cardbench_transport::Connector;
@@ -200,12 +200,7 @@ async fn shutdown_right_after_the_last_commit_leaves_nothing_committed_on_the_br
                 subject: "EXTERNAL_PRODUCTION_REQUEST_SENT".into(),
                 correlation_id: None,
                 content_type: "application/json".into(),
-                body: serde_json::to_vec(&serde_json::json!({
-                    "organisationId": "ORG-1", "shipmentId": format!("S-{}", i / 4), "ordered": "2026-11-20T08:30:00Z",
-                    "address": {"addressOne": "a", "postalCode": "1", "city": "c", "countryCode": "SE", "recipient": "Åsa"},
-                    "card": {"articleId": "A", "cardId": format!("C-{i}"), "cardElements": {"NAME": "Åsa"}, "expectedReportDataFields": ["MIFARE_UID"]}
-                }))
-                .expect("json"),
+                body: serde_json::to_vec(&fixtures::request_json(&format!("C-{i}"), &format!("S-{}", i / 4))).expect("json"),
             })
             .collect();
         for chunk in messages.chunks(500) {

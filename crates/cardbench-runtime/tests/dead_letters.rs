@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use cardbench_amqp::{AmqpConnector, Auth, Secret, ServiceBusConfig};
 use cardbench_runtime::deadletters;
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::inbox::{self, InboxFilter, Outcome};
@@ -29,19 +30,9 @@ fn setup(name: &str) -> Option<(ServiceBusConfig, String)> {
     Some((ServiceBusConfig::from_amqp_url(&url, &inbound, &outbound).expect("broker url"), inbound))
 }
 
+/// The simulator's request (`cardbench_sim::fixtures`) for `card_id`.
 fn request_body(card_id: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "organisationId": "ORG-1",
-        "shipmentId": "S-DL",
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id,
-                 "cardElements": {"NAME": "Åsa Öberg"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [],
-    }))
-    .expect("json")
+    serde_json::to_vec(&fixtures::request_json(card_id, "S-DL")).expect("json")
 }
 
 fn message(message_id: &str, body: Vec<u8>) -> OutboundMessage {

@@ -11,20 +11,14 @@ use cardbench_protocol::Subject;
 use cardbench_runtime::RuntimeEvent;
 use cardbench_runtime::config::Config;
 use cardbench_runtime::node::{HOTFOLDER_OPERATOR, Node, NodeOptions};
+use cardbench_sim::fixtures;
 use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter};
 
+/// The simulator's request (`cardbench_sim::fixtures`) for `card_id`.
 fn request(card_id: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-1", "cardId": card_id, "cardElements": {"NAME": "Åsa Öberg"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": []
-    }))
-    .expect("json")
+    serde_json::to_vec(&fixtures::request_json(card_id, "S-1")).expect("json")
 }
 
 async fn start(config: &Config) -> Result<Node, cardbench_runtime::node::NodeError> {

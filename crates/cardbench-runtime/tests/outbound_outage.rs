@@ -24,6 +24,7 @@ use cardbench_protocol::Subject;
 use cardbench_runtime::backoff::Backoff;
 use cardbench_runtime::link::LinkPhase;
 use cardbench_runtime::{Runtime, RuntimeConfig};
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter, OutboxRow};
@@ -31,20 +32,10 @@ use cardbench_transport::QueueReceiver;
 use cardbench_workflow::{ReadoutInput, Workflow};
 use common::{repo_root, wait_until};
 
-/// A request for card `card_id` with one expected readout, MIFARE_UID.
+/// The simulator's request (`cardbench_sim::fixtures`) for card `card_id`: one expected
+/// readout, MIFARE_UID.
 fn request(card_id: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "organisationId": "ORG-1",
-        "shipmentId": format!("S-{card_id}"),
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id,
-                 "cardElements": {"NAME": "Åsa Öberg"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [],
-    }))
-    .expect("json")
+    serde_json::to_vec(&fixtures::request_json(card_id, &format!("S-{card_id}"))).expect("json")
 }
 
 /// Cards `first..first+n` received (straight into the workflow: the inbound side is not what

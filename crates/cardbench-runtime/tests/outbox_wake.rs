@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use cardbench_protocol::Subject;
 use cardbench_runtime::{Runtime, RuntimeConfig};
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, NewOutboxRow, OutboxFilter};
 use cardbench_transport::embedded::EmbeddedQueues;
 use cardbench_workflow::{ReadoutInput, Workflow};
-use serde_json::json;
 
 fn unsent(store: &Store) -> usize {
     store.read(|c| outbox::list(c, &OutboxFilter { sent: Some(false), ..Default::default() })).expect("outbox").len()
@@ -28,13 +28,7 @@ async fn wait_all_sent(store: &Store, what: &str) {
 }
 
 fn request_and_produce(wf: &Workflow, card_id: &str) {
-    let body = serde_json::to_vec(&json!({
-        "organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": "A B"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id, "cardElements": {"NAME": "A B"}, "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": []
-    }))
-    .expect("json");
+    let body = serde_json::to_vec(&fixtures::request_json(card_id, "S-1")).expect("json");
     let id = uuid::Uuid::new_v4().to_string();
     let envelope = Envelope { message_id: Some(&id), subject: Some(Subject::RequestSent.as_str()), body: &body, ..Default::default() };
     wf.ingest(&[envelope]).expect("ingest");

@@ -5,27 +5,19 @@ use std::time::{Duration, Instant};
 
 use cardbench_protocol::Subject;
 use cardbench_runtime::{Runtime, RuntimeConfig};
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::inbox::{self, InboxFilter};
 use cardbench_transport::embedded::EmbeddedQueues;
 use cardbench_transport::{Connector, OutboundMessage};
 use cardbench_workflow::Workflow;
 
+/// The simulator's request (`cardbench_sim::fixtures`) for card `C-{i}`, with `padding`.
 fn request(i: usize, padding: usize) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "organisationId": "ORG-1",
-        "shipmentId": format!("S-{}", i / 4),
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": format!("C-{i}"),
-                 "cardElements": {"NAME": "Åsa Öberg", "EMPLOYEE_NO": i.to_string()},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [],
-        // Unknown fields are tolerated: here they make some bodies slow to decode.
-        "padding": vec!["x"; padding],
-    }))
-    .expect("json")
+    let mut body = fixtures::request_json(&format!("C-{i}"), &format!("S-{}", i / 4));
+    // Unknown fields are tolerated: here they make some bodies slow to decode.
+    body["padding"] = serde_json::json!(vec!["x"; padding]);
+    serde_json::to_vec(&body).expect("json")
 }
 
 /// Message `i` on the inbound queue as NGOC sends a request: messageId `m-<i>`, the subject, JSON.

@@ -15,6 +15,7 @@ use std::time::Duration;
 use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
 use cardbench_protocol::Subject;
 use cardbench_runtime::{Runtime, RuntimeConfig, RuntimeEvent};
+use cardbench_sim::fixtures;
 use cardbench_store::inbox::{self, InboxFilter, Outcome};
 use cardbench_store::{Store, StoreFailure};
 use cardbench_transport::{OutboundMessage, QueueReceiver, QueueSender};
@@ -27,17 +28,9 @@ const HOLD_LOCK_ENV: &str = "CARDBENCH_TEST_HOLD_WRITE_LOCK";
 const LOCK_TAKEN: &str = "CARDBENCH-TEST-WRITE-LOCK-TAKEN";
 
 fn request(tag: &str, i: usize) -> OutboundMessage {
-    let body = serde_json::json!({
-        "organisationId": "ORG-1",
-        "shipmentId": format!("S-{tag}-{}", i / 4),
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": format!("C-{tag}-{i:05}"),
-                 "cardElements": {"NAME": "Åsa Öberg", "EMPLOYEE_NO": i.to_string(), "NOTE": "x".repeat(400)},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [],
-    });
+    // The simulator's request (`cardbench_sim::fixtures`), made larger by a 400-byte element.
+    let mut body = fixtures::request_json(&format!("C-{tag}-{i:05}"), &format!("S-{tag}-{}", i / 4));
+    body["card"]["cardElements"]["NOTE"] = serde_json::json!("x".repeat(400));
     OutboundMessage {
         message_id: format!("m-{tag}-{i:05}"),
         subject: Subject::RequestSent.as_str().into(),

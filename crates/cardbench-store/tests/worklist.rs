@@ -1,18 +1,20 @@
 //! Worklist paging and filters on a real store file.
 
 use cardbench_protocol::ExternalProductionData;
+use cardbench_sim::fixtures;
 use cardbench_store::cards::{self, CardStatus, StatusChange, WorklistFilter};
 use cardbench_store::{Store, shipments};
 
+/// The simulator's request (`cardbench_sim::fixtures`) for card `C-{i:04}`, with what these
+/// tests filter, search and sort on set here: organisation, article, holder, no readouts.
 fn request(i: u32, holder: &str) -> ExternalProductionData {
-    serde_json::from_value(serde_json::json!({
-        "organisationId": format!("ORG-{}", i % 2),
-        "shipmentId": format!("S-{}", i / 10),
-        "ordered": "2026-11-20T08:30:00Z",
-        "address": {"addressOne": "a", "postalCode": "1", "city": "c", "countryCode": "SE", "recipient": holder},
-        "card": {"articleId": "A", "cardId": format!("C-{i:04}"), "cardElements": {"NAME": holder}, "expectedReportDataFields": []}
-    }))
-    .expect("valid request")
+    let mut r = fixtures::request(&format!("C-{i:04}"), &format!("S-{}", i / 10));
+    r.organisation_id = format!("ORG-{}", i % 2);
+    r.card.article_id = "A".into();
+    r.card.card_elements.insert("NAME".into(), holder.into());
+    r.address.recipient = Some(holder.into());
+    r.card.expected_report_data_fields = Vec::new();
+    r
 }
 
 fn store_with(n: u32) -> (tempfile::TempDir, Store) {
