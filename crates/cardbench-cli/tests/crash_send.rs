@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
 use cardbench_protocol::Subject;
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter, OutboxRow};
@@ -128,18 +129,9 @@ fn daemon(dir: &Path, url: &str) -> Child {
         .expect("start the daemon")
 }
 
+/// The simulator's request (`cardbench_sim::fixtures`) for `card_id`.
 fn request(card_id: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "organisationId": "ORG-1",
-        "shipmentId": format!("S-{card_id}"),
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id, "cardElements": {"NAME": "Åsa Öberg"},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [],
-    }))
-    .expect("json")
+    serde_json::to_vec(&fixtures::request_json(card_id, &format!("S-{card_id}"))).expect("json")
 }
 
 /// Cards `first..first+n` received (straight into the store, as the daemon would) and produced:

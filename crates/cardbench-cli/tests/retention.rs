@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use cardbench_protocol::Subject;
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::audit::{self, AuditFilter};
 use cardbench_store::inbox::Envelope;
@@ -92,18 +93,18 @@ impl Floor {
     }
 }
 
+/// The simulator's request (`cardbench_sim::fixtures`), with the personal data the purge must
+/// remove set here (`name` as holder and recipient, `street`, `employee`, a phone shared by
+/// every request) and two lanyards.
 fn request(card_id: &str, shipment_id: &str, name: &str, street: &str, employee: &str) -> Value {
-    json!({
-        "organisationId": "ORG-1",
-        "shipmentId": shipment_id,
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": street, "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE",
-                    "recipient": name, "recipientPhone": "+46 70 123 45 67"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id,
-                 "cardElements": {"NAME": name, "EMPLOYEE_NO": employee},
-                 "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 2}]
-    })
+    let mut body = fixtures::request_json(card_id, shipment_id);
+    body["address"]["addressOne"] = json!(street);
+    body["address"]["recipient"] = json!(name);
+    body["address"]["recipientPhone"] = json!("+46 70 123 45 67");
+    body["card"]["cardElements"]["NAME"] = json!(name);
+    body["card"]["cardElements"]["EMPLOYEE_NO"] = json!(employee);
+    body["accessories"] = json!([{"articleId": "ART-LANYARD", "accessoryId": "LANYARD", "quantity": 2}]);
+    body
 }
 
 fn ingest(wf: &Workflow, subject: Subject, body: &[u8]) {

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use cardbench_protocol::Subject;
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::cards::{self, CardRow};
 use cardbench_store::inbox::Envelope;
@@ -24,18 +25,13 @@ pub fn bench() -> Bench {
     Bench { dir, wf: Workflow::new(Arc::new(store)) }
 }
 
+/// The simulator's request (`cardbench_sim::fixtures`) expecting `expected`, with the elements
+/// the export tests read set here: exactly `NAME` Åsa Öberg and `EMPLOYEE_NO` 4711.
 pub fn request(card_id: &str, shipment_id: &str, expected: &[&str]) -> serde_json::Value {
-    json!({
-        "organisationId": "ORG-1",
-        "shipmentId": shipment_id,
-        "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm",
-                    "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": card_id,
-                 "cardElements": {"NAME": "Åsa Öberg", "EMPLOYEE_NO": "4711"},
-                 "expectedReportDataFields": expected},
-        "accessories": []
-    })
+    let mut body = fixtures::request_json(card_id, shipment_id);
+    body["card"]["cardElements"] = json!({"NAME": "Åsa Öberg", "EMPLOYEE_NO": "4711"});
+    body["card"]["expectedReportDataFields"] = json!(expected);
+    body
 }
 
 impl Bench {
