@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use cardbench_app::station::Station;
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::cards::CardStatus;
 use cardbench_transport::{OutboundMessage, QueueSender};
@@ -67,13 +68,7 @@ fn a_dead_letter_is_listed_with_its_card_and_imported_into_the_worklist() {
     let config = format!("transport = \"service_bus\"\namqp_url = \"{url}\"\n\n[queues]\ninbound = \"{inbound}\"\noutbound = \"{outbound}\"\n");
     let (_dir, core) = core_with_config(&config);
 
-    let body = serde_json::to_vec(&serde_json::json!({
-        "organisationId": "ORG-1", "shipmentId": "S-APP", "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-STAFF", "cardId": "C-APP-1", "cardElements": {"NAME": "Åsa Öberg"}, "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": [],
-    }))
-    .expect("json");
+    let body = serde_json::to_vec(&fixtures::request_json("C-APP-1", "S-APP")).expect("json");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
         let amqp = cardbench_amqp::ServiceBusConfig::from_amqp_url(&url, &inbound, &outbound).expect("url");

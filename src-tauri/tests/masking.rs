@@ -6,6 +6,7 @@ use std::sync::Arc;
 use cardbench_app::station::Station;
 use cardbench_app::dto::{QueueQuery, WorklistQuery};
 use cardbench_protocol::Subject;
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::audit::{self, AuditFilter};
 use cardbench_store::inbox::Envelope;
@@ -33,11 +34,11 @@ fn core_with(mask_holder: bool, operator: &str) -> (tempfile::TempDir, Station) 
         dir.path().join("config.toml"),
     )
     .expect("core");
-    let body = serde_json::json!({
-        "organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": STREET, "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": NAME},
-        "card": {"articleId": "ART", "cardId": "C-1", "cardElements": {"NAME": NAME}, "expectedReportDataFields": ["MIFARE_UID"]}
-    });
+    // The simulator's request, with the cardholder data the tests look for set here.
+    let mut body = fixtures::request_json("C-1", "S-1");
+    body["address"]["addressOne"] = serde_json::json!(STREET);
+    body["address"]["recipient"] = serde_json::json!(NAME);
+    body["card"]["cardElements"]["NAME"] = serde_json::json!(NAME);
     let bytes = serde_json::to_vec(&body).expect("json");
     let envelope = Envelope {
         message_id: Some("m-1"),

@@ -6,18 +6,20 @@ use std::sync::Arc;
 use cardbench_app::station::Station;
 use cardbench_app::dto::{InboxOutcome, QueueQuery};
 use cardbench_protocol::Subject;
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 
 const NAME: &str = "Ingegerd Gammalsdotter";
 
+/// The simulator's request (`cardbench_sim::fixtures`), with the cardholder data the tests look
+/// for set here: [`NAME`] as holder and recipient, and the street.
 fn request(card: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Forntidsvägen 17", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": NAME},
-        "card": {"articleId": "ART", "cardId": card, "cardElements": {"NAME": NAME}, "expectedReportDataFields": ["MIFARE_UID"]}
-    }))
-    .expect("json")
+    let mut body = fixtures::request_json(card, "S-1");
+    body["address"]["addressOne"] = serde_json::json!("Forntidsvägen 17");
+    body["address"]["recipient"] = serde_json::json!(NAME);
+    body["card"]["cardElements"]["NAME"] = serde_json::json!(NAME);
+    serde_json::to_vec(&body).expect("json")
 }
 
 /// Three requests (C-1…C-3) and one body that is no JSON (rejected), masked or not.

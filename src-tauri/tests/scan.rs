@@ -6,6 +6,7 @@ use std::sync::Arc;
 use cardbench_app::station::Station;
 use cardbench_app::dto::ScanMeaningView;
 use cardbench_protocol::Subject;
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use serde_json::json;
@@ -18,17 +19,10 @@ fn core_with(cards: &[(&str, &str, &[&str])]) -> (tempfile::TempDir, Station) {
     let bodies: Vec<Vec<u8>> = cards
         .iter()
         .map(|(card_id, shipment_id, expected)| {
-            serde_json::to_vec(&json!({
-                "organisationId": "ORG-1",
-                "shipmentId": shipment_id,
-                "ordered": "2026-11-20T08:30:00+01:00",
-                "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE",
-                            "recipient": "Åsa Öberg"},
-                "card": {"articleId": "ART-STAFF", "cardId": card_id, "cardElements": {"NAME": "<b>Åsa</b>"},
-                         "expectedReportDataFields": expected},
-                "accessories": []
-            }))
-            .expect("json")
+            let mut body = fixtures::request_json(card_id, shipment_id);
+            body["card"]["cardElements"]["NAME"] = json!("<b>Åsa</b>");
+            body["card"]["expectedReportDataFields"] = json!(expected);
+            serde_json::to_vec(&body).expect("json")
         })
         .collect();
     let ids: Vec<String> = (0..bodies.len()).map(|i| format!("msg-{i}")).collect();

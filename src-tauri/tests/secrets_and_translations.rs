@@ -6,6 +6,7 @@ use std::sync::Arc;
 use cardbench_app::station::Station;
 use cardbench_app::dto::{QueueQuery, ReadoutValue};
 use cardbench_protocol::Subject;
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use serde_json::json;
@@ -20,15 +21,11 @@ fn one_check_gives_every_translation_and_no_screen_carries_the_pin() {
     std::fs::write(&config, "operator = \"Åsa Öberg\"\n").expect("config");
     let store = Arc::new(Store::open_in(&data).expect("open store"));
     let core = Station::new(store, data.clone(), data.join("app.log"), false, config).expect("core");
-    let body = serde_json::to_vec(&json!({
-        "organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": "Åsa Öberg"},
-        "card": {"articleId": "ART-1", "cardId": "C-1", "cardElements": {"NAME": "Åsa"},
-                 "expectedReportDataFields": ["TRANSLATION_MIFARE_HEX_MSB", "TRANSLATION_MIFARE_HEX_LSB"],
-                 "expectedExternalReportDataFields": ["PIN_CODE"]},
-        "accessories": []
-    }))
-    .expect("json");
+    // The simulator's request, asking for the UID by its translations and a PIN as external data.
+    let mut body = fixtures::request_json("C-1", "S-1");
+    body["card"]["expectedReportDataFields"] = json!(["TRANSLATION_MIFARE_HEX_MSB", "TRANSLATION_MIFARE_HEX_LSB"]);
+    body["card"]["expectedExternalReportDataFields"] = json!(["PIN_CODE"]);
+    let body = serde_json::to_vec(&body).expect("json");
     let envelope = Envelope { message_id: Some("m-1"), subject: Some(Subject::RequestSent.as_str()), body: &body, ..Default::default() };
     core.workflow.ingest(&[envelope]).expect("ingest");
 

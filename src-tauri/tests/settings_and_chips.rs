@@ -8,6 +8,7 @@ use cardbench_app::station::Station;
 use cardbench_app::dto::{ChipView, ConnectionKind};
 use cardbench_protocol::Subject;
 use cardbench_runtime::config::{Config, TransportKind};
+use cardbench_sim::fixtures;
 use cardbench_store::Store;
 use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::inbox::Envelope;
@@ -77,13 +78,7 @@ fn a_chip_applied_to_the_card_in_hand_stores_its_uid_and_queues_card_produced() 
     let mut s = core.settings().expect("settings");
     s.operator = "Reader Operator".into();
     core.save_settings(s).expect("operator");
-    let body = serde_json::to_vec(&serde_json::json!({
-        "organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
-        "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": "Åsa"},
-        "card": {"articleId": "A", "cardId": "C-1", "cardElements": {"NAME": "Åsa"}, "expectedReportDataFields": ["MIFARE_UID"]},
-        "accessories": []
-    }))
-    .expect("json");
+    let body = serde_json::to_vec(&fixtures::request_json("C-1", "S-1")).expect("json");
     let envelope = Envelope { message_id: Some("m-1"), subject: Some(Subject::RequestSent.as_str()), body: &body, ..Default::default() };
     core.workflow.ingest(&[envelope]).expect("ingest");
 
@@ -163,13 +158,9 @@ fn cost_centres_and_simulator_faults_are_edited_in_settings() {
 fn the_organisations_seen_are_listed_for_their_cost_centres() {
     let (_dir, core) = core();
     for (i, org) in ["ORG-B", "ORG-A", "ORG-B"].iter().enumerate() {
-        let body = serde_json::to_vec(&serde_json::json!({
-            "organisationId": org, "shipmentId": format!("S-{i}"), "ordered": "2026-11-20T08:30:00+01:00",
-            "address": {"addressOne": "Storgatan 1", "postalCode": "111 22", "city": "Stockholm", "countryCode": "SE", "recipient": "Åsa"},
-            "card": {"articleId": "A", "cardId": format!("C-{i}"), "cardElements": {"NAME": "Åsa"}, "expectedReportDataFields": ["MIFARE_UID"]},
-            "accessories": []
-        }))
-        .expect("json");
+        let mut body = fixtures::request_json(&format!("C-{i}"), &format!("S-{i}"));
+        body["organisationId"] = serde_json::json!(org);
+        let body = serde_json::to_vec(&body).expect("json");
         let id = format!("m-{i}");
         let envelope = Envelope { message_id: Some(&id), subject: Some(Subject::RequestSent.as_str()), body: &body, ..Default::default() };
         core.workflow.ingest(&[envelope]).expect("ingest");
