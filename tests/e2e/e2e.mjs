@@ -144,9 +144,10 @@ try {
     await s.waitFor('[data-testid="scan-refused"]', { text: 'no REPORT_OK' });
     await field('parcel-scan', 'C-0000006', { enter: true });
     await s.waitFor('[data-testid="parcel-cards"]', { text: 'C-0000006' });
-    await s.click(await s.find('[data-testid="send-shipped"]'));
-    await s.click(await s.waitFor('[data-testid="confirm-shipped"]'));
-    await s.waitFor('[data-testid="ship-result"]', { text: 'await REPORT_OK' });
+    // A parcel the gate would refuse is not offered: Send is off and says why.
+    await s.waitFor('[data-testid="send-why-not"]', { text: /No parcel of this shipment goes yet — blocked: 2 card\(s\) await REPORT_OK/ });
+    const off = await s.exec(`return document.querySelector('[data-testid="send-shipped"]').disabled`);
+    assert(off === true, 'Send SHIPPED is offered for a blocked shipment');
     await shot('06-shipment-blocked');
   });
 
