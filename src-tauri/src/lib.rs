@@ -52,8 +52,7 @@ pub struct Options {
 pub fn locations(config: Option<&Path>, data_dir: Option<&Path>, bench: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
     let locations = cardbench_runtime::config::Locations::resolve(config, data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let data_dir = locations.load().and_then(|c| c.data_dir()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let is_platform_default = cardbench_runtime::config::platform_data_dir().is_ok_and(|d| d == data_dir);
-    if bench && is_platform_default && !data_dir.exists() {
+    if bench && cardbench_runtime::config::would_create_platform_data_dir(&data_dir) {
         anyhow::bail!(
             "--bench measures an existing store and does not create {}: pass --data-dir DIR (e.g. seeded by `cardbench-seed --data-dir DIR --cards 100000`)",
             data_dir.display()

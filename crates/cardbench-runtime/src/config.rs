@@ -231,6 +231,12 @@ pub fn platform_data_dir() -> Result<PathBuf, ConfigError> {
     Ok(project_dirs()?.data_dir().to_owned())
 }
 
+/// Whether using `data_dir` would create the platform's own data directory: it is that
+/// directory and it does not exist yet. A bench must never do that (the app and the CLI alike).
+pub fn would_create_platform_data_dir(data_dir: &Path) -> bool {
+    platform_data_dir().is_ok_and(|d| d == data_dir) && !data_dir.exists()
+}
+
 impl Config {
     /// The simulator as this config sets it: the daemon's in-process one and `cardbench sim`
     /// alike, on the same queues.

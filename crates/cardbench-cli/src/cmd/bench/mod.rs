@@ -48,8 +48,7 @@ pub fn bench(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
 /// folder removed afterwards. A bench never creates the platform's data directory: where that
 /// is the one in effect and it does not exist yet, the scratch folder goes to the temp dir.
 fn bench_dir(ctx: &Context) -> anyhow::Result<std::path::PathBuf> {
-    let is_platform_default = cardbench_runtime::config::platform_data_dir().is_ok_and(|d| d == ctx.data_dir);
-    if is_platform_default && !ctx.data_dir.exists() {
+    if cardbench_runtime::config::would_create_platform_data_dir(&ctx.data_dir) {
         return Ok(std::env::temp_dir());
     }
     std::fs::create_dir_all(&ctx.data_dir).with_context(|| format!("cannot create {}", ctx.data_dir.display()))?;
