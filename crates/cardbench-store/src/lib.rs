@@ -26,6 +26,7 @@ pub mod health;
 pub mod inbox;
 pub mod invoices;
 pub mod link_status;
+pub mod move_in;
 mod migrate;
 pub mod outbox;
 pub mod parcels;

@@ -147,6 +147,26 @@ impl FromColumn for Vec<u8> {
     }
 }
 
+/// Any value, as SQLite would hold it (for copying a row whatever its columns).
+impl FromColumn for rusqlite::types::Value {
+    fn from_sqlite(row: &rusqlite::Row<'_>, index: usize) -> Result<Self> {
+        Ok(row.get(index)?)
+    }
+    fn from_postgres(row: &tokio_postgres::Row, index: usize) -> Result<Self> {
+        use rusqlite::types::Value;
+        if row.try_get::<_, Option<Null>>(index)?.is_none() {
+            return Ok(Value::Null);
+        }
+        let ty = pg_type(row, index).clone();
+        Ok(match ty {
+            Type::BYTEA => Value::Blob(row.try_get(index)?),
+            Type::FLOAT8 | Type::FLOAT4 => Value::Real(f64::from_postgres(row, index)?),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => Value::Text(row.try_get(index)?),
+            _ => Value::Integer(pg_int(row, index)?.unwrap_or_default()),
+        })
+    }
+}
+
 impl<T: FromColumn> FromColumn for Option<T> {
     fn from_sqlite(row: &rusqlite::Row<'_>, index: usize) -> Result<Self> {
         match row.get_ref(index)? {
