@@ -86,6 +86,9 @@ pub enum Command {
     /// Show or write the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The store itself: moving a station's worklist onto a floor's shared PostgreSQL store.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Packing slip(s) as PDF: a parcel id, or a shipmentId for all its parcels.
     Slip {
         target: String,
@@ -341,6 +344,18 @@ pub struct BenchArgs {
     /// CARDBENCH_AMQP_URL (or `amqp_url`) pointing at an AMQP 1.0 RabbitMQ, and is skipped without.
     #[arg(long = "only")]
     pub only: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy this station's SQLite worklist (the data directory's store) into an empty PostgreSQL
+    /// store, then verify every table by row count and checksum. Refuses a target that holds
+    /// anything. The station keeps using its SQLite store until `[store] url` names the target.
+    Migrate {
+        /// postgres://user:password@host:port/database (the password is not kept anywhere).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,13 @@ pub const REFUSED: u8 = 3;
 pub const NOT_FOUND: u8 = 4;
 pub const CONFIG: u8 = 5;
 
+/// Bad usage found after parsing (a value clap cannot check): exit 2, as clap's own.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+pub const USAGE: u8 = 2;
+
 /// Marks an error as "not found" when no typed error says so.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -25,6 +32,12 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
     }
     if error.downcast_ref::<NotFound>().is_some() {
         return NOT_FOUND;
+    }
+    if error.downcast_ref::<Usage>().is_some() {
+        return USAGE;
+    }
+    if let Some(cardbench_store::move_in::MoveError::TargetNotEmpty { .. }) = error.downcast_ref() {
+        return REFUSED;
     }
     if error.downcast_ref::<cardbench_runtime::config::ConfigError>().is_some() {
         return CONFIG;

@@ -83,11 +83,19 @@ pub fn configure(workflow: Workflow, config: &Config) -> Result<Workflow, NodeEr
         .with_ship_rules(config.workstation.ship_rules()))
 }
 
-/// The store of `config`'s data directory and the workflow over it, configured: for a process
-/// that has none yet. A process opens one store and hands its workflow to everything it runs.
+/// The store `config` names: the floor's shared PostgreSQL store when `[store] url` is set, else
+/// the SQLite file in the data directory.
+pub fn open_store(config: &Config) -> Result<Store, NodeError> {
+    match config.store_url()? {
+        Some(url) => Ok(Store::open_url(&url)?),
+        None => Ok(Store::open_in(&config.data_dir()?)?),
+    }
+}
+
+/// The store `config` names and the workflow over it, configured: for a process that has none
+/// yet. A process opens one store and hands its workflow to everything it runs.
 pub fn open_workflow(config: &Config) -> Result<Workflow, NodeError> {
-    let store = Arc::new(Store::open_in(&config.data_dir()?)?);
-    configure(Workflow::new(store), config)
+    configure(Workflow::new(Arc::new(open_store(config)?)), config)
 }
 
 impl Node {

@@ -6,7 +6,7 @@
 //! rows for a destination of its own with [`insert_for`] and runs a sender that claims only those
 //! ([`due`]); the NGOC sender never sees them.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -84,7 +84,7 @@ pub fn insert_for(conn: &Connection, destination: &str, row: &NewOutboxRow<'_>) 
 const COLUMNS: &str = "id, message_id, subject, correlation_id, body, card_id, shipment_id, created_at, \
                        attempts, last_error, next_attempt_at, sent_at, first_sent_at, resent_count, last_resent_at, destination";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
+fn from_row(r: &Row<'_>) -> crate::db::Result<OutboxRow> {
     Ok(OutboxRow {
         id: r.get(0)?,
         message_id: r.get(1)?,
@@ -114,7 +114,7 @@ pub fn due(conn: &Connection, destination: &str, now: &str, limit: u32) -> Resul
          ORDER BY id LIMIT ?2"
     ))?;
     let rows = stmt.query_map(params![now, limit, destination], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// The earliest retry time among `destination`'s unsent rows that are waiting, so its sender can
@@ -206,7 +206,7 @@ pub fn list(conn: &Connection, f: &OutboxFilter) -> Result<Vec<OutboxRow>> {
         params![f.subject, f.sent, f.card_id, f.shipment_id, f.since, f.until, f.before_id, f.limit.unwrap_or(100), f.destination],
         from_row,
     )?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// Rewrites a row's body in place (e.g. secrets replaced by a tombstone once answered); the row,

@@ -13,6 +13,7 @@ mod servicebus;
 mod shipping;
 mod sim;
 mod status;
+mod store;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
@@ -36,6 +37,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sim(c) => sim::sim(&ctx, c),
         Command::Bench(args) => bench::bench(&ctx, &args),
         Command::Config(c) => config::config(&ctx, c),
+        Command::Store(c) => store::store(&ctx, c),
         Command::Slip { target, out, print } => documents::slip(&ctx, &target, &out, print),
         Command::Manifest(p) => documents::manifest(&ctx, &p),
         Command::Billing(p) => documents::billing(&ctx, &p),
