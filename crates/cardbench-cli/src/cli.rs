@@ -119,6 +119,12 @@ pub enum Command {
     /// ago: database rows, hot-folder result files, job exports, packing slips. The daemon does
     /// this daily; this runs it now, or shows what it would take.
     Purge(crate::cmd::purge::PurgeArgs),
+    /// Signed webhooks to the bureau's own systems: add, list, remove, resume, test, verify.
+    #[command(subcommand)]
+    Webhook(crate::cmd::hooks::WebhookCommand),
+    /// HTTP event forwarding sinks (BASIC auth, validated Events): add, list, remove, resume, test.
+    #[command(subcommand)]
+    Forward(crate::cmd::hooks::ForwardCommand),
 }
 
 /// A period of whole days, `--from 2026-11-01 --to 2026-11-30`, both included (UTC days, the same

@@ -228,6 +228,8 @@ pub enum Unsendable {
     Purged(String),
     #[error("the event would be refused by the endpoint: {}", .0.join("; "))]
     Invalid(Vec<String>),
+    #[error("cannot read the card: {0}")]
+    Store(String),
 }
 
 fn lookup(source: &str, request: &serde_json::Value, holder: Option<&str>) -> Option<String> {
@@ -306,6 +308,26 @@ pub fn build(topic: &str, created_ms: i64, settings: &ForwardSettings, cards: &[
     };
     let problems = validate(&event);
     if problems.is_empty() { Ok(event) } else { Err(Unsendable::Invalid(problems)) }
+}
+
+/// A valid Event that names no card, for `forward test`.
+pub fn sample(settings: &ForwardSettings, now_ms: i64) -> EndUserEvent {
+    EndUserEvent {
+        action: settings.actions.values().next().cloned().unwrap_or_else(|| ACTIONS[0].to_owned()),
+        action_time: now_ms,
+        meta: Meta { origin_store: settings.origin_store.clone(), data_acquisition_time: now_ms },
+        user: User {
+            email: Some("test@cardbench.invalid".into()),
+            first_name: Some("Test".into()),
+            last_name: Some("Cardbench".into()),
+            company_name: None,
+            addresses: vec![PostalAddress { street: None, zipcode: None, city: None, country: Some("DE".into()) }],
+        },
+        order: Order {
+            id: format!("TEST-{now_ms}"),
+            items: vec![Item { product: Product { unique_reference: "TEST".into(), name: Some("Cardbench test".into()) }, quantity: 1 }],
+        },
+    }
 }
 
 /// Whether `email` has the endpoint's form: one `@`, a non-empty local part, a domain with a dot

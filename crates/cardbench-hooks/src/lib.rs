@@ -10,6 +10,7 @@
 //! - [`webhook`]: what a webhook request carries and what its answers mean;
 //! - [`forward`]: the end-user Event, its field mapping, the endpoint's rules and status codes.
 
+pub mod admin;
 pub mod delivery;
 mod error;
 pub mod forward;

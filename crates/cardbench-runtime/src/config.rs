@@ -74,6 +74,9 @@ pub struct Config {
     pub external_report_data: crate::report_config::ExternalReportDataConfig,
     /// How received messages are read where NGOC's form leaves a choice.
     pub protocol: ProtocolConfig,
+    /// `[hooks]`: retries and pausing of the webhook and event-forwarding senders.
+    #[serde(skip_serializing_if = "is_default")]
+    pub hooks: cardbench_hooks::delivery::HooksConfig,
 }
 
 /// `[protocol]`: readings of what NGOC sends that the contract leaves open.
@@ -167,6 +170,7 @@ impl Default for Config {
             protocol: ProtocolConfig::default(),
             report_fields: Default::default(),
             external_report_data: Default::default(),
+            hooks: Default::default(),
         }
     }
 }

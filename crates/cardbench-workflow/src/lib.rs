@@ -64,6 +64,9 @@ pub struct Workflow {
     /// Notified after every commit that queued outbox rows (shared by all clones): whoever runs
     /// the sender waits on it, so no caller has to remember to wake it.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// Counts the same commits for any number of watchers (the HTTP senders, one per
+    /// subscriber), where the Notify above wakes one waiter.
+    outbox_commits: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Workflow {
@@ -75,6 +78,7 @@ impl Workflow {
             report: Arc::new(ReportSettings::default()),
             ship_rules: shipping::ShipRules::default(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            outbox_commits: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 
@@ -123,6 +127,13 @@ impl Workflow {
     /// Called after a commit that queued (or re-queued) outbox rows.
     pub(crate) fn outbox_grew(&self) {
         self.outbox_wake.notify_one();
+        self.outbox_commits.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Changes after each commit that queued outbox rows, like [`Workflow::outbox_wake`], for
+    /// every receiver: each HTTP sender holds one.
+    pub fn outbox_commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.outbox_commits.subscribe()
     }
 }
 
