@@ -59,11 +59,18 @@ class State:
         self.lock = threading.Lock()
         self.count = 0
         self.script = [int(s) for s in args.script.split(",") if s.strip()] if args.script else []
-        self.secret = None
-        if args.secret_file:
-            with open(args.secret_file, "rb") as f:
-                self.secret = f.read().rstrip(b"\r\n")
         self.log = open(args.log, "a", encoding="utf-8")
+
+    def secret(self):
+        """The secret file's text, read at each request (a test writes it once the webhook is
+        added, after the receiver started); None without --secret-file."""
+        if not self.args.secret_file:
+            return None
+        try:
+            with open(self.args.secret_file, "rb") as f:
+                return f.read().rstrip(b"\r\n")
+        except OSError:
+            return b""
 
     def next(self):
         with self.lock:
@@ -119,7 +126,7 @@ class Handler(BaseHTTPRequestHandler):
             "eventId": self.headers.get("X-Nexus-Event-Id"),
             "topic": self.headers.get("X-Nexus-Topic"),
             "signature": sig,
-            "signatureOk": signature_ok(state.secret, body, sig),
+            "signatureOk": signature_ok(state.secret(), body, sig),
             "authUser": user,
             "contentType": self.headers.get("Content-Type"),
             "body": text,
