@@ -97,7 +97,7 @@ pub fn client(config: &HooksConfig) -> Result<reqwest::Client, HooksError> {
 #[derive(Clone)]
 pub enum Target {
     Webhook { url: String, secret: cardbench_secrets::Secret, encoding: Encoding },
-    Forward { url: String, user: String, password: cardbench_secrets::Secret, settings: ForwardSettings },
+    Forward { url: String, user: String, password: cardbench_secrets::Secret, settings: Box<ForwardSettings> },
 }
 
 impl std::fmt::Debug for Target {
@@ -135,7 +135,7 @@ impl Target {
                 let password = cardbench_secrets::load_secret(FORWARD_PASSWORD_SERVICE, &sub.name)
                     .map_err(|e| format!("the keyring: {e}"))?
                     .ok_or_else(|| "no password in the keyring".to_owned())?;
-                Ok(Target::Forward { url: sub.url.clone(), user: settings.user.clone(), password, settings })
+                Ok(Target::Forward { url: sub.url.clone(), user: settings.user.clone(), password, settings: Box::new(settings) })
             }
             other => Err(format!("unknown subscriber kind `{other}`")),
         }
@@ -210,7 +210,7 @@ pub async fn attempt(workflow: &Workflow, client: &reqwest::Client, target: &Tar
     let body = match target {
         Target::Webhook { .. } => row.body.clone(),
         Target::Forward { settings, .. } => {
-            let (wf, settings, envelope) = (workflow.clone(), settings.clone(), row.body.clone());
+            let (wf, settings, envelope) = (workflow.clone(), settings.as_ref().clone(), row.body.clone());
             match tokio::task::spawn_blocking(move || forward_body(&wf, &settings, &envelope)).await {
                 Ok(Ok(body)) => body,
                 Ok(Err(reason)) => return Attempt::unsendable(reason.to_string()),
@@ -369,9 +369,8 @@ async fn manage(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
         match tokio::task::spawn_blocking(move || wf.store().read(cardbench_store::subscribers::list)).await {
             Ok(Ok(subs)) => {
                 for sub in subs.into_iter().filter(|s| s.removed_at.is_none()) {
-                    if !running.contains_key(&sub.name) {
-                        let task = tokio::spawn(send_loop(ctx.clone(), sub.name.clone(), stop.clone()));
-                        running.insert(sub.name, task);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(sub.name.clone()) {
+                        slot.insert(tokio::spawn(send_loop(ctx.clone(), sub.name, stop.clone())));
                     }
                 }
             }

@@ -50,12 +50,11 @@ pub const COUNTRIES: [&str; 249] = [
 pub fn outcome(status: u16, body: &str) -> Outcome {
     match status {
         200..=299 => Outcome::Delivered,
-        400 => Outcome::Permanent,
         401 | 403 => Outcome::Stopped,
         429 if body.to_ascii_lowercase().contains("already processed") => Outcome::Delivered,
         429 | 408 | 500 | 502 | 503 | 504 => Outcome::Retry,
-        501 => Outcome::Permanent,
-        400..=499 => Outcome::Permanent,
+        // 400 (refused as such), 501 (not implemented), the other 4xx.
+        400..=499 | 501 => Outcome::Permanent,
         _ => Outcome::Retry,
     }
 }
