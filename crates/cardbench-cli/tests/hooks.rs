@@ -344,10 +344,10 @@ fn every_status_code_of_the_event_endpoint_has_its_outcome() {
     wait_until("sink s401 paused", Duration::from_secs(30), || sub("s401").paused_at.is_some());
     wait_until("sink noemail settled", Duration::from_secs(30), || settled("noemail"));
 
-    let outcomes = |name: &str| -> Vec<Vec<(Option<i64>, String)>> {
+    let outcomes = |name: &str| -> Vec<Vec<(Option<u16>, String)>> {
         rows_of(d, &format!("forward:{name}")).iter().map(|r| attempts(r).into_iter().map(|a| (a.status, a.outcome)).collect()).collect()
     };
-    let one = |s: i64, o: &str| vec![(Some(s), o.to_owned())];
+    let one = |s: u16, o: &str| vec![(Some(s), o.to_owned())];
     assert_eq!(outcomes("s204"), vec![one(204, "delivered"), one(204, "delivered")]);
     assert_eq!(outcomes("s400"), vec![one(400, "permanent"), one(204, "delivered")], "400 is not retried");
     assert_eq!(outcomes("s429"), vec![one(429, "delivered"), one(204, "delivered")], "already processed counts as delivered");

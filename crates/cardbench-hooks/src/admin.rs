@@ -3,6 +3,9 @@
 //! the CLI and the app alike.
 
 use cardbench_store::Store;
+use cardbench_store::deliveries;
+use cardbench_workflow::reporting::subscribers as subs;
+use cardbench_workflow::reporting::{SubscriberKind, Topic};
 use serde::Serialize;
 
 use crate::HooksError;
@@ -12,7 +15,7 @@ use crate::HooksError;
 #[serde(rename_all = "camelCase")]
 pub struct LastAttempt {
     pub at: String,
-    pub status: Option<i64>,
+    pub status: Option<u16>,
     pub outcome: String,
     pub error: Option<String>,
 }
@@ -22,10 +25,9 @@ pub struct LastAttempt {
 #[serde(rename_all = "camelCase")]
 pub struct SubscriberState {
     pub name: String,
-    /// `webhook` or `forward`.
-    pub kind: String,
+    pub kind: SubscriberKind,
     pub url: String,
-    pub topics: Vec<String>,
+    pub topics: Vec<Topic>,
     pub paused_at: Option<String>,
     pub paused_reason: Option<String>,
     /// Its events not yet delivered (waiting, retried, or held while paused).
@@ -39,14 +41,15 @@ impl SubscriberState {
     }
 }
 
-/// Every subscriber not removed, with its pending count and last attempt.
+/// Every live subscriber, with its pending count and last attempt.
 pub fn overview(store: &Store) -> Result<Vec<SubscriberState>, HooksError> {
+    let live = subs::list(store).map_err(|e| HooksError::Workflow(e.to_string()))?;
     Ok(store.read(|c| -> Result<Vec<SubscriberState>, cardbench_store::StoreError> {
         let mut out = Vec::new();
-        for s in cardbench_store::subscribers::list(c)?.into_iter().filter(|s| s.removed_at.is_none()) {
-            let destination = crate::delivery::destination(&s);
-            let pending = cardbench_store::outbox::pending_for(c, &destination)?;
-            let last_attempt = cardbench_store::deliveries::last_for_destination(c, &destination)?.map(|a| LastAttempt {
+        for s in live {
+            let destination = s.destination();
+            let pending = deliveries::pending_for_destination(c, &destination)?;
+            let last_attempt = deliveries::last_for_destination(c, &destination)?.map(|a| LastAttempt {
                 at: a.at,
                 status: a.status,
                 outcome: a.outcome,
@@ -67,16 +70,8 @@ pub fn overview(store: &Store) -> Result<Vec<SubscriberState>, HooksError> {
     })?)
 }
 
-/// Resumes subscriber `name`: not paused any more, and its waiting events due now (not after
-/// the delay of their last retry). False when there is no such subscriber.
+/// Resumes subscriber `name` (the workflow's rule: not paused any more, its waiting events due
+/// now). False when there is no such subscriber.
 pub fn resume(store: &Store, name: &str) -> Result<bool, HooksError> {
-    let at = cardbench_store::time::now();
-    Ok(store.write(|tx| -> Result<bool, cardbench_store::StoreError> {
-        let Some(sub) = cardbench_store::subscribers::get(tx, name)?.filter(|s| s.removed_at.is_none()) else {
-            return Ok(false);
-        };
-        cardbench_store::subscribers::resume(tx, name)?;
-        cardbench_store::outbox::due_now(tx, &crate::delivery::destination(&sub), &at)?;
-        Ok(true)
-    })?)
+    subs::resume(store, name).map_err(|e| HooksError::Workflow(e.to_string()))
 }

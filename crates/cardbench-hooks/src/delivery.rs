@@ -21,9 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cardbench_store::outbox::{self, OutboxRow};
-use cardbench_store::subscribers::Subscriber;
 use cardbench_transport::backoff::Backoff;
 use cardbench_workflow::Workflow;
+use cardbench_workflow::reporting::subscribers::{self as subs, SignatureEncoding};
+use cardbench_workflow::reporting::{Subscriber, SubscriberKind};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -68,13 +69,8 @@ impl HooksConfig {
     }
 }
 
-/// The keyring service of webhook secrets and of forwarding passwords; the account is the
-/// subscriber's name.
-pub const WEBHOOK_SECRET_SERVICE: &str = "cardbench-webhook";
-pub const FORWARD_PASSWORD_SERVICE: &str = "cardbench-forward";
-
 /// The first bytes of a response body kept with its attempt.
-pub const RESPONSE_HEAD: usize = 4096;
+pub use cardbench_store::deliveries::RESPONSE_HEAD;
 
 /// How often an idle sender re-reads its due rows (another process may have queued some) and
 /// how often the service looks for added subscribers.
@@ -109,35 +105,31 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// The webhook settings JSON: `{"encoding": "hex" | "base64"}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct WebhookSettings {
-    pub encoding: Encoding,
+impl From<SignatureEncoding> for Encoding {
+    fn from(e: SignatureEncoding) -> Encoding {
+        match e {
+            SignatureEncoding::Hex => Encoding::Hex,
+            SignatureEncoding::Base64 => Encoding::Base64,
+        }
+    }
 }
 
 impl Target {
     /// The subscriber's target, its secret read from the keyring. An error says why it cannot
     /// send (shown as the reason it is paused).
     pub fn of(sub: &Subscriber) -> Result<Target, String> {
-        match sub.kind.as_str() {
-            "webhook" => {
-                let settings: WebhookSettings =
-                    serde_json::from_str(&sub.settings).map_err(|e| format!("the webhook's settings cannot be read: {e}"))?;
-                let secret = cardbench_secrets::load_secret(WEBHOOK_SECRET_SERVICE, &sub.name)
-                    .map_err(|e| format!("the keyring: {e}"))?
-                    .ok_or_else(|| "no secret in the keyring".to_owned())?;
-                Ok(Target::Webhook { url: sub.url.clone(), secret, encoding: settings.encoding })
+        let secret = sub.secret().map_err(|e| format!("the keyring: {e}"))?;
+        match sub.kind {
+            SubscriberKind::Webhook => {
+                let secret = secret.ok_or_else(|| "no secret in the keyring".to_owned())?;
+                Ok(Target::Webhook { url: sub.url.clone(), secret, encoding: sub.encoding().into() })
             }
-            "forward" => {
-                let settings =
-                    ForwardSettings::from_json(&sub.settings).map_err(|e| format!("the sink's settings cannot be read: {e}"))?;
-                let password = cardbench_secrets::load_secret(FORWARD_PASSWORD_SERVICE, &sub.name)
-                    .map_err(|e| format!("the keyring: {e}"))?
-                    .ok_or_else(|| "no password in the keyring".to_owned())?;
+            SubscriberKind::Forward => {
+                let password = secret.ok_or_else(|| "no password in the keyring".to_owned())?;
+                let settings: ForwardSettings = serde_json::from_value(sub.settings.clone())
+                    .map_err(|e| format!("the sink's settings cannot be read: {e}"))?;
                 Ok(Target::Forward { url: sub.url.clone(), user: settings.user.clone(), password, settings: Box::new(settings) })
             }
-            other => Err(format!("unknown subscriber kind `{other}`")),
         }
     }
 }
@@ -271,10 +263,10 @@ pub const TEST_TOPIC: &str = "TEST";
 /// webhook gets a signed envelope of topic [`TEST_TOPIC`], a sink a valid sample Event.
 pub async fn send_test(workflow: &Workflow, config: &HooksConfig, name: &str) -> Result<Attempt, HooksError> {
     let (wf, key) = (workflow.clone(), name.to_owned());
-    let sub = tokio::task::spawn_blocking(move || wf.store().read(|c| cardbench_store::subscribers::get(c, &key)))
+    let sub = tokio::task::spawn_blocking(move || subs::get(wf.store(), &key))
         .await
-        .map_err(|e| HooksError::Task(e.to_string()))??
-        .filter(|s| s.removed_at.is_none())
+        .map_err(|e| HooksError::Task(e.to_string()))?
+        .map_err(|e| HooksError::Workflow(e.to_string()))?
         .ok_or_else(|| HooksError::UnknownSubscriber(name.to_owned()))?;
     let target = Target::of(&sub).map_err(HooksError::Workflow)?;
     let event_id = uuid::Uuid::new_v4().to_string();
@@ -324,11 +316,6 @@ fn describe(e: &reqwest::Error) -> String {
     if detail.is_empty() { what.to_owned() } else { format!("{what}: {detail}") }
 }
 
-/// The outbox destination of a subscriber.
-pub fn destination(sub: &Subscriber) -> String {
-    format!("{}:{}", sub.kind, sub.name)
-}
-
 /// Runs the HTTP senders until [`Hooks::stop`].
 pub struct Hooks {
     stop: watch::Sender<bool>,
@@ -366,9 +353,9 @@ async fn manage(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
     loop {
         running.retain(|_, task| !task.is_finished());
         let wf = ctx.workflow.clone();
-        match tokio::task::spawn_blocking(move || wf.store().read(cardbench_store::subscribers::list)).await {
-            Ok(Ok(subs)) => {
-                for sub in subs.into_iter().filter(|s| s.removed_at.is_none()) {
+        match tokio::task::spawn_blocking(move || subs::list(wf.store())).await {
+            Ok(Ok(live)) => {
+                for sub in live {
                     if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(sub.name.clone()) {
                         slot.insert(tokio::spawn(send_loop(ctx.clone(), sub.name, stop.clone())));
                     }
@@ -415,7 +402,7 @@ async fn blocking<T: Send + 'static>(ctx: &Arc<Ctx>, work: impl FnOnce(&Workflow
 
 /// One subscriber's sender.
 async fn send_loop(ctx: Arc<Ctx>, name: String, mut stop: watch::Receiver<bool>) {
-    let mut commits = ctx.workflow.outbox_commits();
+    let mut commits = ctx.workflow.outbox_changes();
     let mut failures = Failures::default();
     let backoff = ctx.config.backoff();
     // The target is read from the keyring once, again when the subscriber changes.
@@ -425,9 +412,10 @@ async fn send_loop(ctx: Arc<Ctx>, name: String, mut stop: watch::Receiver<bool>)
             return;
         }
         let key = name.clone();
-        let sub = match blocking(&ctx, move |wf| wf.store().read(|c| cardbench_store::subscribers::get(c, &key))).await {
-            Some(Ok(Some(sub))) if sub.removed_at.is_none() => sub,
-            Some(Ok(_)) => return,
+        let sub = match blocking(&ctx, move |wf| subs::get(wf.store(), &key)).await {
+            Some(Ok(Some(sub))) => sub,
+            // Removed: this sender ends (the service starts a new one if it is added again).
+            Some(Ok(None)) => return,
             Some(Err(e)) => {
                 tracing::error!(error = %e, subscriber = %name, "cannot read the subscriber");
                 if idle(&mut stop, &mut commits, IDLE_POLL).await {
@@ -459,7 +447,7 @@ async fn send_loop(ctx: Arc<Ctx>, name: String, mut stop: watch::Receiver<bool>)
                 }
             },
         };
-        let destination = destination(&sub);
+        let destination = sub.destination();
         let limit = ctx.config.batch.max(1);
         let dest = destination.clone();
         let rows = match blocking(&ctx, move |wf| wf.store().read(|c| outbox::due(c, &dest, &cardbench_store::time::now(), limit))).await {
@@ -575,7 +563,7 @@ fn record(conn: &cardbench_store::Connection, outbox_id: i64, at: &str, a: &Atte
         &cardbench_store::deliveries::NewAttempt {
             outbox_id,
             at,
-            status: a.status.map(i64::from),
+            status: a.status,
             latency_ms: a.latency_ms,
             outcome: a.outcome.as_str(),
             error: a.error.as_deref(),

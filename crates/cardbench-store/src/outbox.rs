@@ -229,15 +229,6 @@ pub fn close(conn: &Connection, id: i64, error: &str, at: &str) -> Result<()> {
     Ok(())
 }
 
-/// `destination`'s rows not yet sent (waiting, retried, or held while its subscriber is paused).
-pub fn pending_for(conn: &Connection, destination: &str) -> Result<i64> {
-    Ok(conn.query_row(
-        "SELECT COUNT(*) FROM outbox WHERE destination = ?1 AND sent_at IS NULL",
-        [destination],
-        |r| r.get(0),
-    )?)
-}
-
 /// Makes `destination`'s waiting rows due at `at` (a resumed subscriber sends at once). Returns
 /// how many.
 pub fn due_now(conn: &Connection, destination: &str, at: &str) -> Result<usize> {

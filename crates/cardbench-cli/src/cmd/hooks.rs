@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use cardbench_hooks::delivery::{self, Attempt};
-use cardbench_hooks::signature::{self, Encoding};
+use cardbench_hooks::signature;
+use cardbench_workflow::reporting::subscribers as subs;
+use cardbench_workflow::reporting::SubscriberKind;
 use clap::{Args, Subcommand};
 
 use crate::context::Context;
@@ -118,10 +120,11 @@ fn read_secret_file(path: &Path) -> anyhow::Result<String> {
 pub fn webhook(ctx: &Context, command: WebhookCommand) -> anyhow::Result<()> {
     match command {
         WebhookCommand::Add { name, url, topics, encoding } => {
-            let encoding: Encoding = encoding.parse().map_err(|e: String| anyhow::Error::new(Usage(e)))?;
+            let encoding = subs::SignatureEncoding::parse(&encoding)
+                .ok_or_else(|| anyhow::Error::new(Usage(format!("unknown encoding {encoding:?}: hex or base64"))))?;
+            let topics = subs::parse_topics(&topics).map_err(|e| anyhow::Error::new(Usage(e.to_string())))?;
             let store = ctx.store()?;
-            let (sub, secret) =
-                cardbench_workflow::reporting::subscribers::add_webhook(&store, &name, &url, &topics, encoding.as_str())?;
+            let (sub, secret) = subs::add_webhook(&store, &name, &url, &topics, encoding)?;
             if ctx.json {
                 crate::output::json(&serde_json::json!({ "name": sub.name, "url": sub.url, "secret": secret.expose() }))?;
             } else {
@@ -131,8 +134,8 @@ pub fn webhook(ctx: &Context, command: WebhookCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        WebhookCommand::List => list(ctx, "webhook"),
-        WebhookCommand::Remove { name } => remove(ctx, "webhook", &name),
+        WebhookCommand::List => list(ctx, SubscriberKind::Webhook),
+        WebhookCommand::Remove { name } => remove(ctx, SubscriberKind::Webhook, &name),
         WebhookCommand::Resume { name } => resume(ctx, &name),
         WebhookCommand::Test { name } => test(ctx, &name),
         WebhookCommand::Verify(args) => verify(&args),
@@ -150,30 +153,24 @@ pub fn forward(ctx: &Context, command: ForwardCommand) -> anyhow::Result<()> {
                 Some(path) => std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?,
                 None => "{}".to_owned(),
             };
+            // Read as the sender will read it, so a mistake shows now, not at the first event.
             let mut parsed = cardbench_hooks::forward::ForwardSettings::from_json(&settings)
                 .map_err(|e| anyhow::Error::new(Usage(format!("the settings file: {e}"))))?;
             parsed.user = user.clone();
-            let settings = serde_json::to_string(&parsed)?;
+            let settings = serde_json::to_value(&parsed)?;
             let topics = if topics.is_empty() {
                 cardbench_hooks::forward::DEFAULT_TOPICS.iter().map(|t| (*t).to_owned()).collect()
             } else {
                 topics
             };
+            let topics = subs::parse_topics(&topics).map_err(|e| anyhow::Error::new(Usage(e.to_string())))?;
             let store = ctx.store()?;
-            let sub = cardbench_workflow::reporting::subscribers::add_forward(
-                &store,
-                &name,
-                &url,
-                &topics,
-                &user,
-                &cardbench_secrets::Secret::new(password),
-                &settings,
-            )?;
+            let sub = subs::add_forward(&store, &name, &url, &topics, &user, &cardbench_secrets::Secret::new(password), settings)?;
             say!("forwarding sink {} added: {} as {}", sub.name, sub.url, user);
             Ok(())
         }
-        ForwardCommand::List => list(ctx, "forward"),
-        ForwardCommand::Remove { name } => remove(ctx, "forward", &name),
+        ForwardCommand::List => list(ctx, SubscriberKind::Forward),
+        ForwardCommand::Remove { name } => remove(ctx, SubscriberKind::Forward, &name),
         ForwardCommand::Resume { name } => resume(ctx, &name),
         ForwardCommand::Test { name } => test(ctx, &name),
     }
@@ -193,7 +190,7 @@ fn read_password_from_stdin() -> anyhow::Result<String> {
     Ok(password)
 }
 
-fn list(ctx: &Context, kind: &str) -> anyhow::Result<()> {
+fn list(ctx: &Context, kind: SubscriberKind) -> anyhow::Result<()> {
     let store = ctx.store()?;
     let rows: Vec<_> = cardbench_hooks::admin::overview(&store)?.into_iter().filter(|s| s.kind == kind).collect();
     if ctx.json {
@@ -205,7 +202,7 @@ fn list(ctx: &Context, kind: &str) -> anyhow::Result<()> {
             vec![
                 s.name.clone(),
                 s.url.clone(),
-                s.topics.join(","),
+                s.topics.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(","),
                 s.state().to_owned(),
                 s.paused_reason.clone().unwrap_or_default(),
                 s.pending.to_string(),
@@ -220,14 +217,13 @@ fn list(ctx: &Context, kind: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn remove(ctx: &Context, kind: &str, name: &str) -> anyhow::Result<()> {
+fn remove(ctx: &Context, kind: SubscriberKind, name: &str) -> anyhow::Result<()> {
     let store = ctx.store()?;
-    let found = cardbench_hooks::admin::overview(&store)?.into_iter().any(|s| s.kind == kind && s.name == name);
-    if !found {
-        return Err(anyhow::Error::new(NotFound(format!("no {kind} named {name}"))));
+    if !subs::get(&store, name)?.is_some_and(|s| s.kind == kind) {
+        return Err(anyhow::Error::new(NotFound(format!("no {} named {name}", kind.as_str()))));
     }
-    cardbench_workflow::reporting::subscribers::remove(&store, name)?;
-    say!("{kind} {name} removed");
+    subs::remove(&store, kind, name)?;
+    say!("{} {name} removed; its waiting events stay in the outbox", kind.as_str());
     Ok(())
 }
 
