@@ -300,6 +300,13 @@ fn webhooks_are_signed_as_pythons_hmac_computes_it_non_ascii_bodies_included() {
     for dest in ["webhook:erp", "webhook:mes"] {
         wait_until("the deliveries recorded", Duration::from_secs(10), || rows_of(d, dest).iter().all(|r| r.sent_at.is_some()));
     }
+    // `webhook test`: a signed TEST event now, its answer shown.
+    let out = ok(&cardbench(d, &["webhook", "test", "mes"], None));
+    assert!(out.contains("delivered: HTTP 204"), "{out}");
+    let test = b64_rx.answered().into_iter().find(|r| r["topic"] == "TEST").expect("the test event");
+    assert_eq!(test["signatureOk"], true, "{test:#}");
+    let listed = ok(&cardbench(d, &["webhook", "list"], None));
+    assert!(listed.contains("erp") && listed.contains("mes") && listed.contains("active"), "{listed}");
 }
 
 /// One forwarding sink per answer of the endpoint; each receiver answers its status to the first
@@ -397,6 +404,11 @@ fn every_status_code_of_the_event_endpoint_has_its_outcome() {
     wait_until("sink s401 settled", Duration::from_secs(30), || settled("s401"));
     assert_eq!(receivers[&401].answered().len(), 3);
     assert!(sub("s401").paused_at.is_none());
+    // `forward test`: a valid sample Event now, with the sink's credentials.
+    let out = ok(&cardbench(d, &["forward", "test", "s204"], None));
+    assert!(out.contains("delivered: HTTP 204"), "{out}");
+    let sample = receivers[&204].answered().into_iter().last().expect("the sample");
+    assert_eq!((sample["topic"].as_str(), sample["authUser"].as_str()), (Some("TEST"), Some("bureau")));
 }
 
 /// `cardbench run` is killed (SIGKILL) while the receiver holds a request, then started again:
