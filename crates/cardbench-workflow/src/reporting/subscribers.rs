@@ -290,11 +290,11 @@ pub fn pause(store: &Store, name: &str, reason: &str) -> Result<bool> {
 pub fn resume(store: &Store, name: &str) -> Result<bool> {
     let Some(found) = get(store, name)? else { return Ok(false) };
     let now = cardbench_store::time::now();
-    Ok(store.write(|tx| -> Result<bool> {
+    store.write(|tx| -> Result<bool> {
         let resumed = rows::resume(tx, name)?;
         cardbench_store::outbox::due_now(tx, &found.destination(), &now)?;
         Ok(resumed)
-    })?)
+    })
 }
 
 /// A subscriber's secret (webhook) or password (sink) from the keyring.
