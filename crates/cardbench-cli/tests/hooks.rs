@@ -307,6 +307,13 @@ fn webhooks_are_signed_as_pythons_hmac_computes_it_non_ascii_bodies_included() {
     assert_eq!(test["signatureOk"], true, "{test:#}");
     let listed = ok(&cardbench(d, &["webhook", "list"], None));
     assert!(listed.contains("erp") && listed.contains("mes") && listed.contains("active"), "{listed}");
+    // Redelivery is the outbox's resend: the same event, signed again.
+    let first = rows_of(d, "webhook:erp").remove(0);
+    ok(&cardbench(d, &["resend", &first.id.to_string()], None));
+    let again = hex_rx.wait_for("the resent event", Duration::from_secs(20), |r| r.iter().filter(|x| x["kind"] == "answered").count() >= 4);
+    let last = again.iter().rev().find(|x| x["kind"] == "answered").expect("answered");
+    assert_eq!(last["eventId"].as_str(), first.correlation_id.as_deref());
+    assert_eq!(last["signatureOk"], true);
 }
 
 /// One forwarding sink per answer of the endpoint; each receiver answers its status to the first

@@ -405,7 +405,7 @@ async fn send_loop(ctx: Arc<Ctx>, name: String, mut stop: watch::Receiver<bool>)
     let mut commits = ctx.workflow.outbox_changes();
     let mut failures = Failures::default();
     let backoff = ctx.config.backoff();
-    // The target is read from the keyring once, again when the subscriber changes.
+    // The target is read from the keyring once, again when the subscriber changes or resumes.
     let mut cached: Option<(Subscriber, Target)> = None;
     loop {
         if *stop.borrow() {
@@ -434,7 +434,10 @@ async fn send_loop(ctx: Arc<Ctx>, name: String, mut stop: watch::Receiver<bool>)
             continue;
         }
         let target = match &cached {
-            Some((seen, target)) if seen.url == sub.url && seen.settings == sub.settings => target.clone(),
+            // The same subscriber (not removed and added again with a new secret) unchanged.
+            Some((seen, target)) if seen.created_at == sub.created_at && seen.url == sub.url && seen.settings == sub.settings => {
+                target.clone()
+            }
             _ => match Target::of(&sub) {
                 Ok(target) => {
                     cached = Some((sub.clone(), target.clone()));
