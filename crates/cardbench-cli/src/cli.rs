@@ -343,7 +343,7 @@ pub struct BenchArgs {
     /// Cards in the worklist query benchmark.
     #[arg(long, default_value_t = 1_000_000)]
     pub cards: u32,
-    /// Only these benchmarks (ingest, worklist, hotfolder, slip, outage, broker); default all. `broker` needs
+    /// Only these benchmarks (ingest, worklist, hotfolder, slip, outage, hooks, broker); default all. `broker` needs
     /// CARDBENCH_AMQP_URL (or `amqp_url`) pointing at an AMQP 1.0 RabbitMQ, and is skipped without.
     #[arg(long = "only")]
     pub only: Vec<String>,
