@@ -122,6 +122,12 @@ pub enum Command {
     /// ago: database rows, hot-folder result files, job exports, packing slips. The daemon does
     /// this daily; this runs it now, or shows what it would take.
     Purge(crate::cmd::purge::PurgeArgs),
+    /// Signed webhooks to the bureau's own systems: add, list, remove, resume, test, verify.
+    #[command(subcommand)]
+    Webhook(crate::cmd::hooks::WebhookCommand),
+    /// HTTP event forwarding sinks (BASIC auth, validated Events): add, list, remove, resume, test.
+    #[command(subcommand)]
+    Forward(crate::cmd::hooks::ForwardCommand),
 }
 
 /// A period of whole days, `--from 2026-11-01 --to 2026-11-30`, both included (UTC days, the same
@@ -340,7 +346,7 @@ pub struct BenchArgs {
     /// Cards in the worklist query benchmark.
     #[arg(long, default_value_t = 1_000_000)]
     pub cards: u32,
-    /// Only these benchmarks (ingest, worklist, hotfolder, slip, outage, broker); default all. `broker` needs
+    /// Only these benchmarks (ingest, worklist, hotfolder, slip, outage, hooks, broker); default all. `broker` needs
     /// CARDBENCH_AMQP_URL (or `amqp_url`) pointing at an AMQP 1.0 RabbitMQ, and is skipped without.
     #[arg(long = "only")]
     pub only: Vec<String>,

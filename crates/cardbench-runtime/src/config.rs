@@ -78,6 +78,9 @@ pub struct Config {
     /// a floor's shared PostgreSQL store.
     #[serde(skip_serializing_if = "StoreConfig::is_default")]
     pub store: StoreConfig,
+    /// `[hooks]`: retries and pausing of the webhook and event-forwarding senders.
+    #[serde(skip_serializing_if = "is_default")]
+    pub hooks: cardbench_hooks::delivery::HooksConfig,
 }
 
 /// `[store]`: the worklist's engine. Also `CARDBENCH_STORE_URL` and `CARDBENCH_STATION`.
@@ -196,6 +199,7 @@ impl Default for Config {
             report_fields: Default::default(),
             external_report_data: Default::default(),
             store: StoreConfig::default(),
+            hooks: Default::default(),
         }
     }
 }

@@ -61,6 +61,8 @@ pub struct Node {
     hotfolder: Option<HotFolderService>,
     /// The daily retention purge.
     retention: crate::retention::RetentionTask,
+    /// The webhook and event-forwarding senders, one per subscriber.
+    hooks: Option<cardbench_hooks::delivery::Hooks>,
 }
 
 /// The name hot-folder changes are audited under when no operator is configured: the files come
@@ -130,7 +132,15 @@ impl Node {
             HotFolderService::start(workflow.clone(), operator, folder, config.devices.hotfolder.clone(), own, runtime.events())
         });
         let retention = crate::retention::RetentionTask::start(workflow.clone(), config.clone(), data_dir.clone());
-        Ok(Node { workflow, runtime, data_dir, simulator, hotfolder, retention })
+        // Without them the rest still runs: the events wait in the outbox, nothing is lost.
+        let hooks = match cardbench_hooks::delivery::Hooks::start(workflow.clone(), config.hooks.clone()) {
+            Ok(hooks) => Some(hooks),
+            Err(e) => {
+                tracing::error!(error = %e, "the webhook senders cannot start");
+                None
+            }
+        };
+        Ok(Node { workflow, runtime, data_dir, simulator, hotfolder, retention, hooks })
     }
 
     /// The hot folder's state, or `None` when none is configured.
@@ -143,6 +153,9 @@ impl Node {
     }
 
     pub async fn shutdown(self) {
+        if let Some(hooks) = self.hooks {
+            hooks.stop().await;
+        }
         self.retention.stop().await;
         if let Some(hot) = self.hotfolder {
             // Joins the watch thread, which may be finishing a file: off the async threads.

@@ -215,3 +215,27 @@ pub fn replace_body(conn: &Connection, id: i64, body: &str) -> Result<bool> {
     let n = conn.prepare_cached("UPDATE outbox SET body = ?2 WHERE id = ?1")?.execute(params![id, body])?;
     Ok(n == 1)
 }
+
+/// Takes a row out of line for good without it having been delivered (an HTTP receiver refused
+/// it as such): `sent_at` is when it left the line, `last_error` why; its delivery attempts say
+/// it was not delivered. A [`resend`] puts it back.
+pub fn close(conn: &Connection, id: i64, error: &str, at: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET sent_at = ?3, first_sent_at = COALESCE(first_sent_at, ?3), attempts = attempts + 1,
+                last_error = ?2, next_attempt_at = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![id, error, at])?;
+    Ok(())
+}
+
+/// Makes `destination`'s waiting rows due at `at` (a resumed subscriber sends at once). Returns
+/// how many.
+pub fn due_now(conn: &Connection, destination: &str, at: &str) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE outbox SET next_attempt_at = ?2
+             WHERE destination = ?1 AND sent_at IS NULL AND next_attempt_at > ?2",
+        )?
+        .execute(params![destination, at])?)
+}

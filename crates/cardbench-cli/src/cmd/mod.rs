@@ -5,6 +5,7 @@ mod cards;
 mod config;
 pub(crate) mod devices;
 mod documents;
+pub(crate) mod hooks;
 mod production;
 pub(crate) mod purge;
 mod queue;
@@ -19,6 +20,10 @@ use crate::cli::{Cli, Command};
 use crate::context::Context;
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    // Needs neither configuration nor store (a receiving system runs it).
+    if let Command::Webhook(hooks::WebhookCommand::Verify(args)) = &cli.command {
+        return hooks::verify(args);
+    }
     let ctx = Context::new(&cli.global, cli.json)?;
     match cli.command {
         Command::Run(args) => run::run(&ctx, &args),
@@ -48,5 +53,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Hotfolder(c) => devices::hotfolder(&ctx, c),
         Command::ExportJob(args) => devices::export_job(&ctx, &args),
         Command::Purge(args) => purge::purge(&ctx, &args),
+        Command::Webhook(c) => hooks::webhook(&ctx, c),
+        Command::Forward(c) => hooks::forward(&ctx, c),
     }
 }
