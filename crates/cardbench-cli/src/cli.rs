@@ -370,6 +370,18 @@ pub enum ConfigCommand {
     Show,
     /// Set the operator name in the config file.
     SetOperator { name: String },
+    /// Work on a floor's shared PostgreSQL store (`postgres://user:password@host:port/db`; the
+    /// password goes to the OS keyring, the rest to the config file), or, with `--local`, on the
+    /// data directory's SQLite store again. Checked by opening it first.
+    SetStore {
+        #[arg(long, conflicts_with = "local", required_unless_present = "local")]
+        url: Option<String>,
+        #[arg(long)]
+        local: bool,
+        /// This station's name on the floor.
+        #[arg(long)]
+        station: Option<String>,
+    },
     /// Use Azure Service Bus: split and check the connection string(s), keep the keys in the OS
     /// keyring, write the rest to the config file. One string for both queues
     /// (`--connection-string`), or one per queue as NGOC hands them out (Listen on the inbound

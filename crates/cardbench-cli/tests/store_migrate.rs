@@ -82,6 +82,28 @@ fn a_worklist_moves_into_postgresql_verified_and_a_station_works_on_it() {
     let envelope = Envelope { message_id: Some("req-new"), subject: Some(Subject::RequestSent.as_str()), body: &body, ..Default::default() };
     wf.ingest(&[envelope]).expect("a new request after the move is taken");
 
+    // The station is pointed at it by the config; the password goes to the keyring (here its
+    // stand-in), never into the file. (The test server trusts loopback: any password logs in.)
+    let with_password = target.replacen("://cardbench@", "://cardbench:s3cret-pw@", 1);
+    let set = cardbench(&["config", "set-store", "--url", &with_password, "--station", "line-2"]);
+    assert!(set.status.success(), "{}", common::text(&set.stderr));
+    let file = std::fs::read_to_string(dir.path().join("config.toml")).expect("config file");
+    assert!(file.contains("[store]") && file.contains("line-2"), "{file}");
+    assert!(!file.contains("s3cret-pw"), "the password is not in the file: {file}");
+    let kept = std::fs::read_dir(dir.path().join("secrets")).expect("secrets").filter_map(Result::ok).any(|e| {
+        std::fs::read_to_string(e.path()).is_ok_and(|t| t.trim() == "s3cret-pw")
+    });
+    assert!(kept, "the password is kept where secrets go");
+    let from_config = cardbench(&["--json", "cards", "list", "--limit", "1000"]);
+    assert!(from_config.status.success(), "{}", common::text(&from_config.stderr));
+    let cards: serde_json::Value = serde_json::from_slice(&from_config.stdout).expect("json");
+    assert_eq!(cards.as_array().or_else(|| cards["rows"].as_array()).map_or(0, Vec::len), 31, "the moved cards and the new one");
+    let local = cardbench(&["config", "set-store", "--local"]);
+    assert!(local.status.success(), "{}", common::text(&local.stderr));
+    let back = cardbench(&["--json", "cards", "list", "--limit", "1000"]);
+    let cards: serde_json::Value = serde_json::from_slice(&back.stdout).expect("json");
+    assert_eq!(cards.as_array().or_else(|| cards["rows"].as_array()).map_or(0, Vec::len), 30, "back on the SQLite store");
+
     let bad = cardbench(&["store", "migrate", "--to", "/var/lib/cardbench"]);
     assert_eq!(bad.status.code(), Some(2), "{}", common::text(&bad.stderr));
 }
