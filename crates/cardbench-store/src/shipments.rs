@@ -29,6 +29,19 @@ pub fn organisations(conn: &Connection) -> Result<Vec<(String, i64)>> {
     Ok(rows.collect::<crate::db::Result<_>>()?)
 }
 
+/// Holds `shipment_id` for the rest of the write transaction, so the writes that decide its
+/// REPORT_OK gate (a parcel written, a card of it produced) happen one after the other even at
+/// two stations. PostgreSQL: the shipment's row, locked (`FOR UPDATE`); returns true. SQLite:
+/// nothing to do, a write transaction already holds the whole database (`BEGIN IMMEDIATE`);
+/// returns false.
+pub fn lock(conn: &Connection, shipment_id: &str) -> Result<bool> {
+    if conn.engine() == crate::db::Engine::Sqlite {
+        return Ok(false);
+    }
+    conn.prepare_cached("SELECT shipment_id FROM shipments WHERE shipment_id = ?1 FOR UPDATE")?.query([shipment_id])?.next()?;
+    Ok(true)
+}
+
 pub fn get(conn: &Connection, shipment_id: &str) -> Result<Option<ShipmentRow>> {
     Ok(conn
         .prepare_cached("SELECT shipment_id, organisation_id, first_received_at FROM shipments WHERE shipment_id = ?1")?
