@@ -478,6 +478,17 @@ async fn send_loop(ctx: Arc<Ctx>, name: String, mut stop: watch::Receiver<bool>)
 async fn due(ctx: &Arc<Ctx>, destination: &str) -> Vec<OutboxRow> {
     let limit = ctx.config.batch.max(1);
     let dest = destination.to_owned();
+    // One station of a floor sends a subscriber's rows at a time (cardbench_workflow::floor);
+    // the others find nothing due here and look again at their idle poll.
+    match blocking(ctx, move |wf| wf.sending_turn(&dest)).await {
+        Some(Ok(true)) => {}
+        Some(Ok(false)) | None => return Vec::new(),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, %destination, "cannot take the sending lease");
+            return Vec::new();
+        }
+    }
+    let dest = destination.to_owned();
     match blocking(ctx, move |wf| wf.store().read(|c| outbox::due(c, &dest, &cardbench_store::time::now(), limit))).await {
         Some(Ok(rows)) => rows,
         Some(Err(e)) => {

@@ -82,7 +82,8 @@ pub fn configure(workflow: Workflow, config: &Config) -> Result<Workflow, NodeEr
     Ok(workflow
         .with_decode_options(config.decode_options()?)
         .with_report_settings(config.report_settings()?)
-        .with_ship_rules(config.workstation.ship_rules()))
+        .with_ship_rules(config.workstation.ship_rules())
+        .with_station(config.station()))
 }
 
 /// The store `config` names: the floor's shared PostgreSQL store when `[store] url` is set, else

@@ -26,6 +26,10 @@ pub(crate) const DESTINATION: &str = outbox::NGOC;
 /// and this look does not see them.
 const ELSEWHERE_POLL: Duration = Duration::from_millis(500);
 
+/// How often a station that does not hold the sending lease looks again (another station sends;
+/// if it dies, its lease runs out and this one takes over).
+const STANDBY_POLL: Duration = Duration::from_secs(1);
+
 pub(crate) async fn run(shared: Shared, shutdown: watch::Receiver<bool>) {
     let open = || shared.connector.sender(&shared.config.outbound_queue);
     let work = |link, mut shutdown: watch::Receiver<bool>| {
@@ -40,6 +44,30 @@ async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut
     loop {
         if *shutdown.borrow() {
             return None;
+        }
+        // One station of a floor sends at a time (cardbench_workflow::floor): the others stand by.
+        let turn = match shared.blocking(|wf| wf.sending_turn(DESTINATION)).await {
+            Ok(Ok(turn)) => Ok(turn),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match turn {
+            Ok(true) => {}
+            Ok(false) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(STANDBY_POLL) => {}
+                    _ = stopped(shutdown) => return None,
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot take the sending lease");
+                tokio::select! {
+                    _ = tokio::time::sleep(STANDBY_POLL) => {}
+                    _ = stopped(shutdown) => return None,
+                }
+                continue;
+            }
         }
         let limit = shared.config.send_batch;
         // Before the outbox is read, so a commit made elsewhere after the read is not missed.

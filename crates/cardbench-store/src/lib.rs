@@ -25,6 +25,7 @@ pub mod hotfolder_files;
 pub mod health;
 pub mod inbox;
 pub mod invoices;
+pub mod leases;
 pub mod link_status;
 pub mod move_in;
 mod migrate;

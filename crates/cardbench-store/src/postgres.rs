@@ -25,8 +25,10 @@ struct PgMigration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[PgMigration] =
-    &[PgMigration { version: 14, name: "schema", sql: include_str!("../migrations/postgres/0014_schema.sql") }];
+const MIGRATIONS: &[PgMigration] = &[
+    PgMigration { version: 14, name: "schema", sql: include_str!("../migrations/postgres/0014_schema.sql") },
+    PgMigration { version: 15, name: "floor", sql: include_str!("../migrations/postgres/0015_floor.sql") },
+];
 
 pub fn is_postgres_url(url: &str) -> bool {
     let url = url.trim_start();

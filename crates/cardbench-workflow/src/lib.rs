@@ -23,6 +23,7 @@ pub mod cardholder;
 mod correlation;
 mod decode;
 mod error;
+pub mod floor;
 pub mod events;
 pub mod ingest;
 pub mod lifecycle;
@@ -68,6 +69,11 @@ pub struct Workflow {
     /// Bumped with every `outbox_wake`, for the senders of the bureau's subscribers: several
     /// wait at once, and a watch wakes each of them once per change they have not yet seen.
     outbox_changes: Arc<tokio::sync::watch::Sender<u64>>,
+    /// This station's name on a floor ([`floor`]).
+    station: Arc<str>,
+    /// How long this station's sending leases last ([`floor::SENDING_LEASE`]).
+    sending_lease: std::time::Duration,
+    leases: floor::Leases,
 }
 
 impl Workflow {
@@ -80,6 +86,9 @@ impl Workflow {
             ship_rules: shipping::ShipRules::default(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             outbox_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
+            station: Arc::from("station"),
+            sending_lease: floor::SENDING_LEASE,
+            leases: floor::Leases::default(),
         }
     }
 
