@@ -60,7 +60,9 @@ mod tests {
                 let row = NewInboxRow { envelope: &envelope, received_at: "t", outcome: Outcome::Accepted, reason: None, card_id: None, shipment_id: None };
                 let first = crate::inbox::insert(tx, &row)?;
                 let first_received = FirstReceived { id: first, body_hash: Some(crate::inbox::body_hash(b"{}")) };
-                crate::inbox::insert(tx, &row)?;
+                // The same message again: a duplicate (a second accepted row is refused by its key).
+                let again = NewInboxRow { outcome: Outcome::Duplicate, ..row };
+                crate::inbox::insert(tx, &again)?;
                 crate::shipments::ensure(tx, "S-1", "ORG-1", "t")?;
                 let request_body: cardbench_protocol::ExternalProductionData = serde_json::from_value(serde_json::json!({
                     "organisationId": "ORG-1", "shipmentId": "S-1", "ordered": "2026-11-20T08:30:00+01:00",
