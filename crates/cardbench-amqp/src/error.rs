@@ -57,11 +57,7 @@ pub enum ConfigError {
 }
 
 /// The OS keyring could not be used.
-#[derive(Debug, Error)]
-pub enum SecretError {
-    #[error("OS keyring unavailable or refused access: {0}")]
-    Keyring(String),
-}
+pub use cardbench_secrets::SecretError;
 
 /// The steps of getting to a usable queue, in order. `check_connection` reports the first that
 /// failed.

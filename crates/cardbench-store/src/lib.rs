@@ -17,7 +17,9 @@ mod check_rewrite;
 mod checkpoint;
 pub mod conflicts;
 pub mod dashboard;
+pub mod deliveries;
 mod error;
+pub mod events;
 pub mod hotfolder_files;
 pub mod health;
 pub mod inbox;
@@ -34,6 +36,7 @@ pub mod reports;
 pub mod retention;
 pub mod shipments;
 pub mod spreadsheet;
+pub mod subscribers;
 mod store;
 pub mod time;
 

@@ -57,10 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0013_outbox_destination.sql"),
         step: None,
     },
+    Migration { version: 14, name: "events", sql: include_str!("../migrations/0014_events.sql"), step: None },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 13;
+pub const SCHEMA_VERSION: u32 = 14;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(

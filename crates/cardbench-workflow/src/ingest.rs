@@ -27,6 +27,7 @@ use crate::decode::{self, DecodedBatch, Decoded, decode_one};
 use crate::error::{Result, WorkflowError};
 use crate::events::WorkflowEvent;
 use crate::lifecycle;
+use crate::reporting::{self, EventData, Topic};
 use crate::Workflow;
 
 /// After this many failed deliveries a message that keeps failing for an internal reason is
@@ -183,6 +184,9 @@ impl Workflow {
         let report = self.ingest_committed(batch, decoded)?;
         if report.answers_queued > 0 {
             self.outbox_grew();
+        } else if !report.events.is_empty() {
+            // Events may have queued rows for the bureau's subscribers (not for NGOC).
+            self.subscribers_fed();
         }
         Ok(report)
     }
@@ -317,6 +321,16 @@ fn write_decision(
         },
     )?;
     let mut events = decision.events;
+    let received = match &decision.follow_up {
+        Some(FollowUp::InsertCard(request, _) | FollowUp::ReceiveAgain(request, _)) => Some(EventData {
+            card_id: Some(request.card.card_id.clone()),
+            shipment_id: Some(request.shipment_id.clone()),
+            organisation_id: Some(request.organisation_id.clone()),
+            article_id: Some(request.card.article_id.clone()),
+            ..EventData::default()
+        }),
+        _ => None,
+    };
     match decision.follow_up {
         Some(FollowUp::InsertCard(request, Some(request_json))) => {
             cards::insert_serialised(conn, &request, &request_json, inbox_id, now)?
@@ -341,7 +355,18 @@ fn write_decision(
         }),
         None => {}
     }
+    if let Some(data) = received {
+        reporting::emit(conn, Topic::RequestReceived, data, now)?;
+    }
     let queued = decision.answer.is_some();
+    // A production request answered with ERROR (invalid, conflicting): refused, as the bureau's
+    // own systems see it.
+    if let Some(answer) = &decision.answer
+        && envelope.subject.and_then(Subject::parse) == Some(Subject::RequestSent)
+    {
+        let data = EventData { card_id: card_id.clone(), shipment_id: shipment_id.clone(), ..EventData::default() };
+        reporting::emit(conn, Topic::RequestRefused, data.with_error(answer.code.as_str(), &answer.details), now)?;
+    }
     if let Some(answer) = decision.answer {
         queue_error(
             conn,
@@ -577,6 +602,7 @@ fn apply_report_ok(conn: &Connection, ok: ReportOk, property: Option<&str>, now:
 fn accept_report_ok(conn: &Connection, card: &cards::CardRow, report_ok: lifecycle::Transition<'_>, now: &str) -> Result<Decision> {
     report_ok.write(conn, &card.card_id, now)?;
     crate::secrets::remove_after_report_ok(conn, card, now)?;
+    reporting::emit(conn, Topic::ReportOk, EventData::card(card), now)?;
     Ok(Decision::accepted(None, None, vec![WorkflowEvent::ReportOk { card_id: card.card_id.clone() }]))
 }
 
@@ -651,6 +677,7 @@ fn apply_shipped_ok(conn: &Connection, ok: ShippedOk, property: Option<&str>, no
     for card in parcel_cards(conn, &parcel.cards)? {
         if let Some(shipped_ok) = lifecycle::shipped_ok(card.status, now) {
             shipped_ok.write(conn, &card.card_id, now)?;
+            reporting::emit(conn, Topic::ShippedOk, EventData::card(&card).in_parcel(parcel.id), now)?;
         }
     }
     Ok(Decision::accepted(
@@ -697,6 +724,7 @@ fn apply_error(conn: &Connection, error: ErrorMessage, property: Option<&str>, n
             }
             if let Some(report_error) = lifecycle::report_error(card.status, &code, &details) {
                 report_error.write(conn, &card.card_id, now)?;
+                reporting::emit(conn, Topic::CardError, EventData::card(&card).with_error(&code, &details), now)?;
             }
             let events = vec![WorkflowEvent::ReportError { card_id: card.card_id.clone(), error_code: code.clone() }];
             Ok(Decision::accepted(Some(card.card_id), Some(card.shipment_id), events).with_ngoc_error(code))
@@ -710,6 +738,8 @@ fn apply_error(conn: &Connection, error: ErrorMessage, property: Option<&str>, n
                 for card in parcel_cards(conn, &parcel.cards)? {
                     if let Some(ship_error) = lifecycle::ship_error(card.status, &code, &details) {
                         ship_error.write(conn, &card.card_id, now)?;
+                        let data = EventData::card(&card).in_parcel(parcel.id).with_error(&code, &details);
+                        reporting::emit(conn, Topic::ShipmentError, data, now)?;
                     }
                 }
             }
@@ -752,6 +782,7 @@ fn uncorrelated_error(conn: &Connection, error: &ErrorMessage, code: String, now
     noted.write(conn, &card.card_id, now)?;
     let status = noted.to;
     let event = if status == CardStatus::ReportError && card.status == CardStatus::Produced {
+        reporting::emit(conn, Topic::CardError, EventData::card(&card).with_error(&code, &details), now)?;
         WorkflowEvent::ReportError { card_id: card.card_id.clone(), error_code: code.clone() }
     } else {
         WorkflowEvent::CardChanged { card_id: card.card_id.clone() }

@@ -29,6 +29,7 @@ pub mod lifecycle;
 pub mod production;
 pub mod refusal;
 pub mod report_fields;
+pub mod reporting;
 pub mod retention;
 pub mod secrets;
 pub mod shipping;
@@ -64,6 +65,9 @@ pub struct Workflow {
     /// Notified after every commit that queued outbox rows (shared by all clones): whoever runs
     /// the sender waits on it, so no caller has to remember to wake it.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// Bumped with every `outbox_wake`, for the senders of the bureau's subscribers: several
+    /// wait at once, and a watch wakes each of them once per change they have not yet seen.
+    outbox_changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Workflow {
@@ -75,6 +79,7 @@ impl Workflow {
             report: Arc::new(ReportSettings::default()),
             ship_rules: shipping::ShipRules::default(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            outbox_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 
@@ -123,6 +128,19 @@ impl Workflow {
     /// Called after a commit that queued (or re-queued) outbox rows.
     pub(crate) fn outbox_grew(&self) {
         self.outbox_wake.notify_one();
+        self.subscribers_fed();
+    }
+
+    /// Called after a commit that may have queued rows for the bureau's subscribers only.
+    pub(crate) fn subscribers_fed(&self) {
+        self.outbox_changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Changes whenever a commit of this workflow (or a clone) queued outbox rows, for any
+    /// destination: what the senders of webhooks and forwarding sinks wait on (each with its own
+    /// receiver, so none takes another's wake).
+    pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.outbox_changes.subscribe()
     }
 }
 

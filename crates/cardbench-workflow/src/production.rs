@@ -2,6 +2,7 @@
 
 use cardbench_protocol::{CardProduced, Subject};
 use cardbench_store::audit::{self, NewAudit};
+use crate::reporting::{EventData, Topic};
 use cardbench_store::cards::{self, CardRow, CardStatus};
 use cardbench_store::outbox::{self, NewOutboxRow};
 use cardbench_store::{Connection, batch, readouts};
@@ -284,6 +285,7 @@ fn queue_card_produced(
     let produced = lifecycle::produced(card.status, &queued.message_id, now)
         .ok_or(WorkflowError::NotAllowed { card_id: card_id.to_owned(), status: card.status, action: "produce" })?;
     produced.write(tx, card_id, now)?;
+    crate::reporting::emit(tx, Topic::CardProduced, EventData::card(card), now)?;
     audit::record(
         tx,
         &NewAudit {

@@ -7,6 +7,7 @@
 
 use cardbench_protocol::ErrorCode;
 use cardbench_store::audit::{self, NewAudit};
+use crate::reporting::{EventData, Topic};
 use cardbench_store::{inbox, readouts};
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +70,7 @@ impl Workflow {
             let refused = crate::lifecycle::refused(card.status, code.as_str(), &details)
                 .ok_or(WorkflowError::NotAllowed { card_id: card_id.to_owned(), status: card.status, action: "refuse" })?;
             refused.write(tx, card_id, &now)?;
+            crate::reporting::emit(tx, Topic::RequestRefused, EventData::card(&card).with_error(code.as_str(), &details), &now)?;
             audit::record(
                 tx,
                 &NewAudit {

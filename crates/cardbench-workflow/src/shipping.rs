@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use cardbench_protocol::{Accessory, Shipped, Subject};
 use cardbench_store::audit::{self, NewAudit};
+use crate::reporting::{EventData, Topic};
 use cardbench_store::cards::{self, CardRow, CardStatus};
 use cardbench_store::outbox::{self, NewOutboxRow};
 use cardbench_store::parcels::{self, NewParcel, ParcelRow};
@@ -291,6 +292,7 @@ impl Workflow {
                 let shipped = crate::lifecycle::shipped(card.status, parcel_id)
                     .ok_or(WorkflowError::NotAllowed { card_id: card_id.clone(), status: card.status, action: "ship" })?;
                 shipped.write(tx, card_id, &now)?;
+                crate::reporting::emit(tx, Topic::Shipped, EventData::card(&card).in_parcel(parcel_id), &now)?;
             }
             audit::record(
                 tx,

@@ -306,7 +306,9 @@ fn timeline(conn: &cardbench_store::Connection, card: &CardRow) -> Result<Vec<Ti
         let what = crate::timeline_kind::received(row.subject.as_deref().and_then(cardbench_protocol::Subject::parse));
         entries.push(TimelineEntry { at: row.received_at, what: what.into(), detail: row.reason });
     }
-    let outbox_rows = outbox::list(conn, &OutboxFilter { card_id: Some(card.card_id.clone()), limit: Some(200), ..Default::default() })?;
+    // NGOC's messages: the rows queued for the bureau's own subscribers are not part of the card's exchange.
+    let filter = OutboxFilter { card_id: Some(card.card_id.clone()), destination: Some(outbox::NGOC.into()), limit: Some(200), ..Default::default() };
+    let outbox_rows = outbox::list(conn, &filter)?;
     for row in outbox_rows {
         let what = crate::timeline_kind::sent(cardbench_protocol::Subject::parse(&row.subject));
         let detail = match &row.sent_at {
