@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -150,8 +151,8 @@ fn paging(query: &BTreeMap<String, String>) -> Result<(i64, u32), String> {
     Ok((after, limit))
 }
 
-async fn events(State(state): State<AppState>, query: Option<Query<BTreeMap<String, String>>>) -> Response {
-    let Some(Query(query)) = query else {
+async fn events(State(state): State<AppState>, query: Result<Query<BTreeMap<String, String>>, QueryRejection>) -> Response {
+    let Ok(Query(query)) = query else {
         return error(StatusCode::BAD_REQUEST, "the query string cannot be read");
     };
     let (after, limit) = match paging(&query) {

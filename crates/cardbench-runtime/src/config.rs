@@ -74,6 +74,9 @@ pub struct Config {
     pub external_report_data: crate::report_config::ExternalReportDataConfig,
     /// How received messages are read where NGOC's form leaves a choice.
     pub protocol: ProtocolConfig,
+    /// The card API (`[api]`: `enabled`, `listen`, `allow_remote`); its token is in the OS keyring.
+    #[serde(skip_serializing_if = "is_default")]
+    pub api: cardbench_api::ApiConfig,
 }
 
 /// `[protocol]`: readings of what NGOC sends that the contract leaves open.
@@ -167,6 +170,7 @@ impl Default for Config {
             protocol: ProtocolConfig::default(),
             report_fields: Default::default(),
             external_report_data: Default::default(),
+            api: cardbench_api::ApiConfig::default(),
         }
     }
 }
@@ -336,6 +340,7 @@ impl Config {
             return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });
         }
         self.decode_options()?;
+        self.api.listen_addr().map_err(|e| ConfigError::Invalid { setting: "api.listen", reason: e.to_string() })?;
         Ok(())
     }
 

@@ -184,7 +184,7 @@ pub struct EventsPage {
 impl Workflow {
     /// Up to `limit` events with an id above `after`, oldest first.
     pub fn events_page(&self, after: i64, limit: u32) -> Result<EventsPage> {
-        let rows = self.store().read(|conn| cardbench_store::events::after(conn, after, i64::from(limit) + 1))?;
+        let rows = self.store().read(|conn| cardbench_store::events::after(conn, after, limit.saturating_add(1)))?;
         let more = rows.len() > limit as usize;
         let mut events = Vec::with_capacity(rows.len().min(limit as usize));
         let mut next = after;
