@@ -52,14 +52,21 @@ struct AppState {
     token: Token,
 }
 
+/// Every route the server has, as `docs/api/openapi.yaml` writes its paths (the test holds the
+/// document to this list).
+pub const ROUTES: [&str; 3] = [CARD, SHIPMENT, EVENTS];
+const CARD: &str = "/api/card/{cardId}";
+const SHIPMENT: &str = "/api/shipment/{shipmentId}";
+const EVENTS: &str = "/api/events";
+
 /// The API's routes over `workflow`, every one behind `token`. Only GET (and HEAD) are routed:
 /// any other method on a route answers 405.
 pub fn router(workflow: Workflow, token: Token) -> Router {
     let state = AppState { workflow, token };
     Router::new()
-        .route("/api/card/{card_id}", get(card))
-        .route("/api/shipment/{shipment_id}", get(shipment))
-        .route("/api/events", get(events))
+        .route(CARD, get(card))
+        .route(SHIPMENT, get(shipment))
+        .route(EVENTS, get(events))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), bearer))
         .with_state(state)
