@@ -324,6 +324,11 @@ try {
       if (!attempts.includes(want)) throw new Error(`attempts lack ${want}: ${attempts}`);
     }
     await shot('32-queues-webhook-attempts');
+    // Redeliverable as NGOC's messages are, said in the webhook's terms.
+    await s.jsClick(await s.find('[data-testid="resend"]'));
+    await s.waitFor('[data-testid="resend-confirm"]', { text: 'again to webhook seeded-erp' });
+    await s.jsClick(await s.find('[data-testid="confirm-resend"]'));
+    await s.waitFor('[data-testid="queue-note"]', { text: 'put back in line for webhook seeded-erp' });
     // All destinations again: the other destinations' rows are listed beside it.
     await pick('[data-testid="queue-destination"]', '');
     await s.waitFor('[data-testid="queue-messages"] td[data-col="destination"]', { text: 'webhook erp-e2e' });
