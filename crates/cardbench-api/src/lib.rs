@@ -18,4 +18,4 @@ pub mod token;
 
 pub use config::ApiConfig;
 pub use error::ApiError;
-pub use server::{ApiServer, DEFAULT_LIMIT, MAX_LIMIT, ROUTES, Token, router};
+pub use server::{ApiServer, DEFAULT_LIMIT, MAX_LIMIT, ROUTES, STOP_GRACE, Token, router};

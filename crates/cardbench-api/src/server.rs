@@ -23,6 +23,8 @@ use crate::error::ApiError;
 /// Events per page when `limit` is not given, and the most a page may ask for.
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
+/// How long [`ApiServer::stop`] waits for requests in flight.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The bearer token requests must carry. Never printed (`Debug` hides it).
 #[derive(Clone)]
@@ -204,10 +206,15 @@ impl ApiServer {
         self.addr
     }
 
-    /// Stops accepting, lets requests in flight finish.
+    /// Stops accepting and lets requests in flight finish, for at most [`STOP_GRACE`]: a client
+    /// that keeps its connection open does not hold up the node's restart or shutdown.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        let mut task = self.task;
+        if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+            tracing::warn!("the card API did not stop within its grace period; its connections are dropped");
+            task.abort();
+        }
     }
 }
 

@@ -298,3 +298,17 @@ async fn a_listen_address_off_loopback_is_refused_unless_allowed() {
     let refused = ApiServer::start(wf, &config, Token::new(TOKEN)).await;
     assert!(matches!(refused, Err(cardbench_api::ApiError::Listen { .. })), "{:?}", refused.err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_does_not_wait_forever_for_a_client_that_keeps_its_connection() {
+    use std::io::Write as _;
+    let b = bench().await;
+    let addr = b.server.as_ref().map(ApiServer::local_addr).expect("serving");
+    // A request begun and never finished: the connection stays open.
+    let mut stalled = std::net::TcpStream::connect(addr).expect("connect");
+    stalled.write_all(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ").expect("write");
+    let started = std::time::Instant::now();
+    tokio::time::timeout(std::time::Duration::from_secs(20), b.stop()).await.expect("the server stops");
+    assert!(started.elapsed() < cardbench_api::STOP_GRACE + std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    drop(stalled);
+}
