@@ -46,6 +46,9 @@ start_service cups tests/cups/start-cupsd.sh tests/cups/stop-cupsd.sh
 # pcscd with a virtual reader, and a virtual card the PC/SC tests put on and take off
 # (tests/pcsc/). The tests fail without it unless CARDBENCH_SKIP_PCSC_TESTS=1.
 start_service pcscd tests/pcsc/start-pcscd.sh tests/pcsc/stop-pcscd.sh
+# PostgreSQL (Debian's package, a cluster of its own in target/test-postgres): the store and
+# workflow tests run a second time on it, and the floor's tests use it.
+start_service postgres tests/postgres/start-postgres.sh "tests/postgres/stop-postgres.sh --clean"
 
 count_cargo() {
   # Sums "test result: ok. N passed; M failed" lines of a cargo test log.
@@ -86,6 +89,25 @@ else
   if [ "$rc" -ne 0 ]; then
     status=1
     grep -q "test result:" "$logdir/cargo.log" || failed=$((failed + 1))
+  fi
+fi
+
+# The store and workflow tests again, on the PostgreSQL engine (each test on a schema of its own).
+if [ -n "${CARDBENCH_TEST_PG_URL:-}" ]; then
+  echo "== the store and workflow tests on PostgreSQL"
+  if cargo nextest --version >/dev/null 2>&1; then
+    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo nextest run -p cardbench-store -p cardbench-workflow --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
+    rc=${PIPESTATUS[0]}
+    summary=$(grep -E '^ *Summary \[' "$logdir/cargo-pg.log" | tail -1)
+    p=$(echo "$summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || true)
+    f=$(echo "$summary" | grep -Eo '[0-9]+ (failed|timed out)' | grep -Eo '^[0-9]+' | awk '{s+=$1} END {print s+0}')
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+    if [ "$rc" -ne 0 ]; then status=1; [ -n "$summary" ] && [ "${f:-0}" -gt 0 ] || failed=$((failed + 1)); fi
+  else
+    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo test -p cardbench-store -p cardbench-workflow --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
+    rc=${PIPESTATUS[0]}
+    count_cargo "$logdir/cargo-pg.log"
+    if [ "$rc" -ne 0 ]; then status=1; grep -q "test result:" "$logdir/cargo-pg.log" || failed=$((failed + 1)); fi
   fi
 fi
 

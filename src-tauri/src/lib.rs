@@ -89,7 +89,16 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     tauri::async_runtime::set(runtime.handle().clone());
 
-    let store = Arc::new(cardbench_store::Store::open_in(&options.data_dir).context("cannot open the store")?);
+    // The floor's shared store when the config names one (`[store] url`), else the data
+    // directory's SQLite file. A config that does not load leaves the station on its own store,
+    // where the settings screen says what is wrong with it.
+    let shared_url = cardbench_runtime::config::Config::load(&options.config_path).ok().map(|c| c.store_url()).transpose()?.flatten();
+    let store = match &shared_url {
+        Some(url) => cardbench_store::Store::open_url(url)
+            .with_context(|| format!("cannot open the shared store {}", cardbench_store::postgres::redact(url)))?,
+        None => cardbench_store::Store::open_in(&options.data_dir).context("cannot open the store")?,
+    };
+    let store = Arc::new(store);
     let config_path = options.config_path.clone();
     // The process's one store: the commands and the node (receive loop, sender, hot folder)
     // share its workflow.

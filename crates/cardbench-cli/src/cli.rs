@@ -86,6 +86,9 @@ pub enum Command {
     /// Show or write the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The store itself: moving a station's worklist onto a floor's shared PostgreSQL store.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Packing slip(s) as PDF: a parcel id, or a shipmentId for all its parcels.
     Slip {
         target: String,
@@ -122,6 +125,12 @@ pub enum Command {
     /// The card API for the bureau's own systems (docs/api.md): its token and state.
     #[command(subcommand)]
     Api(ApiCommand),
+    /// Signed webhooks to the bureau's own systems: add, list, remove, resume, test, verify.
+    #[command(subcommand)]
+    Webhook(crate::cmd::hooks::WebhookCommand),
+    /// HTTP event forwarding sinks (BASIC auth, validated Events): add, list, remove, resume, test.
+    #[command(subcommand)]
+    Forward(crate::cmd::hooks::ForwardCommand),
 }
 
 /// A period of whole days, `--from 2026-11-01 --to 2026-11-30`, both included (UTC days, the same
@@ -340,10 +349,22 @@ pub struct BenchArgs {
     /// Cards in the worklist query benchmark.
     #[arg(long, default_value_t = 1_000_000)]
     pub cards: u32,
-    /// Only these benchmarks (ingest, worklist, hotfolder, slip, outage, broker); default all. `broker` needs
+    /// Only these benchmarks (ingest, worklist, hotfolder, slip, outage, hooks, broker); default all. `broker` needs
     /// CARDBENCH_AMQP_URL (or `amqp_url`) pointing at an AMQP 1.0 RabbitMQ, and is skipped without.
     #[arg(long = "only")]
     pub only: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy this station's SQLite worklist (the data directory's store) into an empty PostgreSQL
+    /// store, then verify every table by row count and checksum. Refuses a target that holds
+    /// anything. The station keeps using its SQLite store until `[store] url` names the target.
+    Migrate {
+        /// postgres://user:password@host:port/database (the password is not kept anywhere).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -352,6 +373,18 @@ pub enum ConfigCommand {
     Show,
     /// Set the operator name in the config file.
     SetOperator { name: String },
+    /// Work on a floor's shared PostgreSQL store (`postgres://user:password@host:port/db`; the
+    /// password goes to the OS keyring, the rest to the config file), or, with `--local`, on the
+    /// data directory's SQLite store again. Checked by opening it first.
+    SetStore {
+        #[arg(long, conflicts_with = "local", required_unless_present = "local")]
+        url: Option<String>,
+        #[arg(long)]
+        local: bool,
+        /// This station's name on the floor.
+        #[arg(long)]
+        station: Option<String>,
+    },
     /// Use Azure Service Bus: split and check the connection string(s), keep the keys in the OS
     /// keyring, write the rest to the config file. One string for both queues
     /// (`--connection-string`), or one per queue as NGOC hands them out (Listen on the inbound

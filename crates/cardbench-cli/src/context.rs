@@ -29,8 +29,10 @@ impl Context {
     }
 
     pub fn store(&self) -> anyhow::Result<Arc<Store>> {
-        let store = Store::open_in(&self.data_dir)
-            .with_context(|| format!("cannot open the store in {}", self.data_dir.display()))?;
+        let store = cardbench_runtime::node::open_store(&self.config).with_context(|| match self.config.store.shared_url() {
+            Some(url) => format!("cannot open the shared store {}", cardbench_store::postgres::redact(url)),
+            None => format!("cannot open the store in {}", self.data_dir.display()),
+        })?;
         Ok(Arc::new(store))
     }
 

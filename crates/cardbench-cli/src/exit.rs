@@ -6,6 +6,8 @@
 use cardbench_workflow::WorkflowError;
 
 pub const FAILURE: u8 = 1;
+/// What clap gives a bad command line; also a command's own usage errors ([`Usage`]).
+pub const USAGE: u8 = 2;
 pub const REFUSED: u8 = 3;
 pub const NOT_FOUND: u8 = 4;
 pub const CONFIG: u8 = 5;
@@ -15,7 +17,16 @@ pub const CONFIG: u8 = 5;
 #[error("{0}")]
 pub struct NotFound(pub String);
 
+/// Marks an error as bad usage (exit 2) when the command line parsed but what it names cannot be
+/// used (an unreadable secret file, a malformed signature).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
 pub fn code_for(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<Usage>().is_some() {
+        return USAGE;
+    }
     if let Some(e) = error.downcast_ref::<WorkflowError>() {
         return match e {
             WorkflowError::UnknownCard(_) | WorkflowError::UnknownShipment(_) => NOT_FOUND,
@@ -25,6 +36,9 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
     }
     if error.downcast_ref::<NotFound>().is_some() {
         return NOT_FOUND;
+    }
+    if let Some(cardbench_store::move_in::MoveError::TargetNotEmpty { .. }) = error.downcast_ref() {
+        return REFUSED;
     }
     if error.downcast_ref::<cardbench_runtime::config::ConfigError>().is_some() {
         return CONFIG;
@@ -38,6 +52,7 @@ pub fn name_for(error: &anyhow::Error) -> &'static str {
     }
     match code_for(error) {
         NOT_FOUND => "not_found",
+        USAGE => "usage",
         CONFIG => "config",
         _ => "failure",
     }

@@ -77,6 +77,37 @@ pub struct Config {
     /// The card API (`[api]`: `enabled`, `listen`, `allow_remote`); its token is in the OS keyring.
     #[serde(skip_serializing_if = "is_default")]
     pub api: cardbench_api::ApiConfig,
+    /// Where the worklist lives (`[store]`): the data directory's SQLite file unless `url` names
+    /// a floor's shared PostgreSQL store.
+    #[serde(skip_serializing_if = "StoreConfig::is_default")]
+    pub store: StoreConfig,
+    /// `[hooks]`: retries and pausing of the webhook and event-forwarding senders.
+    #[serde(skip_serializing_if = "is_default")]
+    pub hooks: cardbench_hooks::delivery::HooksConfig,
+}
+
+/// `[store]`: the worklist's engine. Also `CARDBENCH_STORE_URL` and `CARDBENCH_STATION`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `postgres://user@host:port/database`: the floor's shared store (the password is kept in
+    /// the OS keyring, never in this file). Empty: SQLite in the data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// This station's name on the floor (shown beside what it did); default: the host name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub station: Option<String>,
+}
+
+impl StoreConfig {
+    fn is_default(&self) -> bool {
+        *self == StoreConfig::default()
+    }
+
+    /// The shared store's URL when one is set (blank counts as none).
+    pub fn shared_url(&self) -> Option<&str> {
+        self.url.as_deref().map(str::trim).filter(|u| !u.is_empty())
+    }
 }
 
 /// `[protocol]`: readings of what NGOC sends that the contract leaves open.
@@ -171,6 +202,8 @@ impl Default for Config {
             report_fields: Default::default(),
             external_report_data: Default::default(),
             api: cardbench_api::ApiConfig::default(),
+            store: StoreConfig::default(),
+            hooks: Default::default(),
         }
     }
 }
@@ -279,6 +312,16 @@ impl Config {
             config.amqp_url = Some(url.trim().to_owned());
             config.transport = TransportKind::ServiceBus;
         }
+        if let Ok(url) = std::env::var("CARDBENCH_STORE_URL")
+            && !url.trim().is_empty()
+        {
+            config.store.url = Some(url.trim().to_owned());
+        }
+        if let Ok(station) = std::env::var("CARDBENCH_STATION")
+            && !station.trim().is_empty()
+        {
+            config.store.station = Some(station.trim().to_owned());
+        }
         if let Ok(url) = std::env::var("CARDBENCH_AMQP_OUTBOUND_URL")
             && !url.trim().is_empty()
         {
@@ -295,6 +338,37 @@ impl Config {
         // crash or power cut leaves the old file or the new one, never half of one.
         cardbench_store::private_files::write_atomic(path, text.as_bytes())
             .map_err(|source| ConfigError::Write { path: path.display().to_string(), source })
+    }
+
+    /// The shared store's URL with its password (from the keyring when the file keeps the URL
+    /// without it), or None for the SQLite store in the data directory.
+    pub fn store_url(&self) -> Result<Option<String>, ConfigError> {
+        let Some(url) = self.store.shared_url() else { return Ok(None) };
+        // A keyring that cannot be asked holds no password for it: the server then says whether
+        // it wants one (a trust or certificate login needs none).
+        let password = cardbench_amqp::secrets::load_url_password(url).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the OS keyring cannot be asked for the store's password; connecting without one");
+            None
+        });
+        let Some(password) = password else {
+            return Ok(Some(url.to_owned()));
+        };
+        let mut parsed = url::Url::parse(url)
+            .map_err(|e| ConfigError::Invalid { setting: "store.url", reason: format!("not a URL: {e}") })?;
+        parsed
+            .set_password(Some(password.expose()))
+            .map_err(|()| ConfigError::Invalid { setting: "store.url", reason: "cannot carry a password".into() })?;
+        Ok(Some(parsed.to_string()))
+    }
+
+    /// This station's name on the floor: `[store] station`, else the host name.
+    pub fn station(&self) -> String {
+        self.store
+            .station
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()))
+            .unwrap_or_else(|| "station".into())
     }
 
     /// Refuses settings that cannot work, with the reason.
@@ -328,6 +402,15 @@ impl Config {
                 reason: "is the sending side's user on the broker of amqp_url: set amqp_url (the receiving side's) too".into(),
             });
         }
+        if let Some(url) = self.store.shared_url()
+            && !cardbench_store::postgres::is_postgres_url(url)
+        {
+            return Err(ConfigError::Invalid {
+                setting: "store.url",
+                reason: "must be postgres://user@host:port/database (leave it empty for the SQLite store in the data directory)"
+                    .into(),
+            });
+        }
         if self.operator.as_deref().is_some_and(|o| o.trim().is_empty()) {
             return Err(ConfigError::Invalid { setting: "operator", reason: "must not be blank".into() });
         }
@@ -348,7 +431,9 @@ impl Config {
     /// `CARDBENCH_SECRETS_DIR`) like a SAS key, the URL written without it.
     fn for_file(&self) -> Result<Config, ConfigError> {
         let mut file = self.clone();
-        for (setting, url) in [("amqp_url", &mut file.amqp_url), ("amqp_outbound_url", &mut file.amqp_outbound_url)] {
+        for (setting, url) in
+            [("amqp_url", &mut file.amqp_url), ("amqp_outbound_url", &mut file.amqp_outbound_url), ("store.url", &mut file.store.url)]
+        {
             if let Some(u) = url {
                 *u = cardbench_amqp::secrets::store_url_password(u).map_err(|e| ConfigError::Invalid {
                     setting,
@@ -362,7 +447,7 @@ impl Config {
     /// This config with every broker URL password shown as `***`: for `config show` and screens.
     pub fn redacted(&self) -> Config {
         let mut shown = self.clone();
-        for url in [&mut shown.amqp_url, &mut shown.amqp_outbound_url].into_iter().flatten() {
+        for url in [&mut shown.amqp_url, &mut shown.amqp_outbound_url, &mut shown.store.url].into_iter().flatten() {
             if cardbench_amqp::config::url_credential(url).is_some() {
                 *url = cardbench_amqp::config::redact_url(url);
             }

@@ -61,6 +61,8 @@ pub struct Node {
     hotfolder: Option<HotFolderService>,
     /// The daily retention purge.
     retention: crate::retention::RetentionTask,
+    /// The webhook and event-forwarding senders, one per subscriber.
+    hooks: Option<cardbench_hooks::delivery::Hooks>,
     /// The card API, when `[api] enabled`: serving, or why not.
     api: Option<Result<cardbench_api::ApiServer, String>>,
 }
@@ -94,11 +96,19 @@ pub fn configure(workflow: Workflow, config: &Config) -> Result<Workflow, NodeEr
         .with_ship_rules(config.workstation.ship_rules()))
 }
 
-/// The store of `config`'s data directory and the workflow over it, configured: for a process
-/// that has none yet. A process opens one store and hands its workflow to everything it runs.
+/// The store `config` names: the floor's shared PostgreSQL store when `[store] url` is set, else
+/// the SQLite file in the data directory.
+pub fn open_store(config: &Config) -> Result<Store, NodeError> {
+    match config.store_url()? {
+        Some(url) => Ok(Store::open_url(&url)?),
+        None => Ok(Store::open_in(&config.data_dir()?)?),
+    }
+}
+
+/// The store `config` names and the workflow over it, configured: for a process that has none
+/// yet. A process opens one store and hands its workflow to everything it runs.
 pub fn open_workflow(config: &Config) -> Result<Workflow, NodeError> {
-    let store = Arc::new(Store::open_in(&config.data_dir()?)?);
-    configure(Workflow::new(store), config)
+    configure(Workflow::new(Arc::new(open_store(config)?)), config)
 }
 
 impl Node {
@@ -133,8 +143,16 @@ impl Node {
             HotFolderService::start(workflow.clone(), operator, folder, config.devices.hotfolder.clone(), own, runtime.events())
         });
         let retention = crate::retention::RetentionTask::start(workflow.clone(), config.clone(), data_dir.clone());
+        // Without them the rest still runs: the events wait in the outbox, nothing is lost.
+        let hooks = match cardbench_hooks::delivery::Hooks::start(workflow.clone(), config.hooks.clone()) {
+            Ok(hooks) => Some(hooks),
+            Err(e) => {
+                tracing::error!(error = %e, "the webhook senders cannot start");
+                None
+            }
+        };
         let api = if config.api.enabled { Some(start_api(workflow.clone(), &config.api).await) } else { None };
-        Ok(Node { workflow, runtime, data_dir, simulator, hotfolder, retention, api })
+        Ok(Node { workflow, runtime, data_dir, simulator, hotfolder, retention, hooks, api })
     }
 
     /// The card API's state, or `None` when it is not enabled.
@@ -157,6 +175,9 @@ impl Node {
     pub async fn shutdown(self) {
         if let Some(Ok(api)) = self.api {
             api.stop().await;
+        }
+        if let Some(hooks) = self.hooks {
+            hooks.stop().await;
         }
         self.retention.stop().await;
         if let Some(hot) = self.hotfolder {

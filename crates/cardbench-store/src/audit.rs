@@ -1,6 +1,6 @@
 //! `audit`: who changed what, when. Written in the same transaction as the change itself.
 
-use rusqlite::{Connection, params};
+use crate::db::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -66,5 +66,5 @@ pub fn list(conn: &Connection, f: &AuditFilter) -> Result<Vec<AuditRow>> {
             })
         },
     )?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }

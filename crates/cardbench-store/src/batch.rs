@@ -2,7 +2,7 @@
 //! leaves nothing behind while the others still apply in the same transaction, and a larger page
 //! cache for the length of the batch.
 
-use rusqlite::Connection;
+use crate::db::Connection;
 
 use crate::error::Result;
 
@@ -51,6 +51,8 @@ pub fn with_page_cache<T, E>(conn: &Connection, kib: u32, work: impl FnOnce() ->
 where
     E: From<crate::StoreError>,
 {
+    // SQLite's page cache; PostgreSQL's buffers are the server's.
+    let Some(conn) = conn.as_sqlite() else { return work() };
     let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0)).map_err(crate::StoreError::from)?;
     conn.execute_batch(&format!("PRAGMA cache_size = -{kib}")).map_err(crate::StoreError::from)?;
     let outcome = work();
@@ -63,9 +65,9 @@ mod tests {
     use super::*;
 
     fn conn() -> Connection {
-        let conn = Connection::open_in_memory().expect("in-memory database");
+        let conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
         conn.execute_batch("CREATE TABLE t (x INTEGER)").expect("table");
-        conn
+        Connection::sqlite(conn)
     }
 
     fn count(conn: &Connection) -> i64 {

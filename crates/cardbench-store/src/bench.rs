@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use cardbench_protocol::ExternalProductionData;
-use rusqlite::Connection;
+use crate::db::Connection;
 
 use crate::cards::{self, CardStatus, StatusChange};
 use crate::error::Result;
@@ -32,7 +32,7 @@ pub fn analyze(conn: &Connection) -> Result<()> {
 /// one table of a fresh SQLite file at `path`, in one transaction, with the store's durability
 /// (WAL, synchronous FULL). Returns the time the insert and commit took.
 pub fn plain_insert(path: &Path, rows: &[(String, String, String)]) -> Result<Duration> {
-    let raw = Connection::open(path)?;
+    let raw = rusqlite::Connection::open(path)?;
     raw.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
          CREATE TABLE rows (card_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL);",

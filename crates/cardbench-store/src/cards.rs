@@ -1,7 +1,7 @@
 //! `cards`: the worklist. One row per requested card with its state in the workflow.
 
 use cardbench_protocol::ExternalProductionData;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
@@ -188,13 +188,13 @@ const COLUMNS: &str = "card_id, organisation_id, shipment_id, article_id, holder
      request_inbox_id, request_json, status, produced_message_id, produced_at, report_ok_at, parcel_id, \
      shipped_ok_at, last_error_code, last_error_details, spoil_count, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<CardRow> {
+fn from_row(r: &Row<'_>) -> crate::db::Result<CardRow> {
     let request_json: String = r.get(8)?;
     let request = serde_json::from_str(&request_json)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, Box::new(e)))?;
+        .map_err(|e| crate::db::DbError::conversion("request_json", e))?;
     let status: String = r.get(9)?;
     let status = CardStatus::parse(&status).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, format!("unknown status {status}").into())
+        crate::db::DbError::conversion("status", format!("unknown status {status}"))
     })?;
     Ok(CardRow {
         card_id: r.get(0)?,
@@ -237,7 +237,7 @@ pub fn in_shipment(conn: &Connection, shipment_id: &str) -> Result<Vec<CardRow>>
     let mut stmt =
         conn.prepare_cached(&format!("SELECT {COLUMNS} FROM cards WHERE shipment_id = ?1 ORDER BY received_at, card_id"))?;
     let rows = stmt.query_map([shipment_id], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// The state-changing columns the workflow sets together.
@@ -466,10 +466,11 @@ fn worklist_query(conn: &Connection, f: &WorklistFilter) -> Result<(String, Vec<
         && f.search.as_deref().is_none_or(|s| s.trim().is_empty())
         && (!f.statuses.is_empty() || f.organisation_id.is_some() || f.article_id.is_some() || f.received_from.is_some() || f.received_to.is_some());
     let planned = worklist_sql(f, None);
-    if broad && sorts_all_matches(conn, &planned.0, &planned.1)? {
+    // SQLite's planner only: PostgreSQL weighs an ordered index scan against a sort by itself.
+    if broad && conn.engine() == crate::db::Engine::Sqlite && sorts_all_matches(conn, &planned.0, &planned.1)? {
         let (probe, args, _) = worklist_sql(f, Some(ORDERED_SCAN_BUDGET));
         let (matches, wanted): (i64, i64) =
-            conn.prepare_cached(&probe)?.query_row(rusqlite::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            conn.prepare_cached(&probe)?.query_row(crate::db::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
         if matches > 0 && matches.saturating_mul(20) >= wanted {
             let (sql, args, limit) = planned;
             let hinted = sql.replacen("FROM cards ", &format!("FROM cards INDEXED BY {} ", sort_index(f.sort)), 1);
@@ -483,7 +484,7 @@ fn worklist_query(conn: &Connection, f: &WorklistFilter) -> Result<(String, Vec<
 /// asked). The plan of a query text does not change between calls: the statement is cached.
 fn sorts_all_matches(conn: &Connection, sql: &str, args: &[rusqlite::types::Value]) -> Result<bool> {
     let mut stmt = conn.prepare_cached(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    let mut rows = stmt.query(crate::db::params_from_iter(args.iter()))?;
     while let Some(row) = rows.next()? {
         if row.get::<_, String>(3)?.contains("TEMP B-TREE FOR ORDER BY") {
             return Ok(true);
@@ -555,9 +556,9 @@ fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite
             SortColumn::Card => format!("card_id {cmp} {id}"),
             // A card may have no holder name: NULL sorts first, and compares to nothing.
             SortColumn::Holder => match (&c.key, f.descending) {
-                (Some(k), false) => format!("(holder COLLATE NOCASE, card_id) > ({}, {id})", arg(Value::Text(k.clone()))),
+                (Some(k), false) => format!("(holder COLLATE NOCASE, card_id) > ({} COLLATE NOCASE, {id})", arg(Value::Text(k.clone()))),
                 (Some(k), true) => {
-                    format!("((holder COLLATE NOCASE, card_id) < ({}, {id}) OR holder IS NULL)", arg(Value::Text(k.clone())))
+                    format!("((holder COLLATE NOCASE, card_id) < ({} COLLATE NOCASE, {id}) OR holder IS NULL)", arg(Value::Text(k.clone())))
                 }
                 (None, false) => format!("((holder IS NULL AND card_id > {id}) OR holder IS NOT NULL)"),
                 (None, true) => format!("(holder IS NULL AND card_id < {id})"),
@@ -574,7 +575,10 @@ fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite
             }
         });
     }
-    let order_sql = columns.iter().map(|c| format!("{c} {dir}")).collect::<Vec<_>>().join(", ");
+    // NULLs (a card without a holder name) first ascending, last descending: SQLite's own order,
+    // spelled out for PostgreSQL, whose default is the other way round.
+    let nulls = if f.descending { "NULLS LAST" } else { "NULLS FIRST" };
+    let order_sql = columns.iter().map(|c| format!("{c} {dir} {nulls}")).collect::<Vec<_>>().join(", ");
     let limit_mark = arg(Value::Integer(i64::from(limit) + 1));
     let where_of = |clauses: &[String]| if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
     if let Some(budget) = probe {
@@ -607,14 +611,14 @@ fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite
 pub fn worklist_plan(conn: &Connection, f: &WorklistFilter) -> Result<Vec<String>> {
     let (sql, args, _) = worklist_query(conn, f)?;
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(3))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    let rows = stmt.query_map(crate::db::params_from_iter(args.iter()), |r| r.get::<_, String>(3))?;
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
     let (sql, args, limit) = worklist_query(conn, f)?;
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+    let rows = stmt.query_map(crate::db::params_from_iter(args.iter()), |r| {
         let status: String = r.get(5)?;
         Ok(WorklistRow {
             card_id: r.get(0)?,
@@ -627,7 +631,7 @@ pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
             updated_at: r.get(7)?,
         })
     })?;
-    let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rows = rows.collect::<crate::db::Result<Vec<_>>>()?;
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|r| WorklistCursor { received_at: r.received_at.clone(), card_id: r.card_id.clone(), key: f.sort.key_of(r) })

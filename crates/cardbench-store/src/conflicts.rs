@@ -1,6 +1,6 @@
 //! `conflicts`: requests that reused a cardId with different content, for a person to resolve.
 
-use rusqlite::{Connection, params};
+use crate::db::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -42,7 +42,7 @@ pub fn list(conn: &Connection, open_only: bool) -> Result<Vec<ConflictRow>> {
             resolved_at: r.get(7)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// Returns false when the conflict does not exist or is already resolved.

@@ -1,6 +1,6 @@
 //! Read models of the dashboard and the queue overview that no single table's module answers.
 
-use rusqlite::Connection;
+use crate::db::Connection;
 
 use crate::cards::CardStatus;
 use crate::error::Result;

@@ -1,7 +1,7 @@
 //! `delivery_attempts`: every HTTP attempt at delivering an outbox row to a webhook or a
 //! forwarding sink, kept beside the row (status, latency, outcome, error, head of the response).
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -36,7 +36,7 @@ pub struct NewAttempt<'a> {
 
 const COLUMNS: &str = "id, outbox_id, at, status, latency_ms, outcome, error, response";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRow> {
+fn from_row(r: &Row<'_>) -> crate::db::Result<AttemptRow> {
     Ok(AttemptRow {
         id: r.get(0)?,
         outbox_id: r.get(1)?,
@@ -64,7 +64,7 @@ pub fn record(conn: &Connection, a: &NewAttempt<'_>) -> Result<i64> {
 pub fn for_outbox(conn: &Connection, outbox_id: i64) -> Result<Vec<AttemptRow>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM delivery_attempts WHERE outbox_id = ?1 ORDER BY id"))?;
     let rows = stmt.query_map([outbox_id], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// The latest attempt at any row of `destination`.

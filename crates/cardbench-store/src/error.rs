@@ -4,6 +4,12 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {}", crate::postgres::describe(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("database error: {0}")]
+    Conversion(String),
+    #[error("cannot open the store at {url}: {reason}")]
+    Url { url: String, reason: String },
     #[error(
         "the database at {path} was written by a newer Cardbench (schema version {found}; this build knows up to {known}); \
          upgrade Cardbench or use another --data-dir"
@@ -27,6 +33,18 @@ impl StoreError {
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
                 if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
         )
+    }
+}
+
+impl From<crate::db::DbError> for StoreError {
+    fn from(e: crate::db::DbError) -> Self {
+        use crate::db::DbError;
+        match e {
+            DbError::Sqlite(e) => StoreError::Sqlite(e),
+            DbError::Postgres(e) => StoreError::Postgres(e),
+            DbError::NoRows => StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows),
+            e @ DbError::Conversion { .. } => StoreError::Conversion(e.to_string()),
+        }
     }
 }
 

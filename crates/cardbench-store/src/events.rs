@@ -2,7 +2,7 @@
 //! exactly as it is sent (the bytes a webhook signs); written in the transaction of the change it
 //! reports, never changed afterwards. The id is the paging cursor of the card API.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -30,7 +30,7 @@ pub struct EventRow {
 
 const COLUMNS: &str = "id, event_id, created, topic, card_id, shipment_id, body";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+fn from_row(r: &Row<'_>) -> crate::db::Result<EventRow> {
     Ok(EventRow {
         id: r.get(0)?,
         event_id: r.get(1)?,
@@ -62,14 +62,14 @@ pub fn get(conn: &Connection, event_id: &str) -> Result<Option<EventRow>> {
 pub fn after(conn: &Connection, after_id: i64, limit: u32) -> Result<Vec<EventRow>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"))?;
     let rows = stmt.query_map(params![after_id, limit], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// A card's events, oldest first.
 pub fn for_card(conn: &Connection, card_id: &str) -> Result<Vec<EventRow>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM events WHERE card_id = ?1 ORDER BY id"))?;
     let rows = stmt.query_map([card_id], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// The highest event id (0 for an empty log).

@@ -1,6 +1,6 @@
 //! `hotfolder_files`: encoder result files already taken, by content hash.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;

@@ -1,6 +1,6 @@
 //! `inbox`: every message received, valid or not, with its raw bytes and what became of it.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -148,7 +148,7 @@ pub fn with_message_id_and_body(conn: &Connection, message_id: &str, body: &[u8]
 const COLUMNS: &str = "id, message_id, subject, correlation_id, content_type, body, delivery_count, \
                        received_at, outcome, reason, card_id, shipment_id";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<InboxRow> {
+fn from_row(r: &Row<'_>) -> crate::db::Result<InboxRow> {
     let outcome: String = r.get(8)?;
     Ok(InboxRow {
         id: r.get(0)?,
@@ -215,7 +215,7 @@ pub fn list(conn: &Connection, f: &InboxFilter) -> Result<Vec<InboxRow>> {
         ],
         from_row,
     )?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// How many rows per outcome, for the dashboard.

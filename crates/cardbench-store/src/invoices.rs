@@ -4,7 +4,7 @@
 //! rule, stated there; these queries answer it.
 
 use cardbench_protocol::Subject;
-use rusqlite::{Connection, params};
+use crate::db::{Connection, params};
 
 use crate::error::Result;
 
@@ -20,7 +20,7 @@ pub struct BillableCount {
     pub quantity: u64,
 }
 
-fn counts(rows: impl Iterator<Item = rusqlite::Result<(String, String, String, i64)>>) -> Result<Vec<BillableCount>> {
+fn counts(rows: impl Iterator<Item = crate::db::Result<(String, String, String, i64)>>) -> Result<Vec<BillableCount>> {
     let mut out = Vec::new();
     for row in rows {
         let (organisation_id, article_id, order_date, n) = row?;

@@ -1,7 +1,7 @@
 //! `link_status`: the daemon's view of its links, readable by the CLI and the app from another
 //! process.
 
-use rusqlite::{Connection, params};
+use crate::db::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -30,5 +30,5 @@ pub fn all(conn: &Connection) -> Result<Vec<LinkStatusRow>> {
     let rows = stmt.query_map([], |r| {
         Ok(LinkStatusRow { link: r.get(0)?, state: r.get(1)?, detail: r.get(2)?, since: r.get(3)?, next_retry_at: r.get(4)? })
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }

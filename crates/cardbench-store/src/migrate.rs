@@ -151,7 +151,7 @@ mod tests {
         let (version, inbox_rows, outbox_rows): (u32, i64, i64) = store
             .read(|c| {
                 Ok::<_, StoreError>((
-                    current_version(c)?,
+                    current_version(c.as_sqlite().expect("sqlite"))?,
                     c.query_row("SELECT COUNT(*) FROM inbox", [], |r| r.get(0))?,
                     c.query_row("SELECT COUNT(*) FROM outbox WHERE message_id = 'm-1'", [], |r| r.get(0))?,
                 ))

@@ -6,7 +6,7 @@
 //! rows for a destination of its own with [`insert_for`] and runs a sender that claims only those
 //! ([`due`]); the NGOC sender never sees them.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -84,7 +84,7 @@ pub fn insert_for(conn: &Connection, destination: &str, row: &NewOutboxRow<'_>) 
 const COLUMNS: &str = "id, message_id, subject, correlation_id, body, card_id, shipment_id, created_at, \
                        attempts, last_error, next_attempt_at, sent_at, first_sent_at, resent_count, last_resent_at, destination";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
+fn from_row(r: &Row<'_>) -> crate::db::Result<OutboxRow> {
     Ok(OutboxRow {
         id: r.get(0)?,
         message_id: r.get(1)?,
@@ -114,7 +114,7 @@ pub fn due(conn: &Connection, destination: &str, now: &str, limit: u32) -> Resul
          ORDER BY id LIMIT ?2"
     ))?;
     let rows = stmt.query_map(params![now, limit, destination], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// The earliest retry time among `destination`'s unsent rows that are waiting, so its sender can
@@ -206,7 +206,7 @@ pub fn list(conn: &Connection, f: &OutboxFilter) -> Result<Vec<OutboxRow>> {
         params![f.subject, f.sent, f.card_id, f.shipment_id, f.since, f.until, f.before_id, f.limit.unwrap_or(100), f.destination],
         from_row,
     )?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// Rewrites a row's body in place (e.g. secrets replaced by a tombstone once answered); the row,
@@ -214,4 +214,28 @@ pub fn list(conn: &Connection, f: &OutboxFilter) -> Result<Vec<OutboxRow>> {
 pub fn replace_body(conn: &Connection, id: i64, body: &str) -> Result<bool> {
     let n = conn.prepare_cached("UPDATE outbox SET body = ?2 WHERE id = ?1")?.execute(params![id, body])?;
     Ok(n == 1)
+}
+
+/// Takes a row out of line for good without it having been delivered (an HTTP receiver refused
+/// it as such): `sent_at` is when it left the line, `last_error` why; its delivery attempts say
+/// it was not delivered. A [`resend`] puts it back.
+pub fn close(conn: &Connection, id: i64, error: &str, at: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET sent_at = ?3, first_sent_at = COALESCE(first_sent_at, ?3), attempts = attempts + 1,
+                last_error = ?2, next_attempt_at = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![id, error, at])?;
+    Ok(())
+}
+
+/// Makes `destination`'s waiting rows due at `at` (a resumed subscriber sends at once). Returns
+/// how many.
+pub fn due_now(conn: &Connection, destination: &str, at: &str) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE outbox SET next_attempt_at = ?2
+             WHERE destination = ?1 AND sent_at IS NULL AND next_attempt_at > ?2",
+        )?
+        .execute(params![destination, at])?)
 }

@@ -2,7 +2,7 @@
 //! contents, and NGOC's answer to it.
 
 use cardbench_protocol::Accessory;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -96,7 +96,7 @@ pub fn set_answer(
 const COLUMNS: &str = "id, shipment_id, outbox_id, message_id, carrier, tracking_id, created_at, operator, status, \
                        answered_at, error_code, error_details";
 
-fn header(r: &Row<'_>) -> rusqlite::Result<ParcelRow> {
+fn header(r: &Row<'_>) -> crate::db::Result<ParcelRow> {
     let status: String = r.get(8)?;
     Ok(ParcelRow {
         id: r.get(0)?,
@@ -118,13 +118,13 @@ fn header(r: &Row<'_>) -> rusqlite::Result<ParcelRow> {
 
 fn with_contents(conn: &Connection, mut p: ParcelRow) -> Result<ParcelRow> {
     let mut stmt = conn.prepare_cached("SELECT card_id FROM parcel_cards WHERE parcel_id = ?1 ORDER BY card_id")?;
-    p.cards = stmt.query_map([p.id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    p.cards = stmt.query_map([p.id], |r| r.get(0))?.collect::<crate::db::Result<Vec<_>>>()?;
     let mut stmt = conn.prepare_cached(
         "SELECT article_id, accessory_id, quantity FROM parcel_accessories WHERE parcel_id = ?1 ORDER BY rowid",
     )?;
     p.accessories = stmt
         .query_map([p.id], |r| Ok(Accessory { article_id: r.get(0)?, accessory_id: r.get(1)?, quantity: r.get(2)? }))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::Result<Vec<_>>>()?;
     Ok(p)
 }
 
@@ -143,7 +143,7 @@ pub fn by_message_id(conn: &Connection, message_id: &str) -> Result<Option<Parce
 
 pub fn for_shipment(conn: &Connection, shipment_id: &str) -> Result<Vec<ParcelRow>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM parcels WHERE shipment_id = ?1 ORDER BY id"))?;
-    let headers = stmt.query_map([shipment_id], header)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let headers = stmt.query_map([shipment_id], header)?.collect::<crate::db::Result<Vec<_>>>()?;
     headers.into_iter().map(|p| with_contents(conn, p)).collect()
 }
 
@@ -152,6 +152,6 @@ pub fn created_between(conn: &Connection, from: &str, to: &str) -> Result<Vec<Pa
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM parcels WHERE created_at >= ?1 AND created_at < ?2 ORDER BY created_at, id"
     ))?;
-    let headers = stmt.query_map(params![from, to], header)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let headers = stmt.query_map(params![from, to], header)?.collect::<crate::db::Result<Vec<_>>>()?;
     headers.into_iter().map(|p| with_contents(conn, p)).collect()
 }

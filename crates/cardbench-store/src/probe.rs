@@ -5,7 +5,7 @@
 //! is three statement runs (bind, step, reset, and a statement-cache lookup each) inside the
 //! ingest transaction, where the store's single writer waits for them; asked together it is one.
 
-use rusqlite::{Connection, params};
+use crate::db::{Connection, params};
 
 use crate::error::Result;
 use crate::inbox::FirstReceived;

@@ -1,6 +1,6 @@
 //! `readouts`: the current, normalised readout values of each card.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -29,7 +29,7 @@ pub fn for_card(conn: &Connection, card_id: &str) -> Result<Vec<ReadoutRow>> {
     let rows = stmt.query_map([card_id], |r| {
         Ok(ReadoutRow { field: r.get(0)?, value: r.get(1)?, source: r.get(2)?, captured_at: r.get(3)? })
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 pub fn clear(conn: &Connection, card_id: &str) -> Result<()> {

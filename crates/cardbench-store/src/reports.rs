@@ -4,7 +4,7 @@
 //! answers the queries it asks.
 
 use cardbench_protocol::Subject;
-use rusqlite::{Connection, params};
+use crate::db::{Connection, params};
 
 use crate::error::Result;
 
@@ -46,7 +46,7 @@ pub fn parcels_between(conn: &Connection, from: &str, to: &str) -> Result<Vec<Pa
     let rows = stmt.query_map(params![from, to], |r| {
         Ok(ParcelShipped { created_at: r.get(0)?, operator: r.get(1)?, cards: r.get::<_, i64>(2)?.max(0) as u64 })
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// An accepted answer from NGOC with the people it may be credited to.
@@ -87,7 +87,7 @@ pub fn answers_between(conn: &Connection, from: &str, to: &str, subjects: &[Subj
 pub fn cards_received_between(conn: &Connection, from: &str, to: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT received_at FROM cards WHERE received_at >= ?1 AND received_at < ?2")?;
     let rows = stmt.query_map(params![from, to], |r| r.get::<_, String>(0))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// What an hourly count counts.

@@ -4,7 +4,7 @@
 //! (`cardbench_workflow::retention`). A purged row stays — ids, statuses, times, counts — with
 //! `purged_at` set, so a purge run never reads it again and a screen can say "purged".
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -17,7 +17,7 @@ pub fn cards_shipped_ok_before(conn: &Connection, cutoff: &str, limit: u32) -> R
          ORDER BY shipped_ok_at, card_id LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![cutoff, limit], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// The not yet purged received bodies naming `card_id` (its request, duplicates, conflicts,
@@ -27,7 +27,7 @@ pub fn inbox_of_card(conn: &Connection, card_id: &str) -> Result<Vec<(i64, Vec<u
         "SELECT id, body FROM inbox WHERE card_id = ?1 AND purged_at IS NULL ORDER BY id",
     )?;
     let rows = stmt.query_map([card_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// Received messages before `cutoff` that name no card we hold (rejected before a card was made,
@@ -45,7 +45,7 @@ pub fn inbox_without_card_before(
          ORDER BY received_at, id LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![cutoff, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// The not yet purged bodies we queued for `card_id`: `(outbox id, body)`.
@@ -54,7 +54,7 @@ pub fn outbox_of_card(conn: &Connection, card_id: &str) -> Result<Vec<(i64, Stri
         "SELECT id, body FROM outbox WHERE card_id = ?1 AND purged_at IS NULL ORDER BY id",
     )?;
     let rows = stmt.query_map([card_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// Marks a received message purged at `at`, its body replaced by `body` when given (None: it held
@@ -126,7 +126,7 @@ pub fn parcel_card_ids(conn: &Connection, parcel_id: i64) -> Result<Option<Vec<S
     let mut stmt = conn
         .prepare_cached("SELECT card_id FROM parcel_cards WHERE parcel_id = ?1 ORDER BY card_id")?;
     let rows = stmt.query_map([parcel_id], |r| r.get(0))?;
-    Ok(Some(rows.collect::<rusqlite::Result<Vec<_>>>()?))
+    Ok(Some(rows.collect::<crate::db::Result<Vec<_>>>()?))
 }
 
 /// How much was purged so far, for `status` and the purge report.

@@ -1,6 +1,6 @@
 //! `shipments`: one row per shipmentId seen; cards and parcels hang off it.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -26,7 +26,20 @@ pub fn ensure(conn: &Connection, shipment_id: &str, organisation_id: &str, at: &
 pub fn organisations(conn: &Connection) -> Result<Vec<(String, i64)>> {
     let mut stmt = conn.prepare_cached("SELECT organisation_id, COUNT(*) FROM shipments GROUP BY organisation_id ORDER BY organisation_id")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::db::Result<_>>()?)
+}
+
+/// Holds `shipment_id` for the rest of the write transaction, so the writes that decide its
+/// REPORT_OK gate (a parcel written, a card of it produced) happen one after the other even at
+/// two stations. PostgreSQL: the shipment's row, locked (`FOR UPDATE`); returns true. SQLite:
+/// nothing to do, a write transaction already holds the whole database (`BEGIN IMMEDIATE`);
+/// returns false.
+pub fn lock(conn: &Connection, shipment_id: &str) -> Result<bool> {
+    if conn.engine() == crate::db::Engine::Sqlite {
+        return Ok(false);
+    }
+    conn.prepare_cached("SELECT shipment_id FROM shipments WHERE shipment_id = ?1 FOR UPDATE")?.query([shipment_id])?.next()?;
+    Ok(true)
 }
 
 pub fn get(conn: &Connection, shipment_id: &str) -> Result<Option<ShipmentRow>> {
@@ -78,7 +91,7 @@ pub fn accessory_balance(conn: &Connection, shipment_id: &str) -> Result<Vec<Acc
     let rows = stmt.query_map([shipment_id], |r| {
         Ok(AccessoryBalance { article_id: r.get(0)?, accessory_id: r.get(1)?, requested: r.get(2)?, shipped: r.get(3)? })
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// A shipment with its card counts, for the batching screen.
@@ -108,15 +121,15 @@ pub struct ShipmentFilter {
 pub fn list(conn: &Connection, f: &ShipmentFilter) -> Result<Vec<ShipmentSummary>> {
     let mut stmt = conn.prepare_cached(
         "SELECT s.shipment_id, s.organisation_id, s.first_received_at,
-                SUM(c.status <> 'refused'),
-                SUM(c.status = 'report_ok'),
-                SUM(c.status IN ('produced', 'report_error')),
-                SUM(c.status IN ('shipped', 'shipped_ok')),
+                SUM(CASE WHEN c.status <> 'refused' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN c.status = 'report_ok' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN c.status IN ('produced', 'report_error') THEN 1 ELSE 0 END),
+                SUM(CASE WHEN c.status IN ('shipped', 'shipped_ok') THEN 1 ELSE 0 END),
                 (SELECT COUNT(*) FROM parcels p WHERE p.shipment_id = s.shipment_id)
          FROM shipments s JOIN cards c ON c.shipment_id = s.shipment_id
          WHERE (?1 IS NULL OR s.organisation_id = ?1)
          GROUP BY s.shipment_id
-         HAVING NOT ?2 OR SUM(c.status NOT IN ('shipped', 'shipped_ok', 'refused')) > 0
+         HAVING NOT ?2 OR SUM(CASE WHEN c.status NOT IN ('shipped', 'shipped_ok', 'refused') THEN 1 ELSE 0 END) > 0
          ORDER BY s.first_received_at, s.shipment_id
          LIMIT ?3",
     )?;
@@ -132,5 +145,5 @@ pub fn list(conn: &Connection, f: &ShipmentFilter) -> Result<Vec<ShipmentSummary
             parcels: r.get(7)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }

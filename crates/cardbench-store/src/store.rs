@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::OpenFlags;
 
 use crate::checkpoint::{self, Checkpointer};
+use crate::db::{Connection, Engine};
 use crate::error::{Result, StoreError};
 
 /// The file name inside the data directory.
@@ -17,13 +18,15 @@ pub const DATABASE_FILE: &str = "cardbench.sqlite";
 /// Two connections: one for writes, one for reads, so a long worklist query does not wait for an
 /// ingest transaction (WAL lets readers run beside the writer). `std::sync::Mutex`, not tokio's:
 /// no await happens while one is held; async callers use `spawn_blocking`.
-/// A third connection, on a thread of its own, copies the write-ahead log into the database
-/// file ([`crate::checkpoint`]), so commits do not.
+/// On SQLite a third connection, on a thread of its own, copies the write-ahead log into the
+/// database file ([`crate::checkpoint`]), so commits do not. On PostgreSQL ([`Store::open_url`])
+/// the same two connections go to the server, which does its own checkpoints.
 pub struct Store {
     path: PathBuf,
+    engine: Engine,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
-    checkpointer: Checkpointer,
+    checkpointer: Option<Checkpointer>,
 }
 
 impl Store {
@@ -43,55 +46,97 @@ impl Store {
         writer.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)?;
         let reader = connect(path)?;
         let checkpointer = Checkpointer::start(connect(path)?, path)?;
-        Ok(Store { path: path.to_owned(), writer: Mutex::new(writer), reader: Mutex::new(reader), checkpointer })
+        Ok(Store {
+            path: path.to_owned(),
+            engine: Engine::Sqlite,
+            writer: Mutex::new(Connection::sqlite(writer)),
+            reader: Mutex::new(Connection::sqlite(reader)),
+            checkpointer: Some(checkpointer),
+        })
     }
 
+    /// Opens the store a `store.url` names: `postgres://…` (or `postgresql://…`) for a floor's
+    /// shared PostgreSQL store, created or upgraded in place; anything else is not a store URL.
+    pub fn open_url(url: &str) -> Result<Store> {
+        if !crate::postgres::is_postgres_url(url) {
+            return Err(StoreError::Url { url: crate::postgres::redact(url), reason: "not a postgres:// URL".into() });
+        }
+        let mut writer = crate::postgres::connect(url)?;
+        crate::postgres::migrate(&mut writer, url)?;
+        let reader = crate::postgres::connect(url)?;
+        Ok(Store {
+            path: PathBuf::from(crate::postgres::redact(url)),
+            engine: Engine::Postgres,
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            checkpointer: None,
+        })
+    }
+
+    /// The database file; for a PostgreSQL store its URL without the password.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Runs `work` in one IMMEDIATE transaction (the write lock is taken at the start, so two
-    /// processes never deadlock upgrading a read lock) and commits if it returns Ok.
-    pub fn write<T, E>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Runs `work` in one transaction and commits if it returns Ok. On SQLite the transaction is
+    /// IMMEDIATE (the write lock is taken at the start, so two processes never deadlock upgrading
+    /// a read lock); on PostgreSQL see [`crate::postgres::BEGIN`].
+    pub fn write<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {
-        let mut conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        self.commit_after(tx, work)
+        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.in_transaction(&conn, work)
     }
 
     /// [`Store::write`] for what may be skipped (the link states): waits at most `wait` for the
     /// write lock instead of the busy timeout, so a lock held elsewhere does not hold the single
     /// writer (and the receive loop behind it) for ten seconds for a status row.
-    pub fn write_briefly<T, E>(&self, wait: Duration, work: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    pub fn write_briefly<T, E>(&self, wait: Duration, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {
-        let mut conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        conn.busy_timeout(wait).map_err(StoreError::from)?;
-        let failed = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-            Ok(tx) => {
-                tx.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::from)?;
-                return self.commit_after(tx, work);
-            }
-            Err(e) => e,
+        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(sqlite) = conn.as_sqlite() else {
+            return self.in_transaction(&conn, work);
         };
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::from)?;
-        Err(StoreError::from(failed).into())
+        sqlite.busy_timeout(wait).map_err(StoreError::from)?;
+        let begun = sqlite.execute_batch("BEGIN IMMEDIATE");
+        sqlite.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::from)?;
+        begun.map_err(StoreError::from)?;
+        self.commit_after(&conn, work)
     }
 
-    /// Runs `work` in `tx` and commits if it returns Ok: what every write does once it holds the
-    /// lock.
-    fn commit_after<T, E>(&self, tx: Transaction<'_>, work: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    fn in_transaction<T, E>(&self, conn: &Connection, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {
-        let value = work(&tx)?;
-        tx.commit().map_err(StoreError::from)?;
-        self.checkpointer.committed();
+        let begin = match conn.engine() {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => crate::postgres::BEGIN,
+        };
+        conn.execute_batch(begin).map_err(StoreError::from)?;
+        self.commit_after(conn, work)
+    }
+
+    /// Runs `work` in the transaction `conn` has open and commits if it returns Ok; rolls back
+    /// otherwise (also when `work` panics): what every write does once it holds the lock.
+    fn commit_after<T, E>(&self, conn: &Connection, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let open = OpenTransaction { conn, done: false };
+        let value = work(conn)?;
+        conn.execute_batch("COMMIT").map_err(StoreError::from)?;
+        let mut open = open;
+        open.done = true;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.committed();
+        }
         Ok(value)
     }
 
@@ -99,9 +144,10 @@ impl Store {
     /// bytes, so pages a purge rewrote leave no older copy behind in the log (with
     /// `secure_delete`, the database file itself keeps none either). Waits for readers up to the
     /// busy timeout; returns false when one still held an old snapshot (then the log is only
-    /// partly copied and the next call finishes it).
+    /// partly copied and the next call finishes it). PostgreSQL: nothing to do here (true).
     pub fn checkpoint_truncate(&self) -> Result<bool> {
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(conn) = conn.as_sqlite() else { return Ok(true) };
         let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
         Ok(busy == 0)
     }
@@ -128,6 +174,22 @@ impl Store {
     }
 }
 
+/// Rolls the transaction back unless it was committed: on an error return and on a panic.
+struct OpenTransaction<'c> {
+    conn: &'c Connection,
+    done: bool,
+}
+
+impl Drop for OpenTransaction<'_> {
+    fn drop(&mut self) {
+        if !self.done
+            && let Err(error) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(%error, "rolling back a failed write failed");
+        }
+    }
+}
+
 /// How long a write waits for a lock another process holds before it fails as `Locked`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -150,8 +212,8 @@ fn make_database_private(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn connect(path: &Path) -> Result<Connection> {
-    let conn = Connection::open_with_flags(
+fn connect(path: &Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;

@@ -2,7 +2,7 @@
 //! (`removed_at`), so its outbox rows and their attempts stay explained; a paused one keeps
 //! receiving rows in the outbox (nothing is dropped) that its sender holds back.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::db::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -35,7 +35,7 @@ pub struct NewSubscriber<'a> {
 
 const COLUMNS: &str = "name, kind, url, topics, settings, created_at, paused_at, paused_reason, removed_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<SubscriberRow> {
+fn from_row(r: &Row<'_>) -> crate::db::Result<SubscriberRow> {
     Ok(SubscriberRow {
         name: r.get(0)?,
         kind: r.get(1)?,
@@ -75,7 +75,7 @@ pub fn get(conn: &Connection, name: &str) -> Result<Option<SubscriberRow>> {
 pub fn list(conn: &Connection) -> Result<Vec<SubscriberRow>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM subscribers WHERE removed_at IS NULL ORDER BY name"))?;
     let rows = stmt.query_map([], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 /// Marks a subscriber removed; false when there is no live one of that name.

@@ -5,11 +5,12 @@
 use std::path::Path;
 
 /// The crates that work on the worklist, by manifest path from the workspace root.
-const CLOSED: [&str; 6] = [
+const CLOSED: [&str; 7] = [
     "crates/cardbench-workflow/Cargo.toml",
     "crates/cardbench-documents/Cargo.toml",
     "crates/cardbench-devices/Cargo.toml",
     "crates/cardbench-runtime/Cargo.toml",
+    "crates/cardbench-hooks/Cargo.toml",
     "crates/cardbench-cli/Cargo.toml",
     "src-tauri/Cargo.toml",
 ];

@@ -1,6 +1,5 @@
 //! The outbox serves several outbound consumers: each sender claims only its destination's rows.
 
-use cardbench_store::Store;
 use cardbench_store::outbox::{self, NGOC, NewOutboxRow, OutboxFilter};
 
 /// Where a second outbound consumer (an HTTP event forwarder) would queue its rows.
@@ -13,7 +12,7 @@ fn row<'a>(subject: &'a str, body: &'a str) -> NewOutboxRow<'a> {
 #[test]
 fn a_row_for_another_destination_is_never_claimed_by_the_ngoc_sender() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_in(dir.path()).expect("open");
+    let store = cardbench_store::testing::store_in(dir.path()).expect("open");
     let (webhook, ngoc, webhook_after) = store
         .write(|tx| {
             let a = outbox::insert_for(tx, WEBHOOK, &row("card.produced", "{\"hook\":1}"))?;

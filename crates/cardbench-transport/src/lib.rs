@@ -10,6 +10,7 @@
 //! its own commit is durable. Senders give each message a messageId; the queue drops a second
 //! message with an id it has seen within the duplicate-detection window.
 
+pub mod backoff;
 pub mod embedded;
 mod error;
 mod message;

@@ -142,6 +142,14 @@ pub(crate) fn load_card(conn: &Connection, card_id: &str) -> Result<CardRow> {
     cards::get(conn, card_id)?.ok_or_else(|| WorkflowError::UnknownCard(card_id.to_owned()))
 }
 
+/// The card as it is once its shipment is held for this transaction ([`shipments::lock`]): a
+/// parcel of the same shipment being written at another station is waited for, so the card read
+/// here is the one that parcel's gate saw, or will see.
+fn load_card_for_production(conn: &Connection, card_id: &str) -> Result<CardRow> {
+    let card = load_card(conn, card_id)?;
+    if cardbench_store::shipments::lock(conn, &card.shipment_id)? { load_card(conn, card_id) } else { Ok(card) }
+}
+
 fn apply_batch_in<T>(
     tx: &Connection,
     settings: &ReportSettings,
@@ -196,7 +204,7 @@ fn apply_readouts_in(
     source: &str,
     only_expected: bool,
 ) -> Result<ApplyOutcome> {
-    let card = load_card(tx, card_id)?;
+    let card = load_card_for_production(tx, card_id)?;
     let now = cardbench_store::time::now();
     let (status, stored) = store_readouts(tx, settings, &card, values, source, &now, true, only_expected)?;
     let missing = missing_fields(settings, &card, &stored);
@@ -237,7 +245,7 @@ fn produce_in(
     source: &str,
     only_expected: bool,
 ) -> Result<ProduceResult> {
-    let card = load_card(tx, card_id)?;
+    let card = load_card_for_production(tx, card_id)?;
     let now = cardbench_store::time::now();
     // The status is set to `produced` below, in the same transaction: no intermediate update.
     let (_, stored) = store_readouts(tx, settings, &card, values, source, &now, false, only_expected)?;

@@ -238,6 +238,10 @@ impl Workflow {
     pub fn ship(&self, operator: &str, request: &ParcelRequest) -> Result<ParcelRow> {
         let operator = check_operator(operator)?;
         let parcel = self.store().write(|tx| {
+            // The gate is decided on the cards as they are while the shipment is held: a card of
+            // it produced at another station meanwhile commits before this reads, or after this
+            // parcel is written (then it waits for a later one).
+            shipments::lock(tx, &request.shipment_id)?;
             if shipments::get(tx, &request.shipment_id)?.is_none() {
                 return Err(WorkflowError::UnknownShipment(request.shipment_id.clone()));
             }

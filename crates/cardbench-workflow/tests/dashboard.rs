@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use cardbench_protocol::Subject;
-use cardbench_store::Store;
 use cardbench_store::cards::CardStatus;
 use cardbench_store::inbox::Envelope;
 use cardbench_workflow::{ReadoutInput, Workflow};
@@ -24,7 +23,7 @@ fn send(wf: &Workflow, subject: &str, body: &[u8]) {
 #[test]
 fn the_dashboard_counts_every_status_and_lists_report_errors_and_rejections_newest_first() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wf = Workflow::new(Arc::new(Store::open_in(dir.path()).expect("store")));
+    let wf = Workflow::new(Arc::new(cardbench_store::testing::store_in(dir.path()).expect("store")));
     for card in ["C-1", "C-2", "C-3"] {
         send(&wf, Subject::RequestSent.as_str(), &serde_json::to_vec(&request(card)).expect("json"));
     }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use cardbench_protocol::problem::{MAX_PROBLEMS_LISTED, MAX_QUOTED_BYTES};
 use cardbench_protocol::{ErrorMessage, Subject};
-use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_workflow::{IngestOutcome, Workflow};
@@ -23,7 +22,7 @@ struct Bench {
 
 fn bench() -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_in(dir.path()).expect("open store");
+    let store = cardbench_store::testing::store_in(dir.path()).expect("open store");
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)) }
 }
 

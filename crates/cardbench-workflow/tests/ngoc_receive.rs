@@ -10,7 +10,6 @@ use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::inbox::{self, Envelope, InboxFilter, InboxRow, Outcome};
 use cardbench_store::outbox::{self, OutboxFilter, OutboxRow};
 use cardbench_store::parcels::{self, ParcelStatus};
-use cardbench_store::Store;
 use cardbench_workflow::{IngestOutcome, ParcelRequest, ReadoutInput, Workflow, WorkflowEvent};
 use cardbench_sim::fixtures;
 use serde_json::{Value, json};
@@ -26,7 +25,7 @@ fn bench() -> Bench {
 
 fn bench_with(options: DecodeOptions) -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_in(dir.path()).expect("open store");
+    let store = cardbench_store::testing::store_in(dir.path()).expect("open store");
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)).with_decode_options(options) }
 }
 

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cardbench_protocol::{ErrorCode, Subject};
-use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_workflow::{IngestOutcome, ParcelRequest, ReadoutInput, Workflow};
@@ -40,7 +39,7 @@ fn uid(n: u32) -> Vec<ReadoutInput> {
 #[tokio::test]
 async fn each_write_that_queues_wakes_the_sender_and_others_do_not() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wf = Workflow::new(Arc::new(Store::open_in(dir.path()).expect("store")));
+    let wf = Workflow::new(Arc::new(cardbench_store::testing::store_in(dir.path()).expect("store")));
     // A clone (as the app's commands and the node hold) shares the wake.
     let node = wf.clone();
     assert!(!woken(&node).await, "nothing queued yet");

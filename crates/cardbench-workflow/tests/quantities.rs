@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use cardbench_protocol::{Accessory, Subject};
-use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_workflow::{IngestOutcome, ParcelRequest, ShipProblem, Workflow, WorkflowError};
 use cardbench_sim::fixtures;
@@ -19,7 +18,7 @@ struct Bench {
 
 fn bench() -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_in(dir.path()).expect("open store");
+    let store = cardbench_store::testing::store_in(dir.path()).expect("open store");
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)) }
 }
 

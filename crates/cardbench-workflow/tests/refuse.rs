@@ -7,7 +7,7 @@ use cardbench_protocol::{Accessory, ErrorCode, ErrorMessage, Subject};
 use cardbench_store::audit::{self, AuditFilter};
 use cardbench_store::cards::{self, CardStatus, WorklistFilter};
 use cardbench_store::outbox::{self, OutboxFilter, OutboxRow};
-use cardbench_store::{Store, shipments};
+use cardbench_store::shipments;
 use cardbench_workflow::{
     GateNoteKind, IngestOutcome, ParcelRequest, ReadoutInput, ShipProblem, Workflow, WorkflowError,
 };
@@ -21,7 +21,7 @@ struct Bench {
 
 fn bench() -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_in(dir.path()).expect("open store");
+    let store = cardbench_store::testing::store_in(dir.path()).expect("open store");
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)) }
 }
 

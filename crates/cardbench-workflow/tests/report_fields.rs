@@ -11,7 +11,7 @@ use cardbench_store::audit::{self, AuditFilter};
 use cardbench_store::cards::CardStatus;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter, OutboxRow};
-use cardbench_store::{Store, readouts};
+use cardbench_store::readouts;
 use cardbench_workflow::{ApplyOutcome, IngestOutcome, ReadoutInput, ReportSettings, Workflow, WorkflowError};
 use cardbench_sim::fixtures;
 use serde_json::{Value, json};
@@ -30,7 +30,7 @@ struct Bench {
 
 fn bench_with(settings: ReportSettings) -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_in(dir.path()).expect("open store");
+    let store = cardbench_store::testing::store_in(dir.path()).expect("open store");
     Bench { wf: Workflow::new(Arc::new(store)).with_report_settings(settings), dir }
 }
 
@@ -307,25 +307,7 @@ fn after_report_ok_the_secret_is_gone_from_the_store_and_was_never_logged() {
     let dump: String = b
         .wf
         .store()
-        .read(|c| {
-            let tables: Vec<String> = c
-                .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            let mut all = String::new();
-            for table in tables {
-                let mut stmt = c.prepare(&format!("SELECT * FROM \"{table}\""))?;
-                let n = stmt.column_count();
-                let mut rows = stmt.query([])?;
-                while let Some(row) = rows.next()? {
-                    for i in 0..n {
-                        let v: rusqlite::types::Value = row.get(i)?;
-                        all.push_str(&format!("{v:?}|"));
-                    }
-                }
-            }
-            Ok::<_, cardbench_store::StoreError>(all)
-        })
+        .read(cardbench_store::testing::dump_all_tables)
         .expect("dump");
     for secret in [PIN, "55500011"] {
         assert!(!dump.contains(secret), "{secret} is still in a table");

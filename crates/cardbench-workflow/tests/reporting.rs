@@ -11,7 +11,6 @@ use cardbench_store::events;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter, OutboxRow};
 use cardbench_store::subscribers::{self, NewSubscriber};
-use cardbench_store::Store;
 use cardbench_workflow::reporting::{self, Envelope as EventEnvelope, SubscriberKind, Topic};
 use cardbench_workflow::{ParcelRequest, ReadoutInput, Workflow};
 use serde_json::json;
@@ -23,7 +22,7 @@ struct Bench {
 
 fn bench() -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_in(dir.path()).expect("open store");
+    let store = cardbench_store::testing::store_in(dir.path()).expect("open store");
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)) }
 }
 

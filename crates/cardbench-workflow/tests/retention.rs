@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use cardbench_protocol::Subject;
-use cardbench_store::Store;
 use cardbench_store::cards;
 use cardbench_store::inbox::Envelope;
 use cardbench_workflow::{ParcelRequest, ReadoutInput, Workflow, WorkflowError};
@@ -88,7 +87,7 @@ fn holder(wf: &Workflow, card_id: &str) -> Option<String> {
 #[test]
 fn a_card_is_purged_only_after_shipped_ok_plus_the_retention_days() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wf = Workflow::new(Arc::new(Store::open_in(dir.path()).expect("store")));
+    let wf = Workflow::new(Arc::new(cardbench_store::testing::store_in(dir.path()).expect("store")));
     let produced_outbox = shipped_ok(&wf, "C-SHIPPED");
     request(&wf, "C-WAITING");
     let now = Utc::now();

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use cardbench_protocol::Subject;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter};
-use cardbench_store::Store;
 use cardbench_workflow::{
     GateNoteKind, GateState, IngestOutcome, ParcelDetail, ParcelRequest, ReadoutInput, ShipProblem, ShipRules, Workflow,
     WorkflowError,
@@ -22,7 +21,7 @@ struct Bench {
 
 fn bench() -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_in(dir.path()).expect("open store");
+    let store = cardbench_store::testing::store_in(dir.path()).expect("open store");
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)) }
 }
 

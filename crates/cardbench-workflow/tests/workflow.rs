@@ -6,7 +6,7 @@ use cardbench_protocol::{ErrorMessage, Subject};
 use cardbench_store::cards::{self, CardStatus};
 use cardbench_store::inbox::{self, Envelope, InboxFilter, Outcome};
 use cardbench_store::outbox::{self, OutboxFilter, OutboxRow};
-use cardbench_store::{Store, conflicts};
+use cardbench_store::conflicts;
 use cardbench_workflow::{IngestOutcome, ParcelRequest, ReadoutInput, ShipProblem, Workflow, WorkflowError};
 use cardbench_sim::fixtures;
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ struct Bench {
 
 fn bench() -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_in(dir.path()).expect("open store");
+    let store = cardbench_store::testing::store_in(dir.path()).expect("open store");
     Bench { _dir: dir, wf: Workflow::new(Arc::new(store)) }
 }
 
@@ -418,11 +418,16 @@ fn a_message_that_fails_is_released_without_touching_the_rest_of_its_batch_and_r
     // broken index would), every time.
     b.wf.store()
         .write(|tx| {
-            tx.execute_batch(
+            let trigger = if cardbench_store::testing::on_postgres() {
+                "CREATE FUNCTION fail_one() RETURNS trigger LANGUAGE plpgsql AS
+                     'BEGIN RAISE EXCEPTION ''simulated storage failure''; END';
+                 CREATE TRIGGER fail_one BEFORE INSERT ON cards FOR EACH ROW
+                     WHEN (NEW.card_id = 'C-FAIL') EXECUTE FUNCTION fail_one();"
+            } else {
                 "CREATE TRIGGER fail_one BEFORE INSERT ON cards WHEN NEW.card_id = 'C-FAIL'
-                 BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END;",
-            )
-            .map_err(cardbench_store::StoreError::from)
+                 BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END;"
+            };
+            tx.execute_batch(trigger).map_err(cardbench_store::StoreError::from)
         })
         .expect("trigger");
     let bodies: Vec<Vec<u8>> =

@@ -1,5 +1,6 @@
 //! `cardbench config show|set-operator`.
 
+use anyhow::Context as _;
 use cardbench_runtime::config::{Config, TransportKind};
 
 use crate::cli::ConfigCommand;
@@ -43,6 +44,28 @@ pub fn config(ctx: &Context, command: ConfigCommand) -> anyhow::Result<()> {
             config.transport = TransportKind::Embedded;
             config.save(&ctx.config_path)?;
             crate::say!("transport: embedded queues with the NGOC simulator ({})", ctx.config_path.display());
+            Ok(())
+        }
+        ConfigCommand::SetStore { url, local, station } => {
+            let mut config = Config::load_file(&ctx.config_path)?;
+            if local {
+                config.store.url = None;
+            } else if let Some(url) = url {
+                let shown = cardbench_store::postgres::redact(&url);
+                if !cardbench_store::postgres::is_postgres_url(&url) {
+                    anyhow::bail!(crate::exit::Usage(format!("--url must be a postgres:// URL, not {shown}")));
+                }
+                cardbench_store::Store::open_url(&url).with_context(|| format!("cannot open the store {shown}"))?;
+                config.store.url = Some(url);
+            }
+            if let Some(station) = station {
+                config.store.station = Some(station.trim().to_owned()).filter(|s| !s.is_empty());
+            }
+            config.save(&ctx.config_path)?;
+            match config.store.shared_url() {
+                Some(url) => crate::say!("store: {} (in {})", cardbench_store::postgres::redact(url), ctx.config_path.display()),
+                None => crate::say!("store: the SQLite file in {} (in {})", ctx.data_dir.display(), ctx.config_path.display()),
+            }
             Ok(())
         }
         ConfigCommand::SetOperator { name } => {

@@ -6,6 +6,7 @@ mod cards;
 mod config;
 pub(crate) mod devices;
 mod documents;
+pub(crate) mod hooks;
 mod production;
 pub(crate) mod purge;
 mod queue;
@@ -14,11 +15,16 @@ mod servicebus;
 mod shipping;
 mod sim;
 mod status;
+mod store;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    // Needs neither configuration nor store (a receiving system runs it).
+    if let Command::Webhook(hooks::WebhookCommand::Verify(args)) = &cli.command {
+        return hooks::verify(args);
+    }
     let ctx = Context::new(&cli.global, cli.json)?;
     match cli.command {
         Command::Run(args) => run::run(&ctx, &args),
@@ -37,6 +43,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sim(c) => sim::sim(&ctx, c),
         Command::Bench(args) => bench::bench(&ctx, &args),
         Command::Config(c) => config::config(&ctx, c),
+        Command::Store(c) => store::store(&ctx, c),
         Command::Slip { target, out, print } => documents::slip(&ctx, &target, &out, print),
         Command::Manifest(p) => documents::manifest(&ctx, &p),
         Command::Billing(p) => documents::billing(&ctx, &p),
@@ -48,5 +55,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::ExportJob(args) => devices::export_job(&ctx, &args),
         Command::Purge(args) => purge::purge(&ctx, &args),
         Command::Api(c) => api::api(&ctx, c),
+        Command::Webhook(c) => hooks::webhook(&ctx, c),
+        Command::Forward(c) => hooks::forward(&ctx, c),
     }
 }

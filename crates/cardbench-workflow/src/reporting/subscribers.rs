@@ -285,9 +285,16 @@ pub fn pause(store: &Store, name: &str, reason: &str) -> Result<bool> {
     Ok(store.write(|tx| rows::pause(tx, name, &now, reason))?)
 }
 
-/// Lets a paused subscriber's deliveries go again.
+/// Lets a paused subscriber's deliveries go again, at once: its waiting rows are due now, not
+/// after the delay of their last retry.
 pub fn resume(store: &Store, name: &str) -> Result<bool> {
-    Ok(store.write(|tx| rows::resume(tx, name))?)
+    let Some(found) = get(store, name)? else { return Ok(false) };
+    let now = cardbench_store::time::now();
+    store.write(|tx| -> Result<bool> {
+        let resumed = rows::resume(tx, name)?;
+        cardbench_store::outbox::due_now(tx, &found.destination(), &now)?;
+        Ok(resumed)
+    })
 }
 
 /// A subscriber's secret (webhook) or password (sink) from the keyring.

@@ -7,6 +7,7 @@
 
 mod broker;
 mod common;
+mod hooks;
 mod hotfolder;
 mod ingest;
 mod outage;
@@ -37,6 +38,9 @@ pub fn bench(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
     }
     if wants("outage") {
         runtime.block_on(outage::outage(scratch.path(), args.messages))?;
+    }
+    if wants("hooks") {
+        runtime.block_on(hooks::hooks(scratch.path(), args.messages.min(5_000)))?;
     }
     if wants("broker") {
         runtime.block_on(broker::broker(scratch.path(), ctx.config.amqp_url.as_deref(), args.messages))?;

@@ -50,7 +50,7 @@ pub(super) fn worklist(dir: &Path, n: u32) -> anyhow::Result<()> {
     }
     // Fill-in time is set-up, not a figure.
     crate::say!("  (store filled in {:.1} s)", start.elapsed().as_secs_f64());
-    store.write(|tx| cardbench_store::bench::analyze(tx))?;
+    store.write(cardbench_store::bench::analyze)?;
 
     let report = |name: &str, make: &dyn Fn(u32) -> WorklistFilter| -> anyhow::Result<()> {
         let mut times = Vec::with_capacity(200);

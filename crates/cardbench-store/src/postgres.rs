@@ -1,0 +1,125 @@
+//! The PostgreSQL engine: opening a connection from a `store.url`, and its schema.
+//!
+//! A floor's stations share one PostgreSQL store. Its schema starts at version 14 (the whole
+//! schema the SQLite migrations 0001-0014 add up to, `migrations/postgres/0014_schema.sql`); every
+//! later migration comes in both dialects. Two stations starting at once do not both create it:
+//! the migration holds a transaction-level advisory lock.
+
+use crate::db::Connection;
+use crate::db::pg::PgConnection;
+use crate::error::{Result, StoreError};
+use crate::migrate::SCHEMA_VERSION;
+
+/// How a write transaction begins. READ COMMITTED, PostgreSQL's default: the rules that must not
+/// race across stations (a card taken at two stations, a parcel against a card still in
+/// production) take row locks in their own statements rather than asking every write to be
+/// retried on a serialization failure.
+pub const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
+
+/// The advisory lock key under which the schema is created or upgraded ("cardbench" in ASCII).
+const MIGRATION_LOCK: i64 = 0x6361_7264_6265_6e63;
+
+struct PgMigration {
+    version: u32,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[PgMigration] =
+    &[PgMigration { version: 14, name: "schema", sql: include_str!("../migrations/postgres/0014_schema.sql") }];
+
+pub fn is_postgres_url(url: &str) -> bool {
+    let url = url.trim_start();
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The URL without its password, for logs and screens.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => format!("{user_info}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    match tail {
+        Some(tail) => format!("{scheme}://{authority}/{tail}"),
+        None => format!("{scheme}://{authority}"),
+    }
+}
+
+/// A PostgreSQL error as people read it: the server's message and SQLSTATE when it sent one
+/// (the client's own text for those is only "db error").
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({}; {detail})", db.message(), db.code().code()),
+            None => format!("{} ({})", db.message(), db.code().code()),
+        },
+        None => e.to_string(),
+    }
+}
+
+/// A connection to the store at `url`.
+pub fn connect(url: &str) -> Result<Connection> {
+    let mut conn = crate::db::pg::connect(url)?;
+    // Every commit is on disk (and on the synchronous standbys IT configured) before we settle a
+    // message on the broker: the server's default, asserted in case the database's default was
+    // lowered for other tenants.
+    conn.batch_native("SET synchronous_commit = on; SET application_name = 'cardbench'")?;
+    Ok(Connection::postgres(conn))
+}
+
+/// Creates the schema in an empty database or upgrades an older one; refuses a newer one.
+pub fn migrate(conn: &mut Connection, url: &str) -> Result<()> {
+    let pg = conn.as_postgres().ok_or_else(|| StoreError::Url { url: redact(url), reason: "not PostgreSQL".into() })?;
+    let mut pg = pg.borrow_mut();
+    pg.batch_native("BEGIN")?;
+    let outcome = migrate_in(&mut pg, url);
+    match outcome {
+        Ok(()) => pg.batch_native("COMMIT")?,
+        Err(_) => pg.batch_native("ROLLBACK")?,
+    }
+    outcome
+}
+
+fn migrate_in(pg: &mut PgConnection, url: &str) -> Result<()> {
+    use crate::db::pg::block_on;
+    let client = pg.client();
+    block_on(client.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]))?;
+    block_on(client.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    BIGINT PRIMARY KEY,
+             name       TEXT NOT NULL,
+             applied_at TEXT NOT NULL
+         )",
+    ))?;
+    let current: i64 = block_on(client.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]))?.get(0);
+    let current = u32::try_from(current).unwrap_or(u32::MAX);
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema { path: redact(url), found: current, known: SCHEMA_VERSION });
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        block_on(client.batch_execute(m.sql)).map_err(|e| StoreError::Url {
+            url: redact(url),
+            reason: format!("migration {} ({}) failed: {}", m.version, m.name, describe(&e)),
+        })?;
+        block_on(client.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            &[&i64::from(m.version), &m.name, &crate::time::now()],
+        ))?;
+    }
+    Ok(())
+}
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_password_never_shows() {
+        assert_eq!(super::redact("postgres://floor:s3cret@db.bureau.lan:5432/cardbench"), "postgres://floor:***@db.bureau.lan:5432/cardbench");
+        assert_eq!(super::redact("postgres://floor@db/cardbench"), "postgres://floor@db/cardbench");
+        assert_eq!(super::redact("postgresql://db"), "postgresql://db");
+        assert!(super::is_postgres_url("postgresql://db/x") && !super::is_postgres_url("/var/lib/cardbench"));
+    }
+}

@@ -1,0 +1,66 @@
+//! Stores for tests, on the engine the test run asks for: SQLite in the test's directory (the
+//! default), or, with `CARDBENCH_TEST_ENGINE=postgres`, a fresh schema of its own on the server
+//! `CARDBENCH_TEST_PG_URL` names (`tests/postgres/start-postgres.sh` starts one), so the same
+//! tests run on both engines and in parallel.
+
+use std::path::Path;
+
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+/// The environment variable that picks the engine of [`store_in`]: `sqlite` (default) or `postgres`.
+pub const ENGINE_ENV: &str = "CARDBENCH_TEST_ENGINE";
+/// The environment variable naming the PostgreSQL server tests use.
+pub const PG_URL_ENV: &str = "CARDBENCH_TEST_PG_URL";
+
+/// Whether this run's tests use PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var(ENGINE_ENV).is_ok_and(|e| e.eq_ignore_ascii_case("postgres"))
+}
+
+/// A new, empty store for one test: in `dir` on SQLite, a schema of its own on PostgreSQL.
+pub fn store_in(dir: &Path) -> Result<Store> {
+    if on_postgres() { Store::open_url(&fresh_postgres_url()?) } else { Store::open_in(dir) }
+}
+
+/// The URL of a new, empty schema on the test server (named `t_<uuid>`), as `store.url`.
+pub fn fresh_postgres_url() -> Result<String> {
+    let base = std::env::var(PG_URL_ENV).map_err(|_| StoreError::Url {
+        url: String::new(),
+        reason: format!("{ENGINE_ENV}=postgres needs {PG_URL_ENV} (eval \"$(tests/postgres/start-postgres.sh)\")"),
+    })?;
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = crate::db::pg::connect(&base)?;
+    conn.batch_native(&format!("CREATE SCHEMA {schema}"))?;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Ok(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+}
+
+/// Every row of every table of the store, as text: for tests that prove a value is nowhere.
+pub fn dump_all_tables(conn: &crate::db::Connection) -> Result<String> {
+    let sqlite = conn.engine() == crate::db::Engine::Sqlite;
+    let list = if sqlite {
+        "SELECT name FROM sqlite_schema WHERE type = 'table'"
+    } else {
+        "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = current_schema()"
+    };
+    let tables: Vec<String> = conn.prepare(list)?.query_map([], |r| r.get(0))?.collect::<crate::db::Result<_>>()?;
+    let mut all = String::new();
+    for table in tables {
+        let sql = if sqlite {
+            let columns: Vec<String> = conn
+                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
+                .query_map([], |r| r.get(0))?
+                .collect::<crate::db::Result<_>>()?;
+            let quoted: Vec<String> = columns.iter().map(|c| format!("quote(\"{c}\")")).collect();
+            format!("SELECT {} FROM \"{table}\"", quoted.join(" || '|' || "))
+        } else {
+            format!("SELECT t::TEXT FROM \"{table}\" t")
+        };
+        for row in conn.prepare(&sql)?.query_map([], |r| r.get::<_, Option<String>>(0))? {
+            all.push_str(&row?.unwrap_or_default());
+            all.push('\n');
+        }
+    }
+    Ok(all)
+}

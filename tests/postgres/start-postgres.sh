@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Starts a private PostgreSQL server (Debian's postgresql package) on 127.0.0.1 for the tests: its
+# own data directory and a port picked here, trust authentication for the throwaway cluster only.
+#
+#   eval "$(tests/postgres/start-postgres.sh)"
+#
+# Prints `export CARDBENCH_TEST_PG_URL=postgres://cardbench@127.0.0.1:PORT/postgres` on stdout (all
+# else goes to stderr) and writes the URL to $CARDBENCH_PG_DIR/url. Each test creates a database
+# of its own on that server (see cardbench_store::testing), so tests run in parallel.
+# initdb refuses to run as root: as root, the cluster belongs to the `postgres` user.
+# CARDBENCH_PG_DIR: state directory (default: <repo>/target/test-postgres). Running the script on a
+# live server prints its URL again.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+state="${CARDBENCH_PG_DIR:-$repo/target/test-postgres}"
+log() { echo "start-postgres: $*" >&2; }
+
+bin=""
+for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && bin="$d"; done
+[ -n "$bin" ] || { log "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run scripts/setup.sh"; exit 1; }
+
+mkdir -p "$state"
+state="$(cd "$state" && pwd)"
+as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+if [ "$(id -u)" = 0 ]; then chown postgres "$state"; fi
+
+if [ -f "$state/url" ] && as_owner "$bin/pg_ctl" -D "$state/data" status > /dev/null 2>&1; then
+  log "already running"
+  echo "export CARDBENCH_TEST_PG_URL=$(cat "$state/url")"
+  exit 0
+fi
+
+if [ ! -f "$state/data/PG_VERSION" ]; then
+  as_owner "$bin/initdb" -D "$state/data" -A trust -U cardbench -E UTF8 --locale=C.UTF-8 > "$state/initdb.log" 2>&1 \
+    || { log "initdb failed:"; cat "$state/initdb.log" >&2; exit 1; }
+fi
+
+port="${CARDBENCH_PG_PORT:-}"
+if [ -z "$port" ]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+fi
+# fsync and synchronous_commit stay on (the defaults): the store's durability is what is tested.
+as_owner "$bin/pg_ctl" -D "$state/data" -l "$state/server.log" -w -t 60 \
+  -o "-p $port -k $state -c listen_addresses=127.0.0.1 -c max_connections=300" start > /dev/null \
+  || { log "the server did not start:"; tail -20 "$state/server.log" >&2; exit 1; }
+url="postgres://cardbench@127.0.0.1:$port/postgres"
+echo "$url" > "$state/url"
+log "PostgreSQL on 127.0.0.1:$port (data in $state/data)"
+echo "export CARDBENCH_TEST_PG_URL=$url"
