@@ -37,7 +37,15 @@ macro_rules! with_commands {
             parcel_slip,
             period_documents,
             apply_chip,
-            log_tail
+            log_tail,
+            reporting,
+            add_webhook,
+            add_forward,
+            remove_subscriber,
+            resume_subscriber,
+            save_api_settings,
+            api_token,
+            delivery_attempts
         ]
     };
 }

@@ -94,6 +94,11 @@ impl NodeAndReaders {
         self.start(app, workflow, config).await;
     }
 
+    /// The card API as the running node serves it (None: not enabled, or no node).
+    pub async fn api_status(&self) -> Option<cardbench_runtime::node::ApiStatus> {
+        self.node.lock().await.as_ref().and_then(Node::api_status)
+    }
+
     pub async fn running(&self) -> bool {
         self.node.lock().await.is_some()
     }

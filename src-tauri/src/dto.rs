@@ -14,6 +14,8 @@ use cardbench_store::inbox::{InboxRow, Outcome};
 use cardbench_store::outbox::OutboxRow;
 use cardbench_store::parcels::{ParcelRow, ParcelStatus};
 
+pub use crate::dto_reporting::*;
+
 /// Where a card stands (mirrors `cardbench_store::cards::CardStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -562,6 +564,10 @@ pub struct QueueQuery {
     #[ts(type = "number | null")]
     pub before_id: Option<i64>,
     pub limit: Option<u32>,
+    /// Outbox only: one destination (`ngoc`, `webhook:NAME`, `forward:NAME`); none: all.
+    #[serde(default)]
+    #[ts(optional)]
+    pub destination: Option<String>,
 }
 
 /// A queue export written: where, and how many messages it holds.
@@ -1075,6 +1081,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
         HotFolderFileView, HotFolderView, DevicesView, DocumentsWritten, Progress, LogLines, AppEvent,
         Subject,
     );
+    crate::dto_reporting::export_reporting(&cfg)?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ mod commands;
 pub mod daemon;
 pub mod devices;
 pub mod dto;
+pub mod dto_reporting;
 mod error;
 pub mod events;
 mod logging;

@@ -2,10 +2,10 @@
 // requests arrive live → readouts → produced → REPORT_OK → parcel shipped → SHIPPED_OK.
 // Started by tests/e2e/run.sh after e2e.mjs, on a fresh data directory.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KEY, Session, sleep, waitForDriver } from './webdriver.mjs';
 import { runner } from './runner.mjs';
 
@@ -240,6 +240,103 @@ try {
     } finally {
       await setFault('fault-invalid-requests', 0);
     }
+  });
+
+  // ---- Reporting to the bureau's systems (issue 16): webhooks, the card API, delivery attempts ----
+  /** Sets an input's value as typing would (Svelte's bind listens to `input`). */
+  const typeInto = (css, value) =>
+    s.exec(`const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', { bubbles: true }));`, [css, value]);
+  const pick = (css, value) =>
+    s.exec(`const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('change', { bubbles: true }));`, [css, value]);
+
+  await test('Reporting: a webhook is added in Settings: its secret is shown once, kept in the keyring, and the webhook is listed', async () => {
+    await go('settings');
+    await s.waitFor('[data-testid="add-webhook"]');
+    await typeInto('[data-testid="webhook-name"]', 'erp-e2e');
+    await typeInto('[data-testid="webhook-url"]', 'https://erp.example.invalid/hooks/cards');
+    await pick('[data-testid="webhook-encoding"]', 'base64');
+    await s.exec(`for (const t of ['CARD_PRODUCED', 'SHIPPED']) document.querySelector('[data-testid="webhook-topics"] input[value="' + t + '"]').click();`);
+    await s.jsClick(await s.find('[data-testid="add-webhook-button"]'));
+    await s.waitFor('[data-testid="webhook-secret-banner"]', { text: 'this once' });
+    const secret = await s.exec(`return document.querySelector('[data-testid="webhook-secret"]').value`);
+    if (!/^[0-9a-f]{64}$/.test(secret)) throw new Error(`not a generated secret: ${secret}`);
+    const kept = readFileSync(join(process.env.CARDBENCH_SECRETS_DIR, 'cardbench-webhook', 'erp-e2e'), 'utf8').trim();
+    if (kept !== secret) throw new Error('the secret shown is not the one kept');
+    const row = await s.waitFor('[data-testid="webhook-list"] tr[data-name="erp-e2e"]');
+    const text = await s.text(row);
+    if (!/active/.test(text) || !/CARD_PRODUCED, SHIPPED/.test(text) || !/base64/.test(text)) throw new Error(`listed as: ${text}`);
+    await s.exec(`document.querySelector('[data-testid="webhooks"]').scrollIntoView()`);
+    await shot('30-reporting-webhook-secret-once');
+    await s.jsClick(await s.find('[data-testid="dismiss-secret"]'));
+    const still = await s.exec(`return document.body.innerHTML.includes(arguments[0])`, [secret]);
+    if (still) throw new Error('the secret is still on the screen after Done');
+    // Added twice: refused with the reason, the first one untouched.
+    await typeInto('[data-testid="webhook-name"]', 'erp-e2e');
+    await typeInto('[data-testid="webhook-url"]', 'https://erp.example.invalid/other');
+    await s.exec(`document.querySelector('[data-testid="webhook-topics"] input[value="REPORT_OK"]').click();`);
+    await s.jsClick(await s.find('[data-testid="add-webhook-button"]'));
+    await s.waitFor('[data-testid="webhook-result"]', { text: 'erp-e2e' });
+    if (readFileSync(join(process.env.CARDBENCH_SECRETS_DIR, 'cardbench-webhook', 'erp-e2e'), 'utf8').trim() !== secret) throw new Error('a refused add replaced the secret');
+  });
+
+  await test('Reporting: the card API is enabled in Settings, its token shown once, and it answers with that token only', async () => {
+    await go('settings');
+    await s.waitFor('[data-testid="api-settings"]');
+    const enabled = await s.exec(`return document.querySelector('[data-testid="api-enabled"]').checked`);
+    if (!enabled) await s.jsClick(await s.find('[data-testid="api-enabled"]'));
+    await typeInto('[data-testid="api-listen"]', '127.0.0.1:0');
+    await s.jsClick(await s.find('[data-testid="save-api"]'));
+    await s.waitFor('[data-testid="api-result"]', { text: 'saved', timeoutMs: 30_000 });
+    await s.waitFor('[data-testid="api-status"]', { text: 'NOT served', timeoutMs: 30_000 });
+    await s.jsClick(await s.find('[data-testid="generate-token"]'));
+    await s.waitFor('[data-testid="api-token-banner"]', { text: 'this once' });
+    const token = await s.exec(`return document.querySelector('[data-testid="api-token"]').value`);
+    const status = await s.text(await s.waitFor('[data-testid="api-status"]', { text: 'serving on', timeoutMs: 30_000 }));
+    const addr = /http:\/\/([0-9.]+:[0-9]+)\/api\//.exec(status)?.[1];
+    if (!addr) throw new Error(`no address in ${status}`);
+    await s.exec(`document.querySelector('[data-testid="api-settings"]').scrollIntoView()`);
+    await shot('31-reporting-card-api');
+    const page = await fetch(`http://${addr}/api/events?limit=5`, { headers: { Authorization: `Bearer ${token}` } });
+    if (page.status !== 200) throw new Error(`GET /api/events with the token: ${page.status}`);
+    const body = await page.json();
+    if (!Array.isArray(body.events) || body.events.length === 0 || !body.events[0].eventId) throw new Error(`events: ${JSON.stringify(body).slice(0, 200)}`);
+    const refused = await fetch(`http://${addr}/api/events`, { headers: { Authorization: 'Bearer not-the-token' } });
+    if (refused.status !== 401) throw new Error(`a wrong token: ${refused.status}`);
+    await s.jsClick(await s.find('[data-testid="dismiss-token"]'));
+    await s.waitFor('[data-testid="api-token-state"]', { text: 'kept in the OS keyring' });
+  });
+
+  await test("Reporting: a webhook's delivery attempts show in Queues beside NGOC's messages, filtered by destination", async () => {
+    // A paused webhook with an event and two failed attempts, written into the running app's store.
+    const seed = join(dirname(process.env.E2E_CLI), 'cardbench-seed');
+    execFileSync(seed, ['--data-dir', process.env.E2E_DATA_DIR, '--webhook-attempts'], { timeout: 60_000 });
+    await go('queues');
+    await s.click(await s.find('[data-testid="tab-outbox"]'));
+    await s.waitFor('[data-testid="queue-destination"] option[value="webhook:seeded-erp"]');
+    await pick('[data-testid="queue-destination"]', 'webhook:seeded-erp');
+    const row = await s.waitFor('[data-testid="queue-messages"] tr[data-state]', { text: 'webhook seeded-erp' });
+    const shown = await s.exec(`return [...document.querySelectorAll('[data-testid="queue-messages"] td[data-col="destination"]')].map((td) => td.textContent.trim())`);
+    if (!shown.length || shown.some((d) => d !== 'webhook seeded-erp')) throw new Error(`the filter shows ${shown.join(', ')}`);
+    await s.jsClick(row);
+    await s.waitFor('[data-testid="message-destination"]', { text: 'webhook seeded-erp' });
+    const attempts = await s.text(await s.waitFor('[data-testid="delivery-attempts"]', { text: '503' }));
+    for (const want of ['retry', 'HTTP 503 Service Unavailable', 'upstream ERP is restarting', 'no answer', 'connection refused', '41 ms']) {
+      if (!attempts.includes(want)) throw new Error(`attempts lack ${want}: ${attempts}`);
+    }
+    await shot('32-queues-webhook-attempts');
+    // Redeliverable as NGOC's messages are, said in the webhook's terms.
+    await s.jsClick(await s.find('[data-testid="resend"]'));
+    await s.waitFor('[data-testid="resend-confirm"]', { text: 'again to webhook seeded-erp' });
+    await s.jsClick(await s.find('[data-testid="confirm-resend"]'));
+    await s.waitFor('[data-testid="queue-note"]', { text: 'put back in line for webhook seeded-erp' });
+    // All destinations again: the other destinations' rows are listed beside it.
+    await pick('[data-testid="queue-destination"]', '');
+    await s.waitFor('[data-testid="queue-messages"] td[data-col="destination"]', { text: 'webhook erp-e2e' });
+    await s.waitFor('[data-testid="queue-messages"] td[data-col="destination"]', { text: 'webhook seeded-erp' });
+    // Settings names it paused, with the reason.
+    await go('settings');
+    const paused = await s.text(await s.waitFor('[data-testid="webhook-list"] tr[data-name="seeded-erp"]'));
+    if (!/paused/.test(paused) || !/10 failed attempts/.test(paused) || !/\b1\b/.test(paused)) throw new Error(`seeded-erp: ${paused}`);
   });
 } finally {
   await s.end();

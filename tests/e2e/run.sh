@@ -25,6 +25,8 @@ work="$(mktemp -d /tmp/cardbench-e2e.XXXXXX)"
 # directory: give each run its own, so no run starts with what another left behind.
 export XDG_DATA_HOME="$work/xdg-data" XDG_CACHE_HOME="$work/xdg-cache"
 data="$work/data"
+# Secrets (webhook secrets, the card API's token) in a directory of the run's own, not the desktop keyring.
+export CARDBENCH_SECRETS_DIR="$work/secrets"
 mkdir -p "$data" tests/artifacts
 timeout 120 "$seed" --data-dir "$data" --demo
 {

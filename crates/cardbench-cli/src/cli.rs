@@ -122,6 +122,9 @@ pub enum Command {
     /// ago: database rows, hot-folder result files, job exports, packing slips. The daemon does
     /// this daily; this runs it now, or shows what it would take.
     Purge(crate::cmd::purge::PurgeArgs),
+    /// The card API for the bureau's own systems (docs/api.md): its token and state.
+    #[command(subcommand)]
+    Api(ApiCommand),
     /// Signed webhooks to the bureau's own systems: add, list, remove, resume, test, verify.
     #[command(subcommand)]
     Webhook(crate::cmd::hooks::WebhookCommand),
@@ -428,4 +431,20 @@ pub enum ConfigCommand {
         #[arg(long, env = "CARDBENCH_SET_AMQP_OUTBOUND_URL", hide_env_values = true)]
         outbound_url: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiCommand {
+    /// Generate the API's bearer token: printed once, kept in the OS keyring.
+    Token {
+        /// Replace the existing token (the old one stops working when the API next starts).
+        #[arg(long)]
+        rotate: bool,
+    },
+    /// Whether the API is enabled, where it would listen, whether a token exists.
+    Status,
+    /// A card as `GET /api/card/{cardId}` answers it (external report data masked).
+    Card { card_id: String },
+    /// A shipment as `GET /api/shipment/{shipmentId}` answers it.
+    Shipment { shipment_id: String },
 }

@@ -74,6 +74,9 @@ pub struct Config {
     pub external_report_data: crate::report_config::ExternalReportDataConfig,
     /// How received messages are read where NGOC's form leaves a choice.
     pub protocol: ProtocolConfig,
+    /// The card API (`[api]`: `enabled`, `listen`, `allow_remote`); its token is in the OS keyring.
+    #[serde(skip_serializing_if = "is_default")]
+    pub api: cardbench_api::ApiConfig,
     /// Where the worklist lives (`[store]`): the data directory's SQLite file unless `url` names
     /// a floor's shared PostgreSQL store.
     #[serde(skip_serializing_if = "StoreConfig::is_default")]
@@ -198,6 +201,7 @@ impl Default for Config {
             protocol: ProtocolConfig::default(),
             report_fields: Default::default(),
             external_report_data: Default::default(),
+            api: cardbench_api::ApiConfig::default(),
             store: StoreConfig::default(),
             hooks: Default::default(),
         }
@@ -419,6 +423,7 @@ impl Config {
             return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });
         }
         self.decode_options()?;
+        self.api.listen_addr().map_err(|e| ConfigError::Invalid { setting: "api.listen", reason: e.to_string() })?;
         Ok(())
     }
 

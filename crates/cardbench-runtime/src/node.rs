@@ -63,6 +63,17 @@ pub struct Node {
     retention: crate::retention::RetentionTask,
     /// The webhook and event-forwarding senders, one per subscriber.
     hooks: Option<cardbench_hooks::delivery::Hooks>,
+    /// The card API, when `[api] enabled`: serving, or why not.
+    api: Option<Result<cardbench_api::ApiServer, String>>,
+}
+
+/// The card API as the node runs it (`[api] enabled`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiStatus {
+    /// Where it listens, when it does.
+    pub listening: Option<std::net::SocketAddr>,
+    /// Why it does not (no token yet, address taken…).
+    pub problem: Option<String>,
 }
 
 /// The name hot-folder changes are audited under when no operator is configured: the files come
@@ -141,7 +152,16 @@ impl Node {
                 None
             }
         };
-        Ok(Node { workflow, runtime, data_dir, simulator, hotfolder, retention, hooks })
+        let api = if config.api.enabled { Some(start_api(workflow.clone(), &config.api).await) } else { None };
+        Ok(Node { workflow, runtime, data_dir, simulator, hotfolder, retention, hooks, api })
+    }
+
+    /// The card API's state, or `None` when it is not enabled.
+    pub fn api_status(&self) -> Option<ApiStatus> {
+        self.api.as_ref().map(|api| match api {
+            Ok(server) => ApiStatus { listening: Some(server.local_addr()), problem: None },
+            Err(problem) => ApiStatus { listening: None, problem: Some(problem.clone()) },
+        })
     }
 
     /// The hot folder's state, or `None` when none is configured.
@@ -154,6 +174,9 @@ impl Node {
     }
 
     pub async fn shutdown(self) {
+        if let Some(Ok(api)) = self.api {
+            api.stop().await;
+        }
         if let Some(hooks) = self.hooks {
             hooks.stop().await;
         }
@@ -168,4 +191,17 @@ impl Node {
         }
         self.runtime.shutdown().await;
     }
+}
+
+/// Serves the card API beside the node. A problem (no token yet, the address taken) does not stop
+/// the node: it is logged and shown ([`Node::api_status`]).
+async fn start_api(workflow: Workflow, config: &cardbench_api::ApiConfig) -> Result<cardbench_api::ApiServer, String> {
+    let started = match cardbench_api::token::load() {
+        Ok(token) => cardbench_api::ApiServer::start(workflow, config, token).await,
+        Err(e) => Err(e),
+    };
+    started.map_err(|e| {
+        tracing::error!(error = %e, "the card API is enabled but not serving");
+        e.to_string()
+    })
 }

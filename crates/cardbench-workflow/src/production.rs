@@ -269,13 +269,7 @@ fn queue_card_produced(
         return Err(WorkflowError::MissingReadouts { card_id: card_id.to_owned(), missing });
     }
     let stored: IndexMap<String, String> = stored.into_iter().map(|r| (r.field, r.value)).collect();
-    let expected = &card.request.card.expected_report_data_fields;
-    // Exactly the expected fields, in the request's order.
-    let report_data: IndexMap<String, String> =
-        expected.iter().map(|f| (f.clone(), stored.get(f).cloned().unwrap_or_default())).collect();
-    // Secret: goes into the body only (and from there, once REPORT_OK arrives, is removed).
-    let external_report_data: IndexMap<String, String> =
-        settings.external_fields(card).into_iter().map(|f| { let v = stored.get(&f).cloned().unwrap_or_default(); (f, v) }).collect();
+    let (report_data, external_report_data) = report_data_of(settings, card, &stored);
     let body = CardProduced {
         organisation_id: card.organisation_id.clone(),
         shipment_id: card.shipment_id.clone(),
@@ -312,6 +306,30 @@ fn queue_card_produced(
         },
     )?;
     Ok(ProduceResult { card_id: card_id.to_owned(), message_id: queued.message_id, report_data })
+}
+
+/// `reportData` and `externalReportData` as CARD_PRODUCED carries them, from the card's stored
+/// readouts: exactly the expected fields in the request's order (each translation of a chip read
+/// is a field of its own, filled when the chip was read), then the external report data asked
+/// for. A field not captured is empty. The one rule for the body and the card API's report
+/// (which masks the external values).
+pub(crate) fn report_data_of(
+    settings: &ReportSettings,
+    card: &CardRow,
+    stored: &IndexMap<String, String>,
+) -> (IndexMap<String, String>, IndexMap<String, String>) {
+    let expected = &card.request.card.expected_report_data_fields;
+    let report_data = expected.iter().map(|f| (f.clone(), stored.get(f).cloned().unwrap_or_default())).collect();
+    // Secret: goes into the body only (and from there, once REPORT_OK arrives, is removed).
+    let external_report_data = settings
+        .external_fields(card)
+        .into_iter()
+        .map(|f| {
+            let v = stored.get(&f).cloned().unwrap_or_default();
+            (f, v)
+        })
+        .collect();
+    (report_data, external_report_data)
 }
 
 /// Validates every value (all problems at once), fills every expected translation of a chip

@@ -31,6 +31,10 @@ struct Args {
     /// the longest an operator sees on the simulator: for the layout tests.
     #[arg(long)]
     sim_ids: bool,
+    /// A paused webhook (`seeded-erp`) with one event queued for it and two failed delivery
+    /// attempts recorded: for the queue inspector's attempts (added to a running app's data).
+    #[arg(long)]
+    webhook_attempts: bool,
 }
 
 struct Seeder {
@@ -66,8 +70,8 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let store = Arc::new(cardbench_store::Store::open_in(&args.data_dir).context("open the store")?);
     let s = Seeder { wf: Workflow::new(store) };
-    if !args.demo && !args.sim_ids && args.cards == 0 {
-        bail!("say --cards N, --demo or --sim-ids");
+    if !args.demo && !args.sim_ids && args.cards == 0 && !args.webhook_attempts {
+        bail!("say --cards N, --demo, --sim-ids or --webhook-attempts");
     }
     if args.demo {
         // Three shipments of 6: S-00000 all REPORT_OK (ready), S-00001 with two awaiting REPORT_OK
@@ -127,6 +131,65 @@ fn main() -> anyhow::Result<()> {
             .max(0) as u64;
         s.requests(existing.max(100), args.cards, seed::ORDERED, 20)?;
     }
+    if args.webhook_attempts {
+        webhook_attempts(&s.wf)?;
+    }
     eprintln!("seed: done in {}", args.data_dir.display());
+    Ok(())
+}
+
+/// The webhook `seeded-erp` (paused, so no sender delivers it while a test looks), an event
+/// queued for it through the workflow's `emit` as a real change queues it, and two failed attempts
+/// at it as the delivery loop records them. No secret is filed: nothing signs or sends here.
+fn webhook_attempts(wf: &Workflow) -> anyhow::Result<()> {
+    use cardbench_store::{deliveries, outbox, subscribers};
+    use cardbench_workflow::reporting::{self, EventData, Topic};
+    const NAME: &str = "seeded-erp";
+    let now = cardbench_store::time::now();
+    let destination = wf.store().write(|tx| {
+        subscribers::insert(
+            tx,
+            &subscribers::NewSubscriber {
+                name: NAME,
+                kind: "webhook",
+                url: "http://127.0.0.1:9/hooks/cards",
+                topics: r#"["CARD_PRODUCED"]"#,
+                settings: r#"{"encoding":"hex"}"#,
+                created_at: &now,
+            },
+        )?;
+        subscribers::pause(tx, NAME, &now, "seeded: 10 failed attempts in a row (HTTP 503)")?;
+        let data = EventData { card_id: Some("C-SEED-HOOK".into()), shipment_id: Some("S-SEED-HOOK".into()), ..EventData::default() };
+        reporting::emit(tx, Topic::CardProduced, data, &now)?;
+        Ok::<_, anyhow::Error>(reporting::destination(reporting::SubscriberKind::Webhook, NAME))
+    })?;
+    let filter = outbox::OutboxFilter { destination: Some(destination), limit: Some(1), ..Default::default() };
+    let row = wf.store().read(|c| outbox::list(c, &filter))?.into_iter().next().context("the queued event")?;
+    wf.store().write(|tx| {
+        deliveries::record(
+            tx,
+            &deliveries::NewAttempt {
+                outbox_id: row.id,
+                at: &now,
+                status: Some(503),
+                latency_ms: 41,
+                outcome: "retry",
+                error: Some("HTTP 503 Service Unavailable"),
+                response: Some("upstream ERP is restarting"),
+            },
+        )?;
+        deliveries::record(
+            tx,
+            &deliveries::NewAttempt {
+                outbox_id: row.id,
+                at: &now,
+                status: None,
+                latency_ms: 3,
+                outcome: "retry",
+                error: Some("connection refused"),
+                response: None,
+            },
+        )
+    })?;
     Ok(())
 }

@@ -10,6 +10,9 @@ use crate::station::Station;
 use crate::dto::*;
 use crate::error::AppError;
 
+mod reporting;
+pub use reporting::*;
+
 /// The station as Tauri holds it.
 type StationState<'a> = State<'a, Arc<Station>>;
 type Answer<T> = Result<T, CommandError>;

@@ -4,6 +4,7 @@
 mod dashboard;
 mod production;
 mod queues;
+mod reporting;
 mod settings;
 mod shipments;
 mod worklist;

@@ -39,7 +39,7 @@ fn outbox_filter(q: QueueQuery) -> Result<OutboxFilter> {
         sent: q.sent,
         card_id: blank_to_none(q.card_id),
         shipment_id: blank_to_none(q.shipment_id),
-        destination: None,
+        destination: blank_to_none(q.destination),
         since,
         until,
         before_id: q.before_id,

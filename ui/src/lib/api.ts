@@ -38,6 +38,10 @@ import type { Status } from './bindings/Status';
 import type { WorklistItem } from './bindings/WorklistItem';
 import type { WorklistPage } from './bindings/WorklistPage';
 import type { WorklistQuery } from './bindings/WorklistQuery';
+import type { ReportingView } from './bindings/ReportingView';
+import type { WebhookAdded } from './bindings/WebhookAdded';
+import type { SubscriberView } from './bindings/SubscriberView';
+import type { DeliveryAttemptView } from './bindings/DeliveryAttemptView';
 import { Pending } from './pending';
 
 export interface Commands {
@@ -75,6 +79,14 @@ export interface Commands {
   period_documents: { args: { from: string; to: string }; result: DocumentsWritten };
   apply_chip: { args: { cardId: string | null; chip: ChipView }; result: ChipApplied };
   log_tail: { args: { lines: number }; result: LogLines };
+  reporting: { args: Record<string, never>; result: ReportingView };
+  add_webhook: { args: { name: string; url: string; topics: string[]; encoding: string }; result: WebhookAdded };
+  add_forward: { args: { name: string; url: string; topics: string[]; user: string; password: string }; result: SubscriberView };
+  remove_subscriber: { args: { kind: string; name: string }; result: null };
+  resume_subscriber: { args: { name: string }; result: null };
+  save_api_settings: { args: { enabled: boolean; listen: string }; result: ReportingView };
+  api_token: { args: { rotate: boolean }; result: string };
+  delivery_attempts: { args: { outboxId: number }; result: DeliveryAttemptView[] };
 }
 
 /** A refusal from the shell, with the reason in words. */
@@ -100,6 +112,7 @@ const LONG_WORK: Partial<Record<keyof Commands, string>> = {
   export_messages: 'Exporting messages',
   ship: 'Queuing SHIPPED',
   worklist: 'Searching the worklist',
+  save_api_settings: 'Saving the card API settings and restarting the connection',
 };
 
 const pending = new Pending();

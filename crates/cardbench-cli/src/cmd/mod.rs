@@ -1,5 +1,6 @@
 //! One module per command group; `dispatch` routes the parsed command line.
 
+mod api;
 mod bench;
 mod cards;
 mod config;
@@ -53,6 +54,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Hotfolder(c) => devices::hotfolder(&ctx, c),
         Command::ExportJob(args) => devices::export_job(&ctx, &args),
         Command::Purge(args) => purge::purge(&ctx, &args),
+        Command::Api(c) => api::api(&ctx, c),
         Command::Webhook(c) => hooks::webhook(&ctx, c),
         Command::Forward(c) => hooks::forward(&ctx, c),
     }

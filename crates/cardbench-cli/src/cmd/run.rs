@@ -27,6 +27,12 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
                 Some(problem) => eprintln!("the hot folder {} is NOT watched: {problem}", hot.folder.display()),
             }
         }
+        if let Some(api) = node.api_status() {
+            match (api.listening, &api.problem) {
+                (Some(addr), _) => eprintln!("card API on http://{addr}/api/"),
+                (None, problem) => eprintln!("the card API is NOT served: {}", problem.as_deref().unwrap_or("unknown")),
+            }
+        }
         let mut events = node.runtime.subscribe();
         let json = ctx.json;
         let printer = tokio::spawn(async move {

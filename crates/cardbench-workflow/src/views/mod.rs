@@ -4,6 +4,7 @@
 mod card;
 pub mod dashboard;
 pub mod period;
+pub mod report;
 
 use cardbench_protocol::ErrorCode;
 use cardbench_store::audit::{self, AuditFilter};

@@ -13,4 +13,8 @@ since: string | null,
 /**
  * Day (YYYY-MM-DD) up to and including which.
  */
-until: string | null, beforeId: number | null, limit: number | null, };
+until: string | null, beforeId: number | null, limit: number | null, 
+/**
+ * Outbox only: one destination (`ngoc`, `webhook:NAME`, `forward:NAME`); none: all.
+ */
+destination?: string, };
