@@ -5,12 +5,13 @@
 use std::path::Path;
 
 /// The crates that work on the worklist, by manifest path from the workspace root.
-const CLOSED: [&str; 7] = [
+const CLOSED: [&str; 8] = [
     "crates/cardbench-workflow/Cargo.toml",
     "crates/cardbench-documents/Cargo.toml",
     "crates/cardbench-devices/Cargo.toml",
     "crates/cardbench-runtime/Cargo.toml",
     "crates/cardbench-hooks/Cargo.toml",
+    "crates/cardbench-api/Cargo.toml",
     "crates/cardbench-cli/Cargo.toml",
     "src-tauri/Cargo.toml",
 ];
