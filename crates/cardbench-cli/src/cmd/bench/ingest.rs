@@ -90,7 +90,8 @@ pub(super) async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
 enum RawRows {
     /// What the daemon writes for a valid request.
     Daemons,
-    /// One constant messageId, subject and time; the inbox row names no card or shipment.
+    /// One constant messageId (recorded as duplicates), subject and time; the inbox row names no
+    /// card or shipment.
     Light,
 }
 
@@ -118,7 +119,13 @@ fn raw_insert_rate(dir: &Path, bodies: &[Vec<u8>], parsed: &[ExternalProductionD
                     RawRows::Light => ("t".to_owned(), "s", None, None, None),
                 };
                 let envelope = Envelope { message_id: Some(id), subject: Some(subject), content_type, body, ..Default::default() };
-                let row = NewInboxRow { envelope: &envelope, received_at: &now, outcome: Outcome::Accepted, reason: None, card_id, shipment_id };
+                // The light rows share one messageId: recorded as duplicates, since the accepted
+                // messageIds have a unique key (a floor's stations take a message once).
+                let outcome = match rows {
+                    RawRows::Daemons => Outcome::Accepted,
+                    RawRows::Light => Outcome::Duplicate,
+                };
+                let row = NewInboxRow { envelope: &envelope, received_at: &now, outcome, reason: None, card_id, shipment_id };
                 let inbox_id = inbox::insert(tx, &row)?;
                 shipments::ensure(tx, &request.shipment_id, &request.organisation_id, &now)?;
                 cards::insert(tx, request, inbox_id, &now)?;
