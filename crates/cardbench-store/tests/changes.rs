@@ -32,3 +32,22 @@ fn commits_elsewhere_changes_for_another_store_only() {
     note(&here, "here");
     assert_ne!(here.read(cardbench_store::changes::data_version).expect("look"), read_before);
 }
+
+/// Issue 15: on a floor's PostgreSQL store, a commit at one station changes the number the other
+/// station's screens watch (the app's watcher looks every 400 ms and turns a change into
+/// `store_changed`). Needs the test server (`CARDBENCH_TEST_PG_URL`).
+#[test]
+fn a_commit_at_another_station_is_seen_on_postgresql() {
+    if std::env::var(cardbench_store::testing::PG_URL_ENV).is_err() {
+        eprintln!("no PostgreSQL for the tests: skipped");
+        return;
+    }
+    let url = cardbench_store::testing::fresh_postgres_url().expect("schema");
+    let (a, b) = (Store::open_url(&url).expect("station A"), Store::open_url(&url).expect("station B"));
+    let seen = b.read(cardbench_store::changes::data_version).expect("look");
+    note(&a, "line-1");
+    assert_ne!(b.read(cardbench_store::changes::data_version).expect("look"), seen, "station A's commit is seen at B");
+    let elsewhere = b.commits_elsewhere().expect("look").expect("the writer is free");
+    note(&a, "line-1");
+    assert_ne!(b.commits_elsewhere().expect("look"), Some(elsewhere), "and wakes B's sender");
+}
