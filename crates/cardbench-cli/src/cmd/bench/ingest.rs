@@ -129,6 +129,23 @@ fn raw_insert_rate(dir: &Path, bodies: &[Vec<u8>], parsed: &[ExternalProductionD
                 let inbox_id = inbox::insert(tx, &row)?;
                 shipments::ensure(tx, &request.shipment_id, &request.organisation_id, &now)?;
                 cards::insert(tx, request, inbox_id, &now)?;
+                // The daemon also logs each request as an event (REQUEST_RECEIVED): the same row here.
+                if let RawRows::Daemons = rows {
+                    let event_id = uuid::Uuid::new_v4().to_string();
+                    let body = format!(
+                        r#"{{"eventId":"{event_id}","created":"{now}","apiVersion":"1","topic":"REQUEST_RECEIVED","data":{{"cardId":"{}","shipmentId":"{}"}}}}"#,
+                        request.card.card_id, request.shipment_id
+                    );
+                    let event = cardbench_store::events::NewEvent {
+                        event_id: &event_id,
+                        created: &now,
+                        topic: "REQUEST_RECEIVED",
+                        card_id: Some(&request.card.card_id),
+                        shipment_id: Some(&request.shipment_id),
+                        body: &body,
+                    };
+                    cardbench_store::events::record(tx, &event)?;
+                }
             }
             Ok::<_, cardbench_store::StoreError>(())
         })?;
