@@ -5,8 +5,8 @@
 //! (`cardbench_store::leases`). The holder renews it while it runs; a station that dies stops
 //! renewing, and once the lease runs out the next station to look takes it and sends what is left
 //! with the same messageIds (NGOC's duplicate detection drops a copy of one whose outcome the
-//! dead station never recorded). On one machine the app and `cardbench run` share the host name,
-//! so both may send, as before.
+//! dead station never recorded). A SQLite store is one machine's: there every process may send,
+//! as before (NGOC's duplicate detection drops a copy), and no lease is written.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,7 +44,14 @@ impl Workflow {
     /// Whether this station sends `destination`'s rows now: takes the lease when it is free or
     /// ran out, renews it when a third of it has passed, and says no while another station
     /// holds it.
+    ///
+    /// On a SQLite store (one machine) it is always this station's turn, without a write: the
+    /// processes of one machine (the app, `cardbench run`) are one station, and a lease write
+    /// would wait out another process's write lock, holding up this process's writer meanwhile.
     pub fn sending_turn(&self, destination: &str) -> Result<bool> {
+        if self.store().engine() == cardbench_store::db::Engine::Sqlite {
+            return Ok(true);
+        }
         let renew_after = self.sending_lease / 3;
         let fresh = {
             let held = self.leases.0.lock().unwrap_or_else(|p| p.into_inner());

@@ -1,8 +1,8 @@
 //! Issue 15: one station of a floor sends a destination's outbox rows at a time. The lease is
 //! taken, renewed by its holder, refused to another station while it runs, taken over once it
 //! runs out (a station that died), and handed over at once when released (a clean stop). Two
-//! stores on one database: PostgreSQL with `CARDBENCH_TEST_ENGINE=postgres`, one SQLite file
-//! otherwise.
+//! stores on one PostgreSQL database (`CARDBENCH_TEST_ENGINE=postgres`); on one machine's SQLite
+//! store every process may send (no lease is written), which is tested too.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,13 +16,11 @@ fn station(store: Store, name: &str) -> Workflow {
 
 #[test]
 fn one_station_sends_a_destination_and_another_takes_over_when_its_lease_runs_out() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (a, b) = if cardbench_store::testing::on_postgres() {
-        let url = cardbench_store::testing::fresh_postgres_url().expect("schema");
-        (Store::open_url(&url).expect("A"), Store::open_url(&url).expect("B"))
-    } else {
-        (Store::open_in(dir.path()).expect("A"), Store::open_in(dir.path()).expect("B"))
-    };
+    if !cardbench_store::testing::on_postgres() {
+        return;
+    }
+    let url = cardbench_store::testing::fresh_postgres_url().expect("schema");
+    let (a, b) = (Store::open_url(&url).expect("A"), Store::open_url(&url).expect("B"));
     let (a, b) = (station(a, "line-1"), station(b, "line-2"));
 
     assert!(a.sending_turn("ngoc").expect("A asks"), "a free lease is taken");
@@ -43,4 +41,18 @@ fn one_station_sends_a_destination_and_another_takes_over_when_its_lease_runs_ou
     // A clean stop hands it over at once.
     b.release_sending().expect("release");
     assert!(a.sending_turn("ngoc").expect("A asks"), "released: taken without waiting");
+}
+
+/// One machine's SQLite store: the app and `cardbench run` both send, as before, and nothing is
+/// written to ask (a lease write would wait out another process's write lock).
+#[test]
+fn on_one_machines_sqlite_store_every_process_sends_without_a_lease() {
+    if cardbench_store::testing::on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (Store::open_in(dir.path()).expect("A"), Store::open_in(dir.path()).expect("B"));
+    let (a, b) = (station(a, "app"), station(b, "daemon"));
+    assert!(a.sending_turn("ngoc").expect("A asks") && b.sending_turn("ngoc").expect("B asks"));
+    assert_eq!(a.store().read(|c| leases::holder(c, "ngoc")).expect("holder"), None, "no lease written");
 }
