@@ -8,13 +8,22 @@
 # else goes to stderr) and writes the URL to $CARDBENCH_PG_DIR/url. Each test creates a database
 # of its own on that server (see cardbench_store::testing), so tests run in parallel.
 # initdb refuses to run as root: as root, the cluster belongs to the `postgres` user.
-# CARDBENCH_PG_DIR: state directory (default: <repo>/target/test-postgres). Running the script on a
+# CARDBENCH_PG_DIR: state directory (default: <repo>/target/test-postgres; as root, under /tmp). Running the script on a
 # live server prints its URL again.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-state="${CARDBENCH_PG_DIR:-$repo/target/test-postgres}"
+# As root the cluster belongs to the `postgres` user, who may not be able to reach into the
+# checkout (a home directory of mode 0700): its directory is then under /tmp, named after the
+# checkout so the stop script finds it.
+if [ -n "${CARDBENCH_PG_DIR:-}" ]; then
+  state="$CARDBENCH_PG_DIR"
+elif [ "$(id -u)" = 0 ]; then
+  state="/tmp/cardbench-test-postgres-$(printf '%s' "$repo" | sha256sum | cut -c1-12)"
+else
+  state="$repo/target/test-postgres"
+fi
 log() { echo "start-postgres: $*" >&2; }
 
 bin=""
