@@ -5,34 +5,19 @@
 #   eval "$(tests/postgres/start-postgres.sh)"
 #
 # Prints `export CARDBENCH_TEST_PG_URL=postgres://cardbench@127.0.0.1:PORT/postgres` on stdout (all
-# else goes to stderr) and writes the URL to $CARDBENCH_PG_DIR/url. Each test creates a database
-# of its own on that server (see cardbench_store::testing), so tests run in parallel.
-# initdb refuses to run as root: as root, the cluster belongs to the `postgres` user.
-# CARDBENCH_PG_DIR: state directory (default: <repo>/target/test-postgres; as root, under /tmp). Running the script on a
+# else goes to stderr) and writes the URL to the state directory's `url`. Each test creates a
+# schema of its own on that server (see cardbench_store::testing), so tests run in parallel.
+# Where the cluster lives and who owns it: cluster.sh (CARDBENCH_PG_DIR). Running the script on a
 # live server prints its URL again.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-# As root the cluster belongs to the `postgres` user, who may not be able to reach into the
-# checkout (a home directory of mode 0700): its directory is then under /tmp, named after the
-# checkout so the stop script finds it.
-if [ -n "${CARDBENCH_PG_DIR:-}" ]; then
-  state="$CARDBENCH_PG_DIR"
-elif [ "$(id -u)" = 0 ]; then
-  state="/tmp/cardbench-test-postgres-$(printf '%s' "$repo" | sha256sum | cut -c1-12)"
-else
-  state="$repo/target/test-postgres"
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/cluster.sh"
 log() { echo "start-postgres: $*" >&2; }
 
-bin=""
-for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && bin="$d"; done
 [ -n "$bin" ] || { log "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run scripts/setup.sh"; exit 1; }
 
 mkdir -p "$state"
 state="$(cd "$state" && pwd)"
-as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 if [ "$(id -u)" = 0 ]; then chown postgres "$state"; fi
 
 if [ -f "$state/url" ] && as_owner "$bin/pg_ctl" -D "$state/data" status > /dev/null 2>&1; then
