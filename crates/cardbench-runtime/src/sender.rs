@@ -45,29 +45,25 @@ async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut
         if *shutdown.borrow() {
             return None;
         }
-        // One station of a floor sends at a time (cardbench_workflow::floor): the others stand by.
-        let turn = match shared.blocking(|wf| wf.sending_turn(DESTINATION)).await {
-            Ok(Ok(turn)) => Ok(turn),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match turn {
-            Ok(true) => {}
-            Ok(false) => {
-                tokio::select! {
-                    _ = tokio::time::sleep(STANDBY_POLL) => {}
-                    _ = stopped(shutdown) => return None,
-                }
-                continue;
+        // One station of a floor sends at a time (cardbench_workflow::floor): the others stand by,
+        // and so does this one while the lease cannot be asked for.
+        let our_turn = match shared.blocking(|wf| wf.sending_turn(DESTINATION)).await {
+            Ok(Ok(turn)) => turn,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot take the sending lease");
+                false
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot take the sending lease");
-                tokio::select! {
-                    _ = tokio::time::sleep(STANDBY_POLL) => {}
-                    _ = stopped(shutdown) => return None,
-                }
-                continue;
+                false
             }
+        };
+        if !our_turn {
+            tokio::select! {
+                _ = tokio::time::sleep(STANDBY_POLL) => {}
+                _ = stopped(shutdown) => return None,
+            }
+            continue;
         }
         let limit = shared.config.send_batch;
         // Before the outbox is read, so a commit made elsewhere after the read is not missed.

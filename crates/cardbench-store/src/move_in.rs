@@ -116,12 +116,9 @@ pub fn sqlite_to_postgres(source: &Store, target: &Store) -> std::result::Result
 
 /// The store's tables (schema_migrations aside) with their columns, in copy order.
 fn tables_of(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")?
-        .query_map([], |r| r.get(0))?
-        .collect::<crate::db::Result<_>>()?;
+    let mut names: Vec<String> =
+        conn.table_names()?.into_iter().filter(|t| !t.starts_with("sqlite_") && t != "schema_migrations").collect();
     let rank = |t: &str| ORDER.iter().position(|o| *o == t).unwrap_or(ORDER.len());
-    let mut names = names;
     names.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
     let mut tables = Vec::new();
     for table in names {
@@ -134,13 +131,17 @@ fn tables_of(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {
     Ok(tables)
 }
 
-/// The order rows are copied in: SQLite's row id (insertion order).
-fn copy_order(table: &str) -> &'static str {
-    if ROWID_TABLES.contains(&table) { "rowid" } else { "1" }
+/// The order rows are copied in where it matters: SQLite's row id (insertion order) of the tables
+/// whose PostgreSQL twin numbers its rows as they come.
+fn copy_order(table: &str) -> Option<&'static str> {
+    ROWID_TABLES.contains(&table).then_some("rowid")
 }
 
-fn read_all(conn: &Connection, table: &str, columns: &[String], order: &str) -> Result<Vec<Vec<Value>>> {
-    let sql = format!("SELECT {} FROM {table} ORDER BY {order}", columns.join(", "));
+fn read_all(conn: &Connection, table: &str, columns: &[String], order: Option<&str>) -> Result<Vec<Vec<Value>>> {
+    let mut sql = format!("SELECT {} FROM {table}", columns.join(", "));
+    if let Some(order) = order {
+        sql.push_str(&format!(" ORDER BY {order}"));
+    }
     let n = columns.len();
     let rows = conn
         .prepare(&sql)?
@@ -153,7 +154,7 @@ fn read_all(conn: &Connection, table: &str, columns: &[String], order: &str) -> 
 /// rows' own digests are sorted first, so the sum does not depend on the order either engine
 /// lists them in (collations differ).
 fn checksum(conn: &Connection, table: &str, columns: &[String]) -> Result<(u64, String)> {
-    let rows = read_all(conn, table, columns, "1")?;
+    let rows = read_all(conn, table, columns, None)?;
     let mut digests: Vec<[u8; 32]> = rows
         .iter()
         .map(|row| {
@@ -186,12 +187,7 @@ fn checksum(conn: &Connection, table: &str, columns: &[String]) -> Result<(u64, 
 pub fn counts(store: &Store) -> Result<BTreeMap<String, u64>> {
     store.read(|c| {
         let mut out = BTreeMap::new();
-        let list = match c.engine() {
-            Engine::Sqlite => "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            Engine::Postgres => "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = current_schema()",
-        };
-        let names: Vec<String> = c.prepare(list)?.query_map([], |r| r.get(0))?.collect::<crate::db::Result<_>>()?;
-        for name in names {
+        for name in c.table_names()?.into_iter().filter(|t| !t.starts_with("sqlite_")) {
             let n: i64 = c.query_row(&format!("SELECT COUNT(*) FROM {name}"), [], |r| r.get(0))?;
             out.insert(name, n.unsigned_abs());
         }

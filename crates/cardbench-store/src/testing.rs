@@ -39,14 +39,8 @@ pub fn fresh_postgres_url() -> Result<String> {
 /// Every row of every table of the store, as text: for tests that prove a value is nowhere.
 pub fn dump_all_tables(conn: &crate::db::Connection) -> Result<String> {
     let sqlite = conn.engine() == crate::db::Engine::Sqlite;
-    let list = if sqlite {
-        "SELECT name FROM sqlite_schema WHERE type = 'table'"
-    } else {
-        "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = current_schema()"
-    };
-    let tables: Vec<String> = conn.prepare(list)?.query_map([], |r| r.get(0))?.collect::<crate::db::Result<_>>()?;
     let mut all = String::new();
-    for table in tables {
+    for table in conn.table_names()? {
         let sql = if sqlite {
             let columns: Vec<String> = conn
                 .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
@@ -63,4 +57,15 @@ pub fn dump_all_tables(conn: &crate::db::Connection) -> Result<String> {
         }
     }
     Ok(all)
+}
+
+/// Two stores on one database, as two stations of a floor have: two connections to one new
+/// schema on PostgreSQL, two stores on one file in `dir` on SQLite.
+pub fn two_stores_in(dir: &Path) -> Result<(Store, Store)> {
+    if on_postgres() {
+        let url = fresh_postgres_url()?;
+        Ok((Store::open_url(&url)?, Store::open_url(&url)?))
+    } else {
+        Ok((Store::open_in(dir)?, Store::open_in(dir)?))
+    }
 }

@@ -19,8 +19,8 @@ fn one_station_sends_a_destination_and_another_takes_over_when_its_lease_runs_ou
     if !cardbench_store::testing::on_postgres() {
         return;
     }
-    let url = cardbench_store::testing::fresh_postgres_url().expect("schema");
-    let (a, b) = (Store::open_url(&url).expect("A"), Store::open_url(&url).expect("B"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = cardbench_store::testing::two_stores_in(dir.path()).expect("two stations on one database");
     let (a, b) = (station(a, "line-1"), station(b, "line-2"));
 
     assert!(a.sending_turn("ngoc").expect("A asks"), "a free lease is taken");
@@ -51,7 +51,7 @@ fn on_one_machines_sqlite_store_every_process_sends_without_a_lease() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let (a, b) = (Store::open_in(dir.path()).expect("A"), Store::open_in(dir.path()).expect("B"));
+    let (a, b) = cardbench_store::testing::two_stores_in(dir.path()).expect("two processes on one file");
     let (a, b) = (station(a, "app"), station(b, "daemon"));
     assert!(a.sending_turn("ngoc").expect("A asks") && b.sending_turn("ngoc").expect("B asks"));
     assert_eq!(a.store().read(|c| leases::holder(c, "ngoc")).expect("holder"), None, "no lease written");

@@ -10,16 +10,11 @@ use std::sync::{Arc, Barrier};
 use cardbench_protocol::Subject;
 use cardbench_sim::fixtures;
 use cardbench_store::inbox::{Envelope, InboxFilter};
-use cardbench_store::{Store, events, inbox};
+use cardbench_store::{events, inbox};
 use cardbench_workflow::{IngestOutcome, ReadoutInput, Workflow};
 
 fn two_stations(dir: &std::path::Path) -> (Workflow, Workflow) {
-    let (a, b) = if cardbench_store::testing::on_postgres() {
-        let url = cardbench_store::testing::fresh_postgres_url().expect("schema");
-        (Store::open_url(&url).expect("A"), Store::open_url(&url).expect("B"))
-    } else {
-        (Store::open_in(dir).expect("A"), Store::open_in(dir).expect("B"))
-    };
+    let (a, b) = cardbench_store::testing::two_stores_in(dir).expect("two stations on one database");
     (Workflow::new(Arc::new(a)), Workflow::new(Arc::new(b)))
 }
 

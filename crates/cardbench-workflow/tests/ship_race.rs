@@ -9,18 +9,12 @@ use std::sync::{Arc, Barrier};
 
 use cardbench_protocol::Subject;
 use cardbench_sim::fixtures;
-use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_workflow::{ParcelRequest, ReadoutInput, Workflow, WorkflowError};
 
 fn two_stations(dir: &std::path::Path) -> (Workflow, Workflow) {
-    let (a, b) = if cardbench_store::testing::on_postgres() {
-        let url = cardbench_store::testing::fresh_postgres_url().expect("schema");
-        (Store::open_url(&url).expect("station A"), Store::open_url(&url).expect("station B"))
-    } else {
-        (Store::open_in(dir).expect("station A"), Store::open_in(dir).expect("station B"))
-    };
+    let (a, b) = cardbench_store::testing::two_stores_in(dir).expect("two stations on one database");
     (Workflow::new(Arc::new(a)), Workflow::new(Arc::new(b)))
 }
 

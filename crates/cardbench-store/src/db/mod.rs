@@ -148,6 +148,16 @@ impl Connection {
         }
     }
 
+    /// The names of the tables of the store (SQLite's own `sqlite_*` tables included), from the
+    /// engine's catalogue.
+    pub fn table_names(&self) -> Result<Vec<String>> {
+        let sql = match self.engine() {
+            Engine::Sqlite => "SELECT name FROM sqlite_schema WHERE type = 'table'",
+            Engine::Postgres => "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = current_schema()",
+        };
+        self.prepare(sql)?.query_map([], |r| r.get(0))?.collect()
+    }
+
     /// The id the last INSERT on this connection gave its row (SQLite's rowid; PostgreSQL's
     /// `lastval()`, the last value any sequence gave this session: every table we insert into
     /// and ask this of has exactly one, its id).
