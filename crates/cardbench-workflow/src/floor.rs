@@ -64,7 +64,7 @@ impl Workflow {
         let until = now + chrono::Duration::from_std(self.sending_lease).unwrap_or(chrono::Duration::seconds(15));
         let (now, until) = (cardbench_store::time::format(now), cardbench_store::time::format(until));
         let station = self.station.clone();
-        let ours = self.store().write(|tx| leases::acquire(tx, destination, &station, &now, &until))?;
+        let ours = self.store().write_unannounced(|tx| leases::acquire(tx, destination, &station, &now, &until))?;
         let mut held = self.leases.0.lock().unwrap_or_else(|p| p.into_inner());
         if ours {
             held.insert(destination.to_owned(), Instant::now());
@@ -82,7 +82,7 @@ impl Workflow {
             held.drain().map(|(d, _)| d).collect()
         };
         let station = self.station.clone();
-        self.store().write(|tx| {
+        self.store().write_unannounced(|tx| {
             for destination in &destinations {
                 leases::release(tx, destination, &station)?;
             }
