@@ -811,6 +811,23 @@ pub struct ProductionChart {
     pub utc_offset_minutes: i32,
     /// Every hour of the period, oldest first.
     pub hours: Vec<HourFigures>,
+    /// What each station did in the period (a floor), by name; counted as the shift report counts.
+    pub stations: Vec<StationFigures>,
+    /// This station's name (`[store] station`).
+    pub this_station: String,
+}
+
+/// One station's work in a period: cards produced, spoiled, accepted (REPORT_OK), refused
+/// (errors) and shipped. `station` is "" for changes made before stations had names.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StationFigures {
+    pub station: String,
+    pub produced: u64,
+    pub spoiled: u64,
+    pub report_ok: u64,
+    pub errors: u64,
+    pub shipped: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -1076,7 +1093,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
         ExpectedFieldView, TimelineItem, CardView, ReadoutCheck, ReadoutValue, Produced, ShipmentItem,
         AccessoryBalanceLine, ParcelState, ParcelView, GateView, GateStateView, GateNoteView, RefusedView, ShipmentView, ParcelDraft, ScanVerdict,
         ScanMeaningView,
-        InboxOutcome, QueueQuery, QueueMessage, QueueExported, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, ChartPeriod, HourFigures, ProductionChart, ErrorLine,
+        InboxOutcome, QueueQuery, QueueMessage, QueueExported, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, ChartPeriod, HourFigures, ProductionChart, StationFigures, ErrorLine,
         Dashboard, ConnectionKind, HolderOnSlips, Settings, CostCentre, SimulatorFaults, OrganisationSeen, AppInfo, ChipView, ChipApplied, ReadersView,
         HotFolderFileView, HotFolderView, DevicesView, DocumentsWritten, Progress, LogLines, AppEvent,
         Subject,

@@ -87,6 +87,12 @@ impl Store {
         self.engine
     }
 
+    /// Names the station this store writes for (a floor's `[store] station`): the audit rows its
+    /// writes record say so. One process is one station.
+    pub fn set_station(&self, station: &str) {
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).set_station(station);
+    }
+
     /// Runs `work` in one transaction and commits if it returns Ok. On SQLite the transaction is
     /// IMMEDIATE (the write lock is taken at the start, so two processes never deadlock upgrading
     /// a read lock); on PostgreSQL see [`crate::postgres::BEGIN`].

@@ -26,8 +26,10 @@ pub(crate) struct Leases(Arc<Mutex<HashMap<String, Instant>>>);
 
 impl Workflow {
     /// This workflow's station name (`[store] station`, default the host name).
+    /// The station is also the store's: the audit rows this workflow's changes write name it.
     pub fn with_station(mut self, station: impl Into<String>) -> Self {
         self.station = Arc::from(station.into());
+        self.store().set_station(&self.station);
         self
     }
 
