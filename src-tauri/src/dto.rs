@@ -923,6 +923,12 @@ pub struct Settings {
     pub require_carrier: bool,
     /// Every parcel must name its tracking id (`workstation.require_tracking`).
     pub require_tracking: bool,
+    /// `postgres://user@host:5432/database` of a floor's shared store; empty: this machine's
+    /// SQLite file. As shown: without the password (it is in the OS keyring); as entered: with
+    /// it once. Takes effect when the app starts again.
+    pub store_url: String,
+    /// This station's name on the floor (`[store] station`); empty: the host name.
+    pub station: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
