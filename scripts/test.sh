@@ -96,7 +96,7 @@ fi
 if [ -n "${CARDBENCH_TEST_PG_URL:-}" ]; then
   echo "== the store and workflow tests on PostgreSQL"
   if cargo nextest --version >/dev/null 2>&1; then
-    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo nextest run -p cardbench-store -p cardbench-workflow --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
+    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo nextest run -p cardbench-store -p cardbench-workflow -p cardbench-documents --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
     rc=${PIPESTATUS[0]}
     summary=$(grep -E '^ *Summary \[' "$logdir/cargo-pg.log" | tail -1)
     p=$(echo "$summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || true)
@@ -104,7 +104,7 @@ if [ -n "${CARDBENCH_TEST_PG_URL:-}" ]; then
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
     if [ "$rc" -ne 0 ]; then status=1; [ -n "$summary" ] && [ "${f:-0}" -gt 0 ] || failed=$((failed + 1)); fi
   else
-    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo test -p cardbench-store -p cardbench-workflow --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
+    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo test -p cardbench-store -p cardbench-workflow -p cardbench-documents --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
     rc=${PIPESTATUS[0]}
     count_cargo "$logdir/cargo-pg.log"
     if [ "$rc" -ne 0 ]; then status=1; grep -q "test result:" "$logdir/cargo-pg.log" || failed=$((failed + 1)); fi

@@ -143,19 +143,33 @@ pub struct HourCount {
 /// `what` in [from, to) counted per local hour (`offset_secs` east of UTC), grouped in SQL over
 /// the time indexes, so a week costs one grouped scan. Hours with nothing are absent.
 pub fn hourly(conn: &Connection, from: &str, to: &str, offset_secs: i32, what: Counted<'_>) -> Result<Vec<HourCount>> {
+    // The local hour of a stored time (RFC 3339 text in UTC), in each engine's own words.
+    let sqlite = conn.engine() == crate::db::Engine::Sqlite;
+    // ?3: the offset as both read it ("+3600 seconds").
     let shift = format!("{offset_secs:+} seconds");
+    let local_hour = if sqlite {
+        "strftime('%Y-%m-%dT%H', {t}, ?3)"
+    } else {
+        "to_char((CAST({t} AS TIMESTAMPTZ) AT TIME ZONE 'UTC') + CAST(CAST(?3 AS TEXT) AS INTERVAL), 'YYYY-MM-DD\"T\"HH24')"
+    };
     let (sql, key) = match what {
         Counted::Action(action) => (
-            "SELECT strftime('%Y-%m-%dT%H', at, ?3), COUNT(*) FROM audit WHERE at >= ?1 AND at < ?2 AND action = ?4 GROUP BY 1",
+            format!(
+                "SELECT {}, COUNT(*) FROM audit WHERE at >= ?1 AND at < ?2 AND action = ?4 GROUP BY 1",
+                local_hour.replace("{t}", "at")
+            ),
             action,
         ),
         Counted::Accepted(subject) => (
-            "SELECT strftime('%Y-%m-%dT%H', received_at, ?3), COUNT(*) FROM inbox
-             WHERE received_at >= ?1 AND received_at < ?2 AND outcome = 'accepted' AND subject = ?4 GROUP BY 1",
+            format!(
+                "SELECT {}, COUNT(*) FROM inbox
+                 WHERE received_at >= ?1 AND received_at < ?2 AND outcome = 'accepted' AND subject = ?4 GROUP BY 1",
+                local_hour.replace("{t}", "received_at")
+            ),
             subject.as_str(),
         ),
     };
-    let mut stmt = conn.prepare_cached(sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![from, to, shift, key], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))?;
     let mut out = Vec::new();
     for row in rows {
