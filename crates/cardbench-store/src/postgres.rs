@@ -60,7 +60,18 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
             Some(detail) => format!("{} ({}; {detail})", db.message(), db.code().code()),
             None => format!("{} ({})", db.message(), db.code().code()),
         },
-        None => e.to_string(),
+        // The client's own errors say what failed ("error performing TLS handshake"); their
+        // sources say why ("invalid peer certificate: UnknownIssuer").
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 
 mod params;
 pub(crate) mod pg;
+pub(crate) mod pg_connect;
 mod row;
 pub mod translate;
 
