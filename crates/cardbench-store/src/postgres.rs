@@ -74,6 +74,24 @@ pub fn connect(url: &str) -> Result<Connection> {
     Ok(Connection::postgres(conn))
 }
 
+/// Creates a new, empty schema `<prefix>_<uuid>` on the server `base_url` names. Returns its name
+/// and the URL of a store in it (`base_url` with the schema as its `search_path`). For the tests'
+/// and the benchmarks' throwaway stores; a floor's store is the database's own schema.
+pub fn create_schema(base_url: &str, prefix: &str) -> Result<(String, String)> {
+    let schema = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = crate::db::pg::connect(base_url)?;
+    conn.batch_native(&format!("CREATE SCHEMA {schema}"))?;
+    let sep = if base_url.contains('?') { '&' } else { '?' };
+    Ok((schema.clone(), format!("{base_url}{sep}options=-c%20search_path%3D{schema}")))
+}
+
+/// Drops a schema [`create_schema`] made, with everything in it.
+pub fn drop_schema(base_url: &str, schema: &str) -> Result<()> {
+    let mut conn = crate::db::pg::connect(base_url)?;
+    conn.batch_native(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
+    Ok(())
+}
+
 /// Creates the schema in an empty database or upgrades an older one; refuses a newer one.
 pub fn migrate(conn: &mut Connection, url: &str) -> Result<()> {
     let pg = conn.as_postgres().ok_or_else(|| StoreError::Url { url: redact(url), reason: "not PostgreSQL".into() })?;
