@@ -28,6 +28,11 @@ struct PgMigration {
 const MIGRATIONS: &[PgMigration] = &[
     PgMigration { version: 14, name: "schema", sql: include_str!("../migrations/postgres/0014_schema.sql") },
     PgMigration { version: 15, name: "floor", sql: include_str!("../migrations/postgres/0015_floor.sql") },
+    PgMigration {
+        version: 17,
+        name: "worklist_order_postgres",
+        sql: include_str!("../migrations/postgres/0017_worklist_order_postgres.sql"),
+    },
 ];
 
 pub fn is_postgres_url(url: &str) -> bool {

@@ -20,7 +20,7 @@ pub(super) fn worklist(dir: &Path, n: u32) -> anyhow::Result<(Store, Vec<Externa
     // Fill-in time is set-up, not a figure.
     crate::say!("  (store filled in {:.1} s)", start.elapsed().as_secs_f64());
     cardbench_store::bench::settle_after_fill(&store)?;
-    for q in measure(&store, n, &parsed)? {
+    for q in measure(&[&store], n, &parsed)?.into_iter().flatten() {
         crate::say!("  {:<34} p50 {:>7.2} ms   p95 {:>7.2} ms  (goal p95 ≤ 20 ms)", q.name, ms(q.p50), ms(q.p95));
     }
     Ok((store, parsed))
@@ -78,21 +78,28 @@ pub(super) struct Timed {
 }
 
 /// Times each of the worklist's page queries (the filters and sorts the app asks for) 200 times
-/// on `store`, filled by [`fill`] with `n` cards from `parsed`.
-pub(super) fn measure(store: &Store, n: u32, parsed: &[ExternalProductionData]) -> anyhow::Result<Vec<Timed>> {
+/// on each of `stores`, all filled by [`fill`] with the same `n` cards from `parsed`: the figures
+/// of each store, in its order. The stores take turns, query by query, so a machine busy with
+/// something else for a while weighs on each alike.
+pub(super) fn measure(stores: &[&Store], n: u32, parsed: &[ExternalProductionData]) -> anyhow::Result<Vec<Vec<Timed>>> {
     let statuses = CardStatus::ALL;
-    let mut out = Vec::new();
+    let first = stores.first().copied().ok_or_else(|| anyhow::anyhow!("no store to measure"))?;
+    let mut out: Vec<Vec<Timed>> = stores.iter().map(|_| Vec::new()).collect();
     let mut report = |name: &str, make: &dyn Fn(u32) -> WorklistFilter| -> anyhow::Result<()> {
-        let mut times = Vec::with_capacity(200);
+        let mut times: Vec<Vec<Duration>> = stores.iter().map(|_| Vec::with_capacity(200)).collect();
         for k in 0..200u32 {
             let filter = make(k);
-            let t = Instant::now();
-            let page = store.read(|c| cards::worklist(c, &filter))?;
-            times.push(t.elapsed());
-            std::hint::black_box(page);
+            for (store, times) in stores.iter().zip(times.iter_mut()) {
+                let t = Instant::now();
+                let page = store.read(|c| cards::worklist(c, &filter))?;
+                times.push(t.elapsed());
+                std::hint::black_box(page);
+            }
         }
-        times.sort();
-        out.push(Timed { name: name.to_owned(), p50: times[times.len() / 2], p95: times[times.len() * 95 / 100] });
+        for (mut times, out) in times.into_iter().zip(out.iter_mut()) {
+            times.sort();
+            out.push(Timed { name: name.to_owned(), p50: times[times.len() / 2], p95: times[times.len() * 95 / 100] });
+        }
         Ok(())
     };
     report("first page, no filter", &|_| WorklistFilter { limit: Some(100), ..Default::default() })?;
@@ -115,7 +122,8 @@ pub(super) fn measure(store: &Store, n: u32, parsed: &[ExternalProductionData]) 
             limit: Some(100),
             ..Default::default()
         })?;
-        let deep = store.read(|c| {
+        // The cursor of a page 20,000 rows in, on the first store (the same rows in each).
+        let deep = first.read(|c| {
             let mut f = WorklistFilter { sort, limit: Some(1000), ..Default::default() };
             for _ in 0..20 {
                 match cards::worklist(c, &f)?.next {
