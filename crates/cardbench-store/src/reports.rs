@@ -14,14 +14,18 @@ pub struct ActionAt {
     pub at: String,
     pub operator: String,
     pub action: String,
+    /// The station it was done at (`None` before stations had names).
+    pub station: Option<String>,
 }
 
 /// Audit rows in [from, to) whose action is one of `actions`, in no particular order.
 pub fn actions_between(conn: &Connection, from: &str, to: &str, actions: &[&str]) -> Result<Vec<ActionAt>> {
     let mut out = Vec::new();
-    let mut stmt = conn.prepare_cached("SELECT at, operator, action FROM audit WHERE at >= ?1 AND at < ?2 AND action = ?3")?;
+    let mut stmt = conn.prepare_cached("SELECT at, operator, action, station FROM audit WHERE at >= ?1 AND at < ?2 AND action = ?3")?;
     for action in actions {
-        let rows = stmt.query_map(params![from, to, action], |r| Ok(ActionAt { at: r.get(0)?, operator: r.get(1)?, action: r.get(2)? }))?;
+        let rows = stmt.query_map(params![from, to, action], |r| {
+            Ok(ActionAt { at: r.get(0)?, operator: r.get(1)?, action: r.get(2)?, station: r.get(3)? })
+        })?;
         for row in rows {
             out.push(row?);
         }
@@ -35,16 +39,21 @@ pub struct ParcelShipped {
     pub created_at: String,
     pub operator: String,
     pub cards: u64,
+    /// The station of the parcel's `shipped_action` audit row (written with the parcel, at the
+    /// same instant).
+    pub station: Option<String>,
 }
 
-/// Parcels created in [from, to) with their card counts.
-pub fn parcels_between(conn: &Connection, from: &str, to: &str) -> Result<Vec<ParcelShipped>> {
+/// Parcels created in [from, to) with their card counts and stations.
+pub fn parcels_between(conn: &Connection, from: &str, to: &str, shipped_action: &str) -> Result<Vec<ParcelShipped>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT p.created_at, p.operator, (SELECT COUNT(*) FROM parcel_cards pc WHERE pc.parcel_id = p.id)
+        "SELECT p.created_at, p.operator, (SELECT COUNT(*) FROM parcel_cards pc WHERE pc.parcel_id = p.id),
+                (SELECT a.station FROM audit a WHERE a.action = ?3 AND a.shipment_id = p.shipment_id AND a.at = p.created_at
+                 ORDER BY a.id LIMIT 1)
          FROM parcels p WHERE p.created_at >= ?1 AND p.created_at < ?2",
     )?;
-    let rows = stmt.query_map(params![from, to], |r| {
-        Ok(ParcelShipped { created_at: r.get(0)?, operator: r.get(1)?, cards: r.get::<_, i64>(2)?.max(0) as u64 })
+    let rows = stmt.query_map(params![from, to, shipped_action], |r| {
+        Ok(ParcelShipped { created_at: r.get(0)?, operator: r.get(1)?, cards: r.get::<_, i64>(2)?.max(0) as u64, station: r.get(3)? })
     })?;
     Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
@@ -58,23 +67,48 @@ pub struct Answer {
     pub producer: Option<String>,
     /// The operator of the shipment's latest parcel created at or before the answer.
     pub shipper: Option<String>,
+    /// The station of the producer's audit row.
+    pub producer_station: Option<String>,
+    /// The station of the shipper's parcel (its `shipped_action` audit row).
+    pub shipper_station: Option<String>,
 }
 
-/// Accepted inbox messages in [from, to) of one of `subjects`, each with its producer and shipper.
-pub fn answers_between(conn: &Connection, from: &str, to: &str, subjects: &[Subject], produced_action: &str) -> Result<Vec<Answer>> {
+/// Accepted inbox messages in [from, to) of one of `subjects`, each with its producer and shipper
+/// and their stations.
+pub fn answers_between(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+    subjects: &[Subject],
+    produced_action: &str,
+    shipped_action: &str,
+) -> Result<Vec<Answer>> {
     let mut stmt = conn.prepare_cached(
         "SELECT i.received_at,
                 (SELECT a.operator FROM audit a WHERE a.card_id = i.card_id AND a.action = ?3 AND a.at <= i.received_at
                  ORDER BY a.at DESC, a.id DESC LIMIT 1),
                 (SELECT p.operator FROM parcels p WHERE p.shipment_id = i.shipment_id AND p.created_at <= i.received_at
-                 ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
+                 ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
+                (SELECT a.station FROM audit a WHERE a.card_id = i.card_id AND a.action = ?3 AND a.at <= i.received_at
+                 ORDER BY a.at DESC, a.id DESC LIMIT 1),
+                (SELECT a.station FROM parcels p
+                 JOIN audit a ON a.action = ?5 AND a.shipment_id = p.shipment_id AND a.at = p.created_at
+                 WHERE p.shipment_id = i.shipment_id AND p.created_at <= i.received_at
+                 ORDER BY p.created_at DESC, p.id DESC, a.id LIMIT 1)
          FROM inbox i
          WHERE i.received_at >= ?1 AND i.received_at < ?2 AND i.outcome = 'accepted' AND i.subject = ?4",
     )?;
     let mut out = Vec::new();
     for subject in subjects {
-        let rows = stmt.query_map(params![from, to, produced_action, subject.as_str()], |r| {
-            Ok(Answer { received_at: r.get(0)?, subject: *subject, producer: r.get(1)?, shipper: r.get(2)? })
+        let rows = stmt.query_map(params![from, to, produced_action, subject.as_str(), shipped_action], |r| {
+            Ok(Answer {
+                received_at: r.get(0)?,
+                subject: *subject,
+                producer: r.get(1)?,
+                shipper: r.get(2)?,
+                producer_station: r.get(3)?,
+                shipper_station: r.get(4)?,
+            })
         })?;
         for row in rows {
             out.push(row?);
