@@ -8,7 +8,6 @@ use std::sync::Arc;
 use cardbench_api::{ApiConfig, ApiServer, Token};
 use cardbench_protocol::Subject;
 use cardbench_sim::fixtures;
-use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_workflow::reporting::Topic;
 use cardbench_workflow::{IngestOutcome, ParcelRequest, ReadoutInput, Workflow};

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use cardbench_hooks::delivery::forward_body;
 use cardbench_hooks::forward::{ForwardSettings, Unsendable};
 use cardbench_protocol::Subject;
-use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_workflow::{ReadoutInput, Workflow};
 use serde_json::Value;
