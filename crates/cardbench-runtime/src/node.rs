@@ -194,6 +194,14 @@ impl Node {
             let _ = task.await;
         }
         self.runtime.shutdown().await;
+        // Every sender has stopped: hand the sending leases over now, so another station of the
+        // floor sends at once instead of when they run out.
+        let workflow = self.workflow;
+        match tokio::task::spawn_blocking(move || workflow.release_sending()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot hand the sending leases over; they run out by themselves"),
+            Err(e) => tracing::warn!(error = %e, "cannot hand the sending leases over; they run out by themselves"),
+        }
     }
 }
 
