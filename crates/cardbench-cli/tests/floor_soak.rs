@@ -33,7 +33,8 @@
 //!   detection, so a row a killed station sent but did not mark as sent goes again with the same
 //!   messageId and arrives twice, which Service Bus's duplicate detection would drop. The raw
 //!   copies are counted and printed; on the quiet floor there must be none;
-//! - the inbound and outbound queues are empty at the end;
+//! - the inbound and outbound queues are empty at the end, and the stations, stopped cleanly,
+//!   hold no sending lease;
 //! - the kill run: the kills happened while work was left, and every time the dead station was
 //!   left down, another station took its lease and sent the rows it left waiting.
 //!
@@ -609,6 +610,8 @@ fn soak(kills: usize) {
     for station in &floor.stations {
         station.stop();
     }
+    // A clean stop hands the sending over at once: no lease is left to run out.
+    assert_eq!(lease_holder(&store), None, "the stations stopped cleanly and still hold NGOC's sending lease");
     // Anything a station sent last (a copy) reaches NGOC before it stops.
     std::thread::sleep(Duration::from_millis(1500));
     let _ = stop_sim.send(true);
