@@ -21,10 +21,10 @@
 //!
 //! What is asserted, both runs:
 //! - every card ends SHIPPED_OK in the store, produced once (one CARD_PRODUCED outbox row, one
-//!   `produced` audit row, one successful `produce` command), in exactly one parcel (one parcel
-//!   per successful `ship`; a shipment may take two when a REPORT_OK lands between `--all-ready`
-//!   looking and the gate deciding), every parcel answered SHIPPED_OK, nothing left in the
-//!   outbox, no ERROR queued;
+//!   `produced` audit row naming the station whose `produce` command succeeded, the only one that
+//!   did), in exactly one parcel (one parcel per successful `ship`; a shipment may take two when
+//!   a REPORT_OK lands between `--all-ready` looking and the gate deciding), every parcel
+//!   answered SHIPPED_OK, nothing left in the outbox, no ERROR queued;
 //! - every message NGOC sent (requests and answers) is accepted once in the inbox (a copy that
 //!   came back after a kill is recorded as a duplicate);
 //! - NGOC received, per card, CARD_PRODUCED under exactly one messageId (the store's), per parcel
@@ -650,16 +650,17 @@ fn soak(kills: usize) {
         produced_per_card.entry(row.card_id.as_deref().expect("a card")).or_default().push(&row.message_id);
     }
     let audit_rows = store.read(|c| audit::list(c, &audit::AuditFilter { limit: Some(10_000_000), ..Default::default() })).expect("audit");
-    let mut produced_audit: HashMap<&str, usize> = HashMap::new();
+    let mut produced_audit: HashMap<&str, Vec<Option<&str>>> = HashMap::new();
     for row in audit_rows.iter().filter(|a| a.action == "produced") {
-        *produced_audit.entry(row.card_id.as_deref().expect("a card")).or_default() += 1;
+        produced_audit.entry(row.card_id.as_deref().expect("a card")).or_default().push(row.station.as_deref());
     }
     for card in &all_cards {
         let id = card.card_id.as_str();
         assert_eq!(produced_per_card.get(id).map(Vec::len), Some(1), "card {id}: one CARD_PRODUCED queued");
         assert_eq!(produced_per_card[id][0], card.produced_message_id.as_deref().expect("produced"), "card {id}");
-        assert_eq!(produced_audit.get(id), Some(&1), "card {id}: produced once in the audit");
         assert_eq!(tally.produced_by.get(id).map(Vec::len), Some(1), "card {id}: one `produce` succeeded: {:?}", tally.produced_by.get(id));
+        let by = tally.produced_by[id][0].as_str();
+        assert_eq!(produced_audit.get(id), Some(&vec![Some(by)]), "card {id}: produced once in the audit, at the station that did it");
     }
     let mut store_parcels: Vec<parcels::ParcelRow> = Vec::new();
     let mut split = 0;
