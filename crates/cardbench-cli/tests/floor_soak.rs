@@ -39,7 +39,9 @@
 //!   left down, another station took its lease and sent the rows it left waiting.
 //!
 //! Fails when no broker or no PostgreSQL is there, unless CARDBENCH_SKIP_BROKER_TESTS=1 or
-//! CARDBENCH_SKIP_POSTGRES_TESTS=1. `scripts/soak-floor.sh` runs it alone with the figures.
+//! CARDBENCH_SKIP_POSTGRES_TESTS=1. `scripts/soak-floor.sh` runs it alone with the figures. A
+//! smaller CARDBENCH_SOAK_REQUESTS wants fewer CARDBENCH_SOAK_KILLS: most kills must land while
+//! work is left (3,000 requests last some 100 s; 20 kills about 50 s).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write as _;
@@ -470,6 +472,14 @@ fn killer(floor: &Floor, kills: usize, cards: i64, seed: u64) -> Kills {
         if floor.done.load(Ordering::SeqCst) {
             break;
         }
+        let leave_down = k % 3 == 2;
+        if leave_down {
+            // At a moment rows are waiting to be sent, so the takeover has something to send.
+            let until = Instant::now() + Duration::from_secs(3);
+            while unsent(&store).is_empty() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let holder = lease_holder(&store);
         let victim = holder
             .as_deref()
@@ -479,7 +489,7 @@ fn killer(floor: &Floor, kills: usize, cards: i64, seed: u64) -> Kills {
         report.during_work += usize::from(shipped_ok(&store) < cards);
         floor.stations[victim].kill9();
         report.kills += 1;
-        if k % 3 == 2 {
+        if leave_down {
             // Left down: once its lease ran out, another station takes the sending over and
             // sends what the dead one left waiting.
             let name = floor.stations[victim].name.clone();
