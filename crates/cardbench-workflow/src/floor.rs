@@ -83,6 +83,10 @@ impl Workflow {
             let mut held = self.leases.0.lock().unwrap_or_else(|p| p.into_inner());
             held.drain().map(|(d, _)| d).collect()
         };
+        // None held (a SQLite store never takes one): nothing to write.
+        if destinations.is_empty() {
+            return Ok(());
+        }
         let station = self.station.clone();
         self.store().write_unannounced(|tx| {
             for destination in &destinations {
