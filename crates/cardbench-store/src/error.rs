@@ -44,6 +44,7 @@ impl From<crate::db::DbError> for StoreError {
             DbError::Postgres(e) => StoreError::Postgres(e),
             DbError::NoRows => StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows),
             e @ DbError::Conversion { .. } => StoreError::Conversion(e.to_string()),
+            DbError::Lost(reason) => StoreError::Url { url: "PostgreSQL".into(), reason: format!("the connection was lost and cannot be made again: {reason}") },
         }
     }
 }

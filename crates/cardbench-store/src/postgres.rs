@@ -91,7 +91,7 @@ pub fn connect(url: &str) -> Result<Connection> {
     // cards and skipped thousands of rows, not the status's own (organisation + status at a
     // million cards: 1.4–13 ms instead of 0.6 ms; cardbench bench --only pg-worklist). 1.1 is
     // the usual setting for SSD storage; for this session only.
-    conn.batch_native("SET synchronous_commit = on; SET application_name = 'cardbench'; SET random_page_cost = 1.1")?;
+    conn.set_session("SET synchronous_commit = on; SET application_name = 'cardbench'; SET random_page_cost = 1.1")?;
     Ok(Connection::postgres(conn))
 }
 

@@ -42,6 +42,9 @@ pub enum DbError {
     NoRows,
     #[error("column {column}: {message}")]
     Conversion { column: String, message: String },
+    /// The server closed the connection and it cannot be made again now (the database is down).
+    #[error("the connection to PostgreSQL was lost and cannot be made again: {0}")]
+    Lost(String),
 }
 
 impl DbError {

@@ -18,6 +18,14 @@ const STATEMENT_CACHE: usize = 512;
 pub struct PgConnection {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// What a lost connection is made again with (the server restarted, failed over, or ended
+    /// the session): the URL as given, and the session settings run on each connect.
+    url: String,
+    session: Option<&'static str>,
+    /// Between BEGIN and COMMIT/ROLLBACK: a connection lost here is not made again until the
+    /// transaction has ended (its work is gone with the old session; the next statement of it
+    /// must fail, not run on a new session outside any transaction).
+    in_transaction: bool,
 }
 
 /// Connects to `url`. The connection's I/O runs on a thread of its own (a current-thread tokio
@@ -25,6 +33,11 @@ pub struct PgConnection {
 /// `block_on`, so a store call made on a tokio worker blocks that worker as a SQLite call does,
 /// instead of panicking as a nested runtime would.
 pub fn connect(url: &str) -> crate::error::Result<PgConnection> {
+    let client = open_client(url)?;
+    Ok(PgConnection { client, statements: HashMap::new(), url: url.to_owned(), session: None, in_transaction: false })
+}
+
+fn open_client(url: &str) -> crate::error::Result<Client> {
     let failed = |reason: String| crate::StoreError::Url { url: crate::postgres::redact(url), reason };
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let target = url.to_owned();
@@ -52,7 +65,7 @@ pub fn connect(url: &str) -> crate::error::Result<PgConnection> {
     });
     spawned.map_err(|e| failed(format!("cannot start the connection's thread: {e}")))?;
     match rx.recv() {
-        Ok(Ok(client)) => Ok(PgConnection { client, statements: HashMap::new() }),
+        Ok(Ok(client)) => Ok(client),
         Ok(Err(reason)) => Err(failed(reason)),
         Err(_) => Err(failed("the connection's thread ended before connecting".into())),
     }
@@ -63,8 +76,51 @@ impl PgConnection {
         &self.client
     }
 
+    /// Runs `sql` (session settings) now and again on every connection made after a lost one.
+    pub fn set_session(&mut self, sql: &'static str) -> Result<()> {
+        self.session = Some(sql);
+        self.batch_native(sql)
+    }
+
+    /// Connects again when the server closed the connection, outside a transaction: a floor's
+    /// stations ride out a database restart (IT's maintenance, a failover) without being
+    /// restarted themselves. The call that found it closed failed; the next one gets here.
+    fn reopen_if_lost(&mut self) -> Result<()> {
+        if !self.client.is_closed() || self.in_transaction {
+            return Ok(());
+        }
+        let client = open_client(&self.url).map_err(|e| DbError::Lost(e.to_string()))?;
+        if let Some(sql) = self.session {
+            block_on(client.batch_execute(sql))?;
+        }
+        self.client = client;
+        self.statements.clear();
+        tracing::info!("connected to PostgreSQL again after the connection was lost");
+        Ok(())
+    }
+
+    /// A batch of statements; BEGIN, COMMIT and ROLLBACK move [`PgConnection::in_transaction`].
+    fn run_batch(&mut self, sql: &str) -> Result<()> {
+        let words = sql.trim().trim_end_matches(';').trim_end().to_ascii_uppercase();
+        let begins = words.starts_with("BEGIN");
+        let ends = words.ends_with("COMMIT") || words.starts_with("ROLLBACK");
+        if begins {
+            self.in_transaction = false;
+        }
+        self.reopen_if_lost()?;
+        let done = block_on(self.client.batch_execute(sql));
+        if begins && done.is_ok() {
+            self.in_transaction = true;
+        }
+        if ends {
+            self.in_transaction = false;
+        }
+        Ok(done?)
+    }
+
     /// The statement for a store SQL text (SQLite's spelling), translated and prepared once.
     pub fn prepare(&mut self, sql: &str) -> Result<Statement> {
+        self.reopen_if_lost()?;
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
@@ -107,12 +163,12 @@ impl PgConnection {
     }
 
     pub fn batch(&mut self, sql: &str) -> Result<()> {
-        Ok(block_on(self.client.batch_execute(&super::translate::to_postgres(sql)))?)
+        self.run_batch(&super::translate::to_postgres(sql))
     }
 
     /// Statements run as they are (no translation): the PostgreSQL schema and its own SQL.
     pub fn batch_native(&mut self, sql: &str) -> Result<()> {
-        Ok(block_on(self.client.batch_execute(sql))?)
+        self.run_batch(sql)
     }
 
     /// `lastval()`: the id the last INSERT of this session drew from its table's sequence.
