@@ -95,7 +95,7 @@ impl PgConnection {
         }
         self.client = client;
         self.statements.clear();
-        tracing::info!("connected to PostgreSQL again after the connection was lost");
+        tracing::warn!("connected to PostgreSQL again after the connection was lost");
         Ok(())
     }
 

@@ -1,0 +1,170 @@
+//! A floor's database goes away under a running station (IT restarts PostgreSQL, a failover): the
+//! server ends every session of the station's `cardbench run` again and again while NGOC's
+//! requests arrive. The daemon keeps running, connects again by itself, and every request ends
+//! in the worklist once: nothing settled on the broker before it was committed, nothing taken
+//! twice, the inbound queue empty. A database of its own for this test, so ending its sessions
+//! (`pg_terminate_backend`, what a restart does to them) touches no other test.
+//!
+//! Needs the test broker and PostgreSQL (as `floor_soak.rs`); fails without them unless
+//! CARDBENCH_SKIP_BROKER_TESTS=1 / CARDBENCH_SKIP_POSTGRES_TESTS=1.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cardbench_amqp::{AmqpConnector, ServiceBusConfig};
+use cardbench_sim::{SimConfig, Simulator};
+use cardbench_store::inbox::{self, InboxFilter, Outcome};
+use cardbench_store::{Store, StoreError};
+
+const REQUESTS: u32 = 2_000;
+const OUTAGES: usize = 6;
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn services() -> Option<(String, String)> {
+    let skip = |var: &str| std::env::var(var).is_ok_and(|v| v == "1");
+    let amqp = std::env::var("CARDBENCH_TEST_AMQP_URL").ok().filter(|u| !u.trim().is_empty()).or_else(|| {
+        let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
+        std::fs::read_to_string(dir.join("amqp-url")).ok().filter(|u| !u.trim().is_empty())
+    });
+    let Some(amqp) = amqp else {
+        assert!(skip("CARDBENCH_SKIP_BROKER_TESTS"), "no test broker: run tests/broker/start-rabbitmq.sh or set CARDBENCH_SKIP_BROKER_TESTS=1");
+        return None;
+    };
+    let Ok(pg) = std::env::var(cardbench_store::testing::PG_URL_ENV) else {
+        assert!(skip("CARDBENCH_SKIP_POSTGRES_TESTS"), "no test PostgreSQL: run tests/postgres/start-postgres.sh or set CARDBENCH_SKIP_POSTGRES_TESTS=1");
+        return None;
+    };
+    Some((amqp.trim().to_owned(), pg))
+}
+
+/// A store on the test server's own database (for CREATE/DROP DATABASE and ending sessions).
+fn server(base: &str) -> Store {
+    Store::open_url(&cardbench_store::testing::fresh_postgres_url().unwrap_or_else(|e| panic!("a scratch schema on {base}: {e}"))).expect("admin")
+}
+
+fn batch(store: &Store, sql: &str) {
+    store.read(|c| c.execute_batch(sql).map_err(StoreError::from)).unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Drops the test's database at the end, whatever happened.
+struct Database<'a> {
+    server: &'a Store,
+    name: String,
+}
+
+impl Drop for Database<'_> {
+    fn drop(&mut self) {
+        let _ = self.server.read(|c| c.execute_batch(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).map_err(StoreError::from));
+    }
+}
+
+#[test]
+fn a_running_station_rides_out_its_database_ending_every_session() {
+    let Some((amqp_url, pg)) = services() else { return };
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let (inbound, outbound) = (format!("dbr-in-{tag}"), format!("dbr-out-{tag}"));
+    let declared = Command::new("bash").arg(repo_root().join("tests/broker/start-rabbitmq.sh")).args([&inbound, &outbound]).output().expect("declare");
+    assert!(declared.status.success(), "{}", String::from_utf8_lossy(&declared.stderr));
+    let server = server(&pg);
+    let database = Database { server: &server, name: format!("dbr_{tag}") };
+    batch(&server, &format!("CREATE DATABASE {}", database.name));
+    let (base, _) = pg.rsplit_once('/').expect("the test server's URL names a database");
+    let store_url = format!("{base}/{}", database.name);
+    let store = Store::open_url(&store_url).expect("the station's store");
+
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("line-1");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("config.toml"),
+        format!("simulator = false\n[queues]\ninbound = \"{inbound}\"\noutbound = \"{outbound}\"\n[store]\nurl = \"{store_url}\"\nstation = \"line-1\"\n"),
+    )
+    .expect("config");
+    let log = dir.join("run.log");
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_cardbench"))
+        .args(["run", "--no-sim"])
+        .env("CARDBENCH_DATA_DIR", &dir)
+        .env("CARDBENCH_CONFIG", dir.join("config.toml"))
+        .env("CARDBENCH_SECRETS_DIR", dir.join("secrets"))
+        .env("CARDBENCH_AMQP_URL", &amqp_url)
+        .env_remove("CARDBENCH_STORE_URL")
+        .env_remove("CARDBENCH_STATION")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("cardbench run");
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio");
+    let amqp = ServiceBusConfig::from_amqp_url(&amqp_url, &inbound, &outbound).expect("broker url");
+    let sim_config = SimConfig { requests_queue: inbound.clone(), notifications_queue: outbound.clone(), seed: Some(7), ..SimConfig::default() };
+    let sim = Arc::new(Simulator::open(&root.path().join("ngoc"), sim_config, Arc::new(AmqpConnector::new(amqp.clone()))).expect("sim"));
+    let generated = rt.block_on(sim.generate(REQUESTS)).expect("generate");
+
+    // While the station takes them in: every session of its database ended, again and again.
+    let accepted = |store: &Store| -> usize {
+        store
+            .read(|c| inbox::list(c, &InboxFilter { outcome: Some(Outcome::Accepted), limit: Some(10_000), ..InboxFilter::default() }))
+            .map(|rows| rows.len())
+            .unwrap_or(0)
+    };
+    // The first outage once the station is taking requests in, the others while it goes on.
+    let started = Instant::now();
+    while accepted(&store) < 100 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut ended = 0_i64;
+    for _ in 0..OUTAGES {
+        ended += server
+            .read(|c| {
+                c.query_row(
+                    &format!("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()", database.name),
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(StoreError::from)
+            })
+            .expect("end the sessions");
+        assert!(daemon.try_wait().expect("wait").is_none(), "the daemon exited: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let during = accepted(&store);
+    assert!(ended >= OUTAGES as i64, "sessions were ended ({ended})");
+    assert!(during < generated.card_ids.len(), "the outages landed while requests were still arriving ({during} already in)");
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while accepted(&store) < generated.card_ids.len() && Instant::now() < deadline {
+        assert!(daemon.try_wait().expect("wait").is_none(), "the daemon exited: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = Command::new("kill").args(["-INT", &daemon.id().to_string()]).status();
+    let stopped = Instant::now();
+    while daemon.try_wait().expect("wait").is_none() && stopped.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+
+    let rows = store
+        .read(|c| inbox::list(c, &InboxFilter { outcome: Some(Outcome::Accepted), limit: Some(10_000), ..InboxFilter::default() }))
+        .expect("inbox");
+    let ids: HashSet<&str> = rows.iter().filter_map(|r| r.message_id.as_deref()).collect();
+    assert_eq!(rows.len(), ids.len(), "each message accepted once");
+    let cards = store.read(|c| c.query_row("SELECT COUNT(*) FROM cards", [], |r| r.get::<_, i64>(0)).map_err(StoreError::from)).expect("cards");
+    assert_eq!(cards, i64::try_from(generated.card_ids.len()).expect("n"), "every request is a card, once ({ended} sessions ended on the way)");
+    let left = rt.block_on(async {
+        let mut receiver = AmqpConnector::new(amqp.clone()).open_receiver(&inbound).await.expect("receiver");
+        let got = cardbench_transport::QueueReceiver::receive(&mut receiver, 100, Duration::from_secs(2)).await.expect("receive");
+        receiver.close().await;
+        got.len()
+    });
+    assert_eq!(left, 0, "the inbound queue is empty");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("connected to PostgreSQL again"), "the daemon says it connected again:\n{text}");
+    eprintln!("{} requests, {ended} sessions ended in {OUTAGES} outages; {during} were in when the last one came", generated.card_ids.len());
+}
