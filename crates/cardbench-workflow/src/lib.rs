@@ -20,6 +20,7 @@
 mod admin;
 mod answer;
 pub mod cardholder;
+pub mod claims;
 mod correlation;
 mod decode;
 mod error;
@@ -74,6 +75,8 @@ pub struct Workflow {
     /// How long this station's sending leases last ([`floor::SENDING_LEASE`]).
     sending_lease: std::time::Duration,
     leases: floor::Leases,
+    /// How long a card taken at this station stays taken without renewal ([`claims::CARD_CLAIM`]).
+    claim_ttl: std::time::Duration,
 }
 
 impl Workflow {
@@ -89,6 +92,7 @@ impl Workflow {
             station: Arc::from("station"),
             sending_lease: floor::SENDING_LEASE,
             leases: floor::Leases::default(),
+            claim_ttl: claims::CARD_CLAIM,
         }
     }
 
