@@ -40,7 +40,8 @@ impl Context {
         Ok(Workflow::new(self.store()?)
             .with_decode_options(self.config.decode_options()?)
             .with_report_settings(self.config.report_settings()?)
-            .with_ship_rules(self.config.workstation.ship_rules()))
+            .with_ship_rules(self.config.workstation.ship_rules())
+            .with_station(self.config.station()))
     }
 
     /// The operator for a change; every change is audited under a name.
