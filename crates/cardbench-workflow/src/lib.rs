@@ -8,6 +8,8 @@
 //!   them (may it be produced, which card is next, does it block shipping, may it ship).
 //! - [`production`]: readouts are captured and checked, CARD_PRODUCED is queued, spoiled cards redone.
 //! - [`refusal`]: a request the bureau cannot produce is refused with ERROR and leaves the worklist.
+//! - [`claims`]: cards in hand on a floor: a card taken at one station cannot be produced at
+//!   another until released or run out; "next in sequence" never hands two stations one card.
 //! - [`shipping`]: parcels are composed under REPORT_OK gating and SHIPPED is queued.
 //! - [`views`]: what a screen or the CLI shows: a card, a shipment, the dashboard, and the one
 //!   rule for periods of days ([`Period`]).
