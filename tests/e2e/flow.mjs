@@ -357,9 +357,19 @@ try {
     const search = await s.find('[data-testid="worklist-search"]');
     await s.exec(`arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));`, [{ [EL]: search }]);
     await s.type(search, card + KEY.Enter);
-    const marker = await s.waitFor(`[data-card="${card}"] [data-testid="taken-marker"]`, { text: 'taken at e2e-bench-9', timeoutMs: 15_000 });
-    const title = await s.exec('return arguments[0].title', [{ [EL]: marker }]);
-    if (!/Taken at e2e-bench-9 by Other Operator since \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(title)) throw new Error(`marker title: ${title}`);
+    // Read from the DOM (laid out, not zero-sized): the row is re-rendered by live refreshes.
+    let marker = { text: '', title: '' };
+    const markerBy = Date.now() + 15_000;
+    while (Date.now() < markerBy && !marker.text.includes('taken at e2e-bench-9')) {
+      marker = await s.exec(
+        `const m = document.querySelector(arguments[0]); const r = m?.getBoundingClientRect();
+         return m && r.width > 0 && r.height > 0 ? { text: m.textContent, title: m.title } : { text: '', title: '' };`,
+        [`[data-card="${card}"] [data-testid="taken-marker"]`],
+      );
+      await sleep(200);
+    }
+    if (!marker.text.includes('taken at e2e-bench-9')) throw new Error(`no "taken at" marker on ${card} in the worklist`);
+    if (!/Taken at e2e-bench-9 by Other Operator since \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(marker.title)) throw new Error(`marker title: ${marker.title}`);
     await shot('35-flow-worklist-taken-elsewhere');
 
     await go('production');
