@@ -92,11 +92,15 @@ else
   fi
 fi
 
-# The store and workflow tests again, on the PostgreSQL engine (each test on a schema of its own).
+# The store, workflow, documents, card API and hooks tests again, on the PostgreSQL engine (each
+# test on a schema of its own).
 if [ -n "${CARDBENCH_TEST_PG_URL:-}" ]; then
-  echo "== the store and workflow tests on PostgreSQL"
+  echo "== the store, workflow, documents, API and hooks tests on PostgreSQL"
   if cargo nextest --version >/dev/null 2>&1; then
-    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo nextest run -p cardbench-store -p cardbench-workflow --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
+    # The API's and the hooks' tests that open a store (the others run `cardbench run` on SQLite).
+    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo nextest run -p cardbench-store -p cardbench-workflow -p cardbench-documents -p cardbench-api -p cardbench-hooks \
+      -E 'package(cardbench-store) | package(cardbench-workflow) | package(cardbench-documents) | binary(openapi) | binary(forward_body)' \
+      --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
     rc=${PIPESTATUS[0]}
     summary=$(grep -E '^ *Summary \[' "$logdir/cargo-pg.log" | tail -1)
     p=$(echo "$summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || true)
@@ -104,7 +108,7 @@ if [ -n "${CARDBENCH_TEST_PG_URL:-}" ]; then
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
     if [ "$rc" -ne 0 ]; then status=1; [ -n "$summary" ] && [ "${f:-0}" -gt 0 ] || failed=$((failed + 1)); fi
   else
-    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo test -p cardbench-store -p cardbench-workflow --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
+    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo test -p cardbench-store -p cardbench-workflow -p cardbench-documents --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
     rc=${PIPESTATUS[0]}
     count_cargo "$logdir/cargo-pg.log"
     if [ "$rc" -ne 0 ]; then status=1; grep -q "test result:" "$logdir/cargo-pg.log" || failed=$((failed + 1)); fi

@@ -846,6 +846,23 @@ pub struct ProductionChart {
     pub utc_offset_minutes: i32,
     /// Every hour of the period, oldest first.
     pub hours: Vec<HourFigures>,
+    /// What each station did in the period (a floor), by name; counted as the shift report counts.
+    pub stations: Vec<StationFigures>,
+    /// This station's name (`[store] station`).
+    pub this_station: String,
+}
+
+/// One station's work in a period: cards produced, spoiled, accepted (REPORT_OK), refused
+/// (errors) and shipped. `station` is "" for changes made before stations had names.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StationFigures {
+    pub station: String,
+    pub produced: u64,
+    pub spoiled: u64,
+    pub report_ok: u64,
+    pub errors: u64,
+    pub shipped: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -941,6 +958,12 @@ pub struct Settings {
     pub require_carrier: bool,
     /// Every parcel must name its tracking id (`workstation.require_tracking`).
     pub require_tracking: bool,
+    /// `postgres://user@host:5432/database` of a floor's shared store; empty: this machine's
+    /// SQLite file. As shown: without the password (it is in the OS keyring); as entered: with
+    /// it once. Takes effect when the app starts again.
+    pub store_url: String,
+    /// This station's name on the floor (`[store] station`); empty: the host name.
+    pub station: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -1111,7 +1134,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
         ExpectedFieldView, TimelineItem, CardView, TakenView, CardHold, ReadoutCheck, ReadoutValue, Produced, ShipmentItem,
         AccessoryBalanceLine, ParcelState, ParcelView, GateView, GateStateView, GateNoteView, RefusedView, ShipmentView, ParcelDraft, ScanVerdict,
         ScanMeaningView,
-        InboxOutcome, QueueQuery, QueueMessage, QueueExported, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, ChartPeriod, HourFigures, ProductionChart, ErrorLine,
+        InboxOutcome, QueueQuery, QueueMessage, QueueExported, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, ChartPeriod, HourFigures, ProductionChart, StationFigures, ErrorLine,
         Dashboard, ConnectionKind, HolderOnSlips, Settings, CostCentre, SimulatorFaults, OrganisationSeen, AppInfo, ChipView, ChipApplied, ReadersView,
         HotFolderFileView, HotFolderView, DevicesView, DocumentsWritten, Progress, LogLines, AppEvent,
         Subject,

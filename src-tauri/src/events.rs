@@ -1,8 +1,8 @@
 //! Live state for the webview: core changes become `cardbench://event` events.
 //!
-//! Any commit to the store — by this app, by the daemon, or by the CLI in another process — bumps
-//! SQLite's `data_version`; a light watcher turns that into `store_changed`, plus the outbox depth
-//! and link state when they change. When the daemon runs in this process, what it commits is
+//! Any commit to the store — by this app, by the daemon, by the CLI in another process, on a floor
+//! by another station — is told by the store's change feed (`cardbench_store::changes`); a light
+//! watcher turns that into `store_changed`, plus the outbox depth and link state when they change. When the daemon runs in this process, what it commits is
 //! forwarded as `store_changed` at once (`daemon::forward`).
 
 use std::sync::Arc;
@@ -43,17 +43,34 @@ fn look(station: &Station) -> Option<Seen> {
         .ok()
 }
 
-/// Watches the store until the app exits.
+/// How long the watcher waits for the change feed before it looks anyway (the outbox depth and
+/// link states of a store whose feed lost its connection still refresh).
+const LOOK_AT_LEAST_EVERY: Duration = Duration::from_secs(5);
+
+/// How often the watcher looks when the store gives no change feed.
+const POLL: Duration = Duration::from_millis(400);
+
+/// Watches the store until the app exits. The store's change feed tells of every commit (this
+/// process's, another process's, on a floor another station's: PostgreSQL LISTEN/NOTIFY), and
+/// each one becomes `store_changed`; without a feed the watcher looks every 400 ms.
 pub fn spawn_watcher(app: AppHandle, station: Arc<Station>) {
-    tauri::async_runtime::spawn(async move {
+    let feed = station.store().change_feed().map_err(|e| tracing::warn!(error = %e, "no change feed; the screens look every 400 ms")).ok();
+    let spawned = std::thread::Builder::new().name("cardbench-watch".into()).spawn(move || {
+        let mut feed = feed;
+        // Without a feed a change is a new data_version (with one, the feed alone says: on
+        // PostgreSQL the WAL position also moves for writes no screen shows).
+        let polling = feed.is_none();
         let mut last = Seen { data_version: -1, outbox_depth: -1, links: Vec::new() };
-        let mut tick = tokio::time::interval(Duration::from_millis(400));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
-            let c = station.clone();
-            let Ok(Some(now)) = tokio::task::spawn_blocking(move || look(&c)).await else { continue };
-            if now.data_version != last.data_version && last.data_version != -1 {
+            let told = match feed.as_mut() {
+                Some(feed) => feed.wait(LOOK_AT_LEAST_EVERY),
+                None => {
+                    std::thread::sleep(POLL);
+                    false
+                }
+            };
+            let Some(now) = look(&station) else { continue };
+            if told || (polling && now.data_version != last.data_version && last.data_version != -1) {
                 emit(&app, AppEvent::StoreChanged);
             }
             if now.outbox_depth != last.outbox_depth {
@@ -67,4 +84,7 @@ pub fn spawn_watcher(app: AppHandle, station: Arc<Station>) {
             last = now;
         }
     });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the store watcher: screens will not refresh by themselves");
+    }
 }

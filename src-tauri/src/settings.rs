@@ -66,6 +66,9 @@ pub fn view(config: &Config) -> Settings {
         },
         require_carrier: config.workstation.require_carrier,
         require_tracking: config.workstation.require_tracking,
+        // The file keeps the URL without its password (the OS keyring has it); redacted all the same.
+        store_url: config.store.url.as_deref().map(cardbench_store::postgres::redact).unwrap_or_default(),
+        station: config.store.station.clone().unwrap_or_default(),
     }
 }
 
@@ -199,8 +202,31 @@ pub fn apply(config: &mut Config, s: &Settings) -> Result<(), AppError> {
     config.simulator_faults.lost_answer = rate("lost answers", f.lost_answers_percent)?;
     config.workstation.require_carrier = s.require_carrier;
     config.workstation.require_tracking = s.require_tracking;
+    apply_store(config, s)?;
     // What the core itself refuses (retention range, export folder = hot folder, …).
     config.validate().map_err(|e| AppError::Settings(e.to_string()))
+}
+
+/// The store and the station's name. A URL left as shown is the one in use (its password stays in
+/// the keyring); a new one is checked here for its form, and by the caller by connecting.
+fn apply_store(config: &mut Config, s: &Settings) -> Result<(), AppError> {
+    config.store.url = match blank_to_none(&s.store_url) {
+        None => None,
+        Some(url) if config.store.url.as_deref().map(cardbench_store::postgres::redact).as_deref() == Some(url.as_str()) => config.store.url.clone(),
+        Some(url) => {
+            if !cardbench_store::postgres::is_postgres_url(&url) {
+                return refuse("store: a postgres://user@host:5432/database URL (empty: this machine's own SQLite file)");
+            }
+            Some(url)
+        }
+    };
+    config.store.station = blank_to_none(&s.station);
+    if let Some(station) = &config.store.station
+        && (station.chars().count() > 64 || station.chars().any(char::is_control))
+    {
+        return refuse("station: a name of up to 64 characters, shown beside what the station did");
+    }
+    Ok(())
 }
 
 fn apply_connection(config: &mut Config, s: &Settings, inbound: &str, outbound: &str) -> Result<(), AppError> {
@@ -387,5 +413,29 @@ mod tests {
         let mut back = Config::load_file(&file).expect("load");
         apply(&mut back, &Settings { connection: ConnectionKind::Simulator, ..s }).expect("valid");
         assert_eq!((back.transport, back.amqp_url), (TransportKind::Embedded, None));
+    }
+
+    /// Issue 15: the store URL and the station's name in Settings. A URL left as shown keeps the
+    /// one in use; anything but postgres:// is refused; blank is this machine's own file.
+    #[test]
+    fn the_store_url_and_station_are_set_from_the_screen() {
+        let mut config = Config::default();
+        let floor = Settings { store_url: "postgres://cardbench@db.floor:5432/cardbench".into(), station: " LINE-1 ".into(), ..valid() };
+        apply(&mut config, &floor).expect("valid");
+        assert_eq!(config.store.url.as_deref(), Some("postgres://cardbench@db.floor:5432/cardbench"));
+        assert_eq!(config.store.station.as_deref(), Some("LINE-1"));
+        let shown = view(&config);
+        assert_eq!((shown.store_url.as_str(), shown.station.as_str()), ("postgres://cardbench@db.floor:5432/cardbench", "LINE-1"));
+        // As the screen showed it, after the password went to the keyring: kept as it is.
+        config.store.url = Some("postgres://cardbench:secret@db.floor:5432/cardbench".into());
+        let again = view(&config);
+        assert_eq!(again.store_url, "postgres://cardbench:***@db.floor:5432/cardbench", "never shown with its password");
+        apply(&mut config, &again).expect("valid");
+        assert_eq!(config.store.url.as_deref(), Some("postgres://cardbench:secret@db.floor:5432/cardbench"), "the one in use is kept");
+
+        assert!(refused(&Settings { store_url: "mysql://db/cardbench".into(), ..valid() }).contains("postgres://"));
+        assert!(refused(&Settings { station: "x".repeat(65), ..valid() }).contains("station"));
+        apply(&mut config, &Settings { store_url: "  ".into(), station: String::new(), ..valid() }).expect("valid");
+        assert_eq!((config.store.url, config.store.station), (None, None), "blank: this machine's own file, the host name");
     }
 }

@@ -52,7 +52,8 @@ pids+=($!)
 export DISPLAY="$display"
 sleep 1
 
-# E2E_PHASES="layout" (or "screens flow", …) runs only those phases; all three by default.
+# E2E_PHASES="layout" (or "screens flow", …) runs only those phases; all four by default (floor
+# needs the test PostgreSQL, CARDBENCH_TEST_PG_URL).
 phase() { [ -z "${E2E_PHASES:-}" ] || [[ " $E2E_PHASES " == *" $1 "* ]]; }
 status=0
 port=$(( 4444 + RANDOM % 400 * 2 ))
@@ -96,5 +97,31 @@ pids+=($!)
 E2E_DRIVER="http://127.0.0.1:$port" E2E_APP="$app" E2E_ARTIFACTS="$root/tests/artifacts" \
   timeout 600 node tests/e2e/layout.mjs || status=1
 kill "${pids[-1]}" 2>/dev/null || true
+fi
+if phase floor && [ -n "${CARDBENCH_TEST_PG_URL:-}" ]; then
+# Phase 4: two stations of a floor on one PostgreSQL database (a new one for this run): the app
+# as LINE-1 without its daemon, the CLI as LINE-2. The seeded worklist is moved in with
+# `cardbench store migrate`.
+floordb="e2e_floor_$$_$RANDOM"
+psql "$CARDBENCH_TEST_PG_URL" -qc "CREATE DATABASE $floordb" >/dev/null
+floorurl="${CARDBENCH_TEST_PG_URL%/*}/$floordb"
+floor="$work/floor"
+mkdir -p "$floor/seed" "$floor/line1" "$floor/line2"
+timeout 120 "$seed" --data-dir "$floor/seed" --demo
+timeout 120 "$CARGO_TARGET_DIR/debug/cardbench" --data-dir "$floor/seed" store migrate --to "$floorurl" >/dev/null
+printf 'operator = "E2E Operator"\n[workstation]\nmask_holder = false\nsound = false\n[store]\nurl = "%s"\nstation = "LINE-1"\n' "$floorurl" > "$work/floor1.toml"
+printf '[store]\nurl = "%s"\nstation = "LINE-2"\n' "$floorurl" > "$work/floor2.toml"
+port=$((port + 2))
+CARDBENCH_CONFIG="$work/floor1.toml" CARDBENCH_NO_DAEMON=true CARDBENCH_DATA_DIR="$floor/line1" \
+  tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver4.log" 2>&1 &
+pids+=($!)
+E2E_DRIVER="http://127.0.0.1:$port" E2E_APP="$app" E2E_ARTIFACTS="$root/tests/artifacts" \
+  E2E_CLI="$CARGO_TARGET_DIR/debug/cardbench" E2E_LINE2_CONFIG="$work/floor2.toml" E2E_LINE2_DATA="$floor/line2" \
+  timeout 600 node tests/e2e/floor.mjs || status=1
+kill "${pids[-1]}" 2>/dev/null || true
+wait "${pids[-1]}" 2>/dev/null || true
+psql "$CARDBENCH_TEST_PG_URL" -qc "DROP DATABASE IF EXISTS $floordb WITH (FORCE)" >/dev/null || true
+elif phase floor; then
+  echo "e2e: no test PostgreSQL (CARDBENCH_TEST_PG_URL): the floor phase is skipped"
 fi
 exit "$status"

@@ -20,10 +20,28 @@ mkdir -p "$state"
 state="$(cd "$state" && pwd)"
 if [ "$(id -u)" = 0 ]; then chown postgres "$state"; fi
 
+# TLS: the server also speaks TLS with a certificate for 127.0.0.1 from a CA of the cluster's
+# own; tests connect with sslmode=verify-full&sslrootcert=$CARDBENCH_TEST_PG_CA (plain TCP stays
+# open for the rest).
+tls="$state/tls"
 if [ -f "$state/url" ] && as_owner "$bin/pg_ctl" -D "$state/data" status > /dev/null 2>&1; then
   log "already running"
   echo "export CARDBENCH_TEST_PG_URL=$(cat "$state/url")"
+  [ -f "$tls/ca.crt" ] && echo "export CARDBENCH_TEST_PG_CA=$tls/ca.crt"
   exit 0
+fi
+
+if [ ! -f "$tls/server.crt" ]; then
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Cardbench test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$tls/ca.key" -out "$tls/ca.crt" 2> "$tls/openssl.log"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server.key" -out "$tls/server.csr" 2>> "$tls/openssl.log"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > "$tls/server.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$tls/server.ext" -out "$tls/server.crt" 2>> "$tls/openssl.log"
+  chmod 600 "$tls/server.key" "$tls/ca.key"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres "$tls"; fi
 fi
 
 if [ ! -f "$state/data/PG_VERSION" ]; then
@@ -37,9 +55,10 @@ if [ -z "$port" ]; then
 fi
 # fsync and synchronous_commit stay on (the defaults): the store's durability is what is tested.
 as_owner "$bin/pg_ctl" -D "$state/data" -l "$state/server.log" -w -t 60 \
-  -o "-p $port -k $state -c listen_addresses=127.0.0.1 -c max_connections=300" start > /dev/null \
+  -o "-p $port -k $state -c listen_addresses=127.0.0.1 -c max_connections=300 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" start > /dev/null \
   || { log "the server did not start:"; tail -20 "$state/server.log" >&2; exit 1; }
 url="postgres://cardbench@127.0.0.1:$port/postgres"
 echo "$url" > "$state/url"
 log "PostgreSQL on 127.0.0.1:$port (data in $state/data)"
 echo "export CARDBENCH_TEST_PG_URL=$url"
+echo "export CARDBENCH_TEST_PG_CA=$tls/ca.crt"

@@ -218,67 +218,10 @@ async fn tcp_connect(config: &ServiceBusConfig) -> Result<TcpStream, StepError> 
     Err(StepError::new(Step::Tcp, format!("{target}: {last}")))
 }
 
-/// The platform's roots (what the bureau's IT manages, including inspection proxies' CAs), plus
-/// Mozilla's roots so a bare system still reaches Azure. Loaded once: reading the platform store
-/// is slow on some systems.
-fn base_roots() -> &'static rustls::RootCertStore {
-    use std::sync::OnceLock;
-    static ROOTS: OnceLock<rustls::RootCertStore> = OnceLock::new();
-    ROOTS.get_or_init(|| {
-        let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        for e in &native.errors {
-            tracing::debug!(error = %e, "skipping a platform certificate store entry");
-        }
-        let (added, _ignored) = roots.add_parsable_certificates(native.certs);
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        tracing::debug!(platform_roots = added, "TLS roots loaded");
-        roots
-    })
-}
-
-fn client_config(roots: rustls::RootCertStore) -> Arc<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = match rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
-        Ok(b) => b.with_root_certificates(roots).with_no_client_auth(),
-        // ring supports the default versions; this arm exists only to avoid a panic path.
-        Err(_) => rustls::ClientConfig::builder().with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth(),
-    };
-    Arc::new(config)
-}
-
-/// The TLS client configuration: the base roots, plus the configured `ca_file`'s certificates.
-/// The file only ever adds trust anchors; verification itself is never relaxed.
+/// The TLS client configuration: `cardbench_tls`'s roots, plus the configured `ca_file`'s
+/// certificates.
 fn tls_config(config: &ServiceBusConfig) -> Result<Arc<rustls::ClientConfig>, StepError> {
-    use std::sync::OnceLock;
-    static BASE: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    let Some(path) = &config.ca_file else {
-        return Ok(BASE.get_or_init(|| client_config(base_roots().clone())).clone());
-    };
-    // Read at each connect (reconnects are rare): a replaced proxy CA is picked up without a
-    // restart.
-    let extra = read_ca_file(path)?;
-    let mut roots = base_roots().clone();
-    let (added, ignored) = roots.add_parsable_certificates(extra);
-    if added == 0 {
-        return Err(StepError::new(Step::Tls, format!("CA file {}: none of its {ignored} certificate(s) can be used as a trust anchor", path.display())));
-    }
-    tracing::debug!(ca_file = %path.display(), added, "extra TLS roots added");
-    Ok(client_config(roots))
-}
-
-fn read_ca_file(path: &std::path::Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, StepError> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let bad = |why: String| StepError::new(Step::Tls, format!("CA file {}: {why}", path.display()));
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| bad(format!("cannot read it: {e}")))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| bad(format!("not valid PEM: {e}")))?;
-    if certs.is_empty() {
-        return Err(bad("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned()));
-    }
-    Ok(certs)
+    cardbench_tls::client_config(config.ca_file.as_deref()).map_err(|e| StepError::new(Step::Tls, e.to_string()))
 }
 
 async fn tls_connect<S>(config: &ServiceBusConfig, stream: S) -> Result<tokio_rustls::client::TlsStream<S>, StepError>

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use cardbench_api::{ApiConfig, ApiServer, Token};
 use cardbench_protocol::Subject;
 use cardbench_sim::fixtures;
-use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_workflow::reporting::Topic;
 use cardbench_workflow::{IngestOutcome, ParcelRequest, ReadoutInput, Workflow};
@@ -52,7 +51,7 @@ fn request(wf: &Workflow, card_id: &str, shipment_id: &str, fields: &[&str], ext
 /// shipped in S-2, C-3 only received; and the server over it.
 async fn bench() -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wf = Workflow::new(Arc::new(Store::open_in(dir.path()).expect("store")));
+    let wf = Workflow::new(Arc::new(cardbench_store::testing::store_in(dir.path()).expect("store")));
     request(&wf, "C-1", "S-1", &[HEX_MSB, HEX_LSB], &["PIN_CODE"]);
     wf.produce("alice", "C-1", &[input("MIFARE_UID", "04A22B1C"), input("PIN_CODE", PIN)], "typed").expect("produce C-1");
     request(&wf, "C-2", "S-2", &[HEX_MSB], &[]);
@@ -293,7 +292,7 @@ async fn the_event_log_pages_by_its_cursor() {
 #[tokio::test]
 async fn a_listen_address_off_loopback_is_refused_unless_allowed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wf = Workflow::new(Arc::new(Store::open_in(dir.path()).expect("store")));
+    let wf = Workflow::new(Arc::new(cardbench_store::testing::store_in(dir.path()).expect("store")));
     let config = ApiConfig { enabled: true, listen: "0.0.0.0:0".into(), allow_remote: false };
     let refused = ApiServer::start(wf, &config, Token::new(TOKEN)).await;
     assert!(matches!(refused, Err(cardbench_api::ApiError::Listen { .. })), "{:?}", refused.err());

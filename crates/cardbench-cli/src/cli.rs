@@ -355,10 +355,15 @@ pub struct BenchArgs {
     /// Cards in the worklist query benchmark.
     #[arg(long, default_value_t = 1_000_000)]
     pub cards: u32,
-    /// Only these benchmarks (ingest, worklist, hotfolder, slip, outage, hooks, broker); default all. `broker` needs
-    /// CARDBENCH_AMQP_URL (or `amqp_url`) pointing at an AMQP 1.0 RabbitMQ, and is skipped without.
+    /// Only these benchmarks (ingest, worklist, hotfolder, slip, outage, hooks, broker, pg-ingest, pg-worklist,
+    /// pg-latency; `floor` for the three pg-*); default all. `broker` needs CARDBENCH_AMQP_URL (or `amqp_url`)
+    /// pointing at an AMQP 1.0 RabbitMQ, the pg-* a PostgreSQL server (--postgres-url); each is skipped without.
     #[arg(long = "only")]
     pub only: Vec<String>,
+    /// The PostgreSQL server of the floor benchmarks (pg-*): postgres://user@host:port/db. Each phase
+    /// creates a schema of its own there and drops it afterwards.
+    #[arg(long, env = "CARDBENCH_BENCH_POSTGRES_URL")]
+    pub postgres_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

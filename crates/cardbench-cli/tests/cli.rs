@@ -170,3 +170,31 @@ fn a_period_of_one_day_is_a_period_and_a_reversed_one_is_refused() {
     assert!(!bad.status.success());
     assert!(text(&bad.stderr).contains("2026-11-02 is after 2026-11-01"), "{}", text(&bad.stderr));
 }
+
+/// The floor's benchmarks need a PostgreSQL server: without one, `--only floor` names each of its
+/// phases as skipped, says how to give one, and the run succeeds; `--only` one of them runs that one.
+#[test]
+fn the_floor_benchmarks_without_postgresql_are_skipped_not_failed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bench = |only: &str| {
+        common::command(dir.path(), None)
+            .env_remove("CARDBENCH_BENCH_POSTGRES_URL")
+            .args(["bench", "--only", only])
+            .output()
+            .expect("run cardbench")
+    };
+    let out = bench("floor");
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    for phase in ["pg-ingest", "pg-worklist", "pg-latency"] {
+        assert!(said.contains(&format!("== {phase}:")), "{phase} is named: {said}");
+    }
+    assert_eq!(said.matches("skipped: no PostgreSQL").count(), 3, "{said}");
+    assert!(said.contains("CARDBENCH_BENCH_POSTGRES_URL"), "says how to give a server: {said}");
+
+    let out = bench("pg-latency");
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    assert_eq!(said.matches("skipped: no PostgreSQL").count(), 1, "only the phase asked for: {said}");
+    assert!(said.contains("== pg-latency:") && !said.contains("== worklist"), "{said}");
+}

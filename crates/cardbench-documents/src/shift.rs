@@ -1,4 +1,4 @@
-//! The shift report: per shift and operator, how many cards were received, produced,
+//! The shift report: per shift, station and operator, how many cards were received, produced,
 //! spoiled (to be redone), accepted by NGOC (REPORT_OK), answered with an error, and shipped,
 //! with a chart of cards produced per hour.
 //!
@@ -10,6 +10,9 @@
 //! - REPORT_OK and errors: accepted inbox messages, credited to the operator who last produced
 //!   the card (or, for an error on a parcel, who shipped the shipment's latest parcel before it);
 //! - received: card requests by `cards.received_at`; nobody's action, so only in the shift total.
+//!
+//! The station is the one the audit row names (a floor's `[store] station`); a change made before
+//! stations had names has none, shown blank.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -54,6 +57,8 @@ pub struct ShiftRow {
     /// Local date the shift started.
     pub shift_date: NaiveDate,
     pub shift: String,
+    /// Where the operator worked ("" when the change named no station; also in the total row).
+    pub station: String,
     pub operator: String,
     pub counts: Counts,
 }
@@ -223,37 +228,46 @@ pub fn load(conn: &Connection, from: &str, to: &str, config: &ShiftConfig) -> Re
     if from_t >= to_t {
         return Err(DocumentError::InvalidInput(format!("period {from} – {to} is empty")));
     }
-    let mut table: BTreeMap<((NaiveDate, usize), String), Counts> = BTreeMap::new();
-    let mut bump = |at: &str, operator: &str, f: &dyn Fn(&mut Counts)| {
+    // (shift, station, operator) → counts.
+    let mut table: BTreeMap<((NaiveDate, usize), String, String), Counts> = BTreeMap::new();
+    let mut bump = |at: &str, station: Option<&str>, operator: &str, f: &dyn Fn(&mut Counts)| {
         if let Some(t) = parse(at) {
-            f(table.entry((shifts.of(t), operator.to_owned())).or_default());
+            f(table.entry((shifts.of(t), station.unwrap_or_default().to_owned(), operator.to_owned())).or_default());
         }
     };
     let mut produced_at: Vec<DateTime<Utc>> = Vec::new();
 
     for row in reports::actions_between(conn, from, to, &[actions::PRODUCED, actions::SPOILED])? {
         if row.action == actions::PRODUCED {
-            bump(&row.at, &row.operator, &|c| c.produced += 1);
+            bump(&row.at, row.station.as_deref(), &row.operator, &|c| c.produced += 1);
             if let Some(t) = parse(&row.at) {
                 produced_at.push(t);
             }
         } else {
-            bump(&row.at, &row.operator, &|c| c.spoiled += 1);
+            bump(&row.at, row.station.as_deref(), &row.operator, &|c| c.spoiled += 1);
         }
     }
 
-    for p in reports::parcels_between(conn, from, to)? {
-        bump(&p.created_at, &p.operator, &|c| c.shipped += p.cards);
+    for p in reports::parcels_between(conn, from, to, actions::SHIPPED)? {
+        bump(&p.created_at, p.station.as_deref(), &p.operator, &|c| c.shipped += p.cards);
     }
 
     // Answers from NGOC, credited to whoever made what they answer.
-    for answer in reports::answers_between(conn, from, to, &[Subject::ReportOk, Subject::Error], actions::PRODUCED)? {
+    for answer in reports::answers_between(conn, from, to, &[Subject::ReportOk, Subject::Error], actions::PRODUCED, actions::SHIPPED)? {
         let at = &answer.received_at;
         match answer.subject {
-            Subject::ReportOk => bump(at, answer.producer.as_deref().unwrap_or(UNATTRIBUTED), &|c| c.report_ok += 1),
+            Subject::ReportOk => bump(
+                at,
+                answer.producer_station.as_deref(),
+                answer.producer.as_deref().unwrap_or(UNATTRIBUTED),
+                &|c| c.report_ok += 1,
+            ),
             Subject::Error => {
-                let who = answer.producer.or(answer.shipper);
-                bump(at, who.as_deref().unwrap_or(UNATTRIBUTED), &|c| c.errors += 1);
+                let (who, station) = match answer.producer {
+                    Some(producer) => (Some(producer), answer.producer_station),
+                    None => (answer.shipper, answer.shipper_station),
+                };
+                bump(at, station.as_deref(), who.as_deref().unwrap_or(UNATTRIBUTED), &|c| c.errors += 1);
             }
             // Not asked for: no other answer is counted in a shift.
             Subject::RequestSent | Subject::CardProduced | Subject::Shipped | Subject::ShippedOk => {}
@@ -268,25 +282,47 @@ pub fn load(conn: &Connection, from: &str, to: &str, config: &ShiftConfig) -> Re
     }
 
     // Per shift: the operators, then the total.
-    let mut keys: Vec<(NaiveDate, usize)> = table.keys().map(|(k, _)| *k).chain(received.keys().copied()).collect();
+    let mut keys: Vec<(NaiveDate, usize)> = table.keys().map(|(k, _, _)| *k).chain(received.keys().copied()).collect();
     keys.sort();
     keys.dedup();
     let mut rows = Vec::new();
     for key in keys {
         let name = shifts.starts[key.1].1.clone();
         let mut total = Counts { received: Some(received.get(&key).copied().unwrap_or(0)), ..Counts::default() };
-        for ((_, operator), c) in table.range((key, String::new())..).take_while(|((k, _), _)| *k == key) {
+        for ((_, station, operator), c) in table.range((key, String::new(), String::new())..).take_while(|((k, _, _), _)| *k == key) {
             total.produced += c.produced;
             total.spoiled += c.spoiled;
             total.report_ok += c.report_ok;
             total.errors += c.errors;
             total.shipped += c.shipped;
-            rows.push(ShiftRow { shift_date: key.0, shift: name.clone(), operator: operator.clone(), counts: c.clone() });
+            rows.push(ShiftRow {
+                shift_date: key.0,
+                shift: name.clone(),
+                station: station.clone(),
+                operator: operator.clone(),
+                counts: c.clone(),
+            });
         }
-        rows.push(ShiftRow { shift_date: key.0, shift: name, operator: ALL.into(), counts: total });
+        rows.push(ShiftRow { shift_date: key.0, shift: name, station: String::new(), operator: ALL.into(), counts: total });
     }
 
     Ok(ShiftReport { from: from.to_owned(), to: to.to_owned(), rows, per_hour: per_hour(&produced_at, from_t, to_t, shifts.offset) })
+}
+
+/// What each station did in `report`'s period: its operators' rows summed (the total rows left
+/// out), stations by name; "" for changes that named none. The dashboard's "by station" table,
+/// counted as the shift report counts.
+pub fn by_station(report: &ShiftReport) -> Vec<(String, Counts)> {
+    let mut stations: BTreeMap<String, Counts> = BTreeMap::new();
+    for row in report.rows.iter().filter(|r| r.operator != ALL) {
+        let c = stations.entry(row.station.clone()).or_default();
+        c.produced += row.counts.produced;
+        c.spoiled += row.counts.spoiled;
+        c.report_ok += row.counts.report_ok;
+        c.errors += row.counts.errors;
+        c.shipped += row.counts.shipped;
+    }
+    stations.into_iter().collect()
 }
 
 /// Cards produced per hour: one bar per hour for up to two days, else per hour of the day summed
@@ -317,14 +353,15 @@ fn per_hour(times: &[DateTime<Utc>], from: DateTime<Utc>, to: DateTime<Utc>, off
     }
 }
 
-pub const CSV_HEADER: [&str; 9] =
-    ["SHIFTDATE", "SHIFT", "OPERATOR", "RECEIVED", "PRODUCED", "SPOILED", "REPORT_OK", "ERRORS", "SHIPPED"];
+pub const CSV_HEADER: [&str; 10] =
+    ["SHIFTDATE", "SHIFT", "STATION", "OPERATOR", "RECEIVED", "PRODUCED", "SPOILED", "REPORT_OK", "ERRORS", "SHIPPED"];
 
 fn cells(r: &ShiftRow) -> Vec<String> {
     let c = &r.counts;
     vec![
         r.shift_date.to_string(),
         r.shift.clone(),
+        r.station.clone(),
         r.operator.clone(),
         c.received.map(|n| n.to_string()).unwrap_or_default(),
         c.produced.to_string(),
@@ -350,17 +387,18 @@ const CHART_H: f32 = 55.0;
 
 pub fn render_pdf(report: &ShiftReport, sender_name: &str) -> Result<Vec<u8>> {
     let table = Table {
-        title: "Per shift and operator".into(),
+        title: "Per shift, station and operator".into(),
         columns: vec![
             Column::left("Date", 21.0),
-            Column::left("Shift", 18.0),
-            Column::left("Operator", 30.0),
-            Column::right("Received", 17.0),
-            Column::right("Produced", 17.0),
-            Column::right("Spoiled", 16.0),
-            Column::right("REPORT_OK", 23.0),
-            Column::right("Errors", 15.0),
-            Column::right("Shipped", 18.0),
+            Column::left("Shift", 15.0),
+            Column::left("Station", 22.0),
+            Column::left("Operator", 25.0),
+            Column::right("Received", 15.0),
+            Column::right("Produced", 15.0),
+            Column::right("Spoiled", 14.0),
+            Column::right("REPORT_OK", 20.0),
+            Column::right("Errors", 13.0),
+            Column::right("Shipped", 15.0),
         ],
         rows: report.rows.iter().map(cells).collect(),
         total: None,

@@ -6,13 +6,12 @@ use std::sync::Arc;
 use cardbench_hooks::delivery::forward_body;
 use cardbench_hooks::forward::{ForwardSettings, Unsendable};
 use cardbench_protocol::Subject;
-use cardbench_store::Store;
 use cardbench_store::inbox::Envelope;
 use cardbench_workflow::{ReadoutInput, Workflow};
 use serde_json::Value;
 
 fn produced_card(dir: &std::path::Path) -> (Workflow, String) {
-    let wf = Workflow::new(Arc::new(Store::open_in(dir).expect("store")));
+    let wf = Workflow::new(Arc::new(cardbench_store::testing::store_in(dir).expect("store")));
     let mut request = cardbench_sim::fixtures::request_json("C-1", "S-1");
     request["card"]["cardElements"]["EMAIL"] = "zoe@example.com".into();
     request["address"]["countryCode"] = "SE".into();

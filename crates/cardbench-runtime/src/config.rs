@@ -97,6 +97,11 @@ pub struct StoreConfig {
     /// This station's name on the floor (shown beside what it did); default: the host name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub station: Option<String>,
+    /// How long this station's sending leases last without renewal, in seconds (default 15,
+    /// `cardbench_workflow::floor::SENDING_LEASE`): how long the rows of a station that died wait
+    /// before another station sends them. Shorter for tests; longer on a slow network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sending_lease_secs: Option<u64>,
 }
 
 impl StoreConfig {
@@ -422,6 +427,9 @@ impl Config {
         if !(30..=3650).contains(&self.workstation.retention_days) {
             return Err(ConfigError::Invalid { setting: "workstation.retention_days", reason: "between 30 and 3650 days".into() });
         }
+        if self.store.sending_lease_secs.is_some_and(|s| !(1..=3600).contains(&s)) {
+            return Err(ConfigError::Invalid { setting: "store.sending_lease_secs", reason: "between 1 and 3600 seconds".into() });
+        }
         self.decode_options()?;
         self.api.listen_addr().map_err(|e| ConfigError::Invalid { setting: "api.listen", reason: e.to_string() })?;
         Ok(())
@@ -659,6 +667,18 @@ mod tests {
         std::fs::write(&path, "colour = \"blue\"\n").expect("write");
         let err = Config::load(&path).expect_err("unknown key");
         assert!(err.to_string().contains("colour"), "a typo in the file must be named: {err}");
+    }
+
+    #[test]
+    fn a_stations_sending_lease_is_read_and_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        assert_eq!(Config::load(&path).expect("defaults").store.sending_lease_secs, None, "the workflow's default");
+        std::fs::write(&path, "[store]\nsending_lease_secs = 3\n").expect("write");
+        assert_eq!(Config::load(&path).expect("valid").store.sending_lease_secs, Some(3));
+        std::fs::write(&path, "[store]\nsending_lease_secs = 0\n").expect("write");
+        let err = Config::load(&path).expect_err("no lease at all");
+        assert!(err.to_string().contains("store.sending_lease_secs"), "{err}");
     }
 
     #[test]

@@ -90,11 +90,15 @@ pub struct NodeOptions {
 /// `workflow` with the rules `config` sets: how received bodies are read, the report fields,
 /// the parcel details required. Keeps its store and its outbox wake.
 pub fn configure(workflow: Workflow, config: &Config) -> Result<Workflow, NodeError> {
-    Ok(workflow
+    let workflow = workflow
         .with_decode_options(config.decode_options()?)
         .with_report_settings(config.report_settings()?)
         .with_ship_rules(config.workstation.ship_rules())
-        .with_station(config.station()))
+        .with_station(config.station());
+    Ok(match config.store.sending_lease_secs {
+        Some(secs) => workflow.with_sending_lease(std::time::Duration::from_secs(secs)),
+        None => workflow,
+    })
 }
 
 /// The store `config` names: the floor's shared PostgreSQL store when `[store] url` is set, else
@@ -190,6 +194,14 @@ impl Node {
             let _ = task.await;
         }
         self.runtime.shutdown().await;
+        // Every sender has stopped: hand the sending leases over now, so another station of the
+        // floor sends at once instead of when they run out.
+        let workflow = self.workflow;
+        match tokio::task::spawn_blocking(move || workflow.release_sending()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot hand the sending leases over; they run out by themselves"),
+            Err(e) => tracing::warn!(error = %e, "cannot hand the sending leases over; they run out by themselves"),
+        }
     }
 }
 

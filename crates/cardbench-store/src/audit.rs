@@ -14,6 +14,9 @@ pub struct AuditRow {
     pub card_id: Option<String>,
     pub shipment_id: Option<String>,
     pub details: Option<serde_json::Value>,
+    /// The station the change was made at (`None`: before stations had names, or a store never
+    /// told its station).
+    pub station: Option<String>,
 }
 
 pub struct NewAudit<'a> {
@@ -25,11 +28,12 @@ pub struct NewAudit<'a> {
     pub details: Option<&'a serde_json::Value>,
 }
 
+/// Records `a`, made at the connection's station ([`Connection::station`]).
 pub fn record(conn: &Connection, a: &NewAudit<'_>) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO audit (at, operator, action, card_id, shipment_id, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO audit (at, operator, action, card_id, shipment_id, details, station) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![a.at, a.operator, a.action, a.card_id, a.shipment_id, a.details.map(|d| d.to_string())])?;
+    .execute(params![a.at, a.operator, a.action, a.card_id, a.shipment_id, a.details.map(|d| d.to_string()), conn.station()])?;
     Ok(())
 }
 
@@ -46,7 +50,7 @@ pub struct AuditFilter {
 /// Oldest first within the window.
 pub fn list(conn: &Connection, f: &AuditFilter) -> Result<Vec<AuditRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, at, operator, action, card_id, shipment_id, details FROM audit
+        "SELECT id, at, operator, action, card_id, shipment_id, details, station FROM audit
          WHERE (?1 IS NULL OR operator = ?1) AND (?2 IS NULL OR card_id = ?2) AND (?3 IS NULL OR shipment_id = ?3)
            AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
          ORDER BY id LIMIT ?6",
@@ -63,6 +67,7 @@ pub fn list(conn: &Connection, f: &AuditFilter) -> Result<Vec<AuditRow>> {
                 card_id: r.get(4)?,
                 shipment_id: r.get(5)?,
                 details: details.and_then(|d| serde_json::from_str(&d).ok()),
+                station: r.get(7)?,
             })
         },
     )?;

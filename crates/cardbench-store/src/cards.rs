@@ -579,9 +579,16 @@ fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite
         });
     }
     // NULLs (a card without a holder name) first ascending, last descending: SQLite's own order,
-    // spelled out for PostgreSQL, whose default is the other way round.
-    let nulls = if f.descending { "NULLS LAST" } else { "NULLS FIRST" };
-    let order_sql = columns.iter().map(|c| format!("{c} {dir} {nulls}")).collect::<Vec<_>>().join(", ");
+    // spelled out for PostgreSQL, whose default is the other way round. Only for the holder, the
+    // one column that may be NULL: PostgreSQL reads an index in a page's order only when the
+    // NULLs' place matches too (its holder index is built NULLS FIRST, migration 17; the others
+    // in its default order), and otherwise sorts the whole table for every page.
+    let nulls = if f.descending { " NULLS LAST" } else { " NULLS FIRST" };
+    let order_sql = columns
+        .iter()
+        .map(|c| format!("{c} {dir}{}", if c.starts_with("holder") { nulls } else { "" }))
+        .collect::<Vec<_>>()
+        .join(", ");
     let limit_mark = arg(Value::Integer(i64::from(limit) + 1));
     let where_of = |clauses: &[String]| if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
     if let Some(budget) = probe {

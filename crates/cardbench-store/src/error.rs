@@ -19,7 +19,7 @@ pub enum StoreError {
     Migration { version: u32, name: &'static str, source: rusqlite::Error },
     #[error("cannot create the data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
-    #[error("cannot start the store's checkpoint thread: {0}")]
+    #[error("cannot start a thread of the store (checkpoints, change feed): {0}")]
     Thread(std::io::Error),
     #[error("stored JSON in {what} is unreadable: {source}")]
     Json { what: &'static str, source: serde_json::Error },

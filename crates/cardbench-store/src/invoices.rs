@@ -68,7 +68,7 @@ pub fn accessories_shipped_between(conn: &Connection, from: &str, to: &str) -> R
 pub fn take_number(conn: &Connection) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO invoice_counter (name, last) VALUES (?1, 1)
-         ON CONFLICT (name) DO UPDATE SET last = last + 1",
+         ON CONFLICT (name) DO UPDATE SET last = invoice_counter.last + 1",
     )?
     .execute([COUNTER])?;
     Ok(conn.prepare_cached("SELECT last FROM invoice_counter WHERE name = ?1")?.query_row([COUNTER], |r| r.get(0))?)

@@ -60,10 +60,16 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 14, name: "events", sql: include_str!("../migrations/0014_events.sql"), step: None },
     Migration { version: 15, name: "floor", sql: include_str!("../migrations/0015_floor.sql"), step: None },
     Migration { version: 16, name: "card_claims", sql: include_str!("../migrations/0016_card_claims.sql"), step: None },
+    Migration {
+        version: 17,
+        name: "worklist_order_postgres",
+        sql: include_str!("../migrations/0017_worklist_order_postgres.sql"),
+        step: None,
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 16;
+pub const SCHEMA_VERSION: u32 = 17;
 
 pub fn current_version(conn: &Connection) -> Result<u32> {
     conn.execute_batch(

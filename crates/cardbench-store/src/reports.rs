@@ -14,14 +14,18 @@ pub struct ActionAt {
     pub at: String,
     pub operator: String,
     pub action: String,
+    /// The station it was done at (`None` before stations had names).
+    pub station: Option<String>,
 }
 
 /// Audit rows in [from, to) whose action is one of `actions`, in no particular order.
 pub fn actions_between(conn: &Connection, from: &str, to: &str, actions: &[&str]) -> Result<Vec<ActionAt>> {
     let mut out = Vec::new();
-    let mut stmt = conn.prepare_cached("SELECT at, operator, action FROM audit WHERE at >= ?1 AND at < ?2 AND action = ?3")?;
+    let mut stmt = conn.prepare_cached("SELECT at, operator, action, station FROM audit WHERE at >= ?1 AND at < ?2 AND action = ?3")?;
     for action in actions {
-        let rows = stmt.query_map(params![from, to, action], |r| Ok(ActionAt { at: r.get(0)?, operator: r.get(1)?, action: r.get(2)? }))?;
+        let rows = stmt.query_map(params![from, to, action], |r| {
+            Ok(ActionAt { at: r.get(0)?, operator: r.get(1)?, action: r.get(2)?, station: r.get(3)? })
+        })?;
         for row in rows {
             out.push(row?);
         }
@@ -35,16 +39,21 @@ pub struct ParcelShipped {
     pub created_at: String,
     pub operator: String,
     pub cards: u64,
+    /// The station of the parcel's `shipped_action` audit row (written with the parcel, at the
+    /// same instant).
+    pub station: Option<String>,
 }
 
-/// Parcels created in [from, to) with their card counts.
-pub fn parcels_between(conn: &Connection, from: &str, to: &str) -> Result<Vec<ParcelShipped>> {
+/// Parcels created in [from, to) with their card counts and stations.
+pub fn parcels_between(conn: &Connection, from: &str, to: &str, shipped_action: &str) -> Result<Vec<ParcelShipped>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT p.created_at, p.operator, (SELECT COUNT(*) FROM parcel_cards pc WHERE pc.parcel_id = p.id)
+        "SELECT p.created_at, p.operator, (SELECT COUNT(*) FROM parcel_cards pc WHERE pc.parcel_id = p.id),
+                (SELECT a.station FROM audit a WHERE a.action = ?3 AND a.shipment_id = p.shipment_id AND a.at = p.created_at
+                 ORDER BY a.id LIMIT 1)
          FROM parcels p WHERE p.created_at >= ?1 AND p.created_at < ?2",
     )?;
-    let rows = stmt.query_map(params![from, to], |r| {
-        Ok(ParcelShipped { created_at: r.get(0)?, operator: r.get(1)?, cards: r.get::<_, i64>(2)?.max(0) as u64 })
+    let rows = stmt.query_map(params![from, to, shipped_action], |r| {
+        Ok(ParcelShipped { created_at: r.get(0)?, operator: r.get(1)?, cards: r.get::<_, i64>(2)?.max(0) as u64, station: r.get(3)? })
     })?;
     Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
@@ -58,23 +67,48 @@ pub struct Answer {
     pub producer: Option<String>,
     /// The operator of the shipment's latest parcel created at or before the answer.
     pub shipper: Option<String>,
+    /// The station of the producer's audit row.
+    pub producer_station: Option<String>,
+    /// The station of the shipper's parcel (its `shipped_action` audit row).
+    pub shipper_station: Option<String>,
 }
 
-/// Accepted inbox messages in [from, to) of one of `subjects`, each with its producer and shipper.
-pub fn answers_between(conn: &Connection, from: &str, to: &str, subjects: &[Subject], produced_action: &str) -> Result<Vec<Answer>> {
+/// Accepted inbox messages in [from, to) of one of `subjects`, each with its producer and shipper
+/// and their stations.
+pub fn answers_between(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+    subjects: &[Subject],
+    produced_action: &str,
+    shipped_action: &str,
+) -> Result<Vec<Answer>> {
     let mut stmt = conn.prepare_cached(
         "SELECT i.received_at,
                 (SELECT a.operator FROM audit a WHERE a.card_id = i.card_id AND a.action = ?3 AND a.at <= i.received_at
                  ORDER BY a.at DESC, a.id DESC LIMIT 1),
                 (SELECT p.operator FROM parcels p WHERE p.shipment_id = i.shipment_id AND p.created_at <= i.received_at
-                 ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
+                 ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
+                (SELECT a.station FROM audit a WHERE a.card_id = i.card_id AND a.action = ?3 AND a.at <= i.received_at
+                 ORDER BY a.at DESC, a.id DESC LIMIT 1),
+                (SELECT a.station FROM parcels p
+                 JOIN audit a ON a.action = ?5 AND a.shipment_id = p.shipment_id AND a.at = p.created_at
+                 WHERE p.shipment_id = i.shipment_id AND p.created_at <= i.received_at
+                 ORDER BY p.created_at DESC, p.id DESC, a.id LIMIT 1)
          FROM inbox i
          WHERE i.received_at >= ?1 AND i.received_at < ?2 AND i.outcome = 'accepted' AND i.subject = ?4",
     )?;
     let mut out = Vec::new();
     for subject in subjects {
-        let rows = stmt.query_map(params![from, to, produced_action, subject.as_str()], |r| {
-            Ok(Answer { received_at: r.get(0)?, subject: *subject, producer: r.get(1)?, shipper: r.get(2)? })
+        let rows = stmt.query_map(params![from, to, produced_action, subject.as_str(), shipped_action], |r| {
+            Ok(Answer {
+                received_at: r.get(0)?,
+                subject: *subject,
+                producer: r.get(1)?,
+                shipper: r.get(2)?,
+                producer_station: r.get(3)?,
+                shipper_station: r.get(4)?,
+            })
         })?;
         for row in rows {
             out.push(row?);
@@ -109,19 +143,33 @@ pub struct HourCount {
 /// `what` in [from, to) counted per local hour (`offset_secs` east of UTC), grouped in SQL over
 /// the time indexes, so a week costs one grouped scan. Hours with nothing are absent.
 pub fn hourly(conn: &Connection, from: &str, to: &str, offset_secs: i32, what: Counted<'_>) -> Result<Vec<HourCount>> {
+    // The local hour of a stored time (RFC 3339 text in UTC), in each engine's own words.
+    let sqlite = conn.engine() == crate::db::Engine::Sqlite;
+    // ?3: the offset as both read it ("+3600 seconds").
     let shift = format!("{offset_secs:+} seconds");
+    let local_hour = if sqlite {
+        "strftime('%Y-%m-%dT%H', {t}, ?3)"
+    } else {
+        "to_char((CAST({t} AS TIMESTAMPTZ) AT TIME ZONE 'UTC') + CAST(CAST(?3 AS TEXT) AS INTERVAL), 'YYYY-MM-DD\"T\"HH24')"
+    };
     let (sql, key) = match what {
         Counted::Action(action) => (
-            "SELECT strftime('%Y-%m-%dT%H', at, ?3), COUNT(*) FROM audit WHERE at >= ?1 AND at < ?2 AND action = ?4 GROUP BY 1",
+            format!(
+                "SELECT {}, COUNT(*) FROM audit WHERE at >= ?1 AND at < ?2 AND action = ?4 GROUP BY 1",
+                local_hour.replace("{t}", "at")
+            ),
             action,
         ),
         Counted::Accepted(subject) => (
-            "SELECT strftime('%Y-%m-%dT%H', received_at, ?3), COUNT(*) FROM inbox
-             WHERE received_at >= ?1 AND received_at < ?2 AND outcome = 'accepted' AND subject = ?4 GROUP BY 1",
+            format!(
+                "SELECT {}, COUNT(*) FROM inbox
+                 WHERE received_at >= ?1 AND received_at < ?2 AND outcome = 'accepted' AND subject = ?4 GROUP BY 1",
+                local_hour.replace("{t}", "received_at")
+            ),
             subject.as_str(),
         ),
     };
-    let mut stmt = conn.prepare_cached(sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![from, to, shift, key], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))?;
     let mut out = Vec::new();
     for row in rows {

@@ -24,6 +24,9 @@ pub const DATABASE_FILE: &str = "cardbench.sqlite";
 pub struct Store {
     path: PathBuf,
     engine: Engine,
+    /// PostgreSQL: the URL as given (password included) for the change feed's own connection.
+    /// Never shown: [`Store::path`] is the redacted form.
+    url: Option<String>,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
     checkpointer: Option<Checkpointer>,
@@ -49,6 +52,7 @@ impl Store {
         Ok(Store {
             path: path.to_owned(),
             engine: Engine::Sqlite,
+            url: None,
             writer: Mutex::new(Connection::sqlite(writer)),
             reader: Mutex::new(Connection::sqlite(reader)),
             checkpointer: Some(checkpointer),
@@ -67,6 +71,7 @@ impl Store {
         Ok(Store {
             path: PathBuf::from(crate::postgres::redact(url)),
             engine: Engine::Postgres,
+            url: Some(url.to_owned()),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             checkpointer: None,
@@ -82,6 +87,12 @@ impl Store {
         self.engine
     }
 
+    /// Names the station this store writes for (a floor's `[store] station`): the audit rows its
+    /// writes record say so. One process is one station.
+    pub fn set_station(&self, station: &str) {
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).set_station(station);
+    }
+
     /// Runs `work` in one transaction and commits if it returns Ok. On SQLite the transaction is
     /// IMMEDIATE (the write lock is taken at the start, so two processes never deadlock upgrading
     /// a read lock); on PostgreSQL see [`crate::postgres::BEGIN`].
@@ -90,7 +101,17 @@ impl Store {
         E: From<StoreError>,
     {
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.in_transaction(&conn, work)
+        self.in_transaction(&conn, work, Announce::Yes)
+    }
+
+    /// [`Store::write`] for what no screen shows (a station renewing its sending lease every few
+    /// seconds): not told to the change feeds, so it does not refresh every station's screens.
+    pub fn write_unannounced<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.in_transaction(&conn, work, Announce::No)
     }
 
     /// [`Store::write`] for what may be skipped (the link states): waits at most `wait` for the
@@ -102,16 +123,16 @@ impl Store {
     {
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(sqlite) = conn.as_sqlite() else {
-            return self.in_transaction(&conn, work);
+            return self.in_transaction(&conn, work, Announce::Yes);
         };
         sqlite.busy_timeout(wait).map_err(StoreError::from)?;
         let begun = sqlite.execute_batch("BEGIN IMMEDIATE");
         sqlite.busy_timeout(BUSY_TIMEOUT).map_err(StoreError::from)?;
         begun.map_err(StoreError::from)?;
-        self.commit_after(&conn, work)
+        self.commit_after(&conn, work, Announce::Yes)
     }
 
-    fn in_transaction<T, E>(&self, conn: &Connection, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    fn in_transaction<T, E>(&self, conn: &Connection, work: impl FnOnce(&Connection) -> Result<T, E>, announce: Announce) -> Result<T, E>
     where
         E: From<StoreError>,
     {
@@ -120,18 +141,23 @@ impl Store {
             Engine::Postgres => crate::postgres::BEGIN,
         };
         conn.execute_batch(begin).map_err(StoreError::from)?;
-        self.commit_after(conn, work)
+        self.commit_after(conn, work, announce)
     }
 
     /// Runs `work` in the transaction `conn` has open and commits if it returns Ok; rolls back
     /// otherwise (also when `work` panics): what every write does once it holds the lock.
-    fn commit_after<T, E>(&self, conn: &Connection, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    /// PostgreSQL: the commit notifies the other stations' change feeds ([`crate::changes`]).
+    fn commit_after<T, E>(&self, conn: &Connection, work: impl FnOnce(&Connection) -> Result<T, E>, announce: Announce) -> Result<T, E>
     where
         E: From<StoreError>,
     {
         let open = OpenTransaction { conn, done: false };
         let value = work(conn)?;
-        conn.execute_batch("COMMIT").map_err(StoreError::from)?;
+        let commit = match (conn.engine(), announce) {
+            (Engine::Postgres, Announce::Yes) => crate::changes::NOTIFY_AND_COMMIT,
+            _ => "COMMIT",
+        };
+        conn.execute_batch(commit).map_err(StoreError::from)?;
         let mut open = open;
         open.done = true;
         if let Some(checkpointer) = &self.checkpointer {
@@ -164,6 +190,16 @@ impl Store {
         crate::changes::data_version(&conn).map(Some)
     }
 
+    /// A feed that tells of every commit to this store, by any connection: this process's,
+    /// another process's on the same file, another station's on the same PostgreSQL database
+    /// ([`crate::changes::ChangeFeed`]). It has a connection of its own.
+    pub fn change_feed(&self) -> Result<crate::changes::ChangeFeed> {
+        match &self.url {
+            Some(url) => crate::changes::listen_postgres(url),
+            None => crate::changes::watch_sqlite(connect(&self.path)?),
+        }
+    }
+
     /// Runs `work` on the read connection (a consistent snapshot per statement).
     pub fn read<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where
@@ -172,6 +208,13 @@ impl Store {
         let conn = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         work(&conn)
     }
+}
+
+/// Whether a commit is told to the change feeds (PostgreSQL; SQLite's feed sees every commit).
+#[derive(Clone, Copy)]
+enum Announce {
+    Yes,
+    No,
 }
 
 /// Rolls the transaction back unless it was committed: on an error return and on a panic.

@@ -29,11 +29,7 @@ pub fn fresh_postgres_url() -> Result<String> {
         url: String::new(),
         reason: format!("{ENGINE_ENV}=postgres needs {PG_URL_ENV} (eval \"$(tests/postgres/start-postgres.sh)\")"),
     })?;
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = crate::db::pg::connect(&base)?;
-    conn.batch_native(&format!("CREATE SCHEMA {schema}"))?;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Ok(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+    Ok(crate::postgres::create_schema(&base, "t")?.1)
 }
 
 /// Every row of every table of the store, as text: for tests that prove a value is nowhere.

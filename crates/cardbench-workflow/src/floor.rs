@@ -26,8 +26,10 @@ pub(crate) struct Leases(Arc<Mutex<HashMap<String, Instant>>>);
 
 impl Workflow {
     /// This workflow's station name (`[store] station`, default the host name).
+    /// The station is also the store's: the audit rows this workflow's changes write name it.
     pub fn with_station(mut self, station: impl Into<String>) -> Self {
         self.station = Arc::from(station.into());
+        self.store().set_station(&self.station);
         self
     }
 
@@ -64,7 +66,7 @@ impl Workflow {
         let until = now + chrono::Duration::from_std(self.sending_lease).unwrap_or(chrono::Duration::seconds(15));
         let (now, until) = (cardbench_store::time::format(now), cardbench_store::time::format(until));
         let station = self.station.clone();
-        let ours = self.store().write(|tx| leases::acquire(tx, destination, &station, &now, &until))?;
+        let ours = self.store().write_unannounced(|tx| leases::acquire(tx, destination, &station, &now, &until))?;
         let mut held = self.leases.0.lock().unwrap_or_else(|p| p.into_inner());
         if ours {
             held.insert(destination.to_owned(), Instant::now());
@@ -81,8 +83,12 @@ impl Workflow {
             let mut held = self.leases.0.lock().unwrap_or_else(|p| p.into_inner());
             held.drain().map(|(d, _)| d).collect()
         };
+        // None held (a SQLite store never takes one): nothing to write.
+        if destinations.is_empty() {
+            return Ok(());
+        }
         let station = self.station.clone();
-        self.store().write(|tx| {
+        self.store().write_unannounced(|tx| {
             for destination in &destinations {
                 leases::release(tx, destination, &station)?;
             }

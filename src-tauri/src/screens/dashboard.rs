@@ -34,11 +34,25 @@ impl Station {
             ChartPeriod::Week => shift::Period::Week,
         };
         let bounds = shift::period_bounds(&config, period, chrono::Utc::now())?;
-        let hours = self.store().read(|conn| shift::hourly(conn, bounds.from, bounds.to, &config))?;
+        let (from, to) = (cardbench_store::time::format(bounds.from), cardbench_store::time::format(bounds.to));
+        let (hours, report) = self.store().read(|conn| {
+            Ok::<_, cardbench_documents::DocumentError>((shift::hourly(conn, bounds.from, bounds.to, &config)?, shift::load(conn, &from, &to, &config)?))
+        })?;
+        let stations = shift::by_station(&report)
+            .into_iter()
+            .map(|(station, c)| StationFigures {
+                station,
+                produced: c.produced,
+                spoiled: c.spoiled,
+                report_ok: c.report_ok,
+                errors: c.errors,
+                shipped: c.shipped,
+            })
+            .collect();
         Ok(ProductionChart {
             name: bounds.name,
-            from: cardbench_store::time::format(bounds.from),
-            to: cardbench_store::time::format(bounds.to),
+            from,
+            to,
             utc_offset_minutes: config.utc_offset_minutes,
             hours: hours
                 .into_iter()
@@ -49,6 +63,8 @@ impl Station {
                     errors: h.errors,
                 })
                 .collect(),
+            stations,
+            this_station: self.workflow.station().to_owned(),
         })
     }
 

@@ -20,7 +20,16 @@ impl Station {
     /// connection and devices take effect.
     pub fn save_settings(&self, s: Settings) -> Result<Settings> {
         let mut file = Config::load_file(&self.config_path).map_err(|e| AppError::Settings(e.to_string()))?;
+        let store_before = file.store.url.clone();
         settings::apply(&mut file, &s)?;
+        // A new shared store is connected to before it is written down (and its schema created
+        // if the database is empty), so a typo is refused here, not at the next start.
+        if file.store.url != store_before
+            && let Some(url) = file.store.shared_url()
+        {
+            cardbench_store::Store::open_url(url)
+                .map_err(|e| AppError::Settings(format!("store: cannot open {}: {e}", cardbench_store::postgres::redact(url))))?;
+        }
         // The directories this app writes to, as it runs (the config alone may not know them).
         if let Some(folder) = &file.devices.hotfolder.folder {
             let mut own = vec![("the data directory", self.data_dir.clone()), ("the documents directory", self.documents_dir())];

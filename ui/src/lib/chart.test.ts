@@ -11,6 +11,8 @@ const chart: ProductionChart = {
     { hour: '2026-11-23T05:00:00.000Z', produced: 3, reportOk: 1, errors: 0 },
     { hour: '2026-11-23T06:00:00.000Z', produced: 4, reportOk: 2, errors: 1 },
   ],
+  stations: [],
+  thisStation: 'LINE-1',
 };
 
 describe('the production chart data', () => {

@@ -47,8 +47,10 @@ pub fn request(org: &str, shipment: &str, card_id: &str, article: &str, holder: 
     }
 }
 
+/// The test's store: in `dir` on SQLite, a schema of its own on PostgreSQL when the run asks for
+/// it (`CARDBENCH_TEST_ENGINE=postgres`, as `scripts/test.sh` does in its second pass).
 pub fn open(dir: &Path) -> Store {
-    Store::open_in(dir).expect("open store")
+    cardbench_store::testing::store_in(dir).expect("open store")
 }
 
 /// A card request as ingest records it: inbox row, shipment, card.

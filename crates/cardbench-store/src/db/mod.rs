@@ -16,6 +16,7 @@
 
 mod params;
 pub(crate) mod pg;
+pub(crate) mod pg_connect;
 mod row;
 pub mod translate;
 
@@ -75,6 +76,9 @@ impl<T> OptionalExtension<T> for Result<T> {
 /// mutex), so the PostgreSQL client, whose calls take `&mut`, sits in a `RefCell`.
 pub struct Connection {
     inner: Inner,
+    /// The station whose writes this connection makes (a floor's `[store] station`), written
+    /// into the audit rows; `None` until the store is told ([`crate::Store::set_station`]).
+    station: Option<std::sync::Arc<str>>,
 }
 
 enum Inner {
@@ -84,11 +88,20 @@ enum Inner {
 
 impl Connection {
     pub fn sqlite(conn: rusqlite::Connection) -> Connection {
-        Connection { inner: Inner::Sqlite(conn) }
+        Connection { inner: Inner::Sqlite(conn), station: None }
     }
 
     pub(crate) fn postgres(conn: pg::PgConnection) -> Connection {
-        Connection { inner: Inner::Postgres(RefCell::new(conn)) }
+        Connection { inner: Inner::Postgres(RefCell::new(conn)), station: None }
+    }
+
+    /// The station this connection writes for, if named.
+    pub fn station(&self) -> Option<&str> {
+        self.station.as_deref()
+    }
+
+    pub(crate) fn set_station(&mut self, station: &str) {
+        self.station = Some(std::sync::Arc::from(station));
     }
 
     pub fn engine(&self) -> Engine {

@@ -37,15 +37,15 @@ pub fn connect(url: &str) -> crate::error::Result<PgConnection> {
             }
         };
         runtime.block_on(async move {
-            match tokio_postgres::connect(&target, tokio_postgres::NoTls).await {
+            match super::pg_connect::connect(&target).await {
                 Ok((client, connection)) => {
                     let _ = tx.send(Ok(client));
                     if let Err(error) = connection.await {
                         tracing::warn!(error = %crate::postgres::describe(&error), "PostgreSQL connection ended");
                     }
                 }
-                Err(e) => {
-                    let _ = tx.send(Err(crate::postgres::describe(&e)));
+                Err(reason) => {
+                    let _ = tx.send(Err(reason));
                 }
             }
         });

@@ -3,7 +3,9 @@
 //! - placeholders `?N` become `$N`, and a bare `?` the next number (SQLite counts them the same);
 //! - `expr COLLATE NOCASE` becomes `lower(expr)` for a plain column name (PostgreSQL has no
 //!   NOCASE collation; the PostgreSQL schema indexes `lower(holder)` to match);
-//! - `LIKE` becomes `ILIKE`: SQLite's LIKE ignores ASCII case, PostgreSQL's does not;
+//! - `name LIKE pattern` becomes `lower(name) LIKE lower(pattern)`: SQLite's LIKE ignores ASCII
+//!   case, PostgreSQL's does not; and unlike `ILIKE`, a prefix pattern is then served by an index
+//!   on `lower(name) text_pattern_ops` (the holder search, migration 17), not a scan of the table;
 //! - `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`.
 //!
 //! Quoted text ('…', "…") is copied as it is. Anything else that differs (`strftime`, pragmas)
@@ -58,7 +60,7 @@ pub fn to_postgres(sql: &str) -> String {
         }
     }
     let out = nocase_to_lower(&out);
-    let out = replace_word(&out, "LIKE", "ILIKE");
+    let out = like_to_lower(&out);
     insert_or_ignore(&out)
 }
 
@@ -80,17 +82,32 @@ fn nocase_to_lower(sql: &str) -> String {
     out
 }
 
-/// Replaces `word` where it stands as a whole word.
-fn replace_word(sql: &str, word: &str, with: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
+/// `name LIKE pattern` -> `lower(name) LIKE lower(pattern)`, for `LIKE` as a whole word after a
+/// column name (possibly `t.name`) and before one token (a placeholder, a quoted text).
+fn like_to_lower(sql: &str) -> String {
+    const WORD: &str = "LIKE";
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(sql.len() + 16);
     let mut rest = sql;
-    while let Some(at) = rest.find(word) {
-        let before_ok = rest[..at].chars().next_back().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
-        let after = &rest[at + word.len()..];
-        let after_ok = after.chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
-        out.push_str(&rest[..at]);
-        out.push_str(if before_ok && after_ok { with } else { word });
-        rest = after;
+    while let Some(at) = rest.find(WORD) {
+        let before = &rest[..at];
+        let after = &rest[at + WORD.len()..];
+        let whole = before.chars().next_back().is_none_or(|c| !is_word(c)) && after.chars().next().is_none_or(|c| !is_word(c));
+        let name_end = before.trim_end().len();
+        let name_start = before[..name_end].rfind(|c: char| !(is_word(c) || c == '.' || c == '$')).map_or(0, |i| i + 1);
+        let pattern = after.trim_start();
+        let pattern_len = match pattern.chars().next() {
+            Some(q @ ('\'' | '"')) => pattern[1..].find(q).map_or(pattern.len(), |i| i + 2),
+            _ => pattern.find(|c: char| !(is_word(c) || c == '$')).unwrap_or(pattern.len()),
+        };
+        if !whole || name_start == name_end || pattern_len == 0 {
+            out.push_str(&rest[..at + WORD.len()]);
+            rest = after;
+            continue;
+        }
+        out.push_str(&before[..name_start]);
+        out.push_str(&format!("lower({}) LIKE lower({})", &before[name_start..name_end], &pattern[..pattern_len]));
+        rest = &pattern[pattern_len..];
     }
     out.push_str(rest);
     out
@@ -166,8 +183,9 @@ mod tests {
             to_postgres("(c.holder COLLATE NOCASE, card_id) > (?1 COLLATE NOCASE, ?2)"),
             "(lower(c.holder), card_id) > (lower($1), $2)"
         );
-        assert_eq!(to_postgres("holder LIKE ?1 ESCAPE '\\'"), "holder ILIKE $1 ESCAPE '\\'");
-        assert_eq!(to_postgres("SELECT likes FROM t"), "SELECT likes FROM t", "only the whole word");
+        assert_eq!(to_postgres("(a OR holder LIKE ?1 ESCAPE '\\')"), "(a OR lower(holder) LIKE lower($1) ESCAPE '\\')");
+        assert_eq!(to_postgres("c.holder LIKE 'Å%'"), "lower(c.holder) LIKE lower('Å%')");
+        assert_eq!(to_postgres("SELECT likes, UNLIKELY FROM t"), "SELECT likes, UNLIKELY FROM t", "only the whole word");
         assert_eq!(to_postgres("INSERT OR IGNORE INTO t (a) VALUES (?1)"), "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING");
     }
 }

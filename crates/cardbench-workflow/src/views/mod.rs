@@ -314,6 +314,14 @@ fn status_step(card: &CardRow) -> String {
     }
 }
 
+/// Who made a change, as the timeline says it: "by anna", on a floor "by anna at LINE-2".
+fn by(operator: &str, station: Option<&str>) -> String {
+    match station {
+        Some(station) => format!("by {operator} at {station}"),
+        None => format!("by {operator}"),
+    }
+}
+
 fn timeline(conn: &cardbench_store::Connection, card: &CardRow) -> Result<Vec<TimelineEntry>> {
     let mut entries = Vec::new();
     let inbox_rows = inbox::list(conn, &InboxFilter { card_id: Some(card.card_id.clone()), limit: Some(200), ..Default::default() })?;
@@ -321,24 +329,37 @@ fn timeline(conn: &cardbench_store::Connection, card: &CardRow) -> Result<Vec<Ti
         let what = crate::timeline_kind::received(row.subject.as_deref().and_then(cardbench_protocol::Subject::parse));
         entries.push(TimelineEntry { at: row.received_at, what: what.into(), detail: row.reason });
     }
+    let audit_rows = audit::list(conn, &AuditFilter { card_id: Some(card.card_id.clone()), ..Default::default() })?;
+    // Who produced each CARD_PRODUCED (its audit row names the message), shown on the message's entry.
+    let producers: std::collections::HashMap<&str, String> = audit_rows
+        .iter()
+        .filter(|row| row.action == crate::production::actions::PRODUCED)
+        .filter_map(|row| {
+            let message_id = row.details.as_ref()?.get("messageId")?.as_str()?;
+            Some((message_id, by(&row.operator, row.station.as_deref())))
+        })
+        .collect();
     // NGOC's messages: the rows queued for the bureau's own subscribers are not part of the card's exchange.
     let filter = OutboxFilter { card_id: Some(card.card_id.clone()), destination: Some(outbox::NGOC.into()), limit: Some(200), ..Default::default() };
     let outbox_rows = outbox::list(conn, &filter)?;
     for row in outbox_rows {
         let what = crate::timeline_kind::sent(cardbench_protocol::Subject::parse(&row.subject));
-        let detail = match &row.sent_at {
+        let state = match &row.sent_at {
             Some(at) => format!("sent {at}"),
             None => format!("waiting to send ({} attempts{})", row.attempts, row.last_error.map(|e| format!(", last error: {e}")).unwrap_or_default()),
         };
+        let detail = match producers.get(row.message_id.as_str()) {
+            Some(who) => format!("{who}; {state}"),
+            None => state,
+        };
         entries.push(TimelineEntry { at: row.created_at, what: what.into(), detail: Some(detail) });
     }
-    let audit_rows = audit::list(conn, &AuditFilter { card_id: Some(card.card_id.clone()), ..Default::default() })?;
-    for row in audit_rows {
+    for row in &audit_rows {
         if row.action == crate::production::actions::PRODUCED {
             continue; // shown by its outbox row
         }
-        let detail = Some(format!("by {}{}", row.operator, row.details.and_then(|d| d.get("reason").and_then(|r| r.as_str()).map(|r| format!(": {r}"))).unwrap_or_default()));
-        entries.push(TimelineEntry { at: row.at, what: row.action, detail });
+        let reason = row.details.as_ref().and_then(|d| d.get("reason").and_then(|r| r.as_str()).map(|r| format!(": {r}"))).unwrap_or_default();
+        entries.push(TimelineEntry { at: row.at.clone(), what: row.action.clone(), detail: Some(format!("{}{reason}", by(&row.operator, row.station.as_deref()))) });
     }
     if let Some(parcel) = card.parcel_id.map(|id| parcels::get(conn, id)).transpose()?.flatten() {
         entries.push(TimelineEntry { at: parcel.created_at, what: "shipped".into(), detail: Some(format!("parcel {}", parcel.id)) });

@@ -86,4 +86,14 @@ requireCarrier: boolean,
 /**
  * Every parcel must name its tracking id (`workstation.require_tracking`).
  */
-requireTracking: boolean, };
+requireTracking: boolean, 
+/**
+ * `postgres://user@host:5432/database` of a floor's shared store; empty: this machine's
+ * SQLite file. As shown: without the password (it is in the OS keyring); as entered: with
+ * it once. Takes effect when the app starts again.
+ */
+storeUrl: string, 
+/**
+ * This station's name on the floor (`[store] station`); empty: the host name.
+ */
+station: string, };

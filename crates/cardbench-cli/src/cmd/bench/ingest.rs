@@ -30,7 +30,7 @@ pub(super) async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
     // fifth from one minute to the next on a shared machine, so the ratio is that of the medians.
     let (mut raw_rates, mut ours_rates) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
     for round in 0..ROUNDS {
-        let raw = raw_insert_rate(&dir.join(format!("raw-{round}")), &bodies, &parsed, RawRows::Daemons)?;
+        let raw = raw_insert_rate(&Store::open_in(&dir.join(format!("raw-{round}")))?, &bodies, &parsed, RawRows::Daemons)?;
         let ours = daemon_rate(&dir.join(format!("ours-{round}")), &bodies, RuntimeConfig::default()).await?;
         crate::say!("     round {}: (a) {raw:>7.0} msg/s, daemon {ours:>7.0} msg/s, ratio {:.2}", round + 1, ours / raw);
         raw_rates.push(raw);
@@ -40,7 +40,7 @@ pub(super) async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
 
     // For comparison only: lighter rows than the daemon's (one constant messageId, no card or
     // shipment named, so two of the inbox's indexes are never written and the third only appends).
-    let light_rows_rate = raw_insert_rate(&dir.join("raw-light"), &bodies, &parsed, RawRows::Light)?;
+    let light_rows_rate = raw_insert_rate(&Store::open_in(&dir.join("raw-light"))?, &bodies, &parsed, RawRows::Light)?;
 
     // Where the time goes, same batches, no queue: the daemon decodes a batch (no store) while
     // the previous one commits, so the store's writer alone bounds it.
@@ -87,7 +87,7 @@ pub(super) async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
 
 /// Which rows the raw insert writes.
 #[derive(Clone, Copy)]
-enum RawRows {
+pub(super) enum RawRows {
     /// What the daemon writes for a valid request.
     Daemons,
     /// One constant messageId (recorded as duplicates), subject and time; the inbox row names no
@@ -95,10 +95,9 @@ enum RawRows {
     Light,
 }
 
-/// Requests per second of a raw batched insert ([`DAEMON_BATCH`] a transaction) into a
-/// fresh store in `dir`.
-fn raw_insert_rate(dir: &Path, bodies: &[Vec<u8>], parsed: &[ExternalProductionData], rows: RawRows) -> anyhow::Result<f64> {
-    let store = Store::open_in(dir)?;
+/// Requests per second of a raw batched insert ([`DAEMON_BATCH`] a transaction) into `store`,
+/// fresh, through its own write connection (on PostgreSQL: synchronous_commit on).
+pub(super) fn raw_insert_rate(store: &Store, bodies: &[Vec<u8>], parsed: &[ExternalProductionData], rows: RawRows) -> anyhow::Result<f64> {
     // Made before the clock starts, like the daemon's, which come with the messages.
     let ids: Vec<String> = match rows {
         RawRows::Daemons => (0..bodies.len()).map(|_| uuid::Uuid::new_v4().to_string()).collect(),

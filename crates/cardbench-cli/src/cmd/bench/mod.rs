@@ -7,6 +7,7 @@
 
 mod broker;
 mod common;
+mod floor;
 mod hooks;
 mod hotfolder;
 mod ingest;
@@ -20,15 +21,19 @@ use crate::cli::BenchArgs;
 use crate::context::Context;
 
 pub fn bench(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
-    let wants = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
+    let wants = |name: &str| {
+        args.only.is_empty() || args.only.iter().any(|o| o == name || (o == "floor" && floor::PHASES.contains(&name)))
+    };
     let scratch = tempfile::Builder::new().prefix("cardbench-bench-").tempdir_in(bench_dir(ctx)?)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     crate::say!("cardbench bench (scratch data in {})", scratch.path().display());
     if wants("ingest") {
         runtime.block_on(ingest::ingest(scratch.path(), args.messages))?;
     }
+    // The worklist's store, filled once, serves the PostgreSQL comparison too.
+    let mut filled = None;
     if wants("worklist") {
-        worklist::worklist(scratch.path(), args.cards)?;
+        filled = Some(worklist::worklist(scratch.path(), args.cards)?);
     }
     if wants("hotfolder") {
         hotfolder::hotfolder(scratch.path(), 10_000)?;
@@ -44,6 +49,21 @@ pub fn bench(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
     }
     if wants("broker") {
         runtime.block_on(broker::broker(scratch.path(), ctx.config.amqp_url.as_deref(), args.messages))?;
+    }
+    let postgres = args.postgres_url.as_deref().filter(|u| !u.trim().is_empty());
+    for &phase in floor::PHASES {
+        if !wants(phase) {
+            continue;
+        }
+        let Some(url) = postgres else {
+            floor::skipped(phase);
+            continue;
+        };
+        match phase {
+            "pg-ingest" => runtime.block_on(floor::ingest(scratch.path(), url, args.messages.min(floor::INGEST_MESSAGES)))?,
+            "pg-worklist" => floor::worklist(scratch.path(), url, args.cards, filled.take())?,
+            _ => floor::latency(url)?,
+        }
     }
     Ok(())
 }

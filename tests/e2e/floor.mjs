@@ -1,0 +1,83 @@
+// A floor of two stations on one PostgreSQL store (issue 15): the app is station LINE-1; the
+// real CLI, configured as station LINE-2 on the same database, changes the worklist beside it.
+// The app is started without its daemon, so nothing in its own process tells its screens of
+// the change: only the store's change feed (LISTEN/NOTIFY) does. Started by tests/e2e/run.sh
+// when a test PostgreSQL is running (CARDBENCH_TEST_PG_URL).
+import { execFileSync } from 'node:child_process';
+import { Session, sleep, waitForDriver, KEY } from './webdriver.mjs';
+import { assert, runner } from './runner.mjs';
+
+const DRIVER = process.env.E2E_DRIVER ?? 'http://127.0.0.1:4444';
+let s;
+const { test, shot, finish } = runner(() => s, 'FAILED-floor-');
+const go = async (screen) => { await s.click(await s.find(`button[data-screen="${screen}"]`)); await sleep(300); };
+
+/** The real CLI as station LINE-2 (its own config and data directory, the same store). */
+function lineTwo(args) {
+  const out = execFileSync(process.env.E2E_CLI, ['--json', ...args], {
+    env: { ...process.env, CARDBENCH_CONFIG: process.env.E2E_LINE2_CONFIG, CARDBENCH_DATA_DIR: process.env.E2E_LINE2_DATA, CARDBENCH_OPERATOR: 'björn' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return out.trim() ? JSON.parse(out) : null;
+}
+
+/** A card waiting for readouts whose only expected field is MIFARE_UID (so the CLI can make it). */
+function cardToMake() {
+  const rows = lineTwo(['cards', 'list', '--status', 'received', '--limit', '50']).rows;
+  for (const r of rows) {
+    const detail = lineTwo(['cards', 'show', r.card_id]);
+    const fields = detail.card.request.card.expectedReportDataFields;
+    if (fields.length === 1 && fields[0] === 'MIFARE_UID') return r.card_id;
+  }
+  throw new Error('no received card expecting only MIFARE_UID in the seeded store');
+}
+
+await waitForDriver(DRIVER);
+s = await Session.start(DRIVER, process.env.E2E_APP);
+let made = '';
+try {
+  await test('Settings shows the floor store in use and this station', async () => {
+    await s.waitFor('[data-card]', { timeoutMs: 30_000 });
+    await go('settings');
+    const inUse = await s.text(await s.waitFor('[data-testid="store-in-use"]', { text: 'postgres://' }));
+    assert(!inUse.includes(process.env.E2E_PG_PASSWORD ?? '\u0000'), `a password is shown: ${inUse}`);
+    const station = await s.exec(`return document.querySelector('[data-testid="station-name"]').value`);
+    assert(station === 'LINE-1', `station field: ${station}`);
+    await shot('60-floor-settings');
+  });
+
+  await test('a card produced at another station shows here at once, without a click', async () => {
+    made = cardToMake();
+    await go('worklist');
+    await s.exec(`document.querySelector('[data-testid="worklist-search"]').value = ''`);
+    const row = `[data-card="${made}"]`;
+    await s.waitFor(`${row}[data-status="received"]`, { timeoutMs: 10_000 });
+    const t0 = Date.now();
+    lineTwo(['produce', made, 'MIFARE_UID=04A1B2C3D4E5F6']);
+    const cliDone = Date.now();
+    await s.waitFor(`${row}[data-status="produced"]`, { timeoutMs: 5_000 });
+    console.log(`     seen at LINE-1 ${Date.now() - cliDone} ms after the CLI at LINE-2 returned (${Date.now() - t0} ms with the CLI's own run)`);
+    await shot('61-floor-worklist-live');
+  });
+
+  await test("the card's timeline says who produced it, at which station", async () => {
+    await go('production');
+    const lookup = await s.find('[data-testid="card-lookup"]');
+    await s.type(lookup, made + KEY.Enter);
+    await s.waitFor('[data-testid="timeline"]', { text: 'by björn at LINE-2', timeoutMs: 10_000 });
+    await shot('62-floor-timeline');
+  });
+
+  await test('the dashboard says which station did what this shift', async () => {
+    await go('dashboard');
+    const row = await s.waitFor('[data-testid="by-station"] [data-station="LINE-2"]', { timeoutMs: 10_000 });
+    const cells = await s.exec(`return [...arguments[0].querySelectorAll('td')].map(td => td.textContent.trim())`, [{ 'element-6066-11e4-a52e-4f735466cecf': row }]);
+    assert(Number(cells[1]) >= 1, `LINE-2 produced: ${cells}`);
+    await shot('63-floor-dashboard');
+  });
+} finally {
+  await s.end();
+}
+
+finish();
