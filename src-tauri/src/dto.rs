@@ -173,9 +173,40 @@ pub struct WorklistItem {
     pub status: Status,
     pub received_at: String,
     pub updated_at: String,
+    /// Another station holds the card now (cards in hand on a floor); `None` when free or held here.
+    pub taken: Option<TakenView>,
+}
+
+/// A card in hand at another station: where, by whom, since when (RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TakenView {
+    pub station: String,
+    pub operator: String,
+    pub since: String,
+}
+
+impl From<cardbench_store::claims::Claim> for TakenView {
+    fn from(c: cardbench_store::claims::Claim) -> Self {
+        TakenView { station: c.station, operator: c.operator, since: c.taken_at }
+    }
+}
+
+/// What taking a card at this station gave: held here, or taken at another station.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CardHold {
+    pub card_id: String,
+    /// This station holds the card now (false also for a card that cannot be produced).
+    pub held: bool,
+    /// The other station holding it, when one does.
+    pub taken: Option<TakenView>,
+    /// How often to renew while the card is shown, in milliseconds.
+    pub renew_every_ms: u32,
 }
 
 impl WorklistItem {
+    /// `r.taken` must already be "held elsewhere" only ([`cardbench_workflow::Workflow::held_elsewhere`]).
     pub fn from_row(r: WorklistRow, mask: bool) -> Self {
         WorklistItem {
             card_id: r.card_id,
@@ -186,6 +217,7 @@ impl WorklistItem {
             status: r.status.into(),
             received_at: r.received_at,
             updated_at: r.updated_at,
+            taken: r.taken.map(TakenView::from),
         }
     }
 
@@ -199,6 +231,7 @@ impl WorklistItem {
             status: r.status.into(),
             received_at: r.received_at.clone(),
             updated_at: r.updated_at.clone(),
+            taken: None,
         }
     }
 }
@@ -271,8 +304,10 @@ pub struct CardView {
     pub spoil_count: u32,
     #[ts(type = "number | null")]
     pub parcel_id: Option<i64>,
-    /// Whether Produce is allowed from this status.
+    /// Whether Produce is allowed: from this status, and not while another station holds the card.
     pub may_produce: bool,
+    /// Another station holds the card now: the reason Produce is off.
+    pub taken: Option<TakenView>,
     /// Its request may still be refused (not yet accepted as produced by NGOC).
     pub may_refuse: bool,
 }
@@ -1096,7 +1131,7 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     }
     export!(
         Status, CommandError, Cursor, WorklistSort, WorklistQuery, WorklistItem, WorklistPage, NameValue, AccessoryLine,
-        ExpectedFieldView, TimelineItem, CardView, ReadoutCheck, ReadoutValue, Produced, ShipmentItem,
+        ExpectedFieldView, TimelineItem, CardView, TakenView, CardHold, ReadoutCheck, ReadoutValue, Produced, ShipmentItem,
         AccessoryBalanceLine, ParcelState, ParcelView, GateView, GateStateView, GateNoteView, RefusedView, ShipmentView, ParcelDraft, ScanVerdict,
         ScanMeaningView,
         InboxOutcome, QueueQuery, QueueMessage, QueueExported, DeadLetterItem, DeadLetterList, DeadLetterImported, LinkView, QueueOverview, StatusCount, ChartPeriod, HourFigures, ProductionChart, StationFigures, ErrorLine,

@@ -110,6 +110,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let bench = options.bench;
     let services = Arc::new(daemon::NodeAndReaders::new(!options.no_daemon));
     let services_setup = services.clone();
+    let station_at_exit = station.clone();
 
     let app = tauri::Builder::default()
         .manage(station.clone())
@@ -138,6 +139,10 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .context("cannot build the window")?;
     app.run(move |_, event| {
         if let tauri::RunEvent::Exit = event {
+            // The card in hand comes free at once for the other stations.
+            if let Err(error) = station_at_exit.hand_over(None) {
+                tracing::warn!(%error, "cannot release the card in hand");
+            }
             tauri::async_runtime::block_on(services.stop());
             tracing::info!("Cardbench stopped");
         }

@@ -28,6 +28,8 @@ pub struct Station {
     pub(crate) config: RwLock<Config>,
     pub daemon: bool,
     pub started: Instant,
+    /// The card this window took on the production screen (released when it moves on or closes).
+    pub(crate) in_hand: std::sync::Mutex<Option<String>>,
 }
 
 pub(crate) type Result<T> = std::result::Result<T, AppError>;
@@ -49,6 +51,7 @@ impl Station {
             config: RwLock::new(config),
             daemon,
             started: Instant::now(),
+            in_hand: std::sync::Mutex::new(None),
         })
     }
 

@@ -338,6 +338,60 @@ try {
     const paused = await s.text(await s.waitFor('[data-testid="webhook-list"] tr[data-name="seeded-erp"]'));
     if (!/paused/.test(paused) || !/10 failed attempts/.test(paused) || !/\b1\b/.test(paused)) throw new Error(`seeded-erp: ${paused}`);
   });
+
+  await test('issue 15: a card taken at another station shows as taken in the worklist and at the production station, with Produce off, until it is released', async () => {
+    // Another station on the same store: the real CLI under another station name.
+    const other = (args) => execFileSync(process.env.E2E_CLI, args, {
+      env: { ...process.env, CARDBENCH_DATA_DIR: process.env.E2E_DATA_DIR, CARDBENCH_CONFIG: process.env.E2E_CONFIG, CARDBENCH_STATION: 'e2e-bench-9', CARDBENCH_OPERATOR: 'Other Operator' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    await go('worklist');
+    await sleep(500);
+    const waiting = JSON.parse(other(['--json', 'cards', 'list', '--status', 'received', '--limit', '50'])).rows.map((r) => r.card_id).reverse();
+    let card = null;
+    for (const id of waiting) {
+      try { other(['cards', 'take', id]); card = id; break; } catch { /* held here: the next one */ }
+    }
+    if (!card) throw new Error(`no received card could be taken at the other station (${waiting.length} waiting)`);
+    const search = await s.find('[data-testid="worklist-search"]');
+    await s.exec(`arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));`, [{ [EL]: search }]);
+    await s.type(search, card + KEY.Enter);
+    // Read from the DOM (laid out, not zero-sized): the row is re-rendered by live refreshes.
+    let marker = { text: '', title: '' };
+    const markerBy = Date.now() + 15_000;
+    while (Date.now() < markerBy && !marker.text.includes('taken at e2e-bench-9')) {
+      marker = await s.exec(
+        `const m = document.querySelector(arguments[0]); const r = m?.getBoundingClientRect();
+         return m && r.width > 0 && r.height > 0 ? { text: m.textContent, title: m.title } : { text: '', title: '' };`,
+        [`[data-card="${card}"] [data-testid="taken-marker"]`],
+      );
+      await sleep(200);
+    }
+    if (!marker.text.includes('taken at e2e-bench-9')) throw new Error(`no "taken at" marker on ${card} in the worklist`);
+    if (!/Taken at e2e-bench-9 by Other Operator since \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(marker.title)) throw new Error(`marker title: ${marker.title}`);
+    await shot('35-flow-worklist-taken-elsewhere');
+
+    await go('production');
+    await s.type(await s.find('[data-testid="card-lookup"]'), card + KEY.Enter);
+    await s.waitFor('[data-testid="card-id"]', { text: card });
+    const banner = await s.text(await s.waitFor('[data-testid="taken-banner"]', { text: 'Taken at e2e-bench-9 by Other Operator since' }));
+    if (!/since \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(banner)) throw new Error(`banner: ${banner}`);
+    const produceOff = await s.exec(`return document.querySelector('[data-testid="produce"]').disabled`);
+    if (!produceOff) throw new Error('Produce is enabled on a card taken at another station');
+    const inputsOff = await s.exec(`return [...document.querySelectorAll('input.readout')].every(i => i.disabled)`);
+    if (!inputsOff) throw new Error('readout fields take input on a card taken at another station');
+    await shot('36-flow-production-taken-elsewhere');
+
+    // Released there: the banner goes, this station takes the card (the other one now cannot).
+    other(['cards', 'release', card]);
+    const until = Date.now() + 15_000;
+    while (Date.now() < until && (await s.exec(`return !!document.querySelector('[data-testid="taken-banner"]')`))) await sleep(250);
+    if (await s.exec(`return !!document.querySelector('[data-testid="taken-banner"]')`)) throw new Error('the banner stayed after the other station released the card');
+    let refused = '';
+    try { other(['cards', 'take', card]); } catch (e) { refused = `${e.status} ${e.stderr}`; }
+    if (!refused.startsWith('6 ') || !refused.includes('is taken at')) throw new Error(`the other station could take the card back: ${refused || 'exit 0'}`);
+  });
 } finally {
   await s.end();
 }

@@ -176,6 +176,12 @@ pub enum CardsCommand {
     List(ListCardsArgs),
     /// One card with its readouts, timeline and next step.
     Show { card_id: String },
+    /// Take a card for this station and operator (a floor's other stations show it as taken and
+    /// cannot produce it), or renew this station's claim; it runs out after two minutes unless
+    /// taken again, and producing the card ends it.
+    Take { card_id: String },
+    /// Give this station's claim on a card up, so another station may take it at once.
+    Release { card_id: String },
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,8 @@
 //! Exit codes scripts can rely on.
 //!
 //! 0 ok · 1 failure (I/O, database, link) · 2 usage (clap) · 3 refused by a workflow rule ·
-//! 4 not found · 5 configuration invalid.
+//! 4 not found · 5 configuration invalid · 6 the card is taken at another station (wait for it to
+//! be released or for its claim to run out).
 
 use cardbench_workflow::WorkflowError;
 
@@ -11,6 +12,8 @@ pub const USAGE: u8 = 2;
 pub const REFUSED: u8 = 3;
 pub const NOT_FOUND: u8 = 4;
 pub const CONFIG: u8 = 5;
+/// The card is in hand at another station of the floor (`WorkflowError::TakenElsewhere`).
+pub const TAKEN: u8 = 6;
 
 /// Marks an error as "not found" when no typed error says so.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +33,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
     if let Some(e) = error.downcast_ref::<WorkflowError>() {
         return match e {
             WorkflowError::UnknownCard(_) | WorkflowError::UnknownShipment(_) => NOT_FOUND,
+            WorkflowError::TakenElsewhere { .. } => TAKEN,
             WorkflowError::Store(_) | WorkflowError::Encode { .. } | WorkflowError::File { .. } => FAILURE,
             _ => REFUSED,
         };

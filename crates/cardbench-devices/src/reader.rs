@@ -14,9 +14,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use cardbench_store::cards;
-use cardbench_store::Connection;
 use cardbench_protocol::{FieldKind, ReportFieldCatalogue};
-use cardbench_workflow::{ApplyOutcome, ReadoutInput, Workflow, lifecycle};
+use cardbench_workflow::{ApplyOutcome, ReadoutInput, Workflow};
 use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
 use serde::{Deserialize, Serialize};
 
@@ -166,10 +165,11 @@ pub fn chip_readouts(chip: &ChipRead, expected: &[String], catalogue: &ReportFie
         .collect()
 }
 
-/// The next card of the production sequence ([`lifecycle::next_to_produce`]: the same card the
-/// production screen calls next).
-pub fn next_in_sequence(conn: &Connection) -> Result<Option<String>> {
-    Ok(lifecycle::next_to_produce(conn, None)?.map(|r| r.card_id))
+/// The next card of the production sequence that no other station holds, taken for this
+/// station and `operator` ([`Workflow::take_next_card`]: the same card the production screen's
+/// sequence mode takes; a card this station already holds comes first).
+pub fn next_in_sequence(workflow: &Workflow, operator: &str) -> Result<Option<String>> {
+    Ok(workflow.take_next_card(operator, None)?.map(|r| r.card_id))
 }
 
 /// Applies a chip read to the card in hand (`selected`, else the next in the production
@@ -178,7 +178,7 @@ pub fn next_in_sequence(conn: &Connection) -> Result<Option<String>> {
 pub fn apply_chip(workflow: &Workflow, operator: &str, selected: Option<&str>, chip: &ChipRead) -> Result<ApplyOutcome> {
     let card_id = match selected {
         Some(id) => id.to_owned(),
-        None => workflow.store().read(next_in_sequence)?.ok_or(DevicesError::NoCardInHand)?,
+        None => next_in_sequence(workflow, operator)?.ok_or(DevicesError::NoCardInHand)?,
     };
     let card = workflow.store().read(|c| cards::get(c, &card_id))?.ok_or_else(|| cardbench_workflow::WorkflowError::UnknownCard(card_id.clone()))?;
     let values = chip_readouts(chip, &card.request.card.expected_report_data_fields, &workflow.report_settings().catalogue);

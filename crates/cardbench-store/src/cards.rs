@@ -305,6 +305,9 @@ pub struct WorklistRow {
     pub status: CardStatus,
     pub received_at: String,
     pub updated_at: String,
+    /// The station holding the card now, if any ([`crate::claims`]).
+    #[serde(default)]
+    pub taken: Option<crate::claims::Claim>,
 }
 
 /// Where the next page starts: the last row of the previous one (keyset paging, so page 10,000
@@ -636,9 +639,18 @@ pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
             status: CardStatus::parse(&status).unwrap_or(CardStatus::Received),
             received_at: r.get(6)?,
             updated_at: r.get(7)?,
+            taken: None,
         })
     })?;
     let mut rows = rows.collect::<crate::db::Result<Vec<_>>>()?;
+    // The cards in hand: a few rows however long the worklist, read whole and matched here
+    // rather than joined, so the page's query and its plan stay what they were.
+    let mut claims = crate::claims::active(conn, &crate::time::now())?;
+    if !claims.is_empty() {
+        for row in &mut rows {
+            row.taken = claims.remove(&row.card_id);
+        }
+    }
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|r| WorklistCursor { received_at: r.received_at.clone(), card_id: r.card_id.clone(), key: f.sort.key_of(r) })

@@ -13,6 +13,7 @@ pub mod batch;
 pub mod bench;
 pub mod cards;
 pub mod changes;
+pub mod claims;
 mod check_rewrite;
 mod checkpoint;
 pub mod db;

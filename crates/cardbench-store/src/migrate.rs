@@ -59,6 +59,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 14, name: "events", sql: include_str!("../migrations/0014_events.sql"), step: None },
     Migration { version: 15, name: "floor", sql: include_str!("../migrations/0015_floor.sql"), step: None },
+    Migration { version: 16, name: "card_claims", sql: include_str!("../migrations/0016_card_claims.sql"), step: None },
     Migration {
         version: 17,
         name: "worklist_order_postgres",

@@ -28,6 +28,7 @@ struct PgMigration {
 const MIGRATIONS: &[PgMigration] = &[
     PgMigration { version: 14, name: "schema", sql: include_str!("../migrations/postgres/0014_schema.sql") },
     PgMigration { version: 15, name: "floor", sql: include_str!("../migrations/postgres/0015_floor.sql") },
+    PgMigration { version: 16, name: "card_claims", sql: include_str!("../migrations/postgres/0016_card_claims.sql") },
     PgMigration {
         version: 17,
         name: "worklist_order_postgres",

@@ -33,6 +33,8 @@ pub enum WorkflowError {
     MissingReadouts { card_id: String, missing: Vec<String> },
     #[error("parcel refused: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     ShipRefused(Vec<ShipProblem>),
+    #[error("card {card_id} is taken at {station} by {operator} since {}: it cannot be produced here until that station releases it or its claim runs out", cardbench_store::time::display(.since))]
+    TakenElsewhere { card_id: String, station: String, operator: String, since: String },
     #[error("{0}")]
     InvalidRequest(String),
     #[error("cannot encode {what}: {source}")]
@@ -64,6 +66,7 @@ impl WorkflowError {
             WorkflowError::DuplicateReadout { .. } => "duplicate_readout",
             WorkflowError::MissingReadouts { .. } => "missing_readouts",
             WorkflowError::ShipRefused(_) => "ship_refused",
+            WorkflowError::TakenElsewhere { .. } => "taken_elsewhere",
             WorkflowError::InvalidRequest(_) => "invalid_request",
             WorkflowError::Encode { .. } => "encode",
             WorkflowError::File { .. } => "file",

@@ -8,6 +8,8 @@
 //!   them (may it be produced, which card is next, does it block shipping, may it ship).
 //! - [`production`]: readouts are captured and checked, CARD_PRODUCED is queued, spoiled cards redone.
 //! - [`refusal`]: a request the bureau cannot produce is refused with ERROR and leaves the worklist.
+//! - [`claims`]: cards in hand on a floor: a card taken at one station cannot be produced at
+//!   another until released or run out; "next in sequence" never hands two stations one card.
 //! - [`shipping`]: parcels are composed under REPORT_OK gating and SHIPPED is queued.
 //! - [`views`]: what a screen or the CLI shows: a card, a shipment, the dashboard, and the one
 //!   rule for periods of days ([`Period`]).
@@ -20,6 +22,7 @@
 mod admin;
 mod answer;
 pub mod cardholder;
+pub mod claims;
 mod correlation;
 mod decode;
 mod error;
@@ -74,6 +77,8 @@ pub struct Workflow {
     /// How long this station's sending leases last ([`floor::SENDING_LEASE`]).
     sending_lease: std::time::Duration,
     leases: floor::Leases,
+    /// How long a card taken at this station stays taken without renewal ([`claims::CARD_CLAIM`]).
+    claim_ttl: std::time::Duration,
 }
 
 impl Workflow {
@@ -89,6 +94,7 @@ impl Workflow {
             station: Arc::from("station"),
             sending_lease: floor::SENDING_LEASE,
             leases: floor::Leases::default(),
+            claim_ttl: claims::CARD_CLAIM,
         }
     }
 

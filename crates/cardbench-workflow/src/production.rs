@@ -9,6 +9,7 @@ use cardbench_store::{Connection, batch, readouts};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::claims::Hand;
 use crate::error::{Result, WorkflowError};
 use crate::lifecycle;
 use crate::report_fields::{ReportSettings, chip_owner, resolve};
@@ -36,7 +37,9 @@ impl Workflow {
     pub fn save_readouts(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<CardStatus> {
         let operator = check_operator(operator)?;
         let settings = self.report_settings();
+        let hand = self.hand(operator, true);
         self.store().write(|tx| {
+            hand.hold(tx, card_id)?;
             let card = load_card(tx, card_id)?;
             let now = cardbench_store::time::now();
             let (status, _) = store_readouts(tx, settings, &card, values, source, &now, true, false)?;
@@ -49,7 +52,8 @@ impl Workflow {
     /// field is present, and queues CARD_PRODUCED — all in one transaction.
     pub fn produce(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ProduceResult> {
         let operator = check_operator(operator)?;
-        let produced = self.store().write(|tx| produce_in(tx, self.report_settings(), operator, card_id, values, source, false))?;
+        let hand = self.hand(operator, true);
+        let produced = self.store().write(|tx| produce_in(tx, self.report_settings(), &hand, operator, card_id, values, source, false))?;
         self.outbox_grew();
         Ok(produced)
     }
@@ -59,7 +63,8 @@ impl Workflow {
     /// leaves the card exactly as it was.
     pub fn apply_readouts(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ApplyOutcome> {
         let operator = check_operator(operator)?;
-        let outcome = self.store().write(|tx| apply_readouts_in(tx, self.report_settings(), operator, card_id, values, source, false))?;
+        let hand = self.hand(operator, true);
+        let outcome = self.store().write(|tx| apply_readouts_in(tx, self.report_settings(), &hand, operator, card_id, values, source, false))?;
         if matches!(outcome, ApplyOutcome::Produced(_)) {
             self.outbox_grew();
         }
@@ -82,11 +87,13 @@ impl Workflow {
         also: impl FnOnce(&Connection, &[Result<ApplyOutcome>]) -> Result<T>,
     ) -> Result<(Vec<Result<ApplyOutcome>>, T)> {
         let operator = check_operator(operator)?;
+        // A file of many cards only refuses those another station holds: no claim written per row.
+        let hand = self.hand(operator, false);
         let (outcomes, also) = self.store().write(|tx| {
             // A file's cards, readouts, outbox and audit rows outgrow SQLite's default 2 MB page
             // cache (measured: the rows apply about a quarter faster with 32 MB). Raised for the
             // batch only; the connection gets its own setting back.
-            batch::with_page_cache(tx, 32_000, || apply_batch_in(tx, self.report_settings(), operator, rows, source, complete_only, also))
+            batch::with_page_cache(tx, 32_000, || apply_batch_in(tx, self.report_settings(), &hand, operator, rows, source, complete_only, also))
         })?;
         if outcomes.iter().any(|o| matches!(o, Ok(ApplyOutcome::Produced(_)))) {
             self.outbox_grew();
@@ -150,9 +157,11 @@ fn load_card_for_production(conn: &Connection, card_id: &str) -> Result<CardRow>
     if cardbench_store::shipments::lock(conn, &card.shipment_id)? { load_card(conn, card_id) } else { Ok(card) }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn apply_batch_in<T>(
     tx: &Connection,
     settings: &ReportSettings,
+    hand: &Hand<'_>,
     operator: &str,
     rows: &[(String, Vec<ReadoutInput>)],
     source: &str,
@@ -164,9 +173,9 @@ fn apply_batch_in<T>(
         // Prepared once (cached), not parsed per row: this loop runs 10,000 times a file.
         batch::savepoint(tx, BATCH_ROW)?;
         let result = if complete_only {
-            produce_in(tx, settings, operator, card_id, values, source, true).map(ApplyOutcome::Produced)
+            produce_in(tx, settings, hand, operator, card_id, values, source, true).map(ApplyOutcome::Produced)
         } else {
-            apply_readouts_in(tx, settings, operator, card_id, values, source, true)
+            apply_readouts_in(tx, settings, hand, operator, card_id, values, source, true)
         };
         if result.is_err() {
             batch::roll_back_to(tx, BATCH_ROW)?;
@@ -195,21 +204,26 @@ pub enum ApplyOutcome {
     Produced(ProduceResult),
 }
 
+#[allow(clippy::too_many_arguments)]
 fn apply_readouts_in(
     tx: &Connection,
     settings: &ReportSettings,
+    hand: &Hand<'_>,
     operator: &str,
     card_id: &str,
     values: &[ReadoutInput],
     source: &str,
     only_expected: bool,
 ) -> Result<ApplyOutcome> {
+    hand.hold(tx, card_id)?;
     let card = load_card_for_production(tx, card_id)?;
     let now = cardbench_store::time::now();
     let (status, stored) = store_readouts(tx, settings, &card, values, source, &now, true, only_expected)?;
     let missing = missing_fields(settings, &card, &stored);
     if missing.is_empty() {
-        return queue_card_produced(tx, settings, operator, &card, stored, source, &now).map(ApplyOutcome::Produced);
+        let produced = queue_card_produced(tx, settings, operator, &card, stored, source, &now)?;
+        hand.done(tx, card_id)?;
+        return Ok(ApplyOutcome::Produced(produced));
     }
     audit_readouts_saved(tx, operator, &card, values, source, &now)?;
     Ok(ApplyOutcome::Saved { card_id: card_id.to_owned(), status, missing })
@@ -236,20 +250,27 @@ fn audit_readouts_saved(tx: &Connection, operator: &str, card: &CardRow, values:
     Ok(())
 }
 
+/// Holds the card (refused when another station does), then stores `values` and queues
+/// CARD_PRODUCED; the claim ends with the production, in the same transaction.
+#[allow(clippy::too_many_arguments)]
 fn produce_in(
     tx: &Connection,
     settings: &ReportSettings,
+    hand: &Hand<'_>,
     operator: &str,
     card_id: &str,
     values: &[ReadoutInput],
     source: &str,
     only_expected: bool,
 ) -> Result<ProduceResult> {
+    hand.hold(tx, card_id)?;
     let card = load_card_for_production(tx, card_id)?;
     let now = cardbench_store::time::now();
     // The status is set to `produced` below, in the same transaction: no intermediate update.
     let (_, stored) = store_readouts(tx, settings, &card, values, source, &now, false, only_expected)?;
-    queue_card_produced(tx, settings, operator, &card, stored, source, &now)
+    let produced = queue_card_produced(tx, settings, operator, &card, stored, source, &now)?;
+    hand.done(tx, card_id)?;
+    Ok(produced)
 }
 
 /// With every expected field in `stored`: queues CARD_PRODUCED carrying exactly those fields and

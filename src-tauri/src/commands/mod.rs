@@ -59,6 +59,24 @@ pub async fn next_card(core: StationState<'_>, after: Option<Cursor>) -> Answer<
     blocking(&core, move |c| c.next_card(after)).await
 }
 
+/// The production screen loaded `card_id`: take it for this station (or say who holds it).
+#[tauri::command]
+pub async fn take_card(core: StationState<'_>, card_id: String) -> Answer<CardHold> {
+    blocking(&core, move |c| c.take_card(&card_id)).await
+}
+
+/// The production screen moved on from `card_id`.
+#[tauri::command]
+pub async fn release_card(core: StationState<'_>, card_id: String) -> Answer<()> {
+    blocking(&core, move |c| c.release_card(&card_id)).await
+}
+
+/// Sequence mode: the next card no other station holds, taken for this one.
+#[tauri::command]
+pub async fn take_next_card(core: StationState<'_>, after: Option<Cursor>) -> Answer<Option<WorklistItem>> {
+    blocking(&core, move |c| c.take_next_card(after)).await
+}
+
 /// A barcode scan at the station: what it means, for the webview to act on.
 #[tauri::command]
 pub async fn interpret_scan(core: StationState<'_>, raw: String, card_in_hand: Option<String>) -> Answer<ScanMeaningView> {

@@ -38,7 +38,8 @@ impl Station {
         .flatten()
         .filter(|l| !l.trim().is_empty())
         .collect();
-        let may_produce = cardbench_workflow::lifecycle::may_produce(d.card.status);
+        let taken = d.taken.clone().map(TakenView::from);
+        let may_produce = cardbench_workflow::lifecycle::may_produce(d.card.status) && taken.is_none();
         Ok(CardView {
             summary: WorklistItem::from_card(&d.card, false),
             elements,
@@ -69,6 +70,7 @@ impl Station {
             spoil_count: d.card.spoil_count,
             parcel_id: d.card.parcel_id,
             may_produce,
+            taken,
             may_refuse: cardbench_workflow::refusal::why_not_refusable(d.card.status).is_none(),
         })
     }
@@ -86,6 +88,65 @@ impl Station {
             ..WorklistQuery::default()
         })?;
         Ok(page.rows.into_iter().next())
+    }
+
+    /// Takes `card_id` for this station and its operator (the card loaded on the production
+    /// screen), or renews the claim; the card this window held before is released. A card held
+    /// at another station is answered, not refused: the screen shows who holds it.
+    pub fn take_card(&self, card_id: &str) -> Result<CardHold> {
+        let card_id = card_id.trim();
+        let renew_every_ms = u32::try_from(self.workflow.claim_renew_every().as_millis()).unwrap_or(u32::MAX);
+        self.hand_over(Some(card_id))?;
+        let (held, taken) = match self.workflow.take_card(&self.operator(), card_id) {
+            Ok(claim) => (claim.is_some(), None),
+            Err(cardbench_workflow::WorkflowError::TakenElsewhere { station, operator, since, .. }) => {
+                (false, Some(TakenView { station, operator, since }))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if held {
+            *self.in_hand.lock().unwrap_or_else(|p| p.into_inner()) = Some(card_id.to_owned());
+        }
+        Ok(CardHold { card_id: card_id.to_owned(), held, taken, renew_every_ms })
+    }
+
+    /// Releases the card this window holds when it is `card_id` (the operator moved on).
+    pub fn release_card(&self, card_id: &str) -> Result<()> {
+        let mut in_hand = self.in_hand.lock().unwrap_or_else(|p| p.into_inner());
+        if in_hand.as_deref() == Some(card_id.trim()) {
+            *in_hand = None;
+        }
+        drop(in_hand);
+        Ok(self.workflow.release_card(card_id.trim())?)
+    }
+
+    /// Releases the card this window holds unless it is `keep` (the window closing: `None`).
+    pub fn hand_over(&self, keep: Option<&str>) -> Result<()> {
+        let previous = {
+            let mut in_hand = self.in_hand.lock().unwrap_or_else(|p| p.into_inner());
+            if in_hand.as_deref() == keep {
+                return Ok(());
+            }
+            in_hand.take()
+        };
+        if let Some(previous) = previous {
+            self.workflow.release_card(&previous)?;
+        }
+        Ok(())
+    }
+
+    /// Sequence mode: the next card to produce after `after` that no other station holds, taken
+    /// for this station (the card this window held before is released).
+    pub fn take_next_card(&self, after: Option<Cursor>) -> Result<Option<WorklistItem>> {
+        let after = after.map(|c| cardbench_store::cards::WorklistCursor { received_at: c.received_at, card_id: c.card_id, key: c.key });
+        let Some(mut row) = self.workflow.take_next_card(&self.operator(), after)? else {
+            self.hand_over(None)?;
+            return Ok(None);
+        };
+        self.hand_over(Some(&row.card_id))?;
+        *self.in_hand.lock().unwrap_or_else(|p| p.into_inner()) = Some(row.card_id.clone());
+        row.taken = None;
+        Ok(Some(WorklistItem::from_row(row, self.mask())))
     }
 
     /// What a barcode scan means: a card, a shipment, or a readout of the card in hand (the core

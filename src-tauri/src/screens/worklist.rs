@@ -34,7 +34,14 @@ impl Station {
         let page = self.store().read(|conn| cards::worklist(conn, &filter))?;
         let query_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(WorklistPage {
-            rows: page.rows.into_iter().map(|r| WorklistItem::from_row(r, mask)).collect(),
+            rows: page
+                .rows
+                .into_iter()
+                .map(|mut r| {
+                    r.taken = self.workflow.held_elsewhere(r.taken.take());
+                    WorklistItem::from_row(r, mask)
+                })
+                .collect(),
             next: page.next.map(|c| Cursor { received_at: c.received_at, card_id: c.card_id, key: c.key }),
             query_ms,
         })

@@ -5,6 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AppEvent } from './bindings/AppEvent';
 import type { AppInfo } from './bindings/AppInfo';
+import type { CardHold } from './bindings/CardHold';
 import type { CardView } from './bindings/CardView';
 import type { ChartPeriod } from './bindings/ChartPeriod';
 import type { ChipApplied } from './bindings/ChipApplied';
@@ -51,6 +52,9 @@ export interface Commands {
   card: { args: { cardId: string }; result: CardView };
   check_readout: { args: { field: string; value: string }; result: ReadoutCheck };
   next_card: { args: { after: Cursor | null }; result: WorklistItem | null };
+  take_card: { args: { cardId: string }; result: CardHold };
+  release_card: { args: { cardId: string }; result: null };
+  take_next_card: { args: { after: Cursor | null }; result: WorklistItem | null };
   save_readouts: { args: { cardId: string; values: ReadoutValue[]; source: string }; result: Status };
   produce: { args: { cardId: string; values: ReadoutValue[]; source: string }; result: Produced };
   spoil: { args: { cardId: string; reason: string }; result: null };

@@ -37,12 +37,14 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
                 limit: Some(args.limit),
                 ..Default::default()
             };
-            let store = ctx.store()?;
-            let mut page = store.read(|c| cards::worklist(c, &filter))?;
-            if mask {
-                for row in &mut page.rows {
+            let wf = ctx.workflow()?;
+            let mut page = wf.store().read(|c| cards::worklist(c, &filter))?;
+            for row in &mut page.rows {
+                if mask {
                     row.holder = row.holder.as_deref().map(cardholder::mask_name);
                 }
+                // This station's own cards in hand are not "taken" here.
+                row.taken = wf.held_elsewhere(row.taken.take());
             }
             if ctx.json {
                 return output::json(&page);
@@ -59,10 +61,11 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
                         r.article_id.clone(),
                         output::or_dash(r.holder.as_deref()),
                         cardbench_store::time::display(&r.received_at),
+                        r.taken.as_ref().map_or_else(|| "-".to_owned(), |c| format!("at {} by {}", c.station, c.operator)),
                     ]
                 })
                 .collect();
-            output::table(&["CARD", "STATUS", "SHIPMENT", "ORGANISATION", "ARTICLE", "HOLDER", "RECEIVED"], &rows);
+            output::table(&["CARD", "STATUS", "SHIPMENT", "ORGANISATION", "ARTICLE", "HOLDER", "RECEIVED", "TAKEN"], &rows);
             if page.next.is_some() {
                 crate::say!("(more: raise --limit or filter)");
             }
@@ -78,6 +81,9 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
             crate::say!("card        {}", c.card_id);
             crate::say!("status      {}", c.status);
             crate::say!("next step   {}", detail.next_step);
+            if let Some(t) = &detail.taken {
+                crate::say!("taken       at {} by {} since {}", t.station, t.operator, cardbench_store::time::display(&t.taken_at));
+            }
             crate::say!("shipment    {}  (organisation {})", c.shipment_id, c.organisation_id);
             crate::say!("article     {}", c.article_id);
             crate::say!("holder      {}", output::or_dash(c.holder.as_deref()));
@@ -101,6 +107,31 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
             for t in &detail.timeline {
                 crate::say!("  {}  {:<16} {}", cardbench_store::time::display(&t.at), t.what, output::or_dash(t.detail.as_deref()));
             }
+            Ok(())
+        }
+        CardsCommand::Take { card_id } => {
+            let wf = ctx.workflow()?;
+            let claim = wf.take_card(ctx.operator()?, &card_id)?;
+            if ctx.json {
+                return output::json(&serde_json::json!({ "cardId": card_id, "claim": claim }));
+            }
+            match claim {
+                Some(c) => crate::say!(
+                    "card {card_id} taken at {} by {} until {}",
+                    c.station,
+                    c.operator,
+                    cardbench_store::time::display(&c.expires_at)
+                ),
+                None => crate::say!("card {card_id} cannot be produced now: nothing to take"),
+            }
+            Ok(())
+        }
+        CardsCommand::Release { card_id } => {
+            ctx.workflow()?.release_card(&card_id)?;
+            if ctx.json {
+                return output::json(&serde_json::json!({ "cardId": card_id, "released": true }));
+            }
+            crate::say!("card {card_id} released");
             Ok(())
         }
     }

@@ -53,6 +53,10 @@ pub struct CardDetail {
     pub parcel: Option<ParcelRow>,
     /// What the operator should do next, in words.
     pub next_step: String,
+    /// The other station holding the card now, if one does ([`crate::claims`]): it cannot be
+    /// produced here meanwhile.
+    #[serde(default)]
+    pub taken: Option<cardbench_store::claims::Claim>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,8 +161,19 @@ impl Workflow {
                 .collect();
             let parcel = card.parcel_id.map(|id| parcels::get(conn, id)).transpose()?.flatten();
             let timeline = timeline(conn, &card)?;
-            let next_step = next_step(&card);
-            Ok::<_, WorkflowError>(CardDetail { card, expected, readouts, timeline, parcel, next_step })
+            let taken = self
+                .held_elsewhere(cardbench_store::claims::holder(conn, card_id, &cardbench_store::time::now())?)
+                .filter(|_| crate::lifecycle::may_produce(card.status));
+            let next_step = match &taken {
+                Some(c) => format!(
+                    "wait: taken at {} by {} since {}",
+                    c.station,
+                    c.operator,
+                    cardbench_store::time::display(&c.taken_at)
+                ),
+                None => next_step(&card),
+            };
+            Ok::<_, WorkflowError>(CardDetail { card, expected, readouts, timeline, parcel, next_step, taken })
         })
     }
 

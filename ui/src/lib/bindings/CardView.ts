@@ -2,6 +2,7 @@
 import type { AccessoryLine } from "./AccessoryLine";
 import type { ExpectedFieldView } from "./ExpectedFieldView";
 import type { NameValue } from "./NameValue";
+import type { TakenView } from "./TakenView";
 import type { TimelineItem } from "./TimelineItem";
 import type { WorklistItem } from "./WorklistItem";
 
@@ -18,9 +19,13 @@ elements: Array<NameValue>,
  */
 photo: string | null, address: Array<string>, accessories: Array<AccessoryLine>, expected: Array<ExpectedFieldView>, timeline: Array<TimelineItem>, nextStep: string, lastErrorCode: string | null, lastErrorDetails: string | null, spoilCount: number, parcelId: number | null, 
 /**
- * Whether Produce is allowed from this status.
+ * Whether Produce is allowed: from this status, and not while another station holds the card.
  */
 mayProduce: boolean, 
+/**
+ * Another station holds the card now: the reason Produce is off.
+ */
+taken: TakenView | null, 
 /**
  * Its request may still be refused (not yet accepted as produced by NGOC).
  */

@@ -103,6 +103,27 @@ pub(super) fn measure(stores: &[&Store], n: u32, parsed: &[ExternalProductionDat
         Ok(())
     };
     report("first page, no filter", &|_| WorklistFilter { limit: Some(100), ..Default::default() })?;
+    // A floor's cards in hand (one per station, and a few forgotten ones) marked on the page: the
+    // same page with and without them, in this run.
+    let in_hand: Vec<String> = (0..20).map(|k| format!("C-{:08}", k * 3)).collect();
+    let until = cardbench_store::time::format(chrono::Utc::now() + chrono::Duration::hours(1));
+    for store in stores {
+        store.write(|tx| {
+            for (k, card) in in_hand.iter().enumerate() {
+                cardbench_store::claims::take(tx, card, &format!("station-{k}"), "bench", "2026-11-01T00:00:00.000Z", &until)?;
+            }
+            Ok::<_, cardbench_store::StoreError>(())
+        })?;
+    }
+    report("first page, 20 cards in hand", &|_| WorklistFilter { limit: Some(100), ..Default::default() })?;
+    for store in stores {
+        store.write(|tx| {
+            for (k, card) in in_hand.iter().enumerate() {
+                cardbench_store::claims::release(tx, card, &format!("station-{k}"))?;
+            }
+            Ok::<_, cardbench_store::StoreError>(())
+        })?;
+    }
     report("deep page (keyset)", &|k| WorklistFilter {
         after: Some(WorklistCursor {
             received_at: cardbench_store::time::format(
