@@ -69,6 +69,30 @@ try {
     await shot('62-floor-timeline');
   });
 
+  await test('a card taken at another station is marked taken here, live, and cannot be produced here', async () => {
+    const card = cardToMake();
+    await go('worklist');
+    await s.waitFor(`[data-card="${card}"]`, { timeoutMs: 10_000 });
+    lineTwo(['cards', 'take', card]);
+    // Read from the DOM: live refreshes re-render the row under the driver's element references.
+    const markerBy = Date.now() + 5_000;
+    let marker = '';
+    while (Date.now() < markerBy && !marker.includes('taken at LINE-2')) {
+      marker = await s.exec(`return document.querySelector(arguments[0])?.textContent ?? ''`, [`[data-card="${card}"] [data-testid="taken-marker"]`]);
+      await sleep(100);
+    }
+    assert(marker.includes('taken at LINE-2'), `no "taken at LINE-2" marker on ${card}: ${marker}`);
+    await go('production');
+    await s.type(await s.find('[data-testid="card-lookup"]'), card + KEY.Enter);
+    await s.waitFor('[data-testid="taken-banner"]', { text: 'Taken at LINE-2 by björn since', timeoutMs: 10_000 });
+    const produceOff = await s.exec(`return document.querySelector('[data-testid="produce"]').disabled`);
+    assert(produceOff, 'Produce is enabled on a card taken at another station');
+    await shot('64-floor-taken-at-line-2');
+    // LINE-2 produces it; here it turns produced without a click, and the banner goes.
+    lineTwo(['produce', card, 'MIFARE_UID=04A1B2C3D4E5F7']);
+    await s.waitFor('[data-testid="timeline"]', { text: 'by björn at LINE-2', timeoutMs: 5_000 });
+  });
+
   await test('the dashboard says which station did what this shift', async () => {
     await go('dashboard');
     const row = await s.waitFor('[data-testid="by-station"] [data-station="LINE-2"]', { timeoutMs: 10_000 });
