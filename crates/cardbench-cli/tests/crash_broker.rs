@@ -12,7 +12,7 @@
 //! Fails when no broker is reachable, unless CARDBENCH_SKIP_BROKER_TESTS=1.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +24,9 @@ use cardbench_store::cards;
 use cardbench_store::inbox::{self, InboxFilter, Outcome};
 use rand::{Rng, SeedableRng};
 
+mod common;
+use common::services::{broker_url, declare};
+
 /// Kill cycles at least; more (up to MAX_KILLS) while no kill has yet landed between a commit
 /// and its accept.
 const KILLS: usize = 24;
@@ -31,40 +34,8 @@ const MAX_KILLS: usize = 60;
 /// Requests put on the queue before every daemon start, so each one finds work to be killed in.
 const WAVE: u32 = 40;
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
-/// The test broker's URL. Missing → the test fails (CI must not skip it silently), unless
-/// CARDBENCH_SKIP_BROKER_TESTS=1.
-fn broker_url() -> Option<String> {
-    if let Ok(url) = std::env::var("CARDBENCH_TEST_AMQP_URL")
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
-    if let Ok(url) = std::fs::read_to_string(dir.join("amqp-url"))
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    if std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1") {
-        eprintln!("CARDBENCH_SKIP_BROKER_TESTS=1: broker test skipped");
-        return None;
-    }
-    panic!("no test broker: run `eval \"$(tests/broker/start-rabbitmq.sh)\"` or set CARDBENCH_SKIP_BROKER_TESTS=1");
-}
 
-/// Fresh durable queues for this test, so parallel tests never share a queue.
-fn declare(queues: &[&str]) {
-    let out = Command::new("bash")
-        .arg(repo_root().join("tests/broker/start-rabbitmq.sh"))
-        .args(queues)
-        .output()
-        .expect("run the broker script");
-    assert!(out.status.success(), "declaring {queues:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
 
 fn daemon(dir: &Path, url: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_cardbench"))

@@ -13,7 +13,7 @@
 //! Fails when no broker is reachable, unless CARDBENCH_SKIP_BROKER_TESTS=1.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +28,9 @@ use cardbench_transport::QueueReceiver;
 use cardbench_workflow::{IngestOutcome, ReadoutInput, Workflow};
 use rand::{Rng, SeedableRng};
 
+mod common;
+use common::services::{broker_dir, broker_url, declare};
+
 /// Kill cycles at least; more (up to MAX_KILLS) while no kill has yet landed between a send and
 /// its outcome.
 const KILLS: usize = 16;
@@ -37,51 +40,9 @@ const MAX_KILLS: usize = 40;
 /// was recorded finds the next on its way.
 const WAVE: usize = 400;
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
-fn broker_dir() -> PathBuf {
-    std::env::var_os("CARDBENCH_BROKER_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target/test-broker"))
-}
 
-/// The test broker's URL. Missing → the test fails (CI must not skip it silently), unless
-/// CARDBENCH_SKIP_BROKER_TESTS=1.
-fn broker_url() -> Option<String> {
-    if let Ok(url) = std::env::var("CARDBENCH_TEST_AMQP_URL")
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    if let Ok(url) = std::fs::read_to_string(broker_dir().join("amqp-url"))
-        && !url.trim().is_empty()
-    {
-        return Some(url.trim().to_owned());
-    }
-    if std::env::var("CARDBENCH_SKIP_BROKER_TESTS").is_ok_and(|v| v == "1") {
-        eprintln!("CARDBENCH_SKIP_BROKER_TESTS=1: broker test skipped");
-        return None;
-    }
-    panic!(
-        "no test broker: run `eval \"$(tests/broker/start-rabbitmq.sh)\"` or set CARDBENCH_SKIP_BROKER_TESTS=1"
-    );
-}
 
-/// Fresh durable queues for this test, so parallel tests never share a queue.
-fn declare(queues: &[&str]) {
-    let out = Command::new("bash")
-        .arg(repo_root().join("tests/broker/start-rabbitmq.sh"))
-        .args(queues)
-        .output()
-        .expect("run the broker script");
-    assert!(
-        out.status.success(),
-        "declaring {queues:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Messages on `queue` as the broker counts them (`rabbitmqctl list_queues`, with the node's
 /// environment that start-rabbitmq.sh wrote): a look that takes nothing off the queue.

@@ -9,7 +9,6 @@
 //! CARDBENCH_SKIP_BROKER_TESTS=1 / CARDBENCH_SKIP_POSTGRES_TESTS=1.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,29 +18,14 @@ use cardbench_sim::{SimConfig, Simulator};
 use cardbench_store::inbox::{self, InboxFilter, Outcome};
 use cardbench_store::{Store, StoreError};
 
+mod common;
+
+use common::services::{broker_url, declare, postgres_url};
+
 const REQUESTS: u32 = 2_000;
 const OUTAGES: usize = 6;
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
-fn services() -> Option<(String, String)> {
-    let skip = |var: &str| std::env::var(var).is_ok_and(|v| v == "1");
-    let amqp = std::env::var("CARDBENCH_TEST_AMQP_URL").ok().filter(|u| !u.trim().is_empty()).or_else(|| {
-        let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
-        std::fs::read_to_string(dir.join("amqp-url")).ok().filter(|u| !u.trim().is_empty())
-    });
-    let Some(amqp) = amqp else {
-        assert!(skip("CARDBENCH_SKIP_BROKER_TESTS"), "no test broker: run tests/broker/start-rabbitmq.sh or set CARDBENCH_SKIP_BROKER_TESTS=1");
-        return None;
-    };
-    let Ok(pg) = std::env::var(cardbench_store::testing::PG_URL_ENV) else {
-        assert!(skip("CARDBENCH_SKIP_POSTGRES_TESTS"), "no test PostgreSQL: run tests/postgres/start-postgres.sh or set CARDBENCH_SKIP_POSTGRES_TESTS=1");
-        return None;
-    };
-    Some((amqp.trim().to_owned(), pg))
-}
 
 /// A store on the test server's own database (for CREATE/DROP DATABASE and ending sessions).
 fn server(base: &str) -> Store {
@@ -66,11 +50,10 @@ impl Drop for Database<'_> {
 
 #[test]
 fn a_running_station_rides_out_its_database_ending_every_session() {
-    let Some((amqp_url, pg)) = services() else { return };
+    let (Some(amqp_url), Some(pg)) = (broker_url(), postgres_url()) else { return };
     let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let (inbound, outbound) = (format!("dbr-in-{tag}"), format!("dbr-out-{tag}"));
-    let declared = Command::new("bash").arg(repo_root().join("tests/broker/start-rabbitmq.sh")).args([&inbound, &outbound]).output().expect("declare");
-    assert!(declared.status.success(), "{}", String::from_utf8_lossy(&declared.stderr));
+    declare(&[&inbound, &outbound]);
     let server = server(&pg);
     let database = Database { server: &server, name: format!("dbr_{tag}") };
     batch(&server, &format!("CREATE DATABASE {}", database.name));

@@ -61,6 +61,10 @@ use cardbench_store::outbox::{self, OutboxFilter};
 use cardbench_store::{audit, leases, parcels};
 use rand::{Rng, SeedableRng};
 
+mod common;
+
+use common::services::{broker_url, declare, postgres_url};
+
 const DEFAULT_REQUESTS: usize = 3_000;
 const DEFAULT_KILLS: usize = 20;
 /// The stations' sending lease in the test (`[store] sending_lease_secs`; 15 s by default).
@@ -75,9 +79,6 @@ const RUN_LIMIT: Duration = Duration::from_secs(420);
 /// The two runs share two cores: one at a time, also under plain `cargo test`.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn number(name: &str, default: usize) -> usize {
     match std::env::var(name) {
@@ -86,40 +87,7 @@ fn number(name: &str, default: usize) -> usize {
     }
 }
 
-/// The test broker's and PostgreSQL server's URLs. Missing → the test fails (CI must not skip
-/// it silently), unless the skip variable of the missing one is set.
-fn services() -> Option<(String, String)> {
-    let skip = |var: &str| std::env::var(var).is_ok_and(|v| v == "1");
-    let amqp = std::env::var("CARDBENCH_TEST_AMQP_URL").ok().filter(|u| !u.trim().is_empty()).or_else(|| {
-        let dir = std::env::var_os("CARDBENCH_BROKER_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/test-broker"));
-        std::fs::read_to_string(dir.join("amqp-url")).ok().filter(|u| !u.trim().is_empty())
-    });
-    let Some(amqp) = amqp else {
-        if skip("CARDBENCH_SKIP_BROKER_TESTS") {
-            eprintln!("CARDBENCH_SKIP_BROKER_TESTS=1: floor soak test skipped");
-            return None;
-        }
-        panic!("no test broker: run `eval \"$(tests/broker/start-rabbitmq.sh)\"` or set CARDBENCH_SKIP_BROKER_TESTS=1");
-    };
-    let Ok(pg) = std::env::var(cardbench_store::testing::PG_URL_ENV) else {
-        if skip("CARDBENCH_SKIP_POSTGRES_TESTS") {
-            eprintln!("CARDBENCH_SKIP_POSTGRES_TESTS=1: floor soak test skipped");
-            return None;
-        }
-        panic!("no test PostgreSQL: run `eval \"$(tests/postgres/start-postgres.sh)\"` or set CARDBENCH_SKIP_POSTGRES_TESTS=1");
-    };
-    Some((amqp.trim().to_owned(), pg))
-}
 
-/// Fresh durable queues for this run, so parallel tests never share a queue.
-fn declare(queues: &[&str]) {
-    let out = Command::new("bash")
-        .arg(repo_root().join("tests/broker/start-rabbitmq.sh"))
-        .args(queues)
-        .output()
-        .expect("run the broker script");
-    assert!(out.status.success(), "declaring {queues:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
 
 /// One workstation: its data directory and config, and its daemon.
 struct Station {
@@ -358,7 +326,13 @@ impl Floor {
             let said = text(&out.stderr);
             if out.status.success() {
                 *tally.parcels_made.entry(shipment.shipment_id.clone()).or_default() += 1;
-            } else if out.status.code() == Some(3) && contested && made == 1 && (said.contains("already") || said.contains("nothing to ship")) {
+            } else if out.status.code() == Some(3)
+                && contested
+                && made == 1
+                // The rival's parcel took the cards ("already"), or all of them and the
+                // accessories ("nothing to ship", "only 0 left to ship").
+                && (said.contains("already") || said.contains("nothing to ship") || said.contains("left to ship"))
+            {
                 tally.lost_parcels += 1;
             } else if out.status.code() == Some(3) && (said.contains("REPORT_OK") && said.contains("await") || said.contains("nothing to ship")) {
                 // The gate held the parcel (produced cards await REPORT_OK), or no card was ready
@@ -538,7 +512,7 @@ fn queue_is_empty(rt: &tokio::runtime::Runtime, amqp: &ServiceBusConfig, queue: 
 }
 
 fn soak(kills: usize) {
-    let Some((amqp_url, _)) = services() else { return };
+    let (Some(amqp_url), Some(_)) = (broker_url(), postgres_url()) else { return };
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let requests = number("CARDBENCH_SOAK_REQUESTS", DEFAULT_REQUESTS);
     let began = Instant::now();

@@ -10,6 +10,21 @@ use cardbench_store::inbox::{self, Outcome};
 use cardbench_transport::embedded::EmbeddedQueues;
 use cardbench_transport::{Connector, OutboundMessage};
 
+/// Request envelopes as the daemon's receiver hands them on: each body with its messageId.
+pub(crate) fn request_envelopes<'a>(bodies: &'a [Vec<u8>], ids: &'a [String]) -> Vec<cardbench_store::inbox::Envelope<'a>> {
+    bodies
+        .iter()
+        .zip(ids)
+        .map(|(body, id)| cardbench_store::inbox::Envelope {
+            message_id: Some(id),
+            subject: Some(Subject::RequestSent.as_str()),
+            content_type: Some("application/json"),
+            body,
+            ..Default::default()
+        })
+        .collect()
+}
+
 /// Realistic request bodies, as the simulator would send them.
 pub(crate) fn request_bodies(n: u32) -> Vec<Vec<u8>> {
     (0..n)

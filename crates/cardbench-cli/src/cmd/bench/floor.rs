@@ -9,11 +9,10 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use cardbench_protocol::{ExternalProductionData, Subject};
+use cardbench_protocol::ExternalProductionData;
 use cardbench_runtime::{Runtime, RuntimeConfig};
 use cardbench_store::Store;
 use cardbench_store::cards::{self, CardStatus};
-use cardbench_store::inbox::Envelope;
 use cardbench_transport::embedded::EmbeddedQueues;
 use cardbench_workflow::{ReadoutInput, Workflow};
 
@@ -244,17 +243,7 @@ fn latency_run(base: &str, watch: Watch) -> anyhow::Result<Vec<Duration>> {
     let bodies = request_bodies(u32::try_from(total)?);
     let ids: Vec<String> = (0..total).map(|_| uuid::Uuid::new_v4().to_string()).collect();
     for (chunk, chunk_ids) in bodies.chunks(DAEMON_BATCH).zip(ids.chunks(DAEMON_BATCH)) {
-        let envelopes: Vec<Envelope<'_>> = chunk
-            .iter()
-            .zip(chunk_ids)
-            .map(|(body, id)| Envelope {
-                message_id: Some(id),
-                subject: Some(Subject::RequestSent.as_str()),
-                content_type: Some("application/json"),
-                body,
-                ..Default::default()
-            })
-            .collect();
+        let envelopes = super::common::request_envelopes(chunk, chunk_ids);
         a.ingest(&envelopes)?;
     }
     let card_ids: Vec<String> = (0..total).map(|i| format!("C-{i:08}")).collect();

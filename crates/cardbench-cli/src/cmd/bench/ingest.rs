@@ -49,17 +49,7 @@ pub(super) async fn ingest(dir: &Path, n: u32) -> anyhow::Result<()> {
         let ids: Vec<String> = (0..bodies.len()).map(|_| uuid::Uuid::new_v4().to_string()).collect();
         let (mut decoding, mut committing) = (Duration::ZERO, Duration::ZERO);
         for (chunk, chunk_ids) in bodies.chunks(DAEMON_BATCH).zip(ids.chunks(DAEMON_BATCH)) {
-            let envelopes: Vec<Envelope<'_>> = chunk
-                .iter()
-                .zip(chunk_ids)
-                .map(|(body, id)| Envelope {
-                    message_id: Some(id),
-                    subject: Some(Subject::RequestSent.as_str()),
-                    content_type: Some("application/json"),
-                    body,
-                    ..Default::default()
-                })
-                .collect();
+            let envelopes = super::common::request_envelopes(chunk, chunk_ids);
             let start = Instant::now();
             let decoded = workflow.decode(&envelopes);
             decoding += start.elapsed();
