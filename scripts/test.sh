@@ -98,7 +98,9 @@ if [ -n "${CARDBENCH_TEST_PG_URL:-}" ]; then
   echo "== the store, workflow, documents, API and hooks tests on PostgreSQL"
   if cargo nextest --version >/dev/null 2>&1; then
     # The API's and the hooks' tests that open a store (the others run `cardbench run` on SQLite).
-    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo nextest run -p cardbench-store -p cardbench-workflow -p cardbench-documents -p cardbench-api -p cardbench-hooks \
+    # --workspace with a filter, not -p: the same features as the first pass, so nothing is built
+    # again (a subset of packages unifies features differently and rebuilds dependencies).
+    CARDBENCH_TEST_ENGINE=postgres timeout 900 cargo nextest run --workspace \
       -E 'package(cardbench-store) | package(cardbench-workflow) | package(cardbench-documents) | binary(openapi) | binary(forward_body)' \
       --no-fail-fast 2>&1 | tee "$logdir/cargo-pg.log"
     rc=${PIPESTATUS[0]}

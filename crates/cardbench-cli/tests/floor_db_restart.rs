@@ -36,6 +36,16 @@ fn batch(store: &Store, sql: &str) {
     store.read(|c| c.execute_batch(sql).map_err(StoreError::from)).unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// The daemon, killed when the test ends however it ends (a failed assertion included).
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Drops the test's database at the end, whatever happened.
 struct Database<'a> {
     server: &'a Store,
@@ -70,7 +80,7 @@ fn a_running_station_rides_out_its_database_ending_every_session() {
     )
     .expect("config");
     let log = dir.join("run.log");
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_cardbench"))
+    let mut daemon = Daemon(Command::new(env!("CARGO_BIN_EXE_cardbench"))
         .args(["run", "--no-sim"])
         .env("CARDBENCH_DATA_DIR", &dir)
         .env("CARDBENCH_CONFIG", dir.join("config.toml"))
@@ -81,7 +91,7 @@ fn a_running_station_rides_out_its_database_ending_every_session() {
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()
-        .expect("cardbench run");
+        .expect("cardbench run"));
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio");
     let amqp = ServiceBusConfig::from_amqp_url(&amqp_url, &inbound, &outbound).expect("broker url");
@@ -113,7 +123,7 @@ fn a_running_station_rides_out_its_database_ending_every_session() {
                 .map_err(StoreError::from)
             })
             .expect("end the sessions");
-        assert!(daemon.try_wait().expect("wait").is_none(), "the daemon exited: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        assert!(daemon.0.try_wait().expect("wait").is_none(), "the daemon exited: {}", std::fs::read_to_string(&log).unwrap_or_default());
         std::thread::sleep(Duration::from_millis(250));
     }
     let during = accepted(&store);
@@ -122,16 +132,15 @@ fn a_running_station_rides_out_its_database_ending_every_session() {
 
     let deadline = Instant::now() + Duration::from_secs(120);
     while accepted(&store) < generated.card_ids.len() && Instant::now() < deadline {
-        assert!(daemon.try_wait().expect("wait").is_none(), "the daemon exited: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        assert!(daemon.0.try_wait().expect("wait").is_none(), "the daemon exited: {}", std::fs::read_to_string(&log).unwrap_or_default());
         std::thread::sleep(Duration::from_millis(200));
     }
-    let _ = Command::new("kill").args(["-INT", &daemon.id().to_string()]).status();
+    let _ = Command::new("kill").args(["-INT", &daemon.0.id().to_string()]).status();
     let stopped = Instant::now();
-    while daemon.try_wait().expect("wait").is_none() && stopped.elapsed() < Duration::from_secs(20) {
+    while daemon.0.try_wait().expect("wait").is_none() && stopped.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = daemon.kill();
-    let _ = daemon.wait();
+    drop(daemon);
 
     let rows = store
         .read(|c| inbox::list(c, &InboxFilter { outcome: Some(Outcome::Accepted), limit: Some(10_000), ..InboxFilter::default() }))
