@@ -35,7 +35,8 @@ const CANDIDATES: u32 = 16;
 /// How a workflow step treats the claim on the card it changes.
 pub(crate) struct Hand<'a> {
     station: &'a str,
-    operator: &'a str,
+    /// Who does the step: its audit rows name them, and a claim it takes.
+    pub(crate) operator: &'a str,
     now: String,
     until: String,
     /// Take (or renew) the card for this station; otherwise only refuse one held elsewhere (a

@@ -53,7 +53,7 @@ impl Workflow {
     pub fn produce(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ProduceResult> {
         let operator = check_operator(operator)?;
         let hand = self.hand(operator, true);
-        let produced = self.store().write(|tx| produce_in(tx, self.report_settings(), &hand, operator, card_id, values, source, false))?;
+        let produced = self.store().write(|tx| produce_in(tx, self.report_settings(), &hand, card_id, values, source, false))?;
         self.outbox_grew();
         Ok(produced)
     }
@@ -64,7 +64,7 @@ impl Workflow {
     pub fn apply_readouts(&self, operator: &str, card_id: &str, values: &[ReadoutInput], source: &str) -> Result<ApplyOutcome> {
         let operator = check_operator(operator)?;
         let hand = self.hand(operator, true);
-        let outcome = self.store().write(|tx| apply_readouts_in(tx, self.report_settings(), &hand, operator, card_id, values, source, false))?;
+        let outcome = self.store().write(|tx| apply_readouts_in(tx, self.report_settings(), &hand, card_id, values, source, false))?;
         if matches!(outcome, ApplyOutcome::Produced(_)) {
             self.outbox_grew();
         }
@@ -93,7 +93,7 @@ impl Workflow {
             // A file's cards, readouts, outbox and audit rows outgrow SQLite's default 2 MB page
             // cache (measured: the rows apply about a quarter faster with 32 MB). Raised for the
             // batch only; the connection gets its own setting back.
-            batch::with_page_cache(tx, 32_000, || apply_batch_in(tx, self.report_settings(), &hand, operator, rows, source, complete_only, also))
+            batch::with_page_cache(tx, 32_000, || apply_batch_in(tx, self.report_settings(), &hand, rows, source, complete_only, also))
         })?;
         if outcomes.iter().any(|o| matches!(o, Ok(ApplyOutcome::Produced(_)))) {
             self.outbox_grew();
@@ -157,12 +157,10 @@ fn load_card_for_production(conn: &Connection, card_id: &str) -> Result<CardRow>
     if cardbench_store::shipments::lock(conn, &card.shipment_id)? { load_card(conn, card_id) } else { Ok(card) }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn apply_batch_in<T>(
     tx: &Connection,
     settings: &ReportSettings,
     hand: &Hand<'_>,
-    operator: &str,
     rows: &[(String, Vec<ReadoutInput>)],
     source: &str,
     complete_only: bool,
@@ -173,9 +171,9 @@ fn apply_batch_in<T>(
         // Prepared once (cached), not parsed per row: this loop runs 10,000 times a file.
         batch::savepoint(tx, BATCH_ROW)?;
         let result = if complete_only {
-            produce_in(tx, settings, hand, operator, card_id, values, source, true).map(ApplyOutcome::Produced)
+            produce_in(tx, settings, hand, card_id, values, source, true).map(ApplyOutcome::Produced)
         } else {
-            apply_readouts_in(tx, settings, hand, operator, card_id, values, source, true)
+            apply_readouts_in(tx, settings, hand, card_id, values, source, true)
         };
         if result.is_err() {
             batch::roll_back_to(tx, BATCH_ROW)?;
@@ -204,12 +202,10 @@ pub enum ApplyOutcome {
     Produced(ProduceResult),
 }
 
-#[allow(clippy::too_many_arguments)]
 fn apply_readouts_in(
     tx: &Connection,
     settings: &ReportSettings,
     hand: &Hand<'_>,
-    operator: &str,
     card_id: &str,
     values: &[ReadoutInput],
     source: &str,
@@ -221,11 +217,11 @@ fn apply_readouts_in(
     let (status, stored) = store_readouts(tx, settings, &card, values, source, &now, true, only_expected)?;
     let missing = missing_fields(settings, &card, &stored);
     if missing.is_empty() {
-        let produced = queue_card_produced(tx, settings, operator, &card, stored, source, &now)?;
+        let produced = queue_card_produced(tx, settings, hand.operator, &card, stored, source, &now)?;
         hand.done(tx, card_id)?;
         return Ok(ApplyOutcome::Produced(produced));
     }
-    audit_readouts_saved(tx, operator, &card, values, source, &now)?;
+    audit_readouts_saved(tx, hand.operator, &card, values, source, &now)?;
     Ok(ApplyOutcome::Saved { card_id: card_id.to_owned(), status, missing })
 }
 
@@ -252,12 +248,10 @@ fn audit_readouts_saved(tx: &Connection, operator: &str, card: &CardRow, values:
 
 /// Holds the card (refused when another station does), then stores `values` and queues
 /// CARD_PRODUCED; the claim ends with the production, in the same transaction.
-#[allow(clippy::too_many_arguments)]
 fn produce_in(
     tx: &Connection,
     settings: &ReportSettings,
     hand: &Hand<'_>,
-    operator: &str,
     card_id: &str,
     values: &[ReadoutInput],
     source: &str,
@@ -268,7 +262,7 @@ fn produce_in(
     let now = cardbench_store::time::now();
     // The status is set to `produced` below, in the same transaction: no intermediate update.
     let (_, stored) = store_readouts(tx, settings, &card, values, source, &now, false, only_expected)?;
-    let produced = queue_card_produced(tx, settings, operator, &card, stored, source, &now)?;
+    let produced = queue_card_produced(tx, settings, hand.operator, &card, stored, source, &now)?;
     hand.done(tx, card_id)?;
     Ok(produced)
 }
