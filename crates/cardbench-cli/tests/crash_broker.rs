@@ -25,7 +25,7 @@ use cardbench_store::inbox::{self, InboxFilter, Outcome};
 use rand::{Rng, SeedableRng};
 
 mod common;
-use common::services::{broker_url, declare};
+use common::services::{broker_url, declare, queued};
 
 /// Kill cycles at least; more (up to MAX_KILLS) while no kill has yet landed between a commit
 /// and its accept.
@@ -162,12 +162,7 @@ fn kill_9_between_commit_and_accept_brings_the_message_back_without_a_second_eff
     }
 
     // The inbound queue is empty: nothing is left locked or waiting once every link is gone.
-    let left = rt.block_on(async {
-        let mut receiver = AmqpConnector::new(amqp.clone()).open_receiver(&inbound).await.expect("receiver");
-        let got = cardbench_transport::QueueReceiver::receive(&mut receiver, 100, Duration::from_secs(2)).await.expect("receive");
-        receiver.close().await;
-        got.len()
-    });
+    let left = queued(&rt, &amqp, &inbound);
     assert_eq!(left, 0, "the inbound queue must be empty");
 
     // Every request NGOC sent is recorded once as accepted; the copies a kill brought back are

@@ -20,7 +20,7 @@ use cardbench_store::{Store, StoreError};
 
 mod common;
 
-use common::services::{broker_url, declare, postgres_url};
+use common::services::{broker_url, declare, postgres_url, queued};
 
 const REQUESTS: u32 = 2_000;
 const OUTAGES: usize = 6;
@@ -149,12 +149,7 @@ fn a_running_station_rides_out_its_database_ending_every_session() {
     assert_eq!(rows.len(), ids.len(), "each message accepted once");
     let cards = store.read(|c| c.query_row("SELECT COUNT(*) FROM cards", [], |r| r.get::<_, i64>(0)).map_err(StoreError::from)).expect("cards");
     assert_eq!(cards, i64::try_from(generated.card_ids.len()).expect("n"), "every request is a card, once ({ended} sessions ended on the way)");
-    let left = rt.block_on(async {
-        let mut receiver = AmqpConnector::new(amqp.clone()).open_receiver(&inbound).await.expect("receiver");
-        let got = cardbench_transport::QueueReceiver::receive(&mut receiver, 100, Duration::from_secs(2)).await.expect("receive");
-        receiver.close().await;
-        got.len()
-    });
+    let left = queued(&rt, &amqp, &inbound);
     assert_eq!(left, 0, "the inbound queue is empty");
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(text.contains("connected to PostgreSQL again"), "the daemon says it connected again:\n{text}");

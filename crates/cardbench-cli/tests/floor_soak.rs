@@ -63,7 +63,7 @@ use rand::{Rng, SeedableRng};
 
 mod common;
 
-use common::services::{broker_url, declare, postgres_url};
+use common::services::{broker_url, declare, postgres_url, queued};
 
 const DEFAULT_REQUESTS: usize = 3_000;
 const DEFAULT_KILLS: usize = 20;
@@ -502,15 +502,6 @@ fn every<T>(mut page: impl FnMut(Option<i64>) -> Vec<T>, id: impl Fn(&T) -> i64)
     }
 }
 
-fn queue_is_empty(rt: &tokio::runtime::Runtime, amqp: &ServiceBusConfig, queue: &str) -> usize {
-    rt.block_on(async {
-        let mut receiver = AmqpConnector::new(amqp.clone()).open_receiver(queue).await.expect("receiver");
-        let got = cardbench_transport::QueueReceiver::receive(&mut receiver, 100, Duration::from_secs(2)).await.expect("receive");
-        receiver.close().await;
-        got.len()
-    })
-}
-
 fn soak(kills: usize) {
     let (Some(amqp_url), Some(_)) = (broker_url(), postgres_url()) else { return };
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
@@ -611,8 +602,8 @@ fn soak(kills: usize) {
     std::thread::sleep(Duration::from_millis(1500));
     let _ = stop_sim.send(true);
     rt.block_on(ngoc).expect("sim task").expect("sim");
-    assert_eq!(queue_is_empty(&rt, &amqp, &inbound), 0, "the inbound queue must be empty");
-    assert_eq!(queue_is_empty(&rt, &amqp, &outbound), 0, "the outbound queue must be empty: NGOC read everything");
+    assert_eq!(queued(&rt, &amqp, &inbound), 0, "the inbound queue must be empty");
+    assert_eq!(queued(&rt, &amqp, &outbound), 0, "the outbound queue must be empty: NGOC read everything");
 
     let tally = floor.tally.into_inner().expect("tally");
     assert!(tally.problems.is_empty(), "commands that failed otherwise than expected: {:#?}", tally.problems);

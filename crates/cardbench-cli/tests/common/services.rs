@@ -57,3 +57,13 @@ pub fn declare(queues: &[&str]) {
         .expect("run the broker script");
     assert!(out.status.success(), "declaring {queues:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// How many messages wait on `queue` (up to 100, each taken off it): 0 is an empty queue.
+pub fn queued(rt: &tokio::runtime::Runtime, amqp: &cardbench_amqp::ServiceBusConfig, queue: &str) -> usize {
+    rt.block_on(async {
+        let mut receiver = cardbench_amqp::AmqpConnector::new(amqp.clone()).open_receiver(queue).await.expect("receiver");
+        let got = cardbench_transport::QueueReceiver::receive(&mut receiver, 100, std::time::Duration::from_secs(2)).await.expect("receive");
+        receiver.close().await;
+        got.len()
+    })
+}
