@@ -464,23 +464,31 @@ fn sort_index(sort: SortColumn) -> &'static str {
 /// full within 20 budgets at that rate, it is read in order from the sort's index; if not, the
 /// matches are rare (under 1 in 1,000 rows) and the planner's way (filter first, sort the few) is
 /// the cheap one.
-fn worklist_query(conn: &Connection, f: &WorklistFilter) -> Result<(String, Vec<rusqlite::types::Value>, u32)> {
+fn worklist_query(conn: &Connection, f: &WorklistFilter) -> Result<PageSql> {
     let broad = f.shipment_id.is_none()
         && f.search.as_deref().is_none_or(|s| s.trim().is_empty())
         && (!f.statuses.is_empty() || f.organisation_id.is_some() || f.article_id.is_some() || f.received_from.is_some() || f.received_to.is_some());
     let planned = worklist_sql(f, None);
     // SQLite's planner only: PostgreSQL weighs an ordered index scan against a sort by itself.
-    if broad && conn.engine() == crate::db::Engine::Sqlite && sorts_all_matches(conn, &planned.0, &planned.1)? {
-        let (probe, args, _) = worklist_sql(f, Some(ORDERED_SCAN_BUDGET));
+    if broad && conn.engine() == crate::db::Engine::Sqlite && sorts_all_matches(conn, &planned.sql, &planned.args)? {
+        let probe = worklist_sql(f, Some(ORDERED_SCAN_BUDGET));
         let (matches, wanted): (i64, i64) =
-            conn.prepare_cached(&probe)?.query_row(crate::db::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            conn.prepare_cached(&probe.sql)?.query_row(crate::db::params_from_iter(probe.args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
         if matches > 0 && matches.saturating_mul(20) >= wanted {
-            let (sql, args, limit) = planned;
-            let hinted = sql.replacen("FROM cards ", &format!("FROM cards INDEXED BY {} ", sort_index(f.sort)), 1);
-            return Ok((hinted, args, limit));
+            let sql = planned.sql.replacen("FROM cards ", &format!("FROM cards INDEXED BY {} ", sort_index(f.sort)), 1);
+            return Ok(PageSql { sql, ..planned });
         }
     }
     Ok(planned)
+}
+
+/// A worklist query: its SQL, its arguments, the page size, and the ORDER BY terms (column
+/// names of the selected row, so a query wrapped around it can keep the order).
+struct PageSql {
+    sql: String,
+    args: Vec<rusqlite::types::Value>,
+    limit: u32,
+    order: String,
 }
 
 /// Whether SQLite would sort the matches of `sql` itself (its plan reads no index in the order
@@ -496,9 +504,9 @@ fn sorts_all_matches(conn: &Connection, sql: &str, args: &[rusqlite::types::Valu
     Ok(false)
 }
 
-/// The worklist query of `f`: SQL, its arguments, and the page size. With `probe`, instead: how
-/// many of the first `probe` rows of the sort order (after the cursor) match, and the page size + 1.
-fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite::types::Value>, u32) {
+/// The worklist query of `f`. With `probe`, instead: how many of the first `probe` rows of the
+/// sort order (after the cursor) match, and the page size + 1.
+fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> PageSql {
     use rusqlite::types::Value;
     let limit = f.limit.unwrap_or(100).clamp(1, 1000);
     // Only the filters given become SQL, so SQLite can pick the index that fits them (a static
@@ -603,7 +611,7 @@ fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite
             keyset = where_of(&keyset_clause.into_iter().collect::<Vec<_>>()),
             filters = where_of(&clauses),
         );
-        return (sql, args, limit);
+        return PageSql { sql, args, limit, order: order_sql };
     }
     clauses.extend(keyset_clause);
     let where_sql = where_of(&clauses);
@@ -613,25 +621,49 @@ fn worklist_sql(f: &WorklistFilter, probe: Option<u32>) -> (String, Vec<rusqlite
          ORDER BY {order_sql}
          LIMIT {limit_mark}"
     );
-    (sql, args, limit)
+    PageSql { sql, args, limit, order: order_sql }
 }
 
 /// How SQLite runs the worklist query of `f` (EXPLAIN QUERY PLAN details), for tests that keep
 /// each sort on an index.
 pub fn worklist_plan(conn: &Connection, f: &WorklistFilter) -> Result<Vec<String>> {
-    let (sql, args, _) = worklist_query(conn, f)?;
+    let PageSql { sql, args, .. } = worklist_query(conn, f)?;
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
     let rows = stmt.query_map(crate::db::params_from_iter(args.iter()), |r| r.get::<_, String>(3))?;
     Ok(rows.collect::<crate::db::Result<Vec<_>>>()?)
 }
 
 pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
-    let (sql, args, limit) = worklist_query(conn, f)?;
+    let PageSql { sql: page, mut args, limit, order } = worklist_query(conn, f)?;
+    // The cards in hand (a few rows however long the worklist) joined to the page's rows only:
+    // the page's own query, and so its plan, stays what it was, and the page is one query, one
+    // round trip to a floor's database. The claim's columns are renamed so the ORDER BY's bare
+    // column names still name the page's.
+    args.push(rusqlite::types::Value::Text(crate::time::now()));
+    let sql = format!(
+        "SELECT page.*, hand.station, hand.operator, hand.taken_at, hand.expires_at
+         FROM ({page}) AS page
+         LEFT JOIN (SELECT card_id AS held_card, station, operator, taken_at, expires_at
+                    FROM card_claims WHERE expires_at > ?{now}) AS hand ON hand.held_card = page.card_id
+         ORDER BY {order}",
+        now = args.len(),
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(crate::db::params_from_iter(args.iter()), |r| {
         let status: String = r.get(5)?;
+        let card_id: String = r.get(0)?;
+        let taken = match r.get::<_, Option<String>>(8)? {
+            Some(station) => Some(crate::claims::Claim {
+                card_id: card_id.clone(),
+                station,
+                operator: r.get(9)?,
+                taken_at: r.get(10)?,
+                expires_at: r.get(11)?,
+            }),
+            None => None,
+        };
         Ok(WorklistRow {
-            card_id: r.get(0)?,
+            card_id,
             organisation_id: r.get(1)?,
             shipment_id: r.get(2)?,
             article_id: r.get(3)?,
@@ -639,18 +671,10 @@ pub fn worklist(conn: &Connection, f: &WorklistFilter) -> Result<WorklistPage> {
             status: CardStatus::parse(&status).unwrap_or(CardStatus::Received),
             received_at: r.get(6)?,
             updated_at: r.get(7)?,
-            taken: None,
+            taken,
         })
     })?;
     let mut rows = rows.collect::<crate::db::Result<Vec<_>>>()?;
-    // The cards in hand: a few rows however long the worklist, read whole and matched here
-    // rather than joined, so the page's query and its plan stay what they were.
-    let mut claims = crate::claims::active(conn, &crate::time::now())?;
-    if !claims.is_empty() {
-        for row in &mut rows {
-            row.taken = claims.remove(&row.card_id);
-        }
-    }
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|r| WorklistCursor { received_at: r.received_at.clone(), card_id: r.card_id.clone(), key: f.sort.key_of(r) })

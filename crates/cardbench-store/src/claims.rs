@@ -7,8 +7,6 @@
 //! Times are [`crate::time`]'s text (RFC 3339 UTC, milliseconds), so comparing the text compares
 //! the times. A claim is active while `expires_at > now`.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Connection, OptionalExtension, Row, params};
@@ -77,19 +75,6 @@ fn holder_any(conn: &Connection, card_id: &str) -> Result<Option<Claim>> {
 pub fn release(conn: &Connection, card_id: &str, station: &str) -> Result<bool> {
     let n = conn.prepare_cached("DELETE FROM card_claims WHERE card_id = ?1 AND station = ?2")?.execute(params![card_id, station])?;
     Ok(n > 0)
-}
-
-/// Every claim active at `now`, by card: a few per station, however long the worklist (what a
-/// worklist page is marked from).
-pub fn active(conn: &Connection, now: &str) -> Result<HashMap<String, Claim>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM card_claims WHERE expires_at > ?1"))?;
-    let rows = stmt.query_map([now], from_row)?;
-    let mut out = HashMap::new();
-    for row in rows {
-        let claim = row?;
-        out.insert(claim.card_id.clone(), claim);
-    }
-    Ok(out)
 }
 
 /// Forgets claims that ran out before `before` (dead stations' cards nobody took since), so the

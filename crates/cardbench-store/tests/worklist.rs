@@ -255,3 +255,46 @@ fn broad_filters_read_the_sort_index_in_order_when_it_fills_a_page_soon() {
         assert_eq!(hinted, expected_order(&matching, sort, false), "sorted by {}", sort.as_str());
     }
 }
+
+#[test]
+fn a_page_marks_the_cards_in_hand_on_their_own_rows_and_not_a_claim_run_out() {
+    let (_dir, store) = store_with(40);
+    let later = cardbench_store::time::format(chrono::Utc::now() + chrono::Duration::hours(1));
+    let earlier = cardbench_store::time::format(chrono::Utc::now() - chrono::Duration::minutes(1));
+    store
+        .write(|tx| {
+            cardbench_store::claims::take(tx, "C-0007", "LINE-2", "björn", "2026-11-20T09:00:00.000Z", &later)?;
+            cardbench_store::claims::take(tx, "C-0031", "LINE-3", "chen", "2026-11-20T09:00:00.000Z", &later)?;
+            // A station that died holding this one: its claim ran out a minute ago.
+            cardbench_store::claims::take(tx, "C-0012", "LINE-4", "dana", "2026-11-20T09:00:00.000Z", &earlier)?;
+            Ok::<_, cardbench_store::StoreError>(())
+        })
+        .expect("claims");
+    for sort in SortColumn::ALL {
+        for descending in [false, true] {
+            let filter = WorklistFilter { sort, descending, limit: Some(7), ..Default::default() };
+            let rows = all_pages(&store, filter.clone());
+            // The order is the page's own, with or without cards in hand.
+            let order: Vec<&str> = rows.iter().map(|r| r.card_id.as_str()).collect();
+            assert_eq!(order.len(), 40);
+            let marked: Vec<(&str, &str, &str)> = rows
+                .iter()
+                .filter_map(|r| r.taken.as_ref().map(|c| (r.card_id.as_str(), c.card_id.as_str(), c.station.as_str())))
+                .collect();
+            let mut marked_sorted = marked.clone();
+            marked_sorted.sort();
+            assert_eq!(
+                marked_sorted,
+                vec![("C-0007", "C-0007", "LINE-2"), ("C-0031", "C-0031", "LINE-3")],
+                "sorted by {} descending={descending}",
+                sort.as_str()
+            );
+            let held = rows.iter().find(|r| r.card_id == "C-0007").and_then(|r| r.taken.clone()).expect("held");
+            assert_eq!((held.operator.as_str(), held.expires_at.as_str()), ("björn", later.as_str()));
+        }
+    }
+    // Released, the card is unmarked on the next page read.
+    store.write(|tx| cardbench_store::claims::release(tx, "C-0007", "LINE-2")).expect("release");
+    let rows = all_pages(&store, WorklistFilter { limit: Some(100), ..Default::default() });
+    assert_eq!(rows.iter().filter(|r| r.taken.is_some()).map(|r| r.card_id.as_str()).collect::<Vec<_>>(), vec!["C-0031"]);
+}
