@@ -10,6 +10,10 @@ pub enum StoreError {
     Conversion(String),
     #[error("cannot open the store at {url}: {reason}")]
     Url { url: String, reason: String },
+    /// The floor's database went away (restart, failover, a cut network) and its connection
+    /// cannot be made again yet.
+    #[error("the worklist database cannot be reached: {0}")]
+    Unreachable(String),
     #[error(
         "the database at {path} was written by a newer Cardbench (schema version {found}; this build knows up to {known}); \
          upgrade Cardbench or use another --data-dir"
@@ -44,7 +48,7 @@ impl From<crate::db::DbError> for StoreError {
             DbError::Postgres(e) => StoreError::Postgres(e),
             DbError::NoRows => StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows),
             e @ DbError::Conversion { .. } => StoreError::Conversion(e.to_string()),
-            DbError::Lost(reason) => StoreError::Url { url: "PostgreSQL".into(), reason: format!("the connection was lost and cannot be made again: {reason}") },
+            DbError::Lost(reason) => StoreError::Unreachable(reason),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Is the store failing as a whole (disk full, locked by another process, an I/O error), as
+//! Is the store failing as a whole (disk full, locked by another process, an I/O error, a floor's
+//! database unreachable), as
 //! opposed to one message or one change being wrong? The receive loop holds its messages and
 //! tries again while the store fails, and `cardbench status` asks the same question of the disk.
 
@@ -20,6 +21,8 @@ pub enum StoreFailure {
     Locked,
     Io,
     ReadOnly,
+    /// A floor's PostgreSQL server does not answer (restarted, failing over, cut off).
+    Unreachable,
 }
 
 impl std::fmt::Display for StoreFailure {
@@ -29,6 +32,7 @@ impl std::fmt::Display for StoreFailure {
             StoreFailure::Locked => "locked by another process",
             StoreFailure::Io => "I/O error",
             StoreFailure::ReadOnly => "read-only",
+            StoreFailure::Unreachable => "database unreachable",
         })
     }
 }
@@ -63,6 +67,8 @@ impl StoreError {
         match self {
             StoreError::Sqlite(e) | StoreError::Migration { source: e, .. } => StoreFailure::of_sqlite(e),
             StoreError::DataDir { source, .. } => Some(StoreFailure::of_io(source)),
+            StoreError::Postgres(e) if crate::postgres::is_connection_lost(e) => Some(StoreFailure::Unreachable),
+            StoreError::Unreachable(_) => Some(StoreFailure::Unreachable),
             _ => None,
         }
     }

@@ -81,6 +81,33 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
     }
 }
 
+/// Whether `e` says the connection to the server is gone (the server ended the session, shut
+/// down, refuses connections for now, or the socket failed) rather than that a statement was
+/// wrong: the store as a whole is unreachable until a new connection is made.
+pub fn is_connection_lost(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.as_db_error() {
+        // Class 08: connection exception; 57P01-03: admin or crash shutdown, cannot connect now;
+        // 53300: too many connections.
+        Some(db) => {
+            let code = db.code().code();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+        }
+        None => {
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                if cause.is::<std::io::Error>() {
+                    return true;
+                }
+                source = cause.source();
+            }
+            false
+        }
+    }
+}
+
 /// A connection to the store at `url`.
 pub fn connect(url: &str) -> Result<Connection> {
     let mut conn = crate::db::pg::connect(url)?;

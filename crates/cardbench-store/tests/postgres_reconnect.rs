@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use cardbench_store::audit::{self, AuditFilter, NewAudit};
-use cardbench_store::{Store, StoreError};
+use cardbench_store::{Store, StoreError, StoreFailure};
 
 fn note(store: &Store, operator: &str) -> Result<(), StoreError> {
     store.write(|tx| {
@@ -47,7 +47,9 @@ fn a_store_connects_again_after_the_server_ended_its_sessions() {
     let mut failures = 0;
     let wrote = (0..20).any(|_| match note(&station, "after") {
         Ok(()) => true,
-        Err(_) => {
+        Err(e) => {
+            // The store as a whole, not the write: what the receive loop holds its messages for.
+            assert_eq!(e.failure(), Some(StoreFailure::Unreachable), "{e}");
             failures += 1;
             std::thread::sleep(Duration::from_millis(100));
             false
@@ -65,4 +67,52 @@ fn a_store_connects_again_after_the_server_ended_its_sessions() {
     let operators: Vec<&str> = rows.iter().map(|r| r.operator.as_str()).collect();
     assert_eq!(operators, ["before", "after"], "nothing of a failed attempt was kept, and the write after is there once");
     assert_ne!(backend(&station, true), pids[1], "a new session");
+}
+
+/// A database that refuses connections for a while (a failover in progress, IT's maintenance):
+/// every call fails as the store being unreachable, a failure of the store as a whole (which the
+/// receive loop waits out holding its messages), and the store works again once the database
+/// takes connections. A database of its own, so refusing connections touches no other test.
+#[test]
+fn a_database_refusing_connections_is_the_store_unreachable_until_it_takes_them_again() {
+    let Ok(base) = std::env::var(cardbench_store::testing::PG_URL_ENV) else {
+        eprintln!("no PostgreSQL for the tests: skipped");
+        return;
+    };
+    let admin = Store::open_url(&cardbench_store::testing::fresh_postgres_url().expect("schema")).expect("admin");
+    let sql = |sql: &str| admin.read(|c| c.execute_batch(sql).map_err(StoreError::from)).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let name = format!("unreachable_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    sql(&format!("CREATE DATABASE {name}"));
+    struct DroppedAtEnd<'a>(&'a dyn Fn(&str), String);
+    impl Drop for DroppedAtEnd<'_> {
+        fn drop(&mut self) {
+            (self.0)(&format!("ALTER DATABASE {} ALLOW_CONNECTIONS true", self.1));
+            (self.0)(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1));
+        }
+    }
+    let _dropped = DroppedAtEnd(&sql, name.clone());
+    let (server, _) = base.rsplit_once('/').expect("the test server's URL names a database");
+    let station = Store::open_url(&format!("{server}/{name}")).expect("station");
+    note(&station, "before").expect("write");
+    backend(&station, false);
+
+    sql(&format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS false;
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ));
+    for attempt in 0..5 {
+        let e = note(&station, "during").expect_err("no write while the database refuses connections");
+        assert_eq!(e.failure(), Some(StoreFailure::Unreachable), "write {attempt}: {e}");
+        let e = station.read(|c| audit::list(c, &AuditFilter::default())).expect_err("no read either");
+        assert_eq!(e.failure(), Some(StoreFailure::Unreachable), "read {attempt}: {e}");
+        if attempt > 0 {
+            assert!(e.to_string().contains("cannot be reached"), "says why: {e}");
+        }
+    }
+
+    sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+    note(&station, "after").expect("the station writes again at once");
+    let rows = station.read(|c| audit::list(c, &AuditFilter::default())).expect("and reads");
+    let operators: Vec<&str> = rows.iter().map(|r| r.operator.as_str()).collect();
+    assert_eq!(operators, ["before", "after"]);
 }
