@@ -28,7 +28,7 @@ struct Seen {
     links: Vec<(String, String, Option<String>)>,
 }
 
-fn look(station: &Station) -> Option<Seen> {
+fn look(station: &Station) -> Result<Seen, cardbench_store::StoreError> {
     station.store()
         .read(|conn| {
             let data_version = cardbench_store::changes::data_version(conn)?;
@@ -39,8 +39,40 @@ fn look(station: &Station) -> Option<Seen> {
                 .collect();
             Ok::<_, cardbench_store::StoreError>(Seen { data_version, outbox_depth, links })
         })
-        .map_err(|e| tracing::warn!(error = %e, "cannot look at the store"))
-        .ok()
+}
+
+/// The store as the watcher last found it: failing as a whole (a floor's database unreachable,
+/// the disk gone) since when. Shown as the `store` link, as the daemon shows a commit it cannot
+/// make: a station without the daemon, or one whose daemon has nothing to commit, still says why
+/// every action fails.
+#[derive(Default)]
+struct StoreState {
+    failing_since: Option<String>,
+}
+
+impl StoreState {
+    fn failed(&mut self, app: &AppHandle, error: &cardbench_store::StoreError) {
+        let Some(failure) = error.failure() else {
+            tracing::warn!(%error, "cannot look at the store");
+            return;
+        };
+        if self.failing_since.is_some() {
+            return;
+        }
+        let since = cardbench_store::time::now();
+        tracing::error!(%error, "the store is failing; the screens say so until it answers again");
+        let detail = format!("{failure} since {}", cardbench_store::time::display(&since));
+        emit(app, AppEvent::Link { link: "store".into(), state: "failing".into(), detail: Some(detail) });
+        self.failing_since = Some(since);
+    }
+
+    /// Answering again: true when it had failed (screens then load afresh).
+    fn answered(&mut self, app: &AppHandle) -> bool {
+        let Some(since) = self.failing_since.take() else { return false };
+        tracing::info!(%since, "the store answers again");
+        emit(app, AppEvent::Link { link: "store".into(), state: "up".into(), detail: None });
+        true
+    }
 }
 
 /// How long the watcher waits for the change feed before it looks anyway (the outbox depth and
@@ -61,6 +93,7 @@ pub fn spawn_watcher(app: AppHandle, station: Arc<Station>) {
         // PostgreSQL the WAL position also moves for writes no screen shows).
         let polling = feed.is_none();
         let mut last = Seen { data_version: -1, outbox_depth: -1, links: Vec::new() };
+        let mut store = StoreState::default();
         loop {
             let told = match feed.as_mut() {
                 Some(feed) => feed.wait(LOOK_AT_LEAST_EVERY),
@@ -69,8 +102,15 @@ pub fn spawn_watcher(app: AppHandle, station: Arc<Station>) {
                     false
                 }
             };
-            let Some(now) = look(&station) else { continue };
-            if told || (polling && now.data_version != last.data_version && last.data_version != -1) {
+            let now = match look(&station) {
+                Ok(now) => now,
+                Err(error) => {
+                    store.failed(&app, &error);
+                    continue;
+                }
+            };
+            let back = store.answered(&app);
+            if told || back || (polling && now.data_version != last.data_version && last.data_version != -1) {
                 emit(&app, AppEvent::StoreChanged);
             }
             if now.outbox_depth != last.outbox_depth {

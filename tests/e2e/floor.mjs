@@ -100,6 +100,37 @@ try {
     assert(Number(cells[1]) >= 1, `LINE-2 produced: ${cells}`);
     await shot('63-floor-dashboard');
   });
+  await test('the database going away shows on the station at once, and all is live again once it is back', async () => {
+    const db = process.env.E2E_FLOOR_DB;
+    const admin = (...sql) =>
+      execFileSync('psql', [process.env.CARDBENCH_TEST_PG_URL, '-qAt', ...sql.flatMap((q) => ['-c', q])], { encoding: 'utf8', timeout: 30_000 });
+    await go('worklist');
+    const card = cardToMake();
+    await s.waitFor(`[data-card="${card}"][data-status="received"]`, { timeoutMs: 10_000 });
+    // A failover in progress: the database refuses connections, and the station's sessions end.
+    admin(`ALTER DATABASE ${db} ALLOW_CONNECTIONS false`, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '${db}'`);
+    try {
+      const t0 = Date.now();
+      await s.waitFor('[data-testid="link-state"]', { text: 'Store failing: database unreachable since', timeoutMs: 5_000 });
+      console.log(`     shown ${Date.now() - t0} ms after the database went away`);
+      await s.waitFor('[data-testid="store-failing"]', { text: 'cannot be saved', timeoutMs: 2_000 });
+      await shot('65-floor-database-unreachable');
+    } finally {
+      admin(`ALTER DATABASE ${db} ALLOW_CONNECTIONS true`);
+    }
+    const back = Date.now() + 5_000;
+    let state = '';
+    while (Date.now() < back && (state === '' || state.includes('Store failing'))) {
+      state = await s.exec(`return document.querySelector('[data-testid="link-state"]').textContent`);
+      await sleep(100);
+    }
+    assert(!state.includes('Store failing'), `still shown failing once the database is back: ${state}`);
+    const banner = await s.exec(`return document.querySelector('[data-testid="store-failing"]') !== null`);
+    assert(!banner, 'the store-failing banner stays once the database is back');
+    // The change feed listens again: LINE-2's work shows here without a click.
+    lineTwo(['produce', card, 'MIFARE_UID=04A1B2C3D4E5F8']);
+    await s.waitFor(`[data-card="${card}"][data-status="produced"]`, { timeoutMs: 5_000 });
+  });
 } finally {
   await s.end();
 }

@@ -116,7 +116,7 @@ CARDBENCH_CONFIG="$work/floor1.toml" CARDBENCH_NO_DAEMON=true CARDBENCH_DATA_DIR
   tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver4.log" 2>&1 &
 pids+=($!)
 E2E_DRIVER="http://127.0.0.1:$port" E2E_APP="$app" E2E_ARTIFACTS="$root/tests/artifacts" \
-  E2E_CLI="$CARGO_TARGET_DIR/debug/cardbench" E2E_LINE2_CONFIG="$work/floor2.toml" E2E_LINE2_DATA="$floor/line2" \
+  E2E_CLI="$CARGO_TARGET_DIR/debug/cardbench" E2E_LINE2_CONFIG="$work/floor2.toml" E2E_LINE2_DATA="$floor/line2" E2E_FLOOR_DB="$floordb" \
   timeout 600 node tests/e2e/floor.mjs || status=1
 kill "${pids[-1]}" 2>/dev/null || true
 wait "${pids[-1]}" 2>/dev/null || true

@@ -74,9 +74,12 @@ impl Shared {
 
     fn listening(&self, on: bool) {
         let mut state = self.lock();
+        // Back from a lost connection: commits may have been made meanwhile. Just lost: a
+        // watcher looks at once (and finds the store unreachable, or not). Either is told as a
+        // change; a reconnect attempt that failed again is not.
+        let turned = on || state.listening;
         state.listening = on;
-        // Back from a lost connection: commits may have been made meanwhile; say so.
-        if on {
+        if turned {
             state.changes += 1;
         }
         drop(state);
