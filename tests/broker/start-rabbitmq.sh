@@ -26,7 +26,7 @@
 #
 # --netns NAME (first argument; root only): the node runs in its own network namespace NAME,
 #   reached over a veth pair: NET.1/30 inside, NET.2/30 on this side (NET: CARDBENCH_NETNS_NET,
-#   default 10.213.7). Taking the namespace's end down
+#   default the first free 10.213.N from 10.213.7, kept in the state dir). Taking the namespace's end down
 #   (`ip netns exec NAME ip link set $CARDBENCH_TEST_NETNS_VETH_NS down`) cuts the link silently:
 #   no RST, no refusal, packets vanish, as in a broken network, which stopping the node cannot
 #   show. (Taking this side's end down is not silent: its route goes, and sends fail at once.) State in
@@ -72,7 +72,20 @@ listen_ip=127.0.0.1
 if [ -n "$netns" ]; then
   [ "$(id -u)" = 0 ] || { log "--netns needs root (ip netns, veth)"; exit 1; }
   command -v ip > /dev/null || { log "ip (iproute2) is missing: run scripts/setup.sh"; exit 1; }
-  net="${CARDBENCH_NETNS_NET:-10.213.7}"
+  held() { ip -o -4 addr show | awk '{print $4}' | grep -q "^${1//./\\.}\.[0-3]/"; }
+  if [ -n "${CARDBENCH_NETNS_NET:-}" ]; then
+    net="$CARDBENCH_NETNS_NET"
+  elif [ -f "$state/net" ]; then
+    net="$(cat "$state/net")"
+  else
+    # The first 10.213.N.0/30 that no interface here holds an address in: another run's pair on
+    # this machine, or one a killed run left behind, keeps its own.
+    net=""
+    for n in $(seq 7 254); do
+      if ! held "10.213.$n"; then net="10.213.$n"; break; fi
+    done
+    [ -n "$net" ] || { log "no 10.213.N.0/30 is free here for the namespace's pair"; exit 1; }
+  fi
   listen_ip="$net.1"
   host_ip="$net.2"
   # Interface names hold 15 characters at most.
@@ -80,7 +93,7 @@ if [ -n "$netns" ]; then
   veth_ns="cbn-${netns:0:11}"
   if [ ! -e "/var/run/netns/$netns" ]; then
     # Someone else's address in our /30 would take our traffic (or we theirs): refuse.
-    if ip -o -4 addr show | awk '{print $4}' | grep -q "^$net\.[0-3]/"; then
+    if held "$net"; then
       log "an interface here already holds an address in $net.0/30; choose another CARDBENCH_NETNS_NET"
       rmdir "$state" 2> /dev/null || true
       exit 1
@@ -95,6 +108,7 @@ if [ -n "$netns" ]; then
       ip netns del "$netns" 2>/dev/null || true
       exit 1
     fi
+    echo "$net" > "$state/net"
     log "namespace $netns: $listen_ip on $veth_ns inside, $host_ip on $veth here"
   fi
   # Up every time: a test that cut the link and died leaves it down.

@@ -24,6 +24,8 @@ while [ $# -gt 0 ]; do
 done
 if [ -n "$netns" ]; then
   state="${CARDBENCH_NETNS_BROKER_DIR:-$repo/target/test-broker-netns-$netns}"
+  # The pair's addresses the start script chose (read now: --clean removes the state dir).
+  net="${CARDBENCH_NETNS_NET:-$(cat "$state/net" 2>/dev/null || echo 10.213.7)}"
 else
   state="${CARDBENCH_BROKER_DIR:-$repo/target/test-broker}"
 fi
@@ -81,6 +83,5 @@ if $clean && [ -n "$netns" ]; then
   fi
   veth="cbh-${netns:0:11}"
   if ip link show "$veth" > /dev/null 2>&1; then ip link del "$veth" && log "veth $veth deleted"; fi
-  net="${CARDBENCH_NETNS_NET:-10.213.7}"
   ip route del blackhole "$net.0/30" 2>/dev/null || true
 fi
