@@ -64,3 +64,19 @@ fn status_says_store_failing_disk_full_on_a_full_disk() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("store           FAILING: disk full"), "{stdout}\n{}", text(&out.stderr));
 }
+
+/// A floor station whose PostgreSQL server does not answer (stopped, failing over): `status`
+/// says the store is failing, "database unreachable", in the words of a full disk, and why;
+/// it does not pass for a wrong setting. A port nobody listens on stands for the server.
+#[test]
+fn status_says_store_failing_database_unreachable_when_the_floor_database_does_not_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    std::fs::write(dir.path().join("config.toml"), format!("[store]\nurl = \"postgres://cardbench@127.0.0.1:{port}/floor\"\nstation = \"LINE-1\"\n"))
+        .expect("config");
+    let out = common::command(dir.path(), None).env_remove("CARDBENCH_STORE_URL").arg("status").output().expect("run cardbench");
+    assert!(!out.status.success(), "status cannot count what it cannot read");
+    assert!(text(&out.stdout).contains("store           FAILING: database unreachable"), "stdout: {}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("store failing: database unreachable") && stderr.contains(&format!("127.0.0.1:{port}")), "stderr: {stderr}");
+}

@@ -103,6 +103,17 @@ pub fn configure(workflow: Workflow, config: &Config) -> Result<Workflow, NodeEr
 
 /// The store `config` names: the floor's shared PostgreSQL store when `[store] url` is set, else
 /// the SQLite file in the data directory.
+impl NodeError {
+    /// The failure of the store as a whole behind this error (e.g. a floor's database that does
+    /// not answer), if that is what it is.
+    pub fn store_failure(&self) -> Option<cardbench_store::StoreFailure> {
+        match self {
+            NodeError::Store(e) => e.failure(),
+            _ => None,
+        }
+    }
+}
+
 pub fn open_store(config: &Config) -> Result<Store, NodeError> {
     match config.store_url()? {
         Some(url) => Ok(Store::open_url(&url)?),

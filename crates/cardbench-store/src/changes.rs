@@ -185,7 +185,7 @@ pub(crate) fn listen_postgres(url: &str) -> Result<ChangeFeed> {
 /// One connection's life: LISTEN, count notifications until the connection ends or the feed is
 /// dropped.
 async fn listen_once(url: &str, shared: &Shared) -> std::result::Result<(), String> {
-    let (client, mut connection) = crate::db::pg_connect::connect(url).await?;
+    let (client, mut connection) = crate::db::pg_connect::connect(url).await.map_err(|e| e.reason)?;
     // The connection's messages (query answers and notifications) come through one poll: a task
     // drives it, keeping the notifications for our schema and counting them.
     let (told_tx, mut told_rx) = tokio::sync::mpsc::unbounded_channel::<String>();

@@ -34,7 +34,17 @@ pub fn status(ctx: &Context) -> anyhow::Result<()> {
             }
             return Err(e.context(format!("store failing: {failure}")));
         }
-        (Err(e), None) => return Err(e),
+        // A floor's database that does not answer: the same words as a full disk, so support
+        // reads one line for "the store, not the message".
+        (Err(e), None) => match e.chain().find_map(|c| c.downcast_ref::<cardbench_runtime::node::NodeError>()).and_then(|n| n.store_failure()) {
+            Some(failure) => {
+                if !ctx.json {
+                    say_store(Some(failure));
+                }
+                return Err(e.context(format!("store failing: {failure}")));
+            }
+            None => return Err(e),
+        },
     };
     let recent_errors = cardbench_workflow::Workflow::new(store.clone()).dashboard()?.recent_errors;
     let status = store.read(|c| {

@@ -45,7 +45,7 @@ fn open_client(url: &str) -> crate::error::Result<Client> {
         let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(runtime) => runtime,
             Err(e) => {
-                let _ = tx.send(Err(format!("cannot start the connection's runtime: {e}")));
+                let _ = tx.send(Err(super::pg_connect::ConnectFailed::from(format!("cannot start the connection's runtime: {e}"))));
                 return;
             }
         };
@@ -57,8 +57,8 @@ fn open_client(url: &str) -> crate::error::Result<Client> {
                         tracing::warn!(error = %crate::postgres::describe(&error), "PostgreSQL connection ended");
                     }
                 }
-                Err(reason) => {
-                    let _ = tx.send(Err(reason));
+                Err(failed) => {
+                    let _ = tx.send(Err(failed));
                 }
             }
         });
@@ -66,7 +66,11 @@ fn open_client(url: &str) -> crate::error::Result<Client> {
     spawned.map_err(|e| failed(format!("cannot start the connection's thread: {e}")))?;
     match rx.recv() {
         Ok(Ok(client)) => Ok(client),
-        Ok(Err(reason)) => Err(failed(reason)),
+        // The server is down or busy, not the URL wrong: a failure of the store as a whole.
+        Ok(Err(super::pg_connect::ConnectFailed { reason, unreachable: true })) => {
+            Err(crate::StoreError::Unreachable(reason))
+        }
+        Ok(Err(super::pg_connect::ConnectFailed { reason, .. })) => Err(failed(reason)),
         Err(_) => Err(failed("the connection's thread ended before connecting".into())),
     }
 }
@@ -89,7 +93,10 @@ impl PgConnection {
         if !self.client.is_closed() || self.in_transaction {
             return Ok(());
         }
-        let client = open_client(&self.url).map_err(|e| DbError::Lost(e.to_string()))?;
+        let client = open_client(&self.url).map_err(|e| match e {
+            crate::StoreError::Unreachable(reason) => DbError::Lost(reason),
+            other => DbError::Lost(other.to_string()),
+        })?;
         if let Some(sql) = self.session {
             block_on(client.batch_execute(sql))?;
         }

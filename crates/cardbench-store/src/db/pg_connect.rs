@@ -54,8 +54,23 @@ pub(crate) fn target(url: &str) -> Result<Target, String> {
     Ok(Target { config, tls, ca_file })
 }
 
+/// Why a connection was not made.
+#[derive(Debug)]
+pub(crate) struct ConnectFailed {
+    pub reason: String,
+    /// The server did not answer or would not take a connection now (refused, timed out, shutting
+    /// down, too many connections): the store is unreachable, not wrongly configured.
+    pub unreachable: bool,
+}
+
+impl From<String> for ConnectFailed {
+    fn from(reason: String) -> Self {
+        ConnectFailed { reason, unreachable: false }
+    }
+}
+
 /// Connects to `url` as [`target`] reads it.
-pub(crate) async fn connect(url: &str) -> Result<(Client, PgLink), String> {
+pub(crate) async fn connect(url: &str) -> Result<(Client, PgLink), ConnectFailed> {
     let target = target(url)?;
     let tls = if target.tls {
         cardbench_tls::client_config(target.ca_file.as_deref()).map_err(|e| e.to_string())?
@@ -64,7 +79,10 @@ pub(crate) async fn connect(url: &str) -> Result<(Client, PgLink), String> {
         cardbench_tls::client_config(None).map_err(|e| e.to_string())?
     };
     let connector = MakeRustlsConnect::new(std::sync::Arc::unwrap_or_clone(tls));
-    target.config.connect(connector).await.map_err(|e| crate::postgres::describe(&e))
+    target.config.connect(connector).await.map_err(|e| ConnectFailed {
+        reason: crate::postgres::describe(&e),
+        unreachable: crate::postgres::is_connection_lost(&e),
+    })
 }
 
 #[cfg(test)]
