@@ -1004,6 +1004,9 @@ pub struct AppInfo {
     /// Whether the embedded daemon runs in this process (receive loop, outbox sender, simulator).
     pub daemon: bool,
     pub started_ms: f64,
+    /// The store failing as a whole now, as the `store` link's detail says it ("database
+    /// unreachable since …"); none when it answers.
+    pub store_failing: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

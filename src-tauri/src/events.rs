@@ -51,24 +51,31 @@ struct StoreState {
 }
 
 impl StoreState {
-    fn failed(&mut self, app: &AppHandle, error: &cardbench_store::StoreError) {
+    fn failed(&mut self, app: &AppHandle, station: &Station, error: &cardbench_store::StoreError) {
         let Some(failure) = error.failure() else {
             tracing::warn!(%error, "cannot look at the store");
             return;
         };
-        if self.failing_since.is_some() {
-            return;
-        }
-        let since = cardbench_store::time::now();
-        tracing::error!(%error, "the store is failing; the screens say so until it answers again");
+        let since = match &self.failing_since {
+            Some(since) => since.clone(),
+            None => {
+                tracing::error!(%error, "the store is failing; the screens say so until it answers again");
+                let since = cardbench_store::time::now();
+                self.failing_since = Some(since.clone());
+                since
+            }
+        };
         let detail = format!("{failure} since {}", cardbench_store::time::display(&since));
+        // Kept for a window that opens later (it asks at start, `app_info`), and told again at
+        // each look while it lasts, so a window that was not listening yet learns it too.
+        *station.store_failing.lock().unwrap_or_else(|p| p.into_inner()) = Some(detail.clone());
         emit(app, AppEvent::Link { link: "store".into(), state: "failing".into(), detail: Some(detail) });
-        self.failing_since = Some(since);
     }
 
     /// Answering again: true when it had failed (screens then load afresh).
-    fn answered(&mut self, app: &AppHandle) -> bool {
+    fn answered(&mut self, app: &AppHandle, station: &Station) -> bool {
         let Some(since) = self.failing_since.take() else { return false };
+        *station.store_failing.lock().unwrap_or_else(|p| p.into_inner()) = None;
         tracing::info!(%since, "the store answers again");
         emit(app, AppEvent::Link { link: "store".into(), state: "up".into(), detail: None });
         true
@@ -78,6 +85,9 @@ impl StoreState {
 /// How long the watcher waits for the change feed before it looks anyway (the outbox depth and
 /// link states of a store whose feed lost its connection still refresh).
 const LOOK_AT_LEAST_EVERY: Duration = Duration::from_secs(5);
+
+/// How often the watcher looks while the change feed has lost its connection.
+const LOOK_WHILE_DEAF: Duration = Duration::from_secs(1);
 
 /// How often the watcher looks when the store gives no change feed.
 const POLL: Duration = Duration::from_millis(400);
@@ -94,9 +104,15 @@ pub fn spawn_watcher(app: AppHandle, station: Arc<Station>) {
         let polling = feed.is_none();
         let mut last = Seen { data_version: -1, outbox_depth: -1, links: Vec::new() };
         let mut store = StoreState::default();
+        // The first look at once: a floor's database down at start-up is said from the start,
+        // not after the feed's first wait (its feed never connects to tell anything).
+        let mut first = true;
         loop {
             let told = match feed.as_mut() {
-                Some(feed) => feed.wait(LOOK_AT_LEAST_EVERY),
+                _ if std::mem::take(&mut first) => false,
+                // A feed that lost its connection tells nothing more: look every second meanwhile
+                // (a floor's database going away shows within it, and so does its return).
+                Some(feed) => feed.wait(if feed.is_listening() { LOOK_AT_LEAST_EVERY } else { LOOK_WHILE_DEAF }),
                 None => {
                     std::thread::sleep(POLL);
                     false
@@ -105,11 +121,11 @@ pub fn spawn_watcher(app: AppHandle, station: Arc<Station>) {
             let now = match look(&station) {
                 Ok(now) => now,
                 Err(error) => {
-                    store.failed(&app, &error);
+                    store.failed(&app, &station, &error);
                     continue;
                 }
             };
-            let back = store.answered(&app);
+            let back = store.answered(&app, &station);
             if told || back || (polling && now.data_version != last.data_version && last.data_version != -1) {
                 emit(&app, AppEvent::StoreChanged);
             }

@@ -33,10 +33,34 @@ function cardToMake() {
   throw new Error('no received card expecting only MIFARE_UID in the seeded store');
 }
 
+/** SQL on the test server as its administrator, each statement on its own. */
+const FLOOR_DB = process.env.E2E_FLOOR_DB;
+const admin = (...sql) =>
+  execFileSync('psql', [process.env.CARDBENCH_TEST_PG_URL, '-qAt', ...sql.flatMap((q) => ['-c', q])], { encoding: 'utf8', timeout: 30_000 });
+
 await waitForDriver(DRIVER);
+// The station starts while the floor's database takes no connections (IT's maintenance).
+admin(`ALTER DATABASE ${FLOOR_DB} ALLOW_CONNECTIONS false`);
+let refusing = true;
 s = await Session.start(DRIVER, process.env.E2E_APP);
 let made = '';
 try {
+  await test('a station started while the floor database is down opens, says so, and loads the worklist once it is back', async () => {
+    try {
+      // Within a second of the window (its first look), not after a wait for news.
+      await s.waitFor('[data-testid="store-failing"]', { text: 'database unreachable since', timeoutMs: 10_000 });
+      await shot('59-floor-started-while-database-down');
+    } finally {
+      admin(`ALTER DATABASE ${FLOOR_DB} ALLOW_CONNECTIONS true`);
+      refusing = false;
+    }
+    const t0 = Date.now();
+    await s.waitFor('[data-card]', { timeoutMs: 10_000 });
+    console.log(`     worklist shown ${Date.now() - t0} ms after the database took connections again`);
+    const banner = await s.exec(`return document.querySelector('[data-testid="store-failing"]') !== null`);
+    assert(!banner, 'the store-failing banner stays once the database is back');
+  });
+
   await test('Settings shows the floor store in use and this station', async () => {
     await s.waitFor('[data-card]', { timeoutMs: 30_000 });
     await go('settings');
@@ -101,9 +125,7 @@ try {
     await shot('63-floor-dashboard');
   });
   await test('the database going away shows on the station at once, and all is live again once it is back', async () => {
-    const db = process.env.E2E_FLOOR_DB;
-    const admin = (...sql) =>
-      execFileSync('psql', [process.env.CARDBENCH_TEST_PG_URL, '-qAt', ...sql.flatMap((q) => ['-c', q])], { encoding: 'utf8', timeout: 30_000 });
+    const db = FLOOR_DB;
     await go('worklist');
     const card = cardToMake();
     await s.waitFor(`[data-card="${card}"][data-status="received"]`, { timeoutMs: 10_000 });
@@ -132,6 +154,7 @@ try {
     await s.waitFor(`[data-card="${card}"][data-status="produced"]`, { timeoutMs: 5_000 });
   });
 } finally {
+  if (refusing) admin(`ALTER DATABASE ${FLOOR_DB} ALLOW_CONNECTIONS true`);
   await s.end();
 }
 

@@ -78,7 +78,7 @@ fn end_sessions(server: &Store, name: &str) -> i64 {
 
 #[test]
 fn a_running_station_rides_out_its_database_ending_every_session() {
-    ride_out(OUTAGES, &|server, name, _| {
+    ride_out(false, OUTAGES, &|server, name, _| {
         let ended = end_sessions(server, name);
         std::thread::sleep(Duration::from_millis(250));
         ended
@@ -91,28 +91,45 @@ fn a_running_station_rides_out_its_database_ending_every_session() {
 /// ten make a dead letter), then takes it in once the database is back.
 #[test]
 fn a_running_station_holds_its_requests_while_its_database_refuses_connections() {
-    ride_out(1, &|server, name, log| {
+    ride_out(false, 1, &|server, name, log| {
         batch(server, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
         let ended = end_sessions(server, name);
-        let seen = Instant::now();
-        let said = loop {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            if text.contains("store failing") && text.contains("database unreachable") {
-                break true;
-            }
-            if seen.elapsed() > Duration::from_secs(20) {
-                break false;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        std::thread::sleep(Duration::from_secs(5).saturating_sub(seen.elapsed()));
-        batch(server, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
-        assert!(said, "the station says its store is failing: database unreachable:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+        refuse_for_5_seconds(server, name, log);
         ended
     });
 }
 
-fn ride_out(outages: usize, outage: Outage<'_>) {
+/// A station started while its database takes no connections (maintenance, a failover under
+/// way): `cardbench run` starts anyway, says its store is failing, holds what it receives, and
+/// takes everything in once the database answers.
+#[test]
+fn a_station_started_while_its_database_refuses_connections_takes_its_requests_in_once_it_is_back() {
+    ride_out(true, 0, &|_, _, _| 0);
+}
+
+/// Waits until the station's log says its store is unreachable (at most 20 s), lets the database
+/// refuse connections for 5 s in all, then lets it take them again.
+fn refuse_for_5_seconds(server: &Store, name: &str, log: &std::path::Path) {
+    let seen = Instant::now();
+    let said = loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains("store failing") && text.contains("database unreachable") {
+            break true;
+        }
+        if seen.elapsed() > Duration::from_secs(20) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_secs(5).saturating_sub(seen.elapsed()));
+    batch(server, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+    assert!(said, "the station says its store is failing: database unreachable:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+}
+
+/// A station (`cardbench run`) on a database of its own takes NGOC's requests in while `outage`
+/// befalls its database `outages` times; with `refused_at_start`, the database refuses
+/// connections when the station starts, until it said so and 5 s passed.
+fn ride_out(refused_at_start: bool, outages: usize, outage: Outage<'_>) {
     let (Some(amqp_url), Some(pg)) = (broker_url(), postgres_url()) else { return };
     let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let (inbound, outbound) = (format!("dbr-in-{tag}"), format!("dbr-out-{tag}"));
@@ -133,6 +150,9 @@ fn ride_out(outages: usize, outage: Outage<'_>) {
     )
     .expect("config");
     let log = dir.join("run.log");
+    if refused_at_start {
+        batch(&server, &format!("ALTER DATABASE {} ALLOW_CONNECTIONS false", database.name));
+    }
     let mut daemon = Daemon(Command::new(env!("CARGO_BIN_EXE_cardbench"))
         .args(["run", "--no-sim"])
         .env("CARDBENCH_DATA_DIR", &dir)
@@ -151,6 +171,10 @@ fn ride_out(outages: usize, outage: Outage<'_>) {
     let sim_config = SimConfig { requests_queue: inbound.clone(), notifications_queue: outbound.clone(), seed: Some(7), ..SimConfig::default() };
     let sim = Arc::new(Simulator::open(&root.path().join("ngoc"), sim_config, Arc::new(AmqpConnector::new(amqp.clone()))).expect("sim"));
     let generated = rt.block_on(sim.generate(REQUESTS)).expect("generate");
+    if refused_at_start {
+        refuse_for_5_seconds(&server, &database.name, &log);
+        assert!(daemon.0.try_wait().expect("wait").is_none(), "the daemon exited: {}", std::fs::read_to_string(&log).unwrap_or_default());
+    }
 
     // While the station takes them in: every session of its database ended, again and again.
     let accepted = |store: &Store| -> usize {
@@ -171,7 +195,7 @@ fn ride_out(outages: usize, outage: Outage<'_>) {
     }
     let during = accepted(&store);
     assert!(ended >= outages as i64, "sessions were ended ({ended})");
-    assert!(during < generated.card_ids.len(), "the outages landed while requests were still arriving ({during} already in)");
+    assert!(outages == 0 || during < generated.card_ids.len(), "the outages landed while requests were still arriving ({during} already in)");
 
     let deadline = Instant::now() + Duration::from_secs(120);
     while accepted(&store) < generated.card_ids.len() && Instant::now() < deadline {
@@ -195,7 +219,8 @@ fn ride_out(outages: usize, outage: Outage<'_>) {
     let left = queued(&rt, &amqp, &inbound);
     assert_eq!(left, 0, "the inbound queue is empty");
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(text.contains("connected to PostgreSQL again"), "the daemon says it connected again:\n{text}");
+    let connected = if refused_at_start { "connected to PostgreSQL, which did not answer when the store was opened" } else { "connected to PostgreSQL again" };
+    assert!(text.contains(connected), "the daemon says it connected:\n{text}");
     assert!(!text.contains("releasing them"), "no received batch was handed back to the queue for the database's absence:\n{text}");
     eprintln!("{} requests, {ended} sessions ended in {outages} outages; {during} were in when the last one came", generated.card_ids.len());
 }

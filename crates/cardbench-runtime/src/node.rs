@@ -101,8 +101,6 @@ pub fn configure(workflow: Workflow, config: &Config) -> Result<Workflow, NodeEr
     })
 }
 
-/// The store `config` names: the floor's shared PostgreSQL store when `[store] url` is set, else
-/// the SQLite file in the data directory.
 impl NodeError {
     /// The failure of the store as a whole behind this error (e.g. a floor's database that does
     /// not answer), if that is what it is.
@@ -114,6 +112,8 @@ impl NodeError {
     }
 }
 
+/// The store `config` names: the floor's shared PostgreSQL store when `[store] url` is set, else
+/// the SQLite file in the data directory.
 pub fn open_store(config: &Config) -> Result<Store, NodeError> {
     match config.store_url()? {
         Some(url) => Ok(Store::open_url(&url)?),

@@ -83,7 +83,7 @@ pub fn copy_to_postgres(source: &Store, target: &Store, tables: &[&str]) -> Resu
             target.read(|pg| -> Result<()> {
                 let pg = pg.as_postgres().ok_or_else(|| crate::StoreError::Url { url: String::new(), reason: "the target is not PostgreSQL".into() })?;
                 let pg = pg.borrow_mut();
-                let sink = block_on(pg.client().copy_in::<_, bytes::Bytes>(&format!("COPY {table} ({list}) FROM STDIN")))?;
+                let sink = block_on(pg.client()?.copy_in::<_, bytes::Bytes>(&format!("COPY {table} ({list}) FROM STDIN")))?;
                 futures_util::pin_mut!(sink);
                 let mut stmt = src.prepare(&format!("SELECT {list} FROM {table}"))?;
                 let mut rows = stmt.query([])?;

@@ -95,11 +95,27 @@ pub fn is_connection_lost(e: &tokio_postgres::Error) -> bool {
             let code = db.code().code();
             code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
         }
+        // The socket's own failures only: a TLS handshake refused (an unknown CA, a wrong name)
+        // also comes as an I/O error, and is a setting to fix, not an outage to wait out.
         None => {
+            use std::io::ErrorKind::*;
             let mut source = std::error::Error::source(e);
             while let Some(cause) = source {
-                if cause.is::<std::io::Error>() {
-                    return true;
+                if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                    return matches!(
+                        io.kind(),
+                        ConnectionRefused
+                            | ConnectionReset
+                            | ConnectionAborted
+                            | NotConnected
+                            | BrokenPipe
+                            | TimedOut
+                            | UnexpectedEof
+                            | HostUnreachable
+                            | NetworkUnreachable
+                            | NetworkDown
+                            | AddrNotAvailable
+                    );
                 }
                 source = cause.source();
             }
@@ -110,7 +126,16 @@ pub fn is_connection_lost(e: &tokio_postgres::Error) -> bool {
 
 /// A connection to the store at `url`.
 pub fn connect(url: &str) -> Result<Connection> {
-    let mut conn = crate::db::pg::connect(url)?;
+    with_session(crate::db::pg::connect(url)?)
+}
+
+/// [`connect`], or a connection made at its first use when the server does not answer now
+/// ([`crate::db::pg::connect_when_reachable`]).
+pub fn connect_when_reachable(url: &str) -> Result<Connection> {
+    with_session(crate::db::pg::connect_when_reachable(url)?)
+}
+
+fn with_session(mut conn: PgConnection) -> Result<Connection> {
     // Every commit is on disk (and on the synchronous standbys IT configured) before we settle a
     // message on the broker: the server's default, asserted in case the database's default was
     // lowered for other tenants.
@@ -156,7 +181,7 @@ pub fn migrate(conn: &mut Connection, url: &str) -> Result<()> {
 
 fn migrate_in(pg: &mut PgConnection, url: &str) -> Result<()> {
     use crate::db::pg::block_on;
-    let client = pg.client();
+    let client = pg.client()?;
     block_on(client.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]))?;
     block_on(client.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -30,6 +30,9 @@ pub struct Store {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
     checkpointer: Option<Checkpointer>,
+    /// Whether the schema is known to be this build's: false only for a PostgreSQL store opened
+    /// while its server did not answer, until the first call that reaches it migrates.
+    migrated: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -56,6 +59,7 @@ impl Store {
             writer: Mutex::new(Connection::sqlite(writer)),
             reader: Mutex::new(Connection::sqlite(reader)),
             checkpointer: Some(checkpointer),
+            migrated: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -65,9 +69,17 @@ impl Store {
         if !crate::postgres::is_postgres_url(url) {
             return Err(StoreError::Url { url: crate::postgres::redact(url), reason: "not a postgres:// URL".into() });
         }
-        let mut writer = crate::postgres::connect(url)?;
-        crate::postgres::migrate(&mut writer, url)?;
-        let reader = crate::postgres::connect(url)?;
+        // A floor's database that does not answer now (a restart, a failover) does not keep the
+        // station from starting: the connections are made, and the schema checked or upgraded,
+        // at the first call once it answers; until then every call fails as the store being
+        // unreachable, which the screens and the receive loop show and wait out.
+        let mut writer = crate::postgres::connect_when_reachable(url)?;
+        let migrated = match crate::postgres::migrate(&mut writer, url) {
+            Ok(()) => true,
+            Err(e) if e.failure() == Some(crate::StoreFailure::Unreachable) => false,
+            Err(e) => return Err(e),
+        };
+        let reader = crate::postgres::connect_when_reachable(url)?;
         Ok(Store {
             path: PathBuf::from(crate::postgres::redact(url)),
             engine: Engine::Postgres,
@@ -75,6 +87,7 @@ impl Store {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             checkpointer: None,
+            migrated: std::sync::atomic::AtomicBool::new(migrated),
         })
     }
 
@@ -89,6 +102,23 @@ impl Store {
 
     /// Names the station this store writes for (a floor's `[store] station`): the audit rows its
     /// writes record say so. One process is one station.
+    /// Migrates a PostgreSQL store opened before its server answered, at its first call that
+    /// reaches it; a no-op once done (and always on SQLite).
+    fn ready(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if self.migrated.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let Some(url) = &self.url else { return Ok(()) };
+        let mut writer = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !self.migrated.load(Ordering::Acquire) {
+            crate::postgres::migrate(&mut writer, url)?;
+            self.migrated.store(true, Ordering::Release);
+            tracing::info!("the worklist database answers: schema checked");
+        }
+        Ok(())
+    }
+
     pub fn set_station(&self, station: &str) {
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).set_station(station);
     }
@@ -100,6 +130,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        self.ready()?;
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.in_transaction(&conn, work, Announce::Yes)
     }
@@ -110,6 +141,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        self.ready()?;
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.in_transaction(&conn, work, Announce::No)
     }
@@ -121,6 +153,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        self.ready()?;
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(sqlite) = conn.as_sqlite() else {
             return self.in_transaction(&conn, work, Announce::Yes);
@@ -205,6 +238,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        self.ready()?;
         let conn = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         work(&conn)
     }

@@ -116,3 +116,48 @@ fn a_database_refusing_connections_is_the_store_unreachable_until_it_takes_them_
     let operators: Vec<&str> = rows.iter().map(|r| r.operator.as_str()).collect();
     assert_eq!(operators, ["before", "after"]);
 }
+
+/// A station started while the floor's database refuses connections (a failover, maintenance):
+/// the store opens, each call fails as the store being unreachable, and once the database takes
+/// connections the first call creates the schema of an empty database and the station works. A
+/// wrong setting is still refused at once.
+#[test]
+fn a_store_opened_while_its_database_refuses_connections_works_once_it_takes_them() {
+    let Ok(base) = std::env::var(cardbench_store::testing::PG_URL_ENV) else {
+        eprintln!("no PostgreSQL for the tests: skipped");
+        return;
+    };
+    let admin = Store::open_url(&cardbench_store::testing::fresh_postgres_url().expect("schema")).expect("admin");
+    let sql = |sql: &str| admin.read(|c| c.execute_batch(sql).map_err(StoreError::from)).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let name = format!("late_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    sql(&format!("CREATE DATABASE {name}"));
+    struct DroppedAtEnd<'a>(&'a dyn Fn(&str), String);
+    impl Drop for DroppedAtEnd<'_> {
+        fn drop(&mut self) {
+            (self.0)(&format!("ALTER DATABASE {} ALLOW_CONNECTIONS true", self.1));
+            (self.0)(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1));
+        }
+    }
+    let _dropped = DroppedAtEnd(&sql, name.clone());
+    sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
+    let (server, _) = base.rsplit_once('/').expect("the test server's URL names a database");
+
+    let station = Store::open_url(&format!("{server}/{name}")).expect("the store opens while its database refuses connections");
+    let e = note(&station, "during").expect_err("nothing is written meanwhile");
+    assert_eq!(e.failure(), Some(StoreFailure::Unreachable), "{e}");
+    let e = station.read(|c| audit::list(c, &AuditFilter::default())).expect_err("nor read");
+    assert_eq!(e.failure(), Some(StoreFailure::Unreachable), "{e}");
+
+    sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+    note(&station, "after").expect("the first write once it answers creates the schema and writes");
+    let rows = station.read(|c| audit::list(c, &AuditFilter::default())).expect("and reads");
+    assert_eq!(rows.iter().map(|r| r.operator.as_str()).collect::<Vec<_>>(), ["after"]);
+    let version = station
+        .read(|c| c.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get::<_, i64>(0)).map_err(StoreError::from))
+        .expect("version");
+    assert_eq!(version, i64::from(cardbench_store::SCHEMA_VERSION));
+
+    // A wrong database name is a setting to fix, not an outage to wait out.
+    let wrong = Store::open_url(&format!("{server}/{name}_missing")).err().expect("refused at once");
+    assert_eq!(wrong.failure(), None, "{wrong}");
+}

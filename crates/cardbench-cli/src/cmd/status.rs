@@ -34,31 +34,9 @@ pub fn status(ctx: &Context) -> anyhow::Result<()> {
             }
             return Err(e.context(format!("store failing: {failure}")));
         }
-        // A floor's database that does not answer: the same words as a full disk, so support
-        // reads one line for "the store, not the message".
-        (Err(e), None) => match e.chain().find_map(|c| c.downcast_ref::<cardbench_runtime::node::NodeError>()).and_then(|n| n.store_failure()) {
-            Some(failure) => {
-                if !ctx.json {
-                    say_store(Some(failure));
-                }
-                return Err(e.context(format!("store failing: {failure}")));
-            }
-            None => return Err(e),
-        },
+        (Err(e), None) => return Err(failing_store(ctx, e)),
     };
-    let recent_errors = cardbench_workflow::Workflow::new(store.clone()).dashboard()?.recent_errors;
-    let status = store.read(|c| {
-        Ok::<_, cardbench_store::StoreError>(Status {
-            data_dir: ctx.data_dir.display().to_string(),
-            store_failing,
-            cards: cards::count_by_status(c)?,
-            inbox: inbox::count_by_outcome(c)?,
-            outbox_pending: outbox::pending_count(c)?,
-            open_conflicts: conflicts::list(c, true)?.len(),
-            links: link_status::all(c)?,
-            recent_errors,
-        })
-    })?;
+    let status = gather(ctx, &store, store_failing).map_err(|e| failing_store(ctx, e))?;
     if ctx.json {
         return output::json(&status);
     }
@@ -94,6 +72,42 @@ pub fn status(ctx: &Context) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+fn gather(ctx: &Context, store: &std::sync::Arc<cardbench_store::Store>, store_failing: Option<StoreFailure>) -> anyhow::Result<Status> {
+    let recent_errors = cardbench_workflow::Workflow::new(store.clone()).dashboard()?.recent_errors;
+    Ok(store.read(|c| {
+        Ok::<_, cardbench_store::StoreError>(Status {
+            data_dir: ctx.data_dir.display().to_string(),
+            store_failing,
+            cards: cards::count_by_status(c)?,
+            inbox: inbox::count_by_outcome(c)?,
+            outbox_pending: outbox::pending_count(c)?,
+            open_conflicts: conflicts::list(c, true)?.len(),
+            links: link_status::all(c)?,
+            recent_errors,
+        })
+    })?)
+}
+
+/// `e`, said as the store failing when that is what it is: a floor's database that does not
+/// answer, in the words of a full disk, so support reads one line for "the store, not the message".
+fn failing_store(ctx: &Context, e: anyhow::Error) -> anyhow::Error {
+    let failure = e.chain().find_map(|c| {
+        c.downcast_ref::<cardbench_store::StoreError>()
+            .and_then(cardbench_store::StoreError::failure)
+            .or_else(|| c.downcast_ref::<cardbench_runtime::node::NodeError>().and_then(|n| n.store_failure()))
+            .or_else(|| c.downcast_ref::<cardbench_workflow::WorkflowError>().and_then(|w| w.store_failure()))
+    });
+    match failure {
+        Some(failure) => {
+            if !ctx.json {
+                say_store(Some(failure));
+            }
+            e.context(format!("store failing: {failure}"))
+        }
+        None => e,
+    }
 }
 
 fn say_store(failing: Option<StoreFailure>) {

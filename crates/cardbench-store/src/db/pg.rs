@@ -16,7 +16,9 @@ use super::{DbError, Result};
 const STATEMENT_CACHE: usize = 512;
 
 pub struct PgConnection {
-    client: Client,
+    /// None until the first connection is made: a store opened while its server did not answer
+    /// ([`connect_when_reachable`]) connects at its first use once it does.
+    client: Option<Client>,
     statements: HashMap<String, Statement>,
     /// What a lost connection is made again with (the server restarted, failed over, or ended
     /// the session): the URL as given, and the session settings run on each connect.
@@ -34,7 +36,21 @@ pub struct PgConnection {
 /// instead of panicking as a nested runtime would.
 pub fn connect(url: &str) -> crate::error::Result<PgConnection> {
     let client = open_client(url)?;
-    Ok(PgConnection { client, statements: HashMap::new(), url: url.to_owned(), session: None, in_transaction: false })
+    Ok(PgConnection { client: Some(client), statements: HashMap::new(), url: url.to_owned(), session: None, in_transaction: false })
+}
+
+/// [`connect`], or, when the server does not answer now ([`crate::StoreError::Unreachable`]), a
+/// connection not made yet that is made at its first use once the server answers: a station
+/// started while the floor's database is down opens, says so, and goes on when it is back. A
+/// wrong URL, user or password is still an error here.
+pub fn connect_when_reachable(url: &str) -> crate::error::Result<PgConnection> {
+    match connect(url) {
+        Err(crate::StoreError::Unreachable(reason)) => {
+            tracing::warn!(%reason, "the worklist database does not answer; connecting at first use");
+            Ok(PgConnection { client: None, statements: HashMap::new(), url: url.to_owned(), session: None, in_transaction: false })
+        }
+        other => other,
+    }
 }
 
 fn open_client(url: &str) -> crate::error::Result<Client> {
@@ -68,7 +84,7 @@ fn open_client(url: &str) -> crate::error::Result<Client> {
         Ok(Ok(client)) => Ok(client),
         // The server is down or busy, not the URL wrong: a failure of the store as a whole.
         Ok(Err(super::pg_connect::ConnectFailed { reason, unreachable: true })) => {
-            Err(crate::StoreError::Unreachable(reason))
+            Err(crate::StoreError::Unreachable(format!("{} answers no connection: {reason}", crate::postgres::redact(url))))
         }
         Ok(Err(super::pg_connect::ConnectFailed { reason, .. })) => Err(failed(reason)),
         Err(_) => Err(failed("the connection's thread ended before connecting".into())),
@@ -76,13 +92,18 @@ fn open_client(url: &str) -> crate::error::Result<Client> {
 }
 
 impl PgConnection {
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The connected client; [`DbError::Lost`] before a first connection was made.
+    pub fn client(&self) -> Result<&Client> {
+        self.client.as_ref().ok_or_else(|| DbError::Lost("not connected yet".into()))
     }
 
-    /// Runs `sql` (session settings) now and again on every connection made after a lost one.
+    /// Runs `sql` (session settings) now and again on every connection made after a lost one (on
+    /// a connection not made yet: at its first).
     pub fn set_session(&mut self, sql: &'static str) -> Result<()> {
         self.session = Some(sql);
+        if self.client.is_none() {
+            return Ok(());
+        }
         self.batch_native(sql)
     }
 
@@ -90,7 +111,7 @@ impl PgConnection {
     /// stations ride out a database restart (IT's maintenance, a failover) without being
     /// restarted themselves. The call that found it closed failed; the next one gets here.
     fn reopen_if_lost(&mut self) -> Result<()> {
-        if !self.client.is_closed() || self.in_transaction {
+        if self.client.as_ref().is_some_and(|c| !c.is_closed()) || self.in_transaction {
             return Ok(());
         }
         let client = open_client(&self.url).map_err(|e| match e {
@@ -100,9 +121,13 @@ impl PgConnection {
         if let Some(sql) = self.session {
             block_on(client.batch_execute(sql))?;
         }
-        self.client = client;
+        let first = self.client.replace(client).is_none();
         self.statements.clear();
-        tracing::warn!("connected to PostgreSQL again after the connection was lost");
+        if first {
+            tracing::warn!("connected to PostgreSQL, which did not answer when the store was opened");
+        } else {
+            tracing::warn!("connected to PostgreSQL again after the connection was lost");
+        }
         Ok(())
     }
 
@@ -115,7 +140,7 @@ impl PgConnection {
             self.in_transaction = false;
         }
         self.reopen_if_lost()?;
-        let done = block_on(self.client.batch_execute(sql));
+        let done = block_on(self.client()?.batch_execute(sql));
         if begins && done.is_ok() {
             self.in_transaction = true;
         }
@@ -138,11 +163,12 @@ impl PgConnection {
         // tests, which gives each placeholder the type of its other uses, and then prepared
         // with those types.
         let probe = super::translate::without_null_tests(&translated);
+        let client = self.client()?;
         let stmt = if probe == translated {
-            block_on(self.client.prepare(&translated))?
+            block_on(client.prepare(&translated))?
         } else {
-            let types = block_on(self.client.prepare(&probe))?.params().to_vec();
-            block_on(self.client.prepare_typed(&translated, &types))?
+            let types = block_on(client.prepare(&probe))?.params().to_vec();
+            block_on(client.prepare_typed(&translated, &types))?
         };
         tracing::trace!(statement = %translated, "prepared on PostgreSQL");
         if self.statements.len() >= STATEMENT_CACHE {
@@ -155,13 +181,13 @@ impl PgConnection {
     pub fn execute(&mut self, stmt: &Statement, params: &[&dyn ToParam]) -> Result<usize> {
         let bound = bind(stmt, params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
-        Ok(usize::try_from(block_on(self.client.execute(stmt, &refs))?).unwrap_or(usize::MAX))
+        Ok(usize::try_from(block_on(self.client()?.execute(stmt, &refs))?).unwrap_or(usize::MAX))
     }
 
     pub fn query(&mut self, stmt: &Statement, params: &[&dyn ToParam]) -> Result<Vec<tokio_postgres::Row>> {
         let bound = bind(stmt, params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
-        Ok(block_on(self.client.query(stmt, &refs))?)
+        Ok(block_on(self.client()?.query(stmt, &refs))?)
     }
 
     pub fn query_opt(&mut self, stmt: &Statement, params: &[&dyn ToParam]) -> Result<Option<tokio_postgres::Row>> {
@@ -180,7 +206,8 @@ impl PgConnection {
 
     /// `lastval()`: the id the last INSERT of this session drew from its table's sequence.
     pub fn last_insert_id(&mut self) -> i64 {
-        block_on(self.client.query_one("SELECT lastval()", &[])).and_then(|r| r.try_get::<_, i64>(0)).unwrap_or(0)
+        let Ok(client) = self.client() else { return 0 };
+        block_on(client.query_one("SELECT lastval()", &[])).and_then(|r| r.try_get::<_, i64>(0)).unwrap_or(0)
     }
 }
 

@@ -81,7 +81,9 @@ pub(crate) async fn connect(url: &str) -> Result<(Client, PgLink), ConnectFailed
     let connector = MakeRustlsConnect::new(std::sync::Arc::unwrap_or_clone(tls));
     target.config.connect(connector).await.map_err(|e| ConnectFailed {
         reason: crate::postgres::describe(&e),
-        unreachable: crate::postgres::is_connection_lost(&e),
+        // 55000 at connect: the database does not take connections now (`ALLOW_CONNECTIONS
+        // false`, what IT sets for maintenance).
+        unreachable: crate::postgres::is_connection_lost(&e) || e.code().is_some_and(|c| c.code() == "55000"),
     })
 }
 

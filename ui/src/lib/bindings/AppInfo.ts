@@ -8,4 +8,9 @@ configFile: string,
 /**
  * Whether the embedded daemon runs in this process (receive loop, outbox sender, simulator).
  */
-daemon: boolean, startedMs: number, };
+daemon: boolean, startedMs: number, 
+/**
+ * The store failing as a whole now, as the `store` link's detail says it ("database
+ * unreachable since …"); none when it answers.
+ */
+storeFailing: string | null, };
