@@ -94,7 +94,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     // where the settings screen says what is wrong with it.
     let shared_url = cardbench_runtime::config::Config::load(&options.config_path).ok().map(|c| c.store_url()).transpose()?.flatten();
     let store = match &shared_url {
-        Some(url) => cardbench_store::Store::open_url(url)
+        Some(url) => cardbench_store::Store::open_url_when_reachable(url)
             .with_context(|| format!("cannot open the shared store {}", cardbench_store::postgres::redact(url)))?,
         None => cardbench_store::Store::open_in(&options.data_dir).context("cannot open the store")?,
     };

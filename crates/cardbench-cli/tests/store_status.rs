@@ -80,3 +80,17 @@ fn status_says_store_failing_database_unreachable_when_the_floor_database_does_n
     let stderr = text(&out.stderr);
     assert!(stderr.contains("store failing: database unreachable") && stderr.contains(&format!("127.0.0.1:{port}")), "stderr: {stderr}");
 }
+
+/// Setting a floor's store checks it answers now: a URL whose server does not answer is refused
+/// and not written down (a station started on it would wait for it; a typo must show at once).
+#[test]
+fn setting_a_store_that_does_not_answer_is_refused_and_not_saved() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let url = format!("postgres://cardbench@127.0.0.1:{port}/floor");
+    let out = common::command(dir.path(), None).env_remove("CARDBENCH_STORE_URL").args(["config", "set-store", "--url", &url]).output().expect("run");
+    assert!(!out.status.success(), "refused");
+    assert!(text(&out.stderr).contains("cannot be reached"), "says why: {}", text(&out.stderr));
+    let config = std::fs::read_to_string(dir.path().join("config.toml")).unwrap_or_default();
+    assert!(!config.contains("postgres://"), "not saved: {config}");
+}

@@ -116,7 +116,7 @@ impl NodeError {
 /// the SQLite file in the data directory.
 pub fn open_store(config: &Config) -> Result<Store, NodeError> {
     match config.store_url()? {
-        Some(url) => Ok(Store::open_url(&url)?),
+        Some(url) => Ok(Store::open_url_when_reachable(&url)?),
         None => Ok(Store::open_in(&config.data_dir()?)?),
     }
 }

@@ -65,21 +65,32 @@ impl Store {
 
     /// Opens the store a `store.url` names: `postgres://…` (or `postgresql://…`) for a floor's
     /// shared PostgreSQL store, created or upgraded in place; anything else is not a store URL.
+    /// The database must answer now: for checking a URL before it is saved, and for tools.
     pub fn open_url(url: &str) -> Result<Store> {
+        Store::open_postgres(url, false)
+    }
+
+    /// [`Store::open_url`] for a station (the app, `cardbench run`): a floor's database that does
+    /// not answer now (a restart, a failover) does not keep the station from starting. The
+    /// connections are made, and the schema checked or upgraded, at the first call once it
+    /// answers; until then every call fails as the store being unreachable, which the screens and
+    /// the receive loop show and wait out. A wrong URL, user or password is refused at once.
+    pub fn open_url_when_reachable(url: &str) -> Result<Store> {
+        Store::open_postgres(url, true)
+    }
+
+    fn open_postgres(url: &str, wait: bool) -> Result<Store> {
         if !crate::postgres::is_postgres_url(url) {
             return Err(StoreError::Url { url: crate::postgres::redact(url), reason: "not a postgres:// URL".into() });
         }
-        // A floor's database that does not answer now (a restart, a failover) does not keep the
-        // station from starting: the connections are made, and the schema checked or upgraded,
-        // at the first call once it answers; until then every call fails as the store being
-        // unreachable, which the screens and the receive loop show and wait out.
-        let mut writer = crate::postgres::connect_when_reachable(url)?;
+        let connect = if wait { crate::postgres::connect_when_reachable } else { crate::postgres::connect };
+        let mut writer = connect(url)?;
         let migrated = match crate::postgres::migrate(&mut writer, url) {
             Ok(()) => true,
-            Err(e) if e.failure() == Some(crate::StoreFailure::Unreachable) => false,
+            Err(e) if wait && e.failure() == Some(crate::StoreFailure::Unreachable) => false,
             Err(e) => return Err(e),
         };
-        let reader = crate::postgres::connect_when_reachable(url)?;
+        let reader = connect(url)?;
         Ok(Store {
             path: PathBuf::from(crate::postgres::redact(url)),
             engine: Engine::Postgres,

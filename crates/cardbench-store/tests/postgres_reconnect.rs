@@ -142,7 +142,10 @@ fn a_store_opened_while_its_database_refuses_connections_works_once_it_takes_the
     sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
     let (server, _) = base.rsplit_once('/').expect("the test server's URL names a database");
 
-    let station = Store::open_url(&format!("{server}/{name}")).expect("the store opens while its database refuses connections");
+    // A tool checking a URL (Settings, `cardbench config store`) wants an answer now.
+    let now = Store::open_url(&format!("{server}/{name}")).err().expect("a database refusing connections is no store to save");
+    assert_eq!(now.failure(), Some(StoreFailure::Unreachable), "{now}");
+    let station = Store::open_url_when_reachable(&format!("{server}/{name}")).expect("the station's store opens while its database refuses connections");
     let e = note(&station, "during").expect_err("nothing is written meanwhile");
     assert_eq!(e.failure(), Some(StoreFailure::Unreachable), "{e}");
     let e = station.read(|c| audit::list(c, &AuditFilter::default())).expect_err("nor read");
@@ -158,6 +161,6 @@ fn a_store_opened_while_its_database_refuses_connections_works_once_it_takes_the
     assert_eq!(version, i64::from(cardbench_store::SCHEMA_VERSION));
 
     // A wrong database name is a setting to fix, not an outage to wait out.
-    let wrong = Store::open_url(&format!("{server}/{name}_missing")).err().expect("refused at once");
+    let wrong = Store::open_url_when_reachable(&format!("{server}/{name}_missing")).err().expect("refused at once");
     assert_eq!(wrong.failure(), None, "{wrong}");
 }
