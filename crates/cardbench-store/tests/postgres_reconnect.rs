@@ -69,37 +69,60 @@ fn a_store_connects_again_after_the_server_ended_its_sessions() {
     assert_ne!(backend(&station, true), pids[1], "a new session");
 }
 
+/// A database of its own on the test server, so refusing its connections touches no other test;
+/// allowed again and dropped at the end, however the test ends.
+struct ScratchDatabase {
+    admin: Store,
+    name: String,
+    /// Its URL.
+    url: String,
+}
+
+impl ScratchDatabase {
+    /// None (and the test skipped) without a test server.
+    fn create(prefix: &str) -> Option<ScratchDatabase> {
+        let Ok(base) = std::env::var(cardbench_store::testing::PG_URL_ENV) else {
+            eprintln!("no PostgreSQL for the tests: skipped");
+            return None;
+        };
+        let admin = Store::open_url(&cardbench_store::testing::fresh_postgres_url().expect("schema")).expect("admin");
+        let name = format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let (server, _) = base.rsplit_once('/').expect("the test server's URL names a database");
+        let db = ScratchDatabase { admin, url: format!("{server}/{name}"), name };
+        db.sql(&format!("CREATE DATABASE {}", db.name));
+        Some(db)
+    }
+
+    fn sql(&self, sql: &str) {
+        self.admin.read(|c| c.execute_batch(sql).map_err(StoreError::from)).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    fn allow_connections(&self, allow: bool) {
+        self.sql(&format!("ALTER DATABASE {} ALLOW_CONNECTIONS {allow}", self.name));
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        self.allow_connections(true);
+        self.sql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
 /// A database that refuses connections for a while (a failover in progress, IT's maintenance):
 /// every call fails as the store being unreachable, a failure of the store as a whole (which the
 /// receive loop waits out holding its messages), and the store works again once the database
 /// takes connections. A database of its own, so refusing connections touches no other test.
 #[test]
 fn a_database_refusing_connections_is_the_store_unreachable_until_it_takes_them_again() {
-    let Ok(base) = std::env::var(cardbench_store::testing::PG_URL_ENV) else {
-        eprintln!("no PostgreSQL for the tests: skipped");
-        return;
-    };
-    let admin = Store::open_url(&cardbench_store::testing::fresh_postgres_url().expect("schema")).expect("admin");
-    let sql = |sql: &str| admin.read(|c| c.execute_batch(sql).map_err(StoreError::from)).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let name = format!("unreachable_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    sql(&format!("CREATE DATABASE {name}"));
-    struct DroppedAtEnd<'a>(&'a dyn Fn(&str), String);
-    impl Drop for DroppedAtEnd<'_> {
-        fn drop(&mut self) {
-            (self.0)(&format!("ALTER DATABASE {} ALLOW_CONNECTIONS true", self.1));
-            (self.0)(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1));
-        }
-    }
-    let _dropped = DroppedAtEnd(&sql, name.clone());
-    let (server, _) = base.rsplit_once('/').expect("the test server's URL names a database");
-    let station = Store::open_url(&format!("{server}/{name}")).expect("station");
+    let Some(db) = ScratchDatabase::create("unreachable") else { return };
+    let name = &db.name;
+    let station = Store::open_url(&db.url).expect("station");
     note(&station, "before").expect("write");
     backend(&station, false);
 
-    sql(&format!(
-        "ALTER DATABASE {name} ALLOW_CONNECTIONS false;
-         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-    ));
+    db.allow_connections(false);
+    db.sql(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"));
     for attempt in 0..5 {
         let e = note(&station, "during").expect_err("no write while the database refuses connections");
         assert_eq!(e.failure(), Some(StoreFailure::Unreachable), "write {attempt}: {e}");
@@ -110,7 +133,7 @@ fn a_database_refusing_connections_is_the_store_unreachable_until_it_takes_them_
         }
     }
 
-    sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+    db.allow_connections(true);
     note(&station, "after").expect("the station writes again at once");
     let rows = station.read(|c| audit::list(c, &AuditFilter::default())).expect("and reads");
     let operators: Vec<&str> = rows.iter().map(|r| r.operator.as_str()).collect();
@@ -123,35 +146,19 @@ fn a_database_refusing_connections_is_the_store_unreachable_until_it_takes_them_
 /// wrong setting is still refused at once.
 #[test]
 fn a_store_opened_while_its_database_refuses_connections_works_once_it_takes_them() {
-    let Ok(base) = std::env::var(cardbench_store::testing::PG_URL_ENV) else {
-        eprintln!("no PostgreSQL for the tests: skipped");
-        return;
-    };
-    let admin = Store::open_url(&cardbench_store::testing::fresh_postgres_url().expect("schema")).expect("admin");
-    let sql = |sql: &str| admin.read(|c| c.execute_batch(sql).map_err(StoreError::from)).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let name = format!("late_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    sql(&format!("CREATE DATABASE {name}"));
-    struct DroppedAtEnd<'a>(&'a dyn Fn(&str), String);
-    impl Drop for DroppedAtEnd<'_> {
-        fn drop(&mut self) {
-            (self.0)(&format!("ALTER DATABASE {} ALLOW_CONNECTIONS true", self.1));
-            (self.0)(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1));
-        }
-    }
-    let _dropped = DroppedAtEnd(&sql, name.clone());
-    sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
-    let (server, _) = base.rsplit_once('/').expect("the test server's URL names a database");
+    let Some(db) = ScratchDatabase::create("late") else { return };
+    db.allow_connections(false);
 
     // A tool checking a URL (Settings, `cardbench config store`) wants an answer now.
-    let now = Store::open_url(&format!("{server}/{name}")).err().expect("a database refusing connections is no store to save");
+    let now = Store::open_url(&db.url).err().expect("a database refusing connections is no store to save");
     assert_eq!(now.failure(), Some(StoreFailure::Unreachable), "{now}");
-    let station = Store::open_url_when_reachable(&format!("{server}/{name}")).expect("the station's store opens while its database refuses connections");
+    let station = Store::open_url_when_reachable(&db.url).expect("the station's store opens while its database refuses connections");
     let e = note(&station, "during").expect_err("nothing is written meanwhile");
     assert_eq!(e.failure(), Some(StoreFailure::Unreachable), "{e}");
     let e = station.read(|c| audit::list(c, &AuditFilter::default())).expect_err("nor read");
     assert_eq!(e.failure(), Some(StoreFailure::Unreachable), "{e}");
 
-    sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+    db.allow_connections(true);
     note(&station, "after").expect("the first write once it answers creates the schema and writes");
     let rows = station.read(|c| audit::list(c, &AuditFilter::default())).expect("and reads");
     assert_eq!(rows.iter().map(|r| r.operator.as_str()).collect::<Vec<_>>(), ["after"]);
@@ -161,6 +168,6 @@ fn a_store_opened_while_its_database_refuses_connections_works_once_it_takes_the
     assert_eq!(version, i64::from(cardbench_store::SCHEMA_VERSION));
 
     // A wrong database name is a setting to fix, not an outage to wait out.
-    let wrong = Store::open_url_when_reachable(&format!("{server}/{name}_missing")).err().expect("refused at once");
+    let wrong = Store::open_url_when_reachable(&format!("{}_missing", db.url)).err().expect("refused at once");
     assert_eq!(wrong.failure(), None, "{wrong}");
 }
