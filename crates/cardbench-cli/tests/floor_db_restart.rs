@@ -222,5 +222,10 @@ fn ride_out(refused_at_start: bool, outages: usize, outage: Outage<'_>) {
     let connected = if refused_at_start { "connected to PostgreSQL, which did not answer when the store was opened" } else { "connected to PostgreSQL again" };
     assert!(text.contains(connected), "the daemon says it connected:\n{text}");
     assert!(!text.contains("releasing them"), "no received batch was handed back to the queue for the database's absence:\n{text}");
+    // The loops that keep trying say an outage once, not at every turn.
+    for said_once in ["cannot take the sending lease", "cannot read the outbox", "cannot read the subscribers"] {
+        let times = text.matches(said_once).count();
+        assert!(times <= outages.max(1), "\"{said_once}\" said {times} times in {} outages:\n{text}", outages.max(1));
+    }
     eprintln!("{} requests, {ended} sessions ended in {outages} outages; {during} were in when the last one came", generated.card_ids.len());
 }

@@ -353,18 +353,26 @@ struct Ctx {
 
 async fn manage(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
     let mut running: HashMap<String, JoinHandle<()>> = HashMap::new();
+    let mut outage = cardbench_store::health::OutageLog::default();
     loop {
         running.retain(|_, task| !task.is_finished());
         let wf = ctx.workflow.clone();
         match tokio::task::spawn_blocking(move || subs::list(wf.store())).await {
             Ok(Ok(live)) => {
+                if outage.recovered() {
+                    tracing::info!("the subscribers can be read again");
+                }
                 for sub in live {
                     if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(sub.name.clone()) {
                         slot.insert(tokio::spawn(send_loop(ctx.clone(), sub.name, stop.clone())));
                     }
                 }
             }
-            Ok(Err(e)) => tracing::error!(error = %e, "cannot read the subscribers"),
+            Ok(Err(e)) => {
+                if outage.should_log(e.store_failure()) {
+                    tracing::error!(error = %e, "cannot read the subscribers (said once while the store fails)");
+                }
+            }
             Err(e) => tracing::error!(error = %e, "cannot read the subscribers"),
         }
         tokio::select! {

@@ -41,6 +41,7 @@ pub(crate) async fn run(shared: Shared, shutdown: watch::Receiver<bool>) {
 
 async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut watch::Receiver<bool>) -> Option<LinkError> {
     let mut reject_attempts = 0u32;
+    let mut outage = cardbench_store::health::OutageLog::default();
     loop {
         if *shutdown.borrow() {
             return None;
@@ -48,9 +49,16 @@ async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut
         // One station of a floor sends at a time (cardbench_workflow::floor): the others stand by,
         // and so does this one while the lease cannot be asked for.
         let our_turn = match shared.blocking(|wf| wf.sending_turn(DESTINATION)).await {
-            Ok(Ok(turn)) => turn,
+            Ok(Ok(turn)) => {
+                if outage.recovered() {
+                    tracing::info!("the store answers again: sending resumes");
+                }
+                turn
+            }
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "cannot take the sending lease");
+                if outage.should_log(e.store_failure()) {
+                    tracing::error!(error = %e, "cannot take the sending lease (said once while the store fails)");
+                }
                 false
             }
             Err(e) => {
@@ -71,7 +79,9 @@ async fn drain(shared: &Shared, mut sender: Box<dyn QueueSender>, shutdown: &mut
         let rows = match shared.blocking(move |wf| wf.store().read(|c| outbox::due(c, DESTINATION, &cardbench_store::time::now(), limit))).await {
             Ok(Ok(rows)) => rows,
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "cannot read the outbox");
+                if outage.should_log(e.failure()) {
+                    tracing::error!(error = %e, "cannot read the outbox (said once while the store fails)");
+                }
                 Vec::new()
             }
             Err(e) => {

@@ -74,6 +74,29 @@ impl StoreError {
     }
 }
 
+/// Says a failure of the store as a whole once per outage rather than at every turn of a loop
+/// that keeps trying (the outbox sender, the webhook senders' manager): an hour of a floor's
+/// database away is two lines in the log, not thousands. Any other error is always said.
+#[derive(Debug, Default)]
+pub struct OutageLog {
+    failing: Option<StoreFailure>,
+}
+
+impl OutageLog {
+    /// Whether to log an error whose store-wide failure is `failure` (None: not one).
+    pub fn should_log(&mut self, failure: Option<StoreFailure>) -> bool {
+        match failure {
+            None => true,
+            Some(f) => self.failing.replace(f) != Some(f),
+        }
+    }
+
+    /// A call went through: true once, when it ends an outage (say so).
+    pub fn recovered(&mut self) -> bool {
+        self.failing.take().is_some()
+    }
+}
+
 /// How much room the probe asks the disk for: about what one received batch needs in the WAL.
 const PROBE_BYTES: usize = 256 * 1024;
 
@@ -119,6 +142,20 @@ pub fn hold_write_lock(database: &Path, hold: Duration, locked: impl FnOnce()) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outage_is_logged_once_and_its_end_once_while_other_errors_always_are() {
+        let mut log = OutageLog::default();
+        assert!(log.should_log(None));
+        assert!(!log.recovered(), "no outage to end");
+        assert!(log.should_log(Some(StoreFailure::Unreachable)), "the first of an outage");
+        assert!(!log.should_log(Some(StoreFailure::Unreachable)), "not every retry");
+        assert!(log.should_log(None), "another error during it");
+        assert!(log.should_log(Some(StoreFailure::DiskFull)), "a different failure");
+        assert!(log.recovered(), "its end");
+        assert!(!log.recovered());
+        assert!(log.should_log(Some(StoreFailure::Unreachable)), "the next outage");
+    }
 
     #[test]
     fn sqlite_codes_of_the_whole_store_are_failures_and_others_are_not() {
