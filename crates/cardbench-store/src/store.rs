@@ -1,7 +1,7 @@
 //! Opening the database and running work against it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::OpenFlags;
@@ -113,25 +113,26 @@ impl Store {
 
     /// Names the station this store writes for (a floor's `[store] station`): the audit rows its
     /// writes record say so. One process is one station.
-    /// Migrates a PostgreSQL store opened before its server answered, at its first call that
-    /// reaches it; a no-op once done (and always on SQLite).
-    fn ready(&self) -> Result<()> {
-        use std::sync::atomic::Ordering;
-        if self.migrated.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        let Some(url) = &self.url else { return Ok(()) };
-        let mut writer = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !self.migrated.load(Ordering::Acquire) {
-            crate::postgres::migrate(&mut writer, url)?;
-            self.migrated.store(true, Ordering::Release);
-            tracing::info!("the worklist database answers: schema checked");
-        }
-        Ok(())
-    }
-
     pub fn set_station(&self, station: &str) {
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).set_station(station);
+    }
+
+    /// The connection `conn` (the writer or the reader), locked, once the store is ready: a
+    /// PostgreSQL store opened before its server answered is migrated at its first call that
+    /// reaches it (a no-op once done, and always on SQLite).
+    fn locked<'c>(&self, conn: &'c Mutex<Connection>) -> Result<MutexGuard<'c, Connection>> {
+        use std::sync::atomic::Ordering;
+        if !self.migrated.load(Ordering::Acquire)
+            && let Some(url) = &self.url
+        {
+            let mut writer = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if !self.migrated.load(Ordering::Acquire) {
+                crate::postgres::migrate(&mut writer, url)?;
+                self.migrated.store(true, Ordering::Release);
+                tracing::info!("the worklist database answers: schema checked");
+            }
+        }
+        Ok(conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     /// Runs `work` in one transaction and commits if it returns Ok. On SQLite the transaction is
@@ -141,8 +142,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        self.ready()?;
-        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self.locked(&self.writer)?;
         self.in_transaction(&conn, work, Announce::Yes)
     }
 
@@ -152,8 +152,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        self.ready()?;
-        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self.locked(&self.writer)?;
         self.in_transaction(&conn, work, Announce::No)
     }
 
@@ -164,8 +163,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        self.ready()?;
-        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self.locked(&self.writer)?;
         let Some(sqlite) = conn.as_sqlite() else {
             return self.in_transaction(&conn, work, Announce::Yes);
         };
@@ -249,8 +247,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        self.ready()?;
-        let conn = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self.locked(&self.reader)?;
         work(&conn)
     }
 }
