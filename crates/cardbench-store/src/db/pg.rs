@@ -35,8 +35,7 @@ pub struct PgConnection {
 /// `block_on`, so a store call made on a tokio worker blocks that worker as a SQLite call does,
 /// instead of panicking as a nested runtime would.
 pub fn connect(url: &str) -> crate::error::Result<PgConnection> {
-    let client = open_client(url)?;
-    Ok(PgConnection { client: Some(client), statements: HashMap::new(), url: url.to_owned(), session: None, in_transaction: false })
+    Ok(PgConnection::new(url, Some(open_client(url)?)))
 }
 
 /// [`connect`], or, when the server does not answer now ([`crate::StoreError::Unreachable`]), a
@@ -47,7 +46,7 @@ pub fn connect_when_reachable(url: &str) -> crate::error::Result<PgConnection> {
     match connect(url) {
         Err(crate::StoreError::Unreachable(reason)) => {
             tracing::warn!(%reason, "the worklist database does not answer; connecting at first use");
-            Ok(PgConnection { client: None, statements: HashMap::new(), url: url.to_owned(), session: None, in_transaction: false })
+            Ok(PgConnection::new(url, None))
         }
         other => other,
     }
@@ -92,6 +91,10 @@ fn open_client(url: &str) -> crate::error::Result<Client> {
 }
 
 impl PgConnection {
+    fn new(url: &str, client: Option<Client>) -> PgConnection {
+        PgConnection { client, statements: HashMap::new(), url: url.to_owned(), session: None, in_transaction: false }
+    }
+
     /// The connected client; [`DbError::Lost`] before a first connection was made.
     pub fn client(&self) -> Result<&Client> {
         self.client.as_ref().ok_or_else(|| DbError::Lost("not connected yet".into()))
