@@ -24,19 +24,10 @@ struct Status {
 
 pub fn status(ctx: &Context) -> anyhow::Result<()> {
     let store_failing = health::probe(&ctx.data_dir.join(cardbench_store::DATABASE_FILE), Duration::from_secs(2));
-    let store = match (ctx.store(), store_failing) {
-        (Ok(store), _) => store,
-        // A full disk can keep the store from opening at all (SQLite's shared-memory file is
-        // made on open): say so first, then why the counts are missing.
-        (Err(e), Some(failure)) => {
-            if !ctx.json {
-                say_store(Some(failure));
-            }
-            return Err(e.context(format!("store failing: {failure}")));
-        }
-        (Err(e), None) => return Err(failing_store(ctx, e)),
-    };
-    let status = gather(ctx, &store, store_failing).map_err(|e| failing_store(ctx, e))?;
+    // A full disk can keep the store from opening at all (SQLite's shared-memory file is made on
+    // open): say so first, then why the counts are missing.
+    let store = ctx.store().map_err(|e| failing_store(ctx, e, store_failing))?;
+    let status = gather(ctx, &store, store_failing).map_err(|e| failing_store(ctx, e, None))?;
     if ctx.json {
         return output::json(&status);
     }
@@ -90,14 +81,17 @@ fn gather(ctx: &Context, store: &std::sync::Arc<cardbench_store::Store>, store_f
     })?)
 }
 
-/// `e`, said as the store failing when that is what it is: a floor's database that does not
-/// answer, in the words of a full disk, so support reads one line for "the store, not the message".
-fn failing_store(ctx: &Context, e: anyhow::Error) -> anyhow::Error {
-    let failure = e.chain().find_map(|c| {
-        c.downcast_ref::<cardbench_store::StoreError>()
-            .and_then(cardbench_store::StoreError::failure)
-            .or_else(|| c.downcast_ref::<cardbench_runtime::node::NodeError>().and_then(|n| n.store_failure()))
-            .or_else(|| c.downcast_ref::<cardbench_workflow::WorkflowError>().and_then(|w| w.store_failure()))
+/// `e`, said as the store failing when that is what it is (`probed` from the disk, else what `e`
+/// says: a floor's database that does not answer), in the words of a full disk, so support reads
+/// one line for "the store, not the message".
+fn failing_store(ctx: &Context, e: anyhow::Error, probed: Option<StoreFailure>) -> anyhow::Error {
+    let failure = probed.or_else(|| {
+        e.chain().find_map(|c| {
+            c.downcast_ref::<cardbench_store::StoreError>()
+                .and_then(cardbench_store::StoreError::failure)
+                .or_else(|| c.downcast_ref::<cardbench_runtime::node::NodeError>().and_then(|n| n.store_failure()))
+                .or_else(|| c.downcast_ref::<cardbench_workflow::WorkflowError>().and_then(|w| w.store_failure()))
+        })
     });
     match failure {
         Some(failure) => {
