@@ -41,45 +41,47 @@ fn look(station: &Station) -> Result<Seen, cardbench_store::StoreError> {
         })
 }
 
-/// The store as the watcher last found it: failing as a whole (a floor's database unreachable,
-/// the disk gone) since when. Shown as the `store` link, as the daemon shows a commit it cannot
-/// make: a station without the daemon, or one whose daemon has nothing to commit, still says why
-/// every action fails.
-#[derive(Default)]
-struct StoreState {
-    failing_since: Option<String>,
+/// The store failing as a whole (a floor's database unreachable, the disk gone) since when, as
+/// the watcher found it. Kept on the station for a window that opens later (it asks at start,
+/// `app_info`), and shown as the `store` link, as the daemon shows a commit it cannot make: a
+/// station without the daemon, or one whose daemon has nothing to commit, still says why every
+/// action fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreFailing {
+    pub failure: cardbench_store::StoreFailure,
+    pub since: String,
 }
 
-impl StoreState {
-    fn failed(&mut self, app: &AppHandle, station: &Station, error: &cardbench_store::StoreError) {
-        let Some(failure) = error.failure() else {
-            tracing::warn!(%error, "cannot look at the store");
-            return;
-        };
-        let since = match &self.failing_since {
-            Some(since) => since.clone(),
-            None => {
-                tracing::error!(%error, "the store is failing; the screens say so until it answers again");
-                let since = cardbench_store::time::now();
-                self.failing_since = Some(since.clone());
-                since
-            }
-        };
-        let detail = format!("{failure} since {}", cardbench_store::time::display(&since));
-        // Kept for a window that opens later (it asks at start, `app_info`), and told again at
-        // each look while it lasts, so a window that was not listening yet learns it too.
-        *station.store_failing.lock().unwrap_or_else(|p| p.into_inner()) = Some(detail.clone());
-        emit(app, AppEvent::Link { link: "store".into(), state: "failing".into(), detail: Some(detail) });
+impl StoreFailing {
+    /// "database unreachable since 2026-12-07 19:44:00", the `store` link's detail.
+    pub fn detail(&self) -> String {
+        format!("{} since {}", self.failure, cardbench_store::time::display(&self.since))
     }
+}
 
-    /// Answering again: true when it had failed (screens then load afresh).
-    fn answered(&mut self, app: &AppHandle, station: &Station) -> bool {
-        let Some(since) = self.failing_since.take() else { return false };
-        *station.store_failing.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        tracing::info!(%since, "the store answers again");
-        emit(app, AppEvent::Link { link: "store".into(), state: "up".into(), detail: None });
-        true
-    }
+/// The watcher's look failed. A failure of the store as a whole is said at each look while it
+/// lasts (so a window that was not listening yet learns it too), and logged once.
+fn failed(app: &AppHandle, station: &Station, error: &cardbench_store::StoreError) {
+    let Some(failure) = error.failure() else {
+        tracing::warn!(%error, "cannot look at the store");
+        return;
+    };
+    let detail = {
+        let mut failing = station.store_failing.lock().unwrap_or_else(|p| p.into_inner());
+        if failing.is_none() {
+            tracing::error!(%error, "the store is failing; the screens say so until it answers again");
+        }
+        failing.get_or_insert_with(|| StoreFailing { failure, since: cardbench_store::time::now() }).detail()
+    };
+    emit(app, AppEvent::Link { link: "store".into(), state: "failing".into(), detail: Some(detail) });
+}
+
+/// The watcher's look went through: true when the store had failed (screens then load afresh).
+fn answered(app: &AppHandle, station: &Station) -> bool {
+    let Some(was) = station.store_failing.lock().unwrap_or_else(|p| p.into_inner()).take() else { return false };
+    tracing::info!(since = %was.since, "the store answers again");
+    emit(app, AppEvent::Link { link: "store".into(), state: "up".into(), detail: None });
+    true
 }
 
 /// How long the watcher waits for the change feed before it looks anyway (the outbox depth and
@@ -103,7 +105,6 @@ pub fn spawn_watcher(app: AppHandle, station: Arc<Station>) {
         // PostgreSQL the WAL position also moves for writes no screen shows).
         let polling = feed.is_none();
         let mut last = Seen { data_version: -1, outbox_depth: -1, links: Vec::new() };
-        let mut store = StoreState::default();
         // The first look at once: a floor's database down at start-up is said from the start,
         // not after the feed's first wait (its feed never connects to tell anything).
         let mut first = true;
@@ -121,11 +122,11 @@ pub fn spawn_watcher(app: AppHandle, station: Arc<Station>) {
             let now = match look(&station) {
                 Ok(now) => now,
                 Err(error) => {
-                    store.failed(&app, &station, &error);
+                    failed(&app, &station, &error);
                     continue;
                 }
             };
-            let back = store.answered(&app, &station);
+            let back = answered(&app, &station);
             if told || back || (polling && now.data_version != last.data_version && last.data_version != -1) {
                 emit(&app, AppEvent::StoreChanged);
             }

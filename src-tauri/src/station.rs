@@ -30,9 +30,8 @@ pub struct Station {
     pub started: Instant,
     /// The card this window took on the production screen (released when it moves on or closes).
     pub(crate) in_hand: std::sync::Mutex<Option<String>>,
-    /// What the store watcher last found wrong with the store as a whole ("database unreachable
-    /// since …"), for a window that opens after it said so (`crate::events`).
-    pub(crate) store_failing: std::sync::Mutex<Option<String>>,
+    /// The store failing as a whole, as the store watcher last found it (`crate::events`).
+    pub(crate) store_failing: std::sync::Mutex<Option<crate::events::StoreFailing>>,
 }
 
 pub(crate) type Result<T> = std::result::Result<T, AppError>;
@@ -100,7 +99,7 @@ impl Station {
             config_file: self.config_path.display().to_string(),
             daemon: self.daemon,
             started_ms: self.started.elapsed().as_secs_f64() * 1000.0,
-            store_failing: self.store_failing.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            store_failing: self.store_failing.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(crate::events::StoreFailing::detail),
         }
     }
 
