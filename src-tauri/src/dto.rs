@@ -206,7 +206,7 @@ pub struct CardHold {
 }
 
 impl WorklistItem {
-    /// `r.taken` must already be "held elsewhere" only ([`cardbench_workflow::Workflow::held_elsewhere`]).
+    /// `r` as [`cardbench_workflow::Workflow::worklist`] gives it: `taken` is another station's.
     pub fn from_row(r: WorklistRow, mask: bool) -> Self {
         WorklistItem {
             card_id: r.card_id,

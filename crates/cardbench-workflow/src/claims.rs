@@ -20,7 +20,7 @@
 use std::time::Duration;
 
 use cardbench_store::Connection;
-use cardbench_store::cards::{self, WorklistCursor, WorklistFilter, WorklistRow};
+use cardbench_store::cards::{self, WorklistCursor, WorklistFilter, WorklistPage, WorklistRow};
 use cardbench_store::claims::{self, Claim};
 
 use crate::error::{Result, WorkflowError};
@@ -151,9 +151,9 @@ impl Workflow {
         let mut cursor = after;
         loop {
             let filter = WorklistFilter { after: cursor.take(), ..lifecycle::producible(CANDIDATES) };
-            let page = self.store().read(|c| cards::worklist(c, &filter))?;
+            let page = self.worklist(&filter)?;
             for mut row in page.rows {
-                if row.taken.as_ref().is_some_and(|c| c.station != station) {
+                if row.taken.is_some() {
                     continue;
                 }
                 let hand = self.hand(operator, true);
@@ -185,6 +185,16 @@ impl Workflow {
     /// this station's own claims.
     pub fn held_elsewhere(&self, claim: Option<Claim>) -> Option<Claim> {
         claim.filter(|c| c.station != self.station())
+    }
+
+    /// A worklist page as this station shows it: each row's `taken` is another station's claim
+    /// on the card, never this station's own.
+    pub fn worklist(&self, filter: &WorklistFilter) -> Result<WorklistPage> {
+        let mut page = self.store().read(|c| cards::worklist(c, filter))?;
+        for row in &mut page.rows {
+            row.taken = self.held_elsewhere(row.taken.take());
+        }
+        Ok(page)
     }
 
     /// The station other than this one that holds `card_id` now, if any.

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use cardbench_store::cards::{self, CardStatus, SortColumn, WorklistCursor, WorklistFilter};
+use cardbench_store::cards::{CardStatus, SortColumn, WorklistCursor, WorklistFilter};
 
 use cardbench_workflow::views::period::filter_bounds;
 
@@ -31,17 +31,10 @@ impl Station {
         let mask = self.mask();
         cardbench_workflow::cardholder::check_sort(filter.sort, mask).map_err(AppError::Invalid)?;
         let started = Instant::now();
-        let page = self.store().read(|conn| cards::worklist(conn, &filter))?;
+        let page = self.workflow.worklist(&filter)?;
         let query_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(WorklistPage {
-            rows: page
-                .rows
-                .into_iter()
-                .map(|mut r| {
-                    r.taken = self.workflow.held_elsewhere(r.taken.take());
-                    WorklistItem::from_row(r, mask)
-                })
-                .collect(),
+            rows: page.rows.into_iter().map(|r| WorklistItem::from_row(r, mask)).collect(),
             next: page.next.map(|c| Cursor { received_at: c.received_at, card_id: c.card_id, key: c.key }),
             query_ms,
         })

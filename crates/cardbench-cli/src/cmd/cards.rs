@@ -1,7 +1,7 @@
 //! `cardbench cards list|show`.
 
 use anyhow::Context as _;
-use cardbench_store::cards::{self, CardStatus, SortColumn, WorklistFilter};
+use cardbench_store::cards::{CardStatus, SortColumn, WorklistFilter};
 use cardbench_workflow::cardholder;
 
 use crate::cli::CardsCommand;
@@ -37,14 +37,11 @@ pub fn cards(ctx: &Context, command: CardsCommand) -> anyhow::Result<()> {
                 limit: Some(args.limit),
                 ..Default::default()
             };
-            let wf = ctx.workflow()?;
-            let mut page = wf.store().read(|c| cards::worklist(c, &filter))?;
-            for row in &mut page.rows {
-                if mask {
+            let mut page = ctx.workflow()?.worklist(&filter)?;
+            if mask {
+                for row in &mut page.rows {
                     row.holder = row.holder.as_deref().map(cardholder::mask_name);
                 }
-                // This station's own cards in hand are not "taken" here.
-                row.taken = wf.held_elsewhere(row.taken.take());
             }
             if ctx.json {
                 return output::json(&page);
