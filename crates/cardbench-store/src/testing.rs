@@ -18,6 +18,16 @@ pub fn on_postgres() -> bool {
     std::env::var(ENGINE_ENV).is_ok_and(|e| e.eq_ignore_ascii_case("postgres"))
 }
 
+/// The test server's URL ([`PG_URL_ENV`]), or `None`, saying the test is skipped, when none is
+/// set: for the tests that only mean something on PostgreSQL.
+pub fn test_server() -> Option<String> {
+    let url = std::env::var(PG_URL_ENV).ok();
+    if url.is_none() {
+        eprintln!("no PostgreSQL for the tests: skipped");
+    }
+    url
+}
+
 /// A new, empty store for one test: in `dir` on SQLite, a schema of its own on PostgreSQL.
 pub fn store_in(dir: &Path) -> Result<Store> {
     if on_postgres() { Store::open_url(&fresh_postgres_url()?) } else { Store::open_in(dir) }

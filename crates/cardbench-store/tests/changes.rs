@@ -38,8 +38,7 @@ fn commits_elsewhere_changes_for_another_store_only() {
 /// `store_changed`). Needs the test server (`CARDBENCH_TEST_PG_URL`).
 #[test]
 fn a_commit_at_another_station_is_seen_on_postgresql() {
-    if std::env::var(cardbench_store::testing::PG_URL_ENV).is_err() {
-        eprintln!("no PostgreSQL for the tests: skipped");
+    if cardbench_store::testing::test_server().is_none() {
         return;
     }
     let url = cardbench_store::testing::fresh_postgres_url().expect("schema");
@@ -99,8 +98,7 @@ fn the_change_feed_tells_commits_on_sqlite() {
 /// commits to another store on the same server (another schema).
 #[test]
 fn the_change_feed_tells_another_stations_commits_on_postgresql() {
-    if std::env::var(cardbench_store::testing::PG_URL_ENV).is_err() {
-        eprintln!("no PostgreSQL for the tests: skipped");
+    if cardbench_store::testing::test_server().is_none() {
         return;
     }
     let url = cardbench_store::testing::fresh_postgres_url().expect("schema");

@@ -22,8 +22,7 @@ fn backend(store: &Store, write: bool) -> i32 {
 
 #[test]
 fn a_store_connects_again_after_the_server_ended_its_sessions() {
-    if std::env::var(cardbench_store::testing::PG_URL_ENV).is_err() {
-        eprintln!("no PostgreSQL for the tests: skipped");
+    if cardbench_store::testing::test_server().is_none() {
         return;
     }
     let url = cardbench_store::testing::fresh_postgres_url().expect("schema");
@@ -81,10 +80,7 @@ struct ScratchDatabase {
 impl ScratchDatabase {
     /// None (and the test skipped) without a test server.
     fn create(prefix: &str) -> Option<ScratchDatabase> {
-        let Ok(base) = std::env::var(cardbench_store::testing::PG_URL_ENV) else {
-            eprintln!("no PostgreSQL for the tests: skipped");
-            return None;
-        };
+        let base = cardbench_store::testing::test_server()?;
         let admin = Store::open_url(&cardbench_store::testing::fresh_postgres_url().expect("schema")).expect("admin");
         let name = format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let (server, _) = base.rsplit_once('/').expect("the test server's URL names a database");
