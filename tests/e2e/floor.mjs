@@ -38,6 +38,12 @@ const FLOOR_DB = process.env.E2E_FLOOR_DB;
 const admin = (...sql) =>
   execFileSync('psql', [process.env.CARDBENCH_TEST_PG_URL, '-qAt', ...sql.flatMap((q) => ['-c', q])], { encoding: 'utf8', timeout: 30_000 });
 
+/** The store-failing banner is gone (the database is back). */
+async function noStoreBanner() {
+  const banner = await s.exec(`return document.querySelector('[data-testid="store-failing"]') !== null`);
+  assert(!banner, 'the store-failing banner stays once the database is back');
+}
+
 await waitForDriver(DRIVER);
 // The station starts while the floor's database takes no connections (IT's maintenance).
 admin(`ALTER DATABASE ${FLOOR_DB} ALLOW_CONNECTIONS false`);
@@ -57,8 +63,7 @@ try {
     const t0 = Date.now();
     await s.waitFor('[data-card]', { timeoutMs: 10_000 });
     console.log(`     worklist shown ${Date.now() - t0} ms after the database took connections again`);
-    const banner = await s.exec(`return document.querySelector('[data-testid="store-failing"]') !== null`);
-    assert(!banner, 'the store-failing banner stays once the database is back');
+    await noStoreBanner();
   });
 
   await test('Settings shows the floor store in use and this station', async () => {
@@ -147,8 +152,7 @@ try {
       await sleep(100);
     }
     assert(!state.includes('Store failing'), `still shown failing once the database is back: ${state}`);
-    const banner = await s.exec(`return document.querySelector('[data-testid="store-failing"]') !== null`);
-    assert(!banner, 'the store-failing banner stays once the database is back');
+    await noStoreBanner();
     // The change feed listens again: LINE-2's work shows here without a click.
     lineTwo(['produce', card, 'MIFARE_UID=04A1B2C3D4E5F8']);
     await s.waitFor(`[data-card="${card}"][data-status="produced"]`, { timeoutMs: 5_000 });
